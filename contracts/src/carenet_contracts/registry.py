@@ -1,0 +1,54 @@
+"""Every contract by (event type, schema version), and the one way to read a message."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from carenet_contracts.envelope import Envelope, Payload
+from carenet_contracts.events import (
+    CaseManagerAssigned,
+    CaseOpened,
+    DiagnosisRecorded,
+    NotificationDelivered,
+    PatientRouted,
+    RoutingPending,
+    VisitCompleted,
+)
+
+CONTRACTS: dict[tuple[str, int], type[Payload]] = {
+    (p.event_type, p.schema_version): p
+    for p in (
+        DiagnosisRecorded,
+        PatientRouted,
+        RoutingPending,
+        CaseOpened,
+        CaseManagerAssigned,
+        VisitCompleted,
+        NotificationDelivered,
+    )
+}
+
+
+class ContractError(ValueError):
+    """A message that is not a valid CareNet integration event; the text says why."""
+
+
+def parse_message(value: bytes) -> Envelope[Any]:
+    """Validate a message against the contract its envelope names."""
+    try:
+        raw = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ContractError(f"not JSON: {error}") from error
+    if not isinstance(raw, dict):
+        raise ContractError("not a JSON object")
+    key = (raw.get("event_type"), raw.get("schema_version"))
+    payload = CONTRACTS.get(key)  # type: ignore[arg-type]
+    if payload is None:
+        raise ContractError(f"unknown contract {key[0]!r} version {key[1]!r}")
+    try:
+        return Envelope[payload].model_validate(raw)  # type: ignore[valid-type]
+    except ValidationError as error:
+        raise ContractError(str(error)) from error

@@ -1,0 +1,46 @@
+"""JSON Schema of every contract, as committed under `contracts/schemas/`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from carenet_contracts.envelope import Envelope, Payload
+from carenet_contracts.registry import CONTRACTS
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+
+def schema_file_name(payload: type[Payload]) -> str:
+    return f"{payload.event_type}.v{payload.schema_version}.json"
+
+
+def json_schema(payload: type[Payload]) -> dict[str, Any]:
+    """The envelope's schema with the event type, version and producer pinned to this contract."""
+    schema = Envelope[payload].model_json_schema()  # type: ignore[valid-type]
+    schema["title"] = payload.event_type
+    schema["$id"] = f"urn:carenet:contract:{payload.event_type}:v{payload.schema_version}"
+    pinned = {
+        "event_type": payload.event_type,
+        "schema_version": payload.schema_version,
+        "producer": payload.producer,
+    }
+    for field, value in pinned.items():
+        schema["properties"][field] = {"const": value, "title": field.replace("_", " ").title()}
+    return schema
+
+
+def render(payload: type[Payload]) -> str:
+    return json.dumps(json_schema(payload), indent=2, sort_keys=True) + "\n"
+
+
+def export(directory: Path = SCHEMA_DIR) -> list[Path]:
+    """Write every contract's schema; returns the files written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for payload in CONTRACTS.values():
+        path = directory / schema_file_name(payload)
+        path.write_text(render(payload))
+        written.append(path)
+    return written

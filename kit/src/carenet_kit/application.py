@@ -1,0 +1,84 @@
+"""The base of every service's `eventsourcing` Application: commit with outbox and tracking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+from carenet_contracts import Producer
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    ProcessRecorder,
+    Transcoding,
+)
+
+from carenet_kit.outbox import Cause, Outgoing, PublishedStream
+
+OutboundMapper = Callable[[DomainEventProtocol[UUID]], Outgoing | None]
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class ServiceApplication(Application[UUID]):
+    """Stores domain events, their integration events and the inbound tracking atomically.
+
+    Every change goes through `commit()`: the service's outbound mapper picks which new domain
+    events become integration events, they are appended to the patient's `PublishedStream`,
+    and everything, with the Kafka position that caused it, is recorded in ONE transaction.
+    """
+
+    producer: ClassVar[Producer]
+
+    def __init__(self, env: dict[str, str], outbound: OutboundMapper) -> None:
+        super().__init__(env)
+        self._outbound = outbound
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        assert isinstance(self.recorder, ProcessRecorder)
+        return self.recorder
+
+    def commit(self, *aggregates: Aggregate, cause: Cause) -> None:
+        processing = ProcessingEvent[UUID](tracking=cause.tracking)
+        processing.collect_events(*aggregates)
+        streams: dict[UUID, PublishedStream] = {}
+        for domain_event in list(processing.events):
+            outgoing = self._outbound(domain_event)
+            if outgoing is None:
+                continue
+            stream = streams.get(outgoing.patient_id) or self._stream(outgoing.patient_id)
+            streams[outgoing.patient_id] = stream
+            stream.publish(outgoing, cause)
+        processing.collect_events(*streams.values())
+        self._notify(self._record(processing))
+
+    def is_tracked(self, application_name: str, position: int) -> bool:
+        return self.process_recorder.has_tracking_id(application_name, position)
+
+    def _stream(self, patient_id: UUID) -> PublishedStream:
+        stream_id = PublishedStream.create_id(self.producer, patient_id)
+        try:
+            stream: PublishedStream = self.repository.get(stream_id)
+        except AggregateNotFoundError:
+            stream = PublishedStream(self.producer, patient_id)
+        return stream

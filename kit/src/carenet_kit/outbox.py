@@ -1,0 +1,86 @@
+"""The transactional outbox: integration events are stored with the change that caused them.
+
+Each (producer, patient) pair has a `PublishedStream` aggregate. Its `Appended` events hold the
+exact messages to publish, so the per-patient `sequence` and the `previous_hash` chain are
+decided inside the same transaction as the domain change, under optimistic concurrency.
+The relay (`carenet_kit.relay`) later copies them to Kafka byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID, NAMESPACE_URL, uuid4, uuid5
+
+from carenet_contracts import Envelope, Payload
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Tracking
+
+STREAM_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:published-stream")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a service's outbound mapper decides to publish about one domain event."""
+
+    patient_id: UUID
+    payload: Payload
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why a command runs: a request, or an inbound event at a tracked Kafka position."""
+
+    correlation_id: UUID
+    causation_id: UUID | None = None
+    tracking: Tracking | None = None
+
+    @classmethod
+    def request(cls, correlation_id: UUID | None = None) -> Cause:
+        return cls(correlation_id=correlation_id or uuid4())
+
+    @classmethod
+    def inbound(cls, envelope: Envelope[Payload], tracking: Tracking) -> Cause:
+        return cls(envelope.correlation_id, envelope.event_id, tracking)
+
+
+class PublishedStream(Aggregate):
+    """The outbox of one (producer, patient) stream; `sequence` counts its messages."""
+
+    @staticmethod
+    def create_id(producer: str, patient_id: UUID) -> UUID:
+        return uuid5(STREAM_NAMESPACE, f"{producer}/{patient_id}")
+
+    @event("Opened")
+    def __init__(self, producer: str, patient_id: UUID) -> None:
+        self.producer = producer
+        self.patient_id = patient_id
+        self.sequence = 0
+        self.last_hash: str | None = None
+
+    def publish(self, outgoing: Outgoing, cause: Cause) -> Envelope[Payload]:
+        payload = outgoing.payload
+        envelope = Envelope[type(payload)](  # type: ignore[misc]
+            event_id=uuid4(),
+            event_type=payload.event_type,
+            schema_version=payload.schema_version,
+            occurred_at=outgoing.occurred_at,
+            recorded_at=datetime.now(UTC),
+            producer=payload.producer,
+            patient_id=self.patient_id,
+            correlation_id=cause.correlation_id,
+            causation_id=cause.causation_id,
+            sequence=self.sequence + 1,
+            previous_hash=self.last_hash,
+            data=payload,
+        )
+        message = envelope.model_dump_json()
+        self._append(message=message, digest=hashlib.sha256(message.encode()).hexdigest())
+        return envelope
+
+    @event("Appended")
+    def _append(self, message: str, digest: str) -> None:
+        self.sequence += 1
+        self.last_hash = digest

@@ -1,0 +1,144 @@
+"""Outbox relay: copies the outbox's messages from the notification log to the service's topic.
+
+Exactly once, without a two-phase commit: the relay publishes in notification order with an
+idempotent producer (`acks=all`), choosing each message's partition itself from the patient
+key. Kafka keeps each partition a gap-free prefix of what was sent to it, so after a crash
+the relay reads the last notification id published on every partition and skips anything at
+or below it. The relay's own position (stored as a tracking record after every acknowledged
+batch) only says where to start reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
+from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.utils import get_topic
+from tenacity import AsyncRetrying, wait_exponential
+
+from carenet_kit.application import ServiceApplication
+from carenet_kit.outbox import PublishedStream
+from carenet_kit.wire import NOTIFICATION_ID_HEADER, header, kafka_record
+
+log = structlog.get_logger()
+
+APPENDED_TOPIC = get_topic(PublishedStream.Appended)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        app: ServiceApplication,
+        topic: str,
+        bootstrap: str,
+        poll_seconds: float,
+        batch_size: int = 500,
+    ) -> None:
+        self.app = app
+        self.topic = topic
+        self.bootstrap = bootstrap
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self.position_name = f"outbox:{topic}"
+        self.published_count = 0
+        self.ready = asyncio.Event()
+        self._partitioner = DefaultPartitioner()
+
+    async def run(self) -> None:
+        producer = await self._connect()
+        try:
+            partitions = sorted(await producer.partitions_for(self.topic))
+            already_published = await self._last_published(partitions)
+            position = await asyncio.to_thread(
+                self.app.process_recorder.max_tracking_id, self.position_name
+            )
+            self.ready.set()
+            log.info("relay started", topic=self.topic, position=position)
+            while True:
+                batch = await asyncio.to_thread(self._read_after, position or 0)
+                if not batch:
+                    await asyncio.sleep(self.poll_seconds)
+                    continue
+                sends = []
+                for notification in batch:
+                    message = self._message_of(notification)
+                    key, headers = kafka_record(message, notification.id)
+                    partition = self._partitioner(key, partitions, partitions)
+                    if notification.id <= already_published.get(partition, 0):
+                        continue
+                    sends.append(
+                        await producer.send(
+                            self.topic,
+                            value=message.encode(),
+                            key=key,
+                            partition=partition,
+                            headers=headers,
+                        )
+                    )
+                await asyncio.gather(*sends)
+                self.published_count += len(sends)
+                position = batch[-1].id
+                await asyncio.to_thread(
+                    self.app.process_recorder.insert_tracking,
+                    Tracking(self.position_name, position),
+                )
+        finally:
+            self.ready.clear()
+            await producer.stop()
+
+    async def _connect(self) -> AIOKafkaProducer:
+        """An idempotent producer; waits for the broker rather than fail the service."""
+        async for attempt in AsyncRetrying(wait=wait_exponential(max=10)):
+            with attempt:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap,
+                    enable_idempotence=True,
+                    acks="all",
+                    linger_ms=5,
+                )
+                try:
+                    await producer.start()
+                except Exception:
+                    await producer.stop()
+                    raise
+        return producer
+
+    def _read_after(self, position: int) -> list[Notification]:
+        return list(
+            self.app.process_recorder.select_notifications(
+                position,
+                self.batch_size,
+                topics=[APPENDED_TOPIC],
+                inclusive_of_start=False,
+            )
+        )
+
+    def _message_of(self, notification: Notification) -> str:
+        appended = self.app.mapper.to_domain_event(notification)
+        message: str = appended.message  # type: ignore[attr-defined]
+        return message
+
+    async def _last_published(self, partitions: list[int]) -> dict[int, int]:
+        """The notification id of the last message on each partition of the topic."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            assigned = [TopicPartition(self.topic, p) for p in partitions]
+            consumer.assign(assigned)
+            ends = await consumer.end_offsets(assigned)
+            last: dict[int, int] = {}
+            for tp, end in ends.items():
+                if end == 0:
+                    continue
+                consumer.seek(tp, end - 1)
+                records = (await consumer.getmany(tp, timeout_ms=10_000)).get(tp, [])
+                found = header(list(records[-1].headers), NOTIFICATION_ID_HEADER) if records else None
+                if found is None:
+                    raise RuntimeError(f"cannot read the last message of {tp}")
+                last[tp.partition] = int(found)
+            return last
+        finally:
+            await consumer.stop()

@@ -1,0 +1,123 @@
+"""One process per service: the HTTP API, the inbound consumer, the outbox relay, the projection.
+
+uvicorn drives the event loop; the FastAPI lifespan starts faust (when the service consumes),
+the relay and the projection on that same loop, and stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import structlog
+import uvicorn
+from faust.contrib.asgi import faust_app_running
+from fastapi import APIRouter, FastAPI
+
+from carenet_kit.application import ServiceApplication
+from carenet_kit.http import health_router, install_error_handlers
+from carenet_kit.inbound import InboundConsumer, Policy, faust_app
+from carenet_kit.logs import configure_logging
+from carenet_kit.projection import Projection, ProjectionRunner
+from carenet_kit.relay import OutboxRelay
+from carenet_kit.settings import ServiceSettings
+from carenet_kit.topics import load_catalog
+
+log = structlog.get_logger()
+
+
+@dataclass
+class Service:
+    """Everything one service is made of, wired by its `main.bootstrap()`."""
+
+    settings: ServiceSettings
+    application: ServiceApplication
+    projection: Projection
+    routers: Sequence[APIRouter]
+    description: str
+    consumes: Sequence[str] = ()
+    policy: Policy | None = None
+    relay: OutboxRelay = field(init=False)
+    projection_runner: ProjectionRunner = field(init=False)
+    consumer: InboundConsumer | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        topic = load_catalog().topic_of(s.service).name
+        self.relay = OutboxRelay(self.application, topic, s.kafka_bootstrap, s.relay_poll_seconds)
+        self.projection_runner = ProjectionRunner(
+            self.application, self.projection, s.relay_poll_seconds
+        )
+
+    def http_api(self) -> FastAPI:
+        api = FastAPI(
+            title=f"CareNet {self.settings.service}",
+            description=self.description,
+            version="1",
+            lifespan=self._lifespan,
+        )
+        api.state.service = self
+        api.state.application = self.application
+        install_error_handlers(api)
+        api.include_router(
+            health_router(
+                {
+                    "relay": self.relay.ready.is_set,
+                    "projection": self.projection_runner.caught_up.is_set,
+                    "consumer": lambda: self.consumer is None or self._consumer_started(),
+                }
+            )
+        )
+        for router in self.routers:
+            api.include_router(router)
+        return api
+
+    def _consumer_started(self) -> bool:
+        return self.consumer is not None and self.consumer.stream_app.started
+
+    @asynccontextmanager
+    async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        tasks = [
+            asyncio.create_task(self.relay.run(), name="relay"),
+            asyncio.create_task(self.projection_runner.run(), name="projection"),
+        ]
+        for task in tasks:
+            task.add_done_callback(_crash_on_failure)
+        try:
+            if self.policy is None:
+                yield
+            else:
+                stream_app = faust_app(self.settings.service, self.settings.kafka_bootstrap)
+                self.consumer = InboundConsumer(
+                    stream_app, self.application, list(self.consumes), self.policy
+                )
+                async with faust_app_running(stream_app, stop_timeout=10):
+                    yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.application.close()
+
+
+def _crash_on_failure(task: asyncio.Task[None]) -> None:
+    """A background loop that dies stops the process, so that its supervisor restarts it."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task failed", task=task.get_name(), exc_info=task.exception())
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def serve(service: Service) -> None:
+    settings = service.settings
+    configure_logging(settings.service, settings.log_level)
+    uvicorn.run(
+        service.http_api(),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+    )

@@ -1,0 +1,65 @@
+"""Settings every service shares, from the environment only (prefix `CARENET_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from carenet_kit.topics import Profile
+
+
+class ServiceSettings(BaseSettings):
+    """Typed, validated at start-up; a service's `config.py` subclasses it."""
+
+    model_config = SettingsConfigDict(env_prefix="CARENET_", frozen=True, extra="ignore")
+
+    service: ClassVar[str]
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path(".run/data")
+    persistence: Literal["sqlite", "postgres"] = "sqlite"
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_user: str = "carenet"
+    postgres_password: SecretStr = SecretStr("")
+    postgres_dbname: str = "carenet"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_profile: Profile = "local"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    relay_poll_seconds: float = 0.05
+    reference_file: Path = Path("reference/demo-directory.yaml")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> ServiceSettings:
+        if self.environment == "production" and self.persistence != "postgres":
+            raise ValueError("production runs on PostgreSQL (CARENET_PERSISTENCE=postgres)")
+        return self
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The `eventsourcing` library's settings for this service's own store.
+
+        Each service keeps its tables in a PostgreSQL schema of its own, so one database can
+        serve a small deployment without any service reading another's store.
+        """
+        if self.persistence == "postgres":
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_HOST": self.postgres_host,
+                "POSTGRES_PORT": str(self.postgres_port),
+                "POSTGRES_USER": self.postgres_user,
+                "POSTGRES_PASSWORD": self.postgres_password.get_secret_value(),
+                "POSTGRES_DBNAME": self.postgres_dbname,
+                "POSTGRES_SCHEMA": self.service,
+                "CREATE_TABLE": "y",
+            }
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(self.data_dir / f"{self.service}.sqlite"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }

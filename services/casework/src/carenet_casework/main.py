@@ -1,0 +1,37 @@
+"""Casework: wires the service together and serves it."""
+
+from __future__ import annotations
+
+import yaml
+from carenet_kit.runtime import Service, serve
+from carenet_kit.topics import load_catalog
+
+from carenet_casework import api
+from carenet_casework.application import CaseworkApplication
+from carenet_casework.config import Settings
+from carenet_casework.outbox import to_integration_event
+from carenet_casework.policy import policy
+from carenet_casework.projection import CaseBoard
+
+
+def bootstrap(settings: Settings | None = None) -> Service:
+    settings = settings or Settings()
+    directory = yaml.safe_load(settings.reference_file.read_text())
+    application = CaseworkApplication(
+        settings.eventsourcing_env(),
+        outbound=to_integration_event,
+        rosters={c["id"]: list(c["social_workers"]) for c in directory["centers"]},
+    )
+    return Service(
+        settings=settings,
+        application=application,
+        projection=CaseBoard(),
+        routers=[api.router],
+        description="Community tier: cases, case managers (social workers) and follow-up visits.",
+        consumes=[load_catalog().topic_of("routing").name],
+        policy=policy(application),
+    )
+
+
+def main() -> None:
+    serve(bootstrap())

@@ -1,0 +1,19 @@
+"""Casework's inbound policy: a routed patient gets a case at the center."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from carenet_contracts import Envelope, PatientRouted
+from carenet_kit.inbound import Policy
+from carenet_kit.outbox import Cause
+
+from carenet_casework.application import CaseworkApplication
+
+
+def policy(app: CaseworkApplication) -> Policy:
+    def handle(envelope: Envelope[Any], cause: Cause) -> None:
+        if isinstance(envelope.data, PatientRouted):
+            app.open_case(envelope, cause)
+
+    return handle

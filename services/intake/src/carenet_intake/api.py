@@ -1,0 +1,167 @@
+"""Intake's HTTP API: what a clinician of a certified hospital does."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from carenet_contracts import DiagnosisCategory
+from carenet_kit.http import correlation_id
+from carenet_kit.outbox import Cause
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from stdnum.cn import ric  # type: ignore[import-untyped]
+from stdnum.exceptions import ValidationError as NationalIdError  # type: ignore[import-untyped]
+
+from carenet_intake.application import (
+    Diagnosis,
+    IntakeApplication,
+    Registration,
+)
+from carenet_intake.projection import HospitalRegister
+
+router = APIRouter(prefix="/v1", tags=["intake"])
+
+OrganisationId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+RegionCode = Annotated[str, Field(pattern=r"^\d{6}(\d{3})?$", examples=["440305001"])]
+Icd10Code = Annotated[str, Field(pattern=r"^[A-Z]\d{2}(\.\d{1,2})?$", examples=["F20.0"])]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Guardian(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    relationship: str = Field(min_length=1, max_length=50)
+    phone: str = Field(pattern=r"^\+?\d{6,15}$")
+
+
+class RegisterPatient(Strict):
+    hospital_id: OrganisationId
+    name: str = Field(min_length=1, max_length=100)
+    national_id: str = Field(description="18-character resident identity card number.")
+    date_of_birth: date
+    sex: Literal["female", "male"]
+    phone: str = Field(pattern=r"^\+?\d{6,15}$")
+    address: str = Field(min_length=1, max_length=300)
+    region_code: RegionCode
+    guardian: Guardian | None = None
+
+    @field_validator("national_id")
+    @classmethod
+    def _valid_national_id(cls, value: str) -> str:
+        try:
+            return str(ric.validate(value))
+        except NationalIdError as error:
+            raise ValueError(f"malformed national ID: {error}") from None
+
+
+class Consent(Strict):
+    """Informed consent to community management, from the patient or the guardian."""
+
+    community_management: Literal[True]
+    given_by: Literal["patient", "guardian"]
+    given_on: date
+
+
+class RecordDiagnosis(Strict):
+    hospital_id: OrganisationId
+    clinician_id: OrganisationId
+    icd10_code: Icd10Code
+    co_diagnoses: list[Icd10Code] = Field(default_factory=list, max_length=10)
+    diagnosed_on: date
+    risk_level: int = Field(ge=0, le=5, description="Initial risk assessment level 0-5.")
+    consent: Consent
+
+
+class PatientCreated(BaseModel):
+    patient_id: UUID
+
+
+class DiagnosisCreated(BaseModel):
+    patient_id: UUID
+    diagnosis_id: UUID
+    category: DiagnosisCategory
+
+
+class PatientView(BaseModel):
+    patient_id: UUID
+    hospital_id: str
+    name: str
+    national_id: str
+    date_of_birth: date
+    sex: str
+    phone: str
+    address: str
+    region_code: str
+    guardian: dict[str, str] | None
+    diagnosis_ids: list[UUID]
+
+
+class RegisteredPatientView(BaseModel):
+    patient_id: UUID
+    diagnoses: int
+
+
+def application(request: Request) -> IntakeApplication:
+    return request.app.state.application  # type: ignore[no-any-return]
+
+
+def register(request: Request) -> HospitalRegister:
+    return request.app.state.service.projection  # type: ignore[no-any-return]
+
+
+Intake = Annotated[IntakeApplication, Depends(application)]
+Register = Annotated[HospitalRegister, Depends(register)]
+CorrelationId = Annotated[UUID, Depends(correlation_id)]
+
+
+@router.post("/patients", status_code=status.HTTP_201_CREATED, response_model=PatientCreated)
+def register_patient(body: RegisterPatient, intake: Intake, corr: CorrelationId) -> PatientCreated:
+    registration = Registration(
+        **body.model_dump(exclude={"guardian"}),
+        guardian=body.guardian.model_dump() if body.guardian else None,
+    )
+    return PatientCreated(patient_id=intake.register_patient(registration, Cause.request(corr)))
+
+
+@router.post(
+    "/patients/{patient_id}/diagnoses",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DiagnosisCreated,
+)
+def record_diagnosis(
+    patient_id: UUID, body: RecordDiagnosis, intake: Intake, corr: CorrelationId
+) -> DiagnosisCreated:
+    diagnosis = Diagnosis(
+        hospital_id=body.hospital_id,
+        clinician_id=body.clinician_id,
+        icd10_code=body.icd10_code,
+        co_diagnoses=tuple(body.co_diagnoses),
+        diagnosed_on=body.diagnosed_on,
+        risk_level=body.risk_level,
+        consent_given_by=body.consent.given_by,
+        consent_given_on=body.consent.given_on,
+    )
+    diagnosis_id, category = intake.record_diagnosis(patient_id, diagnosis, Cause.request(corr))
+    return DiagnosisCreated(patient_id=patient_id, diagnosis_id=diagnosis_id, category=category)
+
+
+@router.get("/patients/{patient_id}", response_model=PatientView)
+def read_patient(patient_id: UUID, intake: Intake) -> PatientView:
+    record = intake.patient_record(patient_id)
+    return PatientView(
+        patient_id=record.patient_id,
+        diagnosis_ids=list(record.diagnosis_ids),
+        **record.registration.__dict__,
+    )
+
+
+@router.get("/hospitals/{hospital_id}/patients", response_model=list[RegisteredPatientView])
+async def patients_of_hospital(hospital_id: str, register: Register) -> list[RegisteredPatientView]:
+    return [
+        RegisteredPatientView(patient_id=p.patient_id, diagnoses=p.diagnoses)
+        for p in register.patients_of(hospital_id)
+    ]

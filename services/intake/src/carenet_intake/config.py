@@ -1,0 +1,24 @@
+"""Intake's settings."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from carenet_kit.settings import ServiceSettings
+from pydantic import SecretStr, model_validator
+
+DEVELOPMENT_KEY = SecretStr("carenet-development-pseudonym-key")
+
+
+class Settings(ServiceSettings):
+    service: ClassVar[str] = "intake"
+
+    http_port: int = 8001
+    pseudonym_key: SecretStr = DEVELOPMENT_KEY
+    """Key of the keyed hash that detects a national ID registered twice."""
+
+    @model_validator(mode="after")
+    def _no_development_key_in_production(self) -> Settings:
+        if self.environment == "production" and self.pseudonym_key == DEVELOPMENT_KEY:
+            raise ValueError("set CARENET_PSEUDONYM_KEY in production")
+        return self

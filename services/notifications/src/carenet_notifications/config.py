@@ -1,0 +1,13 @@
+"""Notifications' settings."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from carenet_kit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service: ClassVar[str] = "notifications"
+
+    http_port: int = 8004

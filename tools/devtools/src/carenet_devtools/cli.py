@@ -1,0 +1,64 @@
+"""`carenet-dev`: the commands that prepare a developer's or a CI machine to run CareNet."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from carenet_devtools import kafka
+
+app = typer.Typer(help="CareNet developer tools.", no_args_is_help=True)
+kafka_app = typer.Typer(
+    help="A local Kafka broker: KRaft, one node, 127.0.0.1 only.", no_args_is_help=True
+)
+app.add_typer(kafka_app, name="kafka")
+
+console = Console()
+
+WorkDir = Annotated[
+    Path, typer.Option(help="The broker's config, data, log and pid file (relative to the cwd).")
+]
+DEFAULT_WORK_DIR = Path(".run/kafka")
+
+
+@kafka_app.command()
+def up(work_dir: WorkDir = DEFAULT_WORK_DIR, port: int = 9092, controller_port: int = 9093) -> None:
+    """Fetch Kafka once, start the broker unless it runs already, and create the topics."""
+    bootstrap = f"127.0.0.1:{port}"
+    try:
+        if kafka.is_running(work_dir):
+            console.print(f"Kafka is already running from {work_dir}")
+        else:
+            with console.status(f"Fetching Kafka {kafka.KAFKA_VERSION} (first run only)"):
+                libs = kafka.ensure_jars(kafka.default_cache_dir())
+            with console.status(f"Starting Kafka {kafka.KAFKA_VERSION}"):
+                kafka.start(work_dir, port, controller_port, libs=libs)
+        created = asyncio.run(kafka.create_topics(bootstrap))
+    except kafka.BrokerError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    console.print(f"Topics created: {', '.join(created) or 'none (all exist)'}")
+    console.print(f"Kafka is up: [bold green]{bootstrap}[/bold green] (log: {work_dir}/broker.log)")
+
+
+@kafka_app.command()
+def down(work_dir: WorkDir = DEFAULT_WORK_DIR) -> None:
+    """Stop the broker; its data stays in the work dir for the next `up`."""
+    running = kafka.is_running(work_dir)
+    kafka.stop(work_dir)
+    console.print("Kafka stopped" if running else "Kafka was not running")
+
+
+@kafka_app.command()
+def topics(bootstrap: str = "127.0.0.1:9092") -> None:
+    """Create the topics of deploy/topics.yaml (local profile) on a running broker."""
+    created = asyncio.run(kafka.create_topics(bootstrap))
+    console.print(f"Topics created: {', '.join(created) or 'none (all exist)'}")
+
+
+if __name__ == "__main__":
+    app()

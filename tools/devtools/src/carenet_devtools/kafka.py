@@ -1,0 +1,281 @@
+"""A real Apache Kafka broker for development and tests, run from jars fetched from Maven Central.
+
+There is no Docker engine on the build machines and no download site other than the package
+registries, so the broker's jars come from Maven Central (`tools/kafka/pom.xml`) and the broker
+runs as a plain JVM process: single node, KRaft, bound to 127.0.0.1 only, and with
+`auto.create.topics.enable=false` so that every topic comes from the one topic spec
+(`deploy/topics.yaml`), exactly as in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from xml.etree import ElementTree
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
+from aiokafka.errors import (  # type: ignore[import-untyped]
+    KafkaError,
+    TopicAlreadyExistsError,
+    for_code,
+)
+from carenet_kit.topics import Profile, load_catalog
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+POM = Path(__file__).resolve().parents[3] / "kafka" / "pom.xml"
+PID_FILE = "broker.pid"
+# Brokers started by this process: polling them reaps them once they exit.
+_started: dict[int, subprocess.Popen[bytes]] = {}
+
+LOG_FILE = "broker.log"
+
+# reload4j logs nothing without a configuration; send everything to stdout, i.e. LOG_FILE.
+LOG4J = """\
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+"""
+
+
+class BrokerError(RuntimeError):
+    """The broker could not be fetched, formatted, started or configured."""
+
+
+def _kafka_version() -> str:
+    """The Kafka version is written once, in the pom that fetches it."""
+    maven = {"m": "http://maven.apache.org/POM/4.0.0"}
+    version = ElementTree.parse(POM).findtext("m:properties/m:kafka.version", namespaces=maven)
+    if not version:
+        raise BrokerError(f"{POM} does not set the kafka.version property")
+    return version
+
+
+KAFKA_VERSION = _kafka_version()
+
+
+def default_cache_dir() -> Path:
+    """`$CARENET_CACHE`, else `~/.cache/carenet`: outside the repo, so jars outlive a checkout."""
+    return Path(os.environ.get("CARENET_CACHE") or Path.home() / ".cache" / "carenet")
+
+
+def ensure_jars(cache_dir: Path) -> Path:
+    """Fetch Kafka and its runtime dependencies with Maven once; return the directory of jars.
+
+    Maven copies into a fresh directory that is renamed into place only when complete, so an
+    interrupted fetch is never mistaken for a cached one and concurrent callers do not collide.
+    """
+    libs = cache_dir / f"kafka-{KAFKA_VERSION}" / "libs"
+    if libs.is_dir():
+        return libs
+    libs.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="libs-", dir=libs.parent))
+    try:
+        fetch = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies"]
+        _run([*fetch, "-DincludeScope=runtime", f"-DoutputDirectory={staging}"], "fetching Kafka")
+        try:
+            staging.rename(libs)
+        except OSError:
+            if not libs.is_dir():  # not a lost race with another fetch
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return libs
+
+
+def start(
+    work_dir: Path,
+    port: int = 9092,
+    controller_port: int = 9093,
+    *,
+    libs: Path | None = None,
+    timeout: float = 90.0,
+) -> str:
+    """Start a detached single-node broker with its data in `work_dir`; return its bootstrap address.
+
+    The broker runs in its own session so it outlives the caller (`carenet-dev kafka up`), and is
+    found again through the pid file in `work_dir`. Storage is formatted only once (a new cluster
+    id would not match the existing data), so topics and records survive `stop` / `start`. Blocks (using its own event loop) until the broker answers
+    metadata requests, and raises `BrokerError` with the end of the broker's log if it does not.
+    """
+    if is_running(work_dir):
+        raise BrokerError(f"a broker is already running from {work_dir}")
+    libs = libs or ensure_jars(default_cache_dir())
+    work_dir.mkdir(parents=True, exist_ok=True)
+    work_dir = work_dir.resolve()
+    properties = work_dir / "server.properties"
+    properties.write_text(_server_properties(work_dir / "data", port, controller_port))
+    (work_dir / "log4j.properties").write_text(LOG4J)
+    java = ["java", "-cp", f"{libs}/*", f"-Dlog4j.configuration=file:{work_dir}/log4j.properties"]
+    if not (work_dir / "data" / "meta.properties").exists():
+        storage_tool = [*java, "kafka.tools.StorageTool", "format", "-c", str(properties)]
+        _run([*storage_tool, "-t", _cluster_id()], "formatting the broker's storage")
+    with (work_dir / LOG_FILE).open("wb") as log:
+        process = subprocess.Popen(
+            [*java, "-Xmx512m", "kafka.Kafka", str(properties)],
+            cwd=work_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    _started[process.pid] = process
+    (work_dir / PID_FILE).write_text(str(process.pid))
+    bootstrap = f"127.0.0.1:{port}"
+    try:
+        asyncio.run(_wait_until_ready(port, process, timeout))
+    except Exception as error:
+        stop(work_dir)
+        raise BrokerError(
+            f"no broker at {bootstrap} ({error!r}); {_log_excerpt(work_dir)}"
+        ) from error
+    return bootstrap
+
+
+def stop(work_dir: Path, timeout: float = 30.0) -> None:
+    """Stop the broker started from `work_dir`: SIGTERM (clean shutdown), SIGKILL after `timeout`."""
+    pid = _running_pid(work_dir)
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            while _alive(pid):
+                time.sleep(0.1)
+        _started.pop(pid, None)
+    (work_dir / PID_FILE).unlink(missing_ok=True)
+
+
+def is_running(work_dir: Path) -> bool:
+    """Whether the broker whose pid file is in `work_dir` is still alive."""
+    return _running_pid(work_dir) is not None
+
+
+async def create_topics(bootstrap: str, profile: Profile = "local") -> list[str]:
+    """Create every topic of the topic spec with the profile's replication; return those created.
+
+    Idempotent: topics that already exist are left as they are (their settings are not changed).
+    """
+    catalog = load_catalog()
+    replication = catalog.profiles[profile].replication_factor
+    new_topics = [
+        NewTopic(t.name, t.partitions, replication, topic_configs=catalog.config_for(t, profile))
+        for t in catalog.topics
+    ]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        response = await admin.create_topics(new_topics)
+    finally:
+        await admin.close()
+    created = []
+    for name, code, *message in response.topic_errors:
+        error = for_code(code)
+        if code == 0:
+            created.append(name)
+        elif error is not TopicAlreadyExistsError:
+            raise BrokerError(f"creating topic {name} failed: {error.__name__} {message}")
+    return created
+
+
+def _server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+    """Single-node KRaft on loopback; replication settings a one-broker cluster can satisfy."""
+    return f"""\
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{controller_port}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs={data_dir}
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+"""
+
+
+def _cluster_id() -> str:
+    """A random Kafka Uuid as Kafka writes it: URL-safe base64, no padding, no leading '-'."""
+    cluster_id = "-"
+    while cluster_id.startswith("-"):
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    return cluster_id
+
+
+async def _wait_until_ready(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Retry a metadata request until the broker lists itself; give up at once if the JVM exits.
+
+    A plain TCP connect comes first because aiokafka logs every refused connection as an error.
+    """
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(timeout),
+        wait=wait_fixed(0.5),
+        retry=retry_if_exception_type((KafkaError, OSError)),
+        reraise=True,
+    ):
+        with attempt:
+            if process.poll() is not None:
+                raise BrokerError(f"the JVM exited with status {process.returncode}")
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=f"127.0.0.1:{port}", request_timeout_ms=5000
+            )
+            try:
+                await admin.start()
+                if not (await admin.describe_cluster())["brokers"]:
+                    raise KafkaError("no broker registered yet")
+            finally:
+                await admin.close()
+
+
+def _running_pid(work_dir: Path) -> int | None:
+    try:
+        pid = int((work_dir / PID_FILE).read_text())
+    except FileNotFoundError:
+        return None
+    return pid if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    if (process := _started.get(pid)) is not None:
+        return process.poll() is None
+    try:  # started by another process, e.g. an earlier `carenet-dev kafka up`
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _run(command: Sequence[str], what: str) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).splitlines()[-40:]
+        raise BrokerError(f"{what} failed ({result.returncode}):\n" + "\n".join(output))
+
+
+def _log_excerpt(work_dir: Path, count: int = 40) -> str:
+    """The broker log from its first error (usually the cause, before pages of shutdown), else its end."""
+    lines = (work_dir / LOG_FILE).read_text(errors="replace").splitlines()
+    first_error = next(
+        (i for i, line in enumerate(lines) if "] ERROR " in line), len(lines) - count
+    )
+    excerpt = lines[max(first_error, 0) :][:count]
+    return f"from {work_dir / LOG_FILE}:\n" + "\n".join(excerpt)

@@ -1,0 +1,84 @@
+"""pytest plugin: `kafka_bootstrap`, one real Kafka broker per test session with CareNet's topics.
+
+Enable it with `pytest_plugins = ["carenet_devtools.pytest_kafka"]`. The broker is, in order:
+
+1. the one at `$CARENET_TEST_KAFKA_BOOTSTRAP` (e.g. CI's, started with `carenet-dev kafka up`);
+2. a testcontainers Kafka, if a Docker engine answers;
+3. otherwise a local broker (`carenet_devtools.kafka`) on free ports in a temporary directory.
+
+Whichever it is, the topics of `deploy/topics.yaml` are created before the first test uses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import socket
+import warnings
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+
+import pytest
+
+from carenet_devtools import kafka
+
+BOOTSTRAP_ENV = "CARENET_TEST_KAFKA_BOOTSTRAP"
+# Confluent Platform 7.9 ships Apache Kafka 3.9, the version the local broker runs.
+CONTAINER_IMAGE = "confluentinc/cp-kafka:7.9.1"
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The bootstrap address of a broker whose topics are those of the spec."""
+    with _broker(tmp_path_factory) as bootstrap:
+        asyncio.run(kafka.create_topics(bootstrap))
+        yield bootstrap
+
+
+@contextmanager
+def _broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if bootstrap := os.environ.get(BOOTSTRAP_ENV):
+        yield bootstrap
+    elif _docker_answers():
+        from testcontainers.kafka import KafkaContainer  # type: ignore[import-untyped]
+
+        container = (
+            KafkaContainer(CONTAINER_IMAGE)
+            .with_kraft()
+            .with_env("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
+            .with_env("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
+            .with_env("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
+        )
+        with container:
+            yield container.get_bootstrap_server()
+    else:
+        work_dir = tmp_path_factory.mktemp("kafka")
+        with socket.socket() as broker, socket.socket() as controller:
+            broker.bind(("127.0.0.1", 0))
+            controller.bind(("127.0.0.1", 0))
+            ports = broker.getsockname()[1], controller.getsockname()[1]
+        bootstrap = kafka.start(work_dir, *ports)
+        try:
+            yield bootstrap
+        finally:
+            kafka.stop(work_dir)
+
+
+def _docker_answers() -> bool:
+    """Whether a Docker engine is reachable; on machines without one this fails fast.
+
+    docker-py leaks its socket when it cannot connect (docker/docker-py#3356), so the leak is
+    collected here, where its ResourceWarning is ignored, instead of failing some later test.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            import docker  # type: ignore[import-untyped]
+
+            with closing(docker.from_env(timeout=5)) as client:
+                return bool(client.ping())
+        except Exception:  # no SDK, no socket, no permission, no engine: all mean "no Docker"
+            return False
+        finally:
+            gc.collect()
