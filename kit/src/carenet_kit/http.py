@@ -9,6 +9,7 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from carenet_kit.inbound import CommandConflict, CommandRejected
@@ -54,6 +55,13 @@ def install_error_handlers(api: FastAPI) -> None:
             {"detail": "a concurrent change won; read again and retry"}, status_code=409
         )
 
+    async def invalid(_: Request, error: Exception) -> JSONResponse:
+        """Say what is wrong and where, without echoing the input: it may be personal data."""
+        assert isinstance(error, RequestValidationError)
+        problems = [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+        return JSONResponse({"detail": problems}, status_code=422)
+
+    api.add_exception_handler(RequestValidationError, invalid)
     api.add_exception_handler(CommandRejected, rejected)
     api.add_exception_handler(CommandConflict, conflicting)
     api.add_exception_handler(AggregateNotFoundError, not_found)

@@ -21,7 +21,6 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from carenet_kit.application import ServiceApplication
 from carenet_kit.outbox import Cause
-from carenet_kit.topics import DEAD_LETTER_TOPIC
 
 log = structlog.get_logger()
 
@@ -36,9 +35,9 @@ class CommandConflict(CommandRejected):
     """The command contradicts what is already recorded (HTTP 409)."""
 
 
-def faust_app(service: str, bootstrap: str) -> faust.App:
+def faust_app(consumer_group: str, bootstrap: str) -> faust.App:
     return faust.App(
-        f"carenet-{service}",
+        consumer_group,
         broker=f"kafka://{bootstrap}",
         key_serializer="raw",
         value_serializer="raw",
@@ -53,10 +52,16 @@ def faust_app(service: str, bootstrap: str) -> faust.App:
 
 class InboundConsumer:
     def __init__(
-        self, stream_app: faust.App, app: ServiceApplication, topics: list[str], policy: Policy
+        self,
+        stream_app: faust.App,
+        app: ServiceApplication,
+        topics: list[str],
+        dead_letter_topic: str,
+        policy: Policy,
     ) -> None:
         self.stream_app = stream_app
         self.app = app
+        self.dead_letter_topic = dead_letter_topic
         self.policy = policy
         self.processed_count = 0
         self.dead_letter_count = 0
@@ -109,7 +114,7 @@ class InboundConsumer:
             ("carenet_dlq_consumer", self.stream_app.conf.id.encode()),
         ]
         await self.stream_app.producer.send_and_wait(
-            DEAD_LETTER_TOPIC, message.key, message.value, None, None, headers
+            self.dead_letter_topic, message.key, message.value, None, None, headers
         )
         self.dead_letter_count += 1
         log.warning(

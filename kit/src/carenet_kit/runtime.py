@@ -25,7 +25,6 @@ from carenet_kit.logs import configure_logging
 from carenet_kit.projection import Projection, ProjectionRunner
 from carenet_kit.relay import OutboxRelay
 from carenet_kit.settings import ServiceSettings
-from carenet_kit.topics import load_catalog
 
 log = structlog.get_logger()
 
@@ -40,6 +39,7 @@ class Service:
     routers: Sequence[APIRouter]
     description: str
     consumes: Sequence[str] = ()
+    """The producers whose topics this service consumes."""
     policy: Policy | None = None
     relay: OutboxRelay = field(init=False)
     projection_runner: ProjectionRunner = field(init=False)
@@ -47,8 +47,9 @@ class Service:
 
     def __post_init__(self) -> None:
         s = self.settings
-        topic = load_catalog().topic_of(s.service).name
-        self.relay = OutboxRelay(self.application, topic, s.kafka_bootstrap, s.relay_poll_seconds)
+        self.relay = OutboxRelay(
+            self.application, s.topic(s.service), s.kafka_bootstrap, s.relay_poll_seconds
+        )
         self.projection_runner = ProjectionRunner(
             self.application, self.projection, s.relay_poll_seconds
         )
@@ -91,9 +92,14 @@ class Service:
             if self.policy is None:
                 yield
             else:
-                stream_app = faust_app(self.settings.service, self.settings.kafka_bootstrap)
+                s = self.settings
+                stream_app = faust_app(s.consumer_group, s.kafka_bootstrap)
                 self.consumer = InboundConsumer(
-                    stream_app, self.application, list(self.consumes), self.policy
+                    stream_app,
+                    self.application,
+                    [s.topic(producer) for producer in self.consumes],
+                    s.dead_letter_topic,
+                    self.policy,
                 )
                 async with faust_app_running(stream_app, stop_timeout=10):
                     yield

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from carenet_kit.topics import Profile
+from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
 
 
 class ServiceSettings(BaseSettings):
@@ -28,6 +28,8 @@ class ServiceSettings(BaseSettings):
     postgres_dbname: str = "carenet"
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_profile: Profile = "local"
+    topic_namespace: str = ""
+    """Prefix of every topic and consumer group name: isolates test runs on one broker."""
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -39,6 +41,18 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production" and self.persistence != "postgres":
             raise ValueError("production runs on PostgreSQL (CARENET_PERSISTENCE=postgres)")
         return self
+
+    def topic(self, producer: str) -> str:
+        """The name of a producer's topic (`deploy/topics.yaml`) in this namespace."""
+        return self.topic_namespace + load_catalog().topic_of(producer).name
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.topic_namespace + DEAD_LETTER_TOPIC
+
+    @property
+    def consumer_group(self) -> str:
+        return f"{self.topic_namespace}carenet-{self.service}"
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The `eventsourcing` library's settings for this service's own store.

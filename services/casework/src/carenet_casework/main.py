@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import yaml
 from carenet_kit.runtime import Service, serve
-from carenet_kit.topics import load_catalog
 
 from carenet_casework import api
 from carenet_casework.application import CaseworkApplication
@@ -28,10 +27,14 @@ def bootstrap(settings: Settings | None = None) -> Service:
         projection=CaseBoard(),
         routers=[api.router],
         description="Community tier: cases, case managers (social workers) and follow-up visits.",
-        consumes=[load_catalog().topic_of("routing").name],
+        consumes=["routing"],
         policy=policy(application),
     )
 
 
 def main() -> None:
     serve(bootstrap())
+
+
+if __name__ == "__main__":
+    main()

@@ -37,3 +37,7 @@ def bootstrap(settings: Settings | None = None) -> Service:
 
 def main() -> None:
     serve(bootstrap())
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from carenet_kit.runtime import Service, serve
-from carenet_kit.topics import load_catalog
 
 from carenet_notifications import api
 from carenet_notifications.application import NotificationsApplication
@@ -18,17 +17,20 @@ def bootstrap(settings: Settings | None = None) -> Service:
     application = NotificationsApplication(
         settings.eventsourcing_env(), outbound=to_integration_event
     )
-    catalog = load_catalog()
     return Service(
         settings=settings,
         application=application,
         projection=Inboxes(),
         routers=[api.router],
         description="Tells the right people of care events, through the right channel, once.",
-        consumes=[catalog.topic_of(p).name for p in ("intake", "routing", "casework")],
+        consumes=["intake", "routing", "casework"],
         policy=policy(application),
     )
 
 
 def main() -> None:
     serve(bootstrap())
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import yaml
 from carenet_kit.runtime import Service, serve
-from carenet_kit.topics import load_catalog
 
 from carenet_routing import api
 from carenet_routing.application import RoutingApplication
@@ -28,10 +27,14 @@ def bootstrap(settings: Settings | None = None) -> Service:
         routers=[api.router],
         description="Network tier: routes diagnosed patients to the community health center "
         "of their residence; manual routing queue; catchment directory.",
-        consumes=[load_catalog().topic_of("intake").name],
+        consumes=["intake"],
         policy=policy(application),
     )
 
 
 def main() -> None:
     serve(bootstrap())
+
+
+if __name__ == "__main__":
+    main()

@@ -33,9 +33,6 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 
 POM = Path(__file__).resolve().parents[3] / "kafka" / "pom.xml"
 PID_FILE = "broker.pid"
-# Brokers started by this process: polling them reaps them once they exit.
-_started: dict[int, subprocess.Popen[bytes]] = {}
-
 LOG_FILE = "broker.log"
 
 # reload4j logs nothing without a configuration; send everything to stdout, i.e. LOG_FILE.
@@ -47,6 +44,9 @@ log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.request.logger=WARN
 log4j.logger.state.change.logger=WARN
 """
+
+# Brokers started by this process: polling them reaps them once they exit.
+_started: dict[int, subprocess.Popen[bytes]] = {}
 
 
 class BrokerError(RuntimeError):
@@ -106,8 +106,9 @@ def start(
 
     The broker runs in its own session so it outlives the caller (`carenet-dev kafka up`), and is
     found again through the pid file in `work_dir`. Storage is formatted only once (a new cluster
-    id would not match the existing data), so topics and records survive `stop` / `start`. Blocks (using its own event loop) until the broker answers
-    metadata requests, and raises `BrokerError` with the end of the broker's log if it does not.
+    id would not match the existing data), so topics and records survive `stop` / `start`.
+    Blocks, running its own event loop, until the broker answers metadata requests; if it does
+    not within `timeout`, stops it and raises `BrokerError` quoting the broker's log.
     """
     if is_running(work_dir):
         raise BrokerError(f"a broker is already running from {work_dir}")
@@ -181,7 +182,7 @@ async def create_topics(bootstrap: str, profile: Profile = "local") -> list[str]
         response = await admin.create_topics(new_topics)
     finally:
         await admin.close()
-    created = []
+    created: list[str] = []
     for name, code, *message in response.topic_errors:
         error = for_code(code)
         if code == 0:
@@ -272,7 +273,7 @@ def _run(command: Sequence[str], what: str) -> None:
 
 
 def _log_excerpt(work_dir: Path, count: int = 40) -> str:
-    """The broker log from its first error (usually the cause, before pages of shutdown), else its end."""
+    """The log from its first error (the cause, before pages of shutdown), else its end."""
     lines = (work_dir / LOG_FILE).read_text(errors="replace").splitlines()
     first_error = next(
         (i for i, line in enumerate(lines) if "] ERROR " in line), len(lines) - count
