@@ -1,12 +1,13 @@
-"""The test broker is a real Kafka: idempotent writes round-trip, and topics are never auto-created."""
+"""The test broker is a real Kafka: idempotent writes round-trip; topics are never auto-created."""
 
 import asyncio
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
-from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
-from aiokafka.errors import UnknownTopicOrPartitionError  # type: ignore[import-untyped]
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import UnknownTopicOrPartitionError
+
 from carenet_kit.topics import load_catalog
 
 INTAKE = load_catalog().topic_of("intake")

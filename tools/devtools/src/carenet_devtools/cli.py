@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -37,7 +36,7 @@ def up(work_dir: WorkDir = DEFAULT_WORK_DIR, port: int = 9092, controller_port: 
                 libs = kafka.ensure_jars(kafka.default_cache_dir())
             with console.status(f"Starting Kafka {kafka.KAFKA_VERSION}"):
                 kafka.start(work_dir, port, controller_port, libs=libs)
-        created = asyncio.run(kafka.create_topics(bootstrap))
+        created = kafka.run_sync(kafka.create_topics(bootstrap))
     except kafka.BrokerError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from error
@@ -56,7 +55,7 @@ def down(work_dir: WorkDir = DEFAULT_WORK_DIR) -> None:
 @kafka_app.command()
 def topics(bootstrap: str = "127.0.0.1:9092") -> None:
     """Create the topics of deploy/topics.yaml (local profile) on a running broker."""
-    created = asyncio.run(kafka.create_topics(bootstrap))
+    created = kafka.run_sync(kafka.create_topics(bootstrap))
     console.print(f"Topics created: {', '.join(created) or 'none (all exist)'}")
 
 

@@ -12,28 +12,27 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from xml.etree import ElementTree
+from typing import TypeVar
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
-from aiokafka.errors import (  # type: ignore[import-untyped]
-    KafkaError,
-    TopicAlreadyExistsError,
-    for_code,
-)
-from carenet_kit.topics import Profile, load_catalog
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from carenet_kit.topics import Profile, load_catalog
 
 POM = Path(__file__).resolve().parents[3] / "kafka" / "pom.xml"
 PID_FILE = "broker.pid"
 LOG_FILE = "broker.log"
+T = TypeVar("T")
 
 # reload4j logs nothing without a configuration; send everything to stdout, i.e. LOG_FILE.
 LOG4J = """\
@@ -55,11 +54,9 @@ class BrokerError(RuntimeError):
 
 def _kafka_version() -> str:
     """The Kafka version is written once, in the pom that fetches it."""
-    maven = {"m": "http://maven.apache.org/POM/4.0.0"}
-    version = ElementTree.parse(POM).findtext("m:properties/m:kafka.version", namespaces=maven)
-    if not version:
-        raise BrokerError(f"{POM} does not set the kafka.version property")
-    return version
+    if found := re.search(r"<kafka\.version>(.+?)</kafka\.version>", POM.read_text()):
+        return found[1]
+    raise BrokerError(f"{POM} does not set the kafka.version property")
 
 
 KAFKA_VERSION = _kafka_version()
@@ -102,7 +99,7 @@ def start(
     libs: Path | None = None,
     timeout: float = 90.0,
 ) -> str:
-    """Start a detached single-node broker with its data in `work_dir`; return its bootstrap address.
+    """Start a detached single-node broker keeping its data in `work_dir`; return its address.
 
     The broker runs in its own session so it outlives the caller (`carenet-dev kafka up`), and is
     found again through the pid file in `work_dir`. Storage is formatted only once (a new cluster
@@ -123,7 +120,7 @@ def start(
         storage_tool = [*java, "kafka.tools.StorageTool", "format", "-c", str(properties)]
         _run([*storage_tool, "-t", _cluster_id()], "formatting the broker's storage")
     with (work_dir / LOG_FILE).open("wb") as log:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - our own argv, no shell
             [*java, "-Xmx512m", "kafka.Kafka", str(properties)],
             cwd=work_dir,
             stdin=subprocess.DEVNULL,
@@ -135,7 +132,7 @@ def start(
     (work_dir / PID_FILE).write_text(str(process.pid))
     bootstrap = f"127.0.0.1:{port}"
     try:
-        asyncio.run(_wait_until_ready(port, process, timeout))
+        run_sync(_wait_until_ready(port, process, timeout))
     except Exception as error:
         stop(work_dir)
         raise BrokerError(
@@ -145,7 +142,7 @@ def start(
 
 
 def stop(work_dir: Path, timeout: float = 30.0) -> None:
-    """Stop the broker started from `work_dir`: SIGTERM (clean shutdown), SIGKILL after `timeout`."""
+    """Stop the broker started from `work_dir`: SIGTERM (clean shutdown), SIGKILL on `timeout`."""
     pid = _running_pid(work_dir)
     if pid is not None:
         os.kill(pid, signal.SIGTERM)
@@ -165,15 +162,23 @@ def is_running(work_dir: Path) -> bool:
     return _running_pid(work_dir) is not None
 
 
-async def create_topics(bootstrap: str, profile: Profile = "local") -> list[str]:
+async def create_topics(
+    bootstrap: str, profile: Profile = "local", namespace: str = ""
+) -> list[str]:
     """Create every topic of the topic spec with the profile's replication; return those created.
 
     Idempotent: topics that already exist are left as they are (their settings are not changed).
+    A `namespace` prefixes every name (`CARENET_TOPIC_NAMESPACE`), to isolate test runs.
     """
     catalog = load_catalog()
     replication = catalog.profiles[profile].replication_factor
     new_topics = [
-        NewTopic(t.name, t.partitions, replication, topic_configs=catalog.config_for(t, profile))
+        NewTopic(
+            namespace + t.name,
+            t.partitions,
+            replication,
+            topic_configs=catalog.config_for(t, profile),
+        )
         for t in catalog.topics
     ]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -190,6 +195,16 @@ async def create_topics(bootstrap: str, profile: Profile = "local") -> list[str]
         elif error is not TopicAlreadyExistsError:
             raise BrokerError(f"creating topic {name} failed: {error.__name__} {message}")
     return created
+
+
+def run_sync(coro: Coroutine[object, object, T]) -> T:
+    """Run `coro` to completion on a private event loop, from synchronous code.
+
+    Unlike `asyncio.run`, this leaves the thread's current event loop alone: `asyncio.run` resets
+    it to None afterwards, which would pull the loop from under pytest-asyncio's session runner.
+    """
+    with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+        return runner.run(coro)
 
 
 def _server_properties(data_dir: Path, port: int, controller_port: int) -> str:
@@ -266,7 +281,7 @@ def _alive(pid: int) -> bool:
 
 
 def _run(command: Sequence[str], what: str) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         output = (result.stdout + result.stderr).splitlines()[-40:]
         raise BrokerError(f"{what} failed ({result.returncode}):\n" + "\n".join(output))

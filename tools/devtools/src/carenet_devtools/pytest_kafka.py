@@ -11,7 +11,6 @@ Whichever it is, the topics of `deploy/topics.yaml` are created before the first
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import os
 import socket
@@ -19,6 +18,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 
+import docker  # type: ignore[import-untyped]
 import pytest
 
 from carenet_devtools import kafka
@@ -32,7 +32,7 @@ CONTAINER_IMAGE = "confluentinc/cp-kafka:7.9.1"
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The bootstrap address of a broker whose topics are those of the spec."""
     with _broker(tmp_path_factory) as bootstrap:
-        asyncio.run(kafka.create_topics(bootstrap))
+        kafka.run_sync(kafka.create_topics(bootstrap))
         yield bootstrap
 
 
@@ -41,7 +41,8 @@ def _broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if bootstrap := os.environ.get(BOOTSTRAP_ENV):
         yield bootstrap
     elif _docker_answers():
-        from testcontainers.kafka import KafkaContainer  # type: ignore[import-untyped]
+        # Imported only here: testcontainers is slow to import and warns about its own internals.
+        from testcontainers.kafka import KafkaContainer  # noqa: PLC0415
 
         container = (
             KafkaContainer(CONTAINER_IMAGE)
@@ -74,11 +75,9 @@ def _docker_answers() -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         try:
-            import docker  # type: ignore[import-untyped]
-
             with closing(docker.from_env(timeout=5)) as client:
                 return bool(client.ping())
-        except Exception:  # no SDK, no socket, no permission, no engine: all mean "no Docker"
+        except Exception:  # no socket, no permission, no engine: all mean "no Docker"
             return False
         finally:
             gc.collect()

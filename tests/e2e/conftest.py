@@ -1,0 +1,101 @@
+"""The whole system for end-to-end tests: four service processes on loopback, one real broker.
+
+Each test module gets its own topic namespace on the session's broker, so modules never see
+each other's events.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import uuid4
+
+import httpx
+import pytest
+from carenet_contracts import Envelope
+from carenet_devtools import kafka
+from carenet_devtools.kafka import run_sync
+from carenet_devtools.services import SERVICES, ServiceProcess, service_processes
+from carenet_devtools.topics import consumer_lag, read_topic, rewind_consumer_group
+from carenet_kit.topics import load_catalog
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class System:
+    bootstrap: str
+    namespace: str
+    processes: dict[str, ServiceProcess]
+
+    def client(self, service: str) -> httpx.Client:
+        return httpx.Client(base_url=self.processes[service].url, timeout=30)
+
+    def topic(self, producer: str) -> str:
+        return self.namespace + load_catalog().topic_of(producer).name
+
+    def messages(self, producer: str) -> list[Envelope[Any]]:
+        return run_sync(read_topic(self.bootstrap, self.topic(producer)))
+
+    def restart(self, service: str) -> None:
+        process = self.processes[service]
+        process.stop()
+        process.start()
+        process.wait_ready()
+
+    def rewind(self, service: str, producers: list[str]) -> None:
+        """Replay: rewind the service's consumer group to offset 0 (the service is stopped)."""
+        group = f"{self.namespace}carenet-{service}"
+        run_sync(rewind_consumer_group(self.bootstrap, group, [self.topic(p) for p in producers]))
+
+    def wait_until_consumed(self, service: str, producers: list[str], timeout: float = 60) -> None:
+        group = f"{self.namespace}carenet-{service}"
+        topics = [self.topic(p) for p in producers]
+        eventually(lambda: run_sync(consumer_lag(self.bootstrap, group, topics)) == 0 or None, timeout)
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 30.0, every: float = 0.25) -> T:
+    """Poll an asynchronous outcome until it is there, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s: {probe}")
+        time.sleep(every)
+
+
+@pytest.fixture(scope="module")
+def system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    namespace = f"e2e-{uuid4().hex[:8]}."
+    run_sync(kafka.create_topics(kafka_bootstrap, namespace=namespace))
+    run_dir: Path = tmp_path_factory.mktemp("system")
+    processes = service_processes(
+        run_dir,
+        {
+            "CARENET_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "CARENET_TOPIC_NAMESPACE": namespace,
+            "CARENET_REFERENCE_FILE": str(Path(__file__).parents[2] / "reference" / "demo-directory.yaml"),
+        },
+        ports={name: free_port() for name in SERVICES},
+    )
+    try:
+        for process in processes.values():
+            process.start()
+        for process in processes.values():
+            process.wait_ready()
+        yield System(kafka_bootstrap, namespace, processes)
+    finally:
+        for process in processes.values():
+            process.stop()

@@ -1,0 +1,63 @@
+"""Steps of the pathway as a hospital clinician and a case manager take them over HTTP."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+from stdnum.cn import ric  # type: ignore[import-untyped]
+
+HOSPITAL = "H-SZ-KANGNING"
+
+
+def national_id(serial: int) -> str:
+    """A well-formed, fictional resident ID (valid check digit) for each serial number."""
+    body = f"440305199001{10 + serial // 1000:02d}{serial % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def registration(serial: int, region_code: str = "440305001") -> dict[str, Any]:
+    return {
+        "hospital_id": HOSPITAL,
+        "name": f"Canary Name {serial}",
+        "national_id": national_id(serial),
+        "date_of_birth": "1990-01-15",
+        "sex": "female",
+        "phone": "13800000000",
+        "address": f"{serial} Canary Road",
+        "region_code": region_code,
+    }
+
+
+def diagnosis(risk_level: int = 2, icd10_code: str = "F20.0") -> dict[str, Any]:
+    today = date.today().isoformat()
+    return {
+        "hospital_id": HOSPITAL,
+        "clinician_id": "DR-WANG",
+        "icd10_code": icd10_code,
+        "diagnosed_on": today,
+        "risk_level": risk_level,
+        "consent": {"community_management": True, "given_by": "patient", "given_on": today},
+    }
+
+
+def diagnose_new_patient(intake: httpx.Client, serial: int, region_code: str = "440305001") -> str:
+    response = intake.post("/v1/patients", json=registration(serial, region_code))
+    assert response.status_code == 201, response.text
+    patient_id: str = response.json()["patient_id"]
+    response = intake.post(f"/v1/patients/{patient_id}/diagnoses", json=diagnosis())
+    assert response.status_code == 201, response.text
+    return patient_id
+
+
+def visit(risk_level: int) -> dict[str, Any]:
+    return {
+        "visited_on": date.today().isoformat(),
+        "mode": "home",
+        "seen": "patient",
+        "risk_level": risk_level,
+        "symptoms": "obvious" if risk_level >= 3 else "essentially_gone",
+        "insight": "poor" if risk_level >= 3 else "good",
+        "social_functioning": "fair",
+    }

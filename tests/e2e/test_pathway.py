@@ -1,0 +1,188 @@
+"""End to end: a patient's pathway through four service processes and a real Kafka broker."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from .conftest import System, eventually
+from .pathway import diagnose_new_patient, diagnosis, registration, visit
+
+pytestmark = pytest.mark.e2e
+
+
+def case_of(system: System, patient_id: str) -> dict[str, Any] | None:
+    with system.client("casework") as casework:
+        cases = casework.get("/v1/cases", params={"patient_id": patient_id}).json()
+    return cases[0] if cases and cases[0]["case_manager_id"] else None
+
+
+def inbox(system: System, recipient: str) -> list[dict[str, Any]]:
+    with system.client("notifications") as notifications:
+        items: list[dict[str, Any]] = notifications.get(
+            "/v1/inbox", params={"recipient": recipient}
+        ).json()
+    return items
+
+
+def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: System) -> None:
+    with system.client("intake") as intake:
+        patient_id = diagnose_new_patient(intake, serial=1)
+
+    with system.client("routing") as routing:
+        route = eventually(lambda: routing.get(f"/v1/routes/{patient_id}").json() if routing.get(f"/v1/routes/{patient_id}").status_code == 200 else None)
+    assert route["status"] == "routed"
+    assert route["center_id"] == "CHC-NS-NANTOU"
+    assert route["first_visit_due"] == (date.today() + timedelta(weeks=2)).isoformat()
+
+    case = eventually(lambda: case_of(system, patient_id))
+    assert case["center_id"] == "CHC-NS-NANTOU"
+    manager = case["case_manager_id"]
+    assert manager in {"SW-NS-LI", "SW-NS-CHEN"}
+
+    with system.client("casework") as casework:
+        recorded = casework.post(f"/v1/cases/{case['case_id']}/visits", json=visit(risk_level=3))
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["classification"] == "unstable"
+    assert recorded.json()["next_follow_up_due"] == (date.today() + timedelta(weeks=2)).isoformat()
+
+    def about(recipient: str) -> list[str] | None:
+        kinds = [i["about_event_type"] for i in inbox(system, recipient) if i["patient_id"] == patient_id]
+        return kinds or None
+
+    assert eventually(lambda: about("center:CHC-NS-NANTOU")) == ["PatientRouted"]
+    assert sorted(eventually(lambda: (k := about(f"staff:{manager}")) and len(k) == 2 and k)) == [
+        "CaseManagerAssigned",
+        "VisitCompleted",
+    ]
+    assert eventually(lambda: about("role:CHC-NS-NANTOU/community_doctor")) == ["VisitCompleted"]
+
+    delivered = eventually(
+        lambda: (d := [m for m in system.messages("notifications") if str(m.patient_id) == patient_id])
+        and len(d) == 4
+        and d
+    )
+    assert [m.sequence for m in delivered] == [1, 2, 3, 4]
+    casework_events = [m for m in system.messages("casework") if str(m.patient_id) == patient_id]
+    assert [m.event_type for m in casework_events] == [
+        "CaseOpened",
+        "CaseManagerAssigned",
+        "VisitCompleted",
+    ]
+    # one correlation id follows the diagnosis from the hospital to the case manager
+    diagnosed = next(m for m in system.messages("intake") if str(m.patient_id) == patient_id)
+    assert {m.correlation_id for m in casework_events[:2]} == {diagnosed.correlation_id}
+
+
+def test_an_unroutable_region_waits_for_manual_routing_then_completes(system: System) -> None:
+    with system.client("intake") as intake:
+        patient_id = diagnose_new_patient(intake, serial=2, region_code="440399001")
+
+    with system.client("routing") as routing:
+        pending = eventually(lambda: [r for r in routing.get("/v1/routing-queue").json() if r["patient_id"] == patient_id])
+        assert pending[0]["pending_reason"] == "no catchment holds region 440399001"
+        assert any(m.event_type == "RoutingPending" for m in system.messages("routing") if str(m.patient_id) == patient_id)
+
+        manual = routing.post(
+            f"/v1/routes/{patient_id}/manual",
+            json={"center_id": "CHC-NS-SHEKOU", "operator_id": "OP-1"},
+        )
+        assert manual.status_code == 202, manual.text
+        again = routing.post(
+            f"/v1/routes/{patient_id}/manual",
+            json={"center_id": "CHC-NS-XILI", "operator_id": "OP-1"},
+        )
+        assert again.status_code == 409
+
+    case = eventually(lambda: case_of(system, patient_id))
+    assert case["center_id"] == "CHC-NS-SHEKOU"
+    assert eventually(lambda: [i for i in inbox(system, "role:network/routing_operator") if i["patient_id"] == patient_id])
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda d: d.update(icd10_code="F32.1"), "not one of the six severe mental disorders"),
+        (lambda d: d.pop("consent"), "consent"),
+        (lambda d: d.update(risk_level=7), "risk_level"),
+        (lambda d: d.update(hospital_id="H-SZ-CLINIC-9"), "not a certified hospital"),
+    ],
+)
+def test_an_invalid_diagnosis_is_refused_with_the_reason(system: System, change: Any, reason: str) -> None:
+    with system.client("intake") as intake:
+        patient_id = intake.post("/v1/patients", json=registration(serial=3 + len(reason))).json()["patient_id"]
+        body = diagnosis()
+        change(body)
+        response = intake.post(f"/v1/patients/{patient_id}/diagnoses", json=body)
+    assert response.status_code == 422
+    assert reason in response.text
+
+
+def test_a_malformed_national_id_is_refused_without_echoing_it(system: System) -> None:
+    body = registration(serial=40)
+    body["national_id"] = "440305199001150013"  # wrong check digit
+    with system.client("intake") as intake:
+        response = intake.post("/v1/patients", json=body)
+    assert response.status_code == 422
+    assert "malformed national ID" in response.text
+    assert "440305199001150013" not in response.text
+
+
+def test_replaying_every_topic_changes_no_projection_and_notifies_nobody_twice(system: System) -> None:
+    with system.client("intake") as intake:
+        patient_id = diagnose_new_patient(intake, serial=50)
+    eventually(lambda: case_of(system, patient_id))
+    consumers = {"routing": ["intake"], "casework": ["routing"], "notifications": ["intake", "routing", "casework"]}
+    for service, producers in consumers.items():
+        system.wait_until_consumed(service, producers)
+
+    def snapshot() -> tuple[Any, ...]:
+        with system.client("casework") as casework, system.client("routing") as routing:
+            return (
+                casework.get("/v1/cases").json(),
+                routing.get("/v1/routing-queue").json(),
+                inbox(system, "center:CHC-NS-NANTOU"),
+                Counter(m.event_type for p in ("routing", "casework", "notifications") for m in system.messages(p)),
+            )
+
+    before = snapshot()
+    for service, producers in consumers.items():
+        system.processes[service].stop()
+        system.rewind(service, producers)
+        system.processes[service].start()
+    for service, producers in consumers.items():
+        system.processes[service].wait_ready()
+        system.wait_until_consumed(service, producers)
+
+    assert snapshot() == before
+
+
+def test_a_service_killed_in_a_burst_of_200_diagnoses_assigns_every_patient_exactly_once(
+    system: System,
+) -> None:
+    casework = system.processes["casework"]
+    patients = []
+    with system.client("intake") as intake:
+        for serial in range(1000, 1200):
+            patients.append(diagnose_new_patient(intake, serial))
+            if serial == 1060:
+                casework.kill()
+            if serial == 1140:
+                casework.start()
+    casework.wait_ready()
+    system.wait_until_consumed("casework", ["routing"], timeout=120)
+
+    def assignments() -> Counter[str] | None:
+        wanted = set(patients)
+        counted = Counter(
+            str(m.patient_id)
+            for m in system.messages("casework")
+            if m.event_type == "CaseManagerAssigned" and str(m.patient_id) in wanted
+        )
+        return counted if len(counted) == len(wanted) else None
+
+    counted = eventually(assignments, timeout=120)
+    assert set(counted.values()) == {1}, "some patient was assigned more than once"
