@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
+import psycopg
+from psycopg import sql
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -61,6 +63,7 @@ class ServiceSettings(BaseSettings):
         serve a small deployment without any service reading another's store.
         """
         if self.persistence == "postgres":
+            self._create_schema()
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
                 "POSTGRES_HOST": self.postgres_host,
@@ -77,3 +80,17 @@ class ServiceSettings(BaseSettings):
             "SQLITE_DBNAME": str(self.data_dir / f"{self.service}.sqlite"),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
+
+    def _create_schema(self) -> None:
+        """The library creates its tables, not the schema that holds them."""
+        with psycopg.connect(
+            host=self.postgres_host,
+            port=self.postgres_port,
+            user=self.postgres_user,
+            password=self.postgres_password.get_secret_value(),
+            dbname=self.postgres_dbname,
+            autocommit=True,
+        ) as connection:
+            connection.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.service))
+            )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from carenet_contracts.schema import export
 from rich.console import Console
+from rich.table import Table
 
 from carenet_devtools import kafka
+from carenet_devtools.services import service_processes
 
 app = typer.Typer(help="CareNet developer tools.", no_args_is_help=True)
 kafka_app = typer.Typer(
@@ -50,6 +54,42 @@ def down(work_dir: WorkDir = DEFAULT_WORK_DIR) -> None:
     running = kafka.is_running(work_dir)
     kafka.stop(work_dir)
     console.print("Kafka stopped" if running else "Kafka was not running")
+
+
+@app.command()
+def run(
+    run_dir: Annotated[Path, typer.Option(help="Kafka, data and logs of this run.")] = Path(".run"),
+) -> None:
+    """Run the whole system: Kafka and the four services, embedded storage, demo directory."""
+    up(run_dir / "kafka")
+    processes = service_processes(run_dir, {"CARENET_KAFKA_BOOTSTRAP": "127.0.0.1:9092"})
+    try:
+        with console.status("Starting intake, routing, casework and notifications"):
+            for process in processes.values():
+                process.start()
+            for process in processes.values():
+                process.wait_ready()
+        table = Table(title="CareNet is running (Ctrl-C stops the services; Kafka stays up)")
+        for column in ("service", "API", "docs", "log"):
+            table.add_column(column)
+        for name, process in processes.items():
+            table.add_row(name, process.url, f"{process.url}/docs", str(process.log_path))
+        console.print(table)
+        console.print("Walk a patient through the pathway: see README.md, 'A patient by hand'.")
+        stop_signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+        signal.sigwait(stop_signals)
+    finally:
+        for process in processes.values():
+            process.stop()
+        console.print("Services stopped. `make kafka-down` stops Kafka.")
+
+
+@app.command()
+def schemas() -> None:
+    """Export every contract's JSON Schema to contracts/schemas/ (commit the result)."""
+    for path in export():
+        console.print(f"wrote contracts/schemas/{path.name}")
 
 
 @kafka_app.command()

@@ -1,0 +1,185 @@
+"""Each service alone against the real broker and a real store (SQLite, then PostgreSQL).
+
+Consume -> effect -> publish; a redelivered message changes nothing; a poison message goes to
+the dead-letter topic with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from carenet_contracts import Envelope
+from carenet_devtools import kafka
+from carenet_devtools.kafka import run_sync
+from carenet_devtools.postgres import PostgresCluster, create_database
+from carenet_devtools.services import ServiceProcess
+from carenet_devtools.topics import read_topic, rewind_consumer_group
+from carenet_kit.topics import load_catalog
+
+from ..e2e.conftest import eventually, free_port
+
+REPO = Path(__file__).parents[2]
+MESSAGES = REPO / "contracts" / "tests" / "messages"
+
+
+class Harness:
+    def __init__(self, bootstrap: str, namespace: str, process: ServiceProcess) -> None:
+        self.bootstrap = bootstrap
+        self.namespace = namespace
+        self.process = process
+
+    def topic(self, producer: str) -> str:
+        return self.namespace + load_catalog().topic_of(producer).name
+
+    def produce(self, producer: str, key: bytes, value: bytes) -> None:
+        async def send() -> None:
+            kafka_producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+            await kafka_producer.start()
+            try:
+                await kafka_producer.send_and_wait(self.topic(producer), value, key=key)
+            finally:
+                await kafka_producer.stop()
+
+        run_sync(send())
+
+    def published(self, producer: str) -> list[Envelope[Any]]:
+        return run_sync(read_topic(self.bootstrap, self.topic(producer)))
+
+    def dead_letters(self) -> int:
+        return len(run_sync(_raw_count(self.bootstrap, self.namespace + "carenet.deadletter.v1")))
+
+
+async def _raw_count(bootstrap: str, topic: str) -> list[bytes]:
+    from aiokafka import AIOKafkaConsumer
+
+    from carenet_devtools.topics import _partitions
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, [topic])
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        values: list[bytes] = []
+        for tp in partitions:
+            while await consumer.position(tp) < ends[tp]:
+                batch = await consumer.getmany(tp, timeout_ms=1000)
+                values.extend(r.headers[0][1] for r in batch.get(tp, []))
+        return values
+    finally:
+        await consumer.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def persistence(request: pytest.FixtureRequest) -> dict[str, str]:
+    if request.param == "sqlite":
+        return {"CARENET_PERSISTENCE": "sqlite"}
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    name = f"svc_{uuid4().hex[:12]}"
+    create_database(cluster, name)
+    return {
+        "CARENET_PERSISTENCE": "postgres",
+        "CARENET_POSTGRES_HOST": cluster.host,
+        "CARENET_POSTGRES_PORT": str(cluster.port),
+        "CARENET_POSTGRES_USER": cluster.user,
+        "CARENET_POSTGRES_PASSWORD": cluster.password,
+        "CARENET_POSTGRES_DBNAME": name,
+    }
+
+
+def start_service(
+    name: str, bootstrap: str, persistence: dict[str, str], tmp_path: Path
+) -> Iterator[Harness]:
+    namespace = f"it-{uuid4().hex[:8]}."
+    run_sync(kafka.create_topics(bootstrap, namespace=namespace))
+    env = {
+        "CARENET_KAFKA_BOOTSTRAP": bootstrap,
+        "CARENET_TOPIC_NAMESPACE": namespace,
+        "CARENET_DATA_DIR": str(tmp_path / "data"),
+        "CARENET_REFERENCE_FILE": str(REPO / "reference" / "demo-directory.yaml"),
+        **persistence,
+    }
+    process = ServiceProcess(name, free_port(), env, tmp_path / f"{name}.log")
+    process.start()
+    try:
+        process.wait_ready()
+        yield Harness(bootstrap, namespace, process)
+    finally:
+        process.stop()
+
+
+def inbound(name: str, **data: Any) -> tuple[bytes, bytes, str]:
+    """A committed sample message for a fresh patient; returns key, value and patient id."""
+    raw = json.loads((MESSAGES / f"{name}.v1.json").read_text())
+    raw["patient_id"] = patient_id = str(uuid4())
+    raw["event_id"] = str(uuid4())
+    raw["data"].update(data)
+    return patient_id.encode(), json.dumps(raw).encode(), patient_id
+
+
+def of(patient_id: str, messages: list[Envelope[Any]]) -> list[str]:
+    return [m.event_type for m in messages if str(m.patient_id) == patient_id]
+
+
+@pytest.fixture
+def routing(kafka_bootstrap: str, persistence: dict[str, str], tmp_path: Path) -> Iterator[Harness]:
+    yield from start_service("routing", kafka_bootstrap, persistence, tmp_path)
+
+
+@pytest.fixture
+def casework(kafka_bootstrap: str, persistence: dict[str, str], tmp_path: Path) -> Iterator[Harness]:
+    yield from start_service("casework", kafka_bootstrap, persistence, tmp_path)
+
+
+@pytest.fixture
+def notifications(
+    kafka_bootstrap: str, persistence: dict[str, str], tmp_path: Path
+) -> Iterator[Harness]:
+    yield from start_service("notifications", kafka_bootstrap, persistence, tmp_path)
+
+
+def test_routing_consumes_a_diagnosis_and_publishes_the_route(routing: Harness) -> None:
+    key, value, patient = inbound("DiagnosisRecorded", region_code="440305005")
+    routing.produce("intake", key, value)
+    assert eventually(lambda: of(patient, routing.published("routing"))) == ["PatientRouted"]
+    routed = next(m for m in routing.published("routing") if str(m.patient_id) == patient)
+    assert routed.data.center_id == "CHC-NS-SHEKOU"
+    assert routed.sequence == 1
+
+
+def test_casework_consumes_a_route_and_a_redelivery_changes_nothing(casework: Harness) -> None:
+    key, value, patient = inbound("PatientRouted", center_id="CHC-NS-XILI")
+    casework.produce("routing", key, value)
+    assert eventually(lambda: of(patient, casework.published("casework"))) == [
+        "CaseOpened",
+        "CaseManagerAssigned",
+    ]
+    casework.process.stop()
+    group = f"{casework.namespace}carenet-casework"
+    run_sync(rewind_consumer_group(casework.bootstrap, group, [casework.topic("routing")]))
+    casework.process.start()
+    casework.process.wait_ready()
+    key2, value2, patient2 = inbound("PatientRouted", center_id="CHC-NS-XILI")
+    casework.produce("routing", key2, value2)  # a marker: once it is handled, the replay was too
+    eventually(lambda: of(patient2, casework.published("casework")))
+    assert of(patient, casework.published("casework")) == ["CaseOpened", "CaseManagerAssigned"]
+
+
+def test_notifications_deliver_once_and_poison_goes_to_the_dead_letter_topic(
+    notifications: Harness,
+) -> None:
+    key, value, patient = inbound("CaseManagerAssigned")
+    notifications.produce("casework", key, value)
+    notifications.produce("casework", b"poison", b'{"event_type": "Nonsense"}')
+    notifications.produce("casework", key, value.replace(b'"event_id": "', b'"event_id": "x'))
+    assert eventually(lambda: of(patient, notifications.published("notifications"))) == [
+        "NotificationDelivered"
+    ]
+    assert eventually(lambda: notifications.dead_letters() == 2 or None)
