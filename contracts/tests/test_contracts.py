@@ -8,12 +8,14 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+
 from carenet_contracts import (
     CONTRACTS,
     ContractError,
     DiagnosisRecorded,
     Envelope,
     Payload,
+    envelope_of,
     parse_message,
 )
 from carenet_contracts.schema import SCHEMA_DIR, render, schema_file_name
@@ -23,7 +25,7 @@ MESSAGES = Path(__file__).parent / "messages"
 
 def envelope(payload: Payload, sequence: int = 1) -> Envelope[Payload]:
     now = datetime.now(UTC)
-    return Envelope[type(payload)](  # type: ignore[misc]
+    return envelope_of(type(payload))(
         event_id=uuid4(),
         event_type=payload.event_type,
         schema_version=payload.schema_version,

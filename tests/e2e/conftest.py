@@ -16,6 +16,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+
 from carenet_contracts import Envelope
 from carenet_devtools import kafka
 from carenet_devtools.kafka import run_sync
@@ -61,7 +62,9 @@ class System:
     def wait_until_consumed(self, service: str, producers: list[str], timeout: float = 60) -> None:
         group = f"{self.namespace}carenet-{service}"
         topics = [self.topic(p) for p in producers]
-        eventually(lambda: run_sync(consumer_lag(self.bootstrap, group, topics)) == 0 or None, timeout)
+        eventually(
+            lambda: run_sync(consumer_lag(self.bootstrap, group, topics)) == 0 or None, timeout
+        )
 
 
 def eventually(probe: Callable[[], T | None], timeout: float = 30.0, every: float = 0.25) -> T:
@@ -86,7 +89,9 @@ def system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> It
         {
             "CARENET_KAFKA_BOOTSTRAP": kafka_bootstrap,
             "CARENET_TOPIC_NAMESPACE": namespace,
-            "CARENET_REFERENCE_FILE": str(Path(__file__).parents[2] / "reference" / "demo-directory.yaml"),
+            "CARENET_REFERENCE_FILE": str(
+                Path(__file__).parents[2] / "reference" / "demo-directory.yaml"
+            ),
         },
         ports={name: free_port() for name in SERVICES},
     )

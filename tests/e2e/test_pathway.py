@@ -33,7 +33,11 @@ def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: 
         patient_id = diagnose_new_patient(intake, serial=1)
 
     with system.client("routing") as routing:
-        route = eventually(lambda: routing.get(f"/v1/routes/{patient_id}").json() if routing.get(f"/v1/routes/{patient_id}").status_code == 200 else None)
+        route = eventually(
+            lambda: routing.get(f"/v1/routes/{patient_id}").json()
+            if routing.get(f"/v1/routes/{patient_id}").status_code == 200
+            else None
+        )
     assert route["status"] == "routed"
     assert route["center_id"] == "CHC-NS-NANTOU"
     assert route["first_visit_due"] == (date.today() + timedelta(weeks=2)).isoformat()
@@ -50,7 +54,9 @@ def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: 
     assert recorded.json()["next_follow_up_due"] == (date.today() + timedelta(weeks=2)).isoformat()
 
     def about(recipient: str) -> list[str] | None:
-        kinds = [i["about_event_type"] for i in inbox(system, recipient) if i["patient_id"] == patient_id]
+        kinds = [
+            i["about_event_type"] for i in inbox(system, recipient) if i["patient_id"] == patient_id
+        ]
         return kinds or None
 
     assert eventually(lambda: about("center:CHC-NS-NANTOU")) == ["PatientRouted"]
@@ -61,7 +67,9 @@ def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: 
     assert eventually(lambda: about("role:CHC-NS-NANTOU/community_doctor")) == ["VisitCompleted"]
 
     delivered = eventually(
-        lambda: (d := [m for m in system.messages("notifications") if str(m.patient_id) == patient_id])
+        lambda: (
+            d := [m for m in system.messages("notifications") if str(m.patient_id) == patient_id]
+        )
         and len(d) == 4
         and d
     )
@@ -82,9 +90,17 @@ def test_an_unroutable_region_waits_for_manual_routing_then_completes(system: Sy
         patient_id = diagnose_new_patient(intake, serial=2, region_code="440399001")
 
     with system.client("routing") as routing:
-        pending = eventually(lambda: [r for r in routing.get("/v1/routing-queue").json() if r["patient_id"] == patient_id])
+        pending = eventually(
+            lambda: [
+                r for r in routing.get("/v1/routing-queue").json() if r["patient_id"] == patient_id
+            ]
+        )
         assert pending[0]["pending_reason"] == "no catchment holds region 440399001"
-        assert any(m.event_type == "RoutingPending" for m in system.messages("routing") if str(m.patient_id) == patient_id)
+        assert any(
+            m.event_type == "RoutingPending"
+            for m in system.messages("routing")
+            if str(m.patient_id) == patient_id
+        )
 
         manual = routing.post(
             f"/v1/routes/{patient_id}/manual",
@@ -99,7 +115,13 @@ def test_an_unroutable_region_waits_for_manual_routing_then_completes(system: Sy
 
     case = eventually(lambda: case_of(system, patient_id))
     assert case["center_id"] == "CHC-NS-SHEKOU"
-    assert eventually(lambda: [i for i in inbox(system, "role:network/routing_operator") if i["patient_id"] == patient_id])
+    assert eventually(
+        lambda: [
+            i
+            for i in inbox(system, "role:network/routing_operator")
+            if i["patient_id"] == patient_id
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -111,9 +133,13 @@ def test_an_unroutable_region_waits_for_manual_routing_then_completes(system: Sy
         (lambda d: d.update(hospital_id="H-SZ-CLINIC-9"), "not a certified hospital"),
     ],
 )
-def test_an_invalid_diagnosis_is_refused_with_the_reason(system: System, change: Any, reason: str) -> None:
+def test_an_invalid_diagnosis_is_refused_with_the_reason(
+    system: System, change: Any, reason: str
+) -> None:
     with system.client("intake") as intake:
-        patient_id = intake.post("/v1/patients", json=registration(serial=3 + len(reason))).json()["patient_id"]
+        patient_id = intake.post("/v1/patients", json=registration(serial=3 + len(reason))).json()[
+            "patient_id"
+        ]
         body = diagnosis()
         change(body)
         response = intake.post(f"/v1/patients/{patient_id}/diagnoses", json=body)
@@ -131,11 +157,17 @@ def test_a_malformed_national_id_is_refused_without_echoing_it(system: System) -
     assert "440305199001150013" not in response.text
 
 
-def test_replaying_every_topic_changes_no_projection_and_notifies_nobody_twice(system: System) -> None:
+def test_replaying_every_topic_changes_no_projection_and_notifies_nobody_twice(
+    system: System,
+) -> None:
     with system.client("intake") as intake:
         patient_id = diagnose_new_patient(intake, serial=50)
     eventually(lambda: case_of(system, patient_id))
-    consumers = {"routing": ["intake"], "casework": ["routing"], "notifications": ["intake", "routing", "casework"]}
+    consumers = {
+        "routing": ["intake"],
+        "casework": ["routing"],
+        "notifications": ["intake", "routing", "casework"],
+    }
     for service, producers in consumers.items():
         system.wait_until_consumed(service, producers)
 
@@ -145,7 +177,11 @@ def test_replaying_every_topic_changes_no_projection_and_notifies_nobody_twice(s
                 casework.get("/v1/cases").json(),
                 routing.get("/v1/routing-queue").json(),
                 inbox(system, "center:CHC-NS-NANTOU"),
-                Counter(m.event_type for p in ("routing", "casework", "notifications") for m in system.messages(p)),
+                Counter(
+                    m.event_type
+                    for p in ("routing", "casework", "notifications")
+                    for m in system.messages(p)
+                ),
             )
 
     before = snapshot()

@@ -14,13 +14,14 @@ from uuid import uuid4
 
 import pytest
 from aiokafka import AIOKafkaProducer
+
 from carenet_contracts import Envelope
 from carenet_devtools import kafka
 from carenet_devtools.kafka import run_sync
 from carenet_devtools.postgres import PostgresCluster, create_database
 from carenet_devtools.services import ServiceProcess
-from carenet_devtools.topics import read_topic, rewind_consumer_group
-from carenet_kit.topics import load_catalog
+from carenet_devtools.topics import read_records, read_topic, rewind_consumer_group
+from carenet_kit.topics import DEAD_LETTER_TOPIC, load_catalog
 
 from ..e2e.conftest import eventually, free_port
 
@@ -52,29 +53,8 @@ class Harness:
         return run_sync(read_topic(self.bootstrap, self.topic(producer)))
 
     def dead_letters(self) -> int:
-        return len(run_sync(_raw_count(self.bootstrap, self.namespace + "carenet.deadletter.v1")))
-
-
-async def _raw_count(bootstrap: str, topic: str) -> list[bytes]:
-    from aiokafka import AIOKafkaConsumer
-
-    from carenet_devtools.topics import _partitions
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = await _partitions(consumer, [topic])
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        values: list[bytes] = []
-        for tp in partitions:
-            while await consumer.position(tp) < ends[tp]:
-                batch = await consumer.getmany(tp, timeout_ms=1000)
-                values.extend(r.headers[0][1] for r in batch.get(tp, []))
-        return values
-    finally:
-        await consumer.stop()
+        topic = self.namespace + DEAD_LETTER_TOPIC
+        return len(run_sync(read_records(self.bootstrap, topic)))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -134,7 +114,9 @@ def routing(kafka_bootstrap: str, persistence: dict[str, str], tmp_path: Path) -
 
 
 @pytest.fixture
-def casework(kafka_bootstrap: str, persistence: dict[str, str], tmp_path: Path) -> Iterator[Harness]:
+def casework(
+    kafka_bootstrap: str, persistence: dict[str, str], tmp_path: Path
+) -> Iterator[Harness]:
     yield from start_service("casework", kafka_bootstrap, persistence, tmp_path)
 
 

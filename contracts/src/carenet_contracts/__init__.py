@@ -1,6 +1,6 @@
 """CareNet's integration events: the only shapes that cross a service boundary."""
 
-from carenet_contracts.envelope import Envelope, Payload, Producer
+from carenet_contracts.envelope import Envelope, Payload, Producer, envelope_of
 from carenet_contracts.events import (
     CaseManagerAssigned,
     CaseOpened,
@@ -31,5 +31,6 @@ __all__ = [
     "VisitClassification",
     "VisitCompleted",
     "VisitMode",
+    "envelope_of",
     "parse_message",
 ]

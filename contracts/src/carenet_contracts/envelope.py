@@ -71,3 +71,8 @@ class Envelope(BaseModel, Generic[PayloadT]):
         if (self.sequence == 1) != (self.previous_hash is None):
             raise ValueError("previous_hash is null exactly at sequence 1")
         return self
+
+
+def envelope_of(payload: type[PayloadT]) -> type[Envelope[PayloadT]]:
+    """The envelope model for one contract (it serialises and validates that payload's fields)."""
+    return Envelope[payload]  # type: ignore[valid-type]

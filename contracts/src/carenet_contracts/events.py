@@ -17,7 +17,9 @@ from carenet_contracts.envelope import Payload, Producer
 
 RiskLevel = Annotated[int, Field(ge=0, le=5, description="Risk assessment level 0-5.")]
 OrganisationId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-RegionCode = Annotated[str, Field(pattern=r"^\d{6}(\d{3})?$", description="District (6) or subdistrict (9 digits).")]
+RegionCode = Annotated[
+    str, Field(pattern=r"^\d{6}(\d{3})?$", description="District (6) or subdistrict (9 digits).")
+]
 
 
 class DiagnosisCategory(StrEnum):
@@ -59,7 +61,7 @@ class DiagnosisRecorded(Payload):
 
 
 class PatientRouted(Payload):
-    """The patient now belongs to the community health center whose catchment holds the residence."""
+    """The patient now belongs to the community center whose catchment holds the residence."""
 
     event_type: ClassVar[str] = "PatientRouted"
     producer: ClassVar[Producer] = "routing"

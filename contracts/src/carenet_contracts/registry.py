@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from carenet_contracts.envelope import Envelope, Payload
+from carenet_contracts.envelope import Envelope, Payload, envelope_of
 from carenet_contracts.events import (
     CaseManagerAssigned,
     CaseOpened,
@@ -49,6 +49,6 @@ def parse_message(value: bytes) -> Envelope[Any]:
     if payload is None:
         raise ContractError(f"unknown contract {key[0]!r} version {key[1]!r}")
     try:
-        return Envelope[payload].model_validate(raw)  # type: ignore[valid-type]
+        return envelope_of(payload).model_validate(raw)
     except ValidationError as error:
         raise ContractError(str(error)) from error

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from carenet_contracts.envelope import Envelope, Payload
+from carenet_contracts.envelope import Payload, envelope_of
 from carenet_contracts.registry import CONTRACTS
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
@@ -18,7 +18,7 @@ def schema_file_name(payload: type[Payload]) -> str:
 
 def json_schema(payload: type[Payload]) -> dict[str, Any]:
     """The envelope's schema with the event type, version and producer pinned to this contract."""
-    schema = Envelope[payload].model_json_schema()  # type: ignore[valid-type]
+    schema = envelope_of(payload).model_json_schema()
     schema["title"] = payload.event_type
     schema["$id"] = f"urn:carenet:contract:{payload.event_type}:v{payload.schema_version}"
     pinned = {

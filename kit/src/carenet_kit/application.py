@@ -7,7 +7,6 @@ from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
-from carenet_contracts import Producer
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
@@ -16,6 +15,7 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
+from carenet_contracts import Producer
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
 
 OutboundMapper = Callable[[DomainEventProtocol[UUID]], Outgoing | None]

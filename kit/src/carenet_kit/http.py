@@ -75,9 +75,7 @@ def install_error_handlers(api: FastAPI) -> None:
         try:
             request.state.correlation_id = UUID(given) if given else uuid4()
         except ValueError:
-            return JSONResponse(
-                {"detail": f"{CORRELATION_HEADER} must be a UUID"}, status_code=400
-            )
+            return JSONResponse({"detail": f"{CORRELATION_HEADER} must be a UUID"}, status_code=400)
         with structlog.contextvars.bound_contextvars(
             correlation_id=str(request.state.correlation_id)
         ):

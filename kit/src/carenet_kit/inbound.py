@@ -15,10 +15,10 @@ from typing import Any
 
 import faust
 import structlog
-from carenet_contracts import ContractError, Envelope, parse_message
 from eventsourcing.persistence import PersistenceError, Tracking
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
+from carenet_contracts import ContractError, Envelope, parse_message
 from carenet_kit.application import ServiceApplication
 from carenet_kit.outbox import Cause
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from uuid import UUID, NAMESPACE_URL, uuid4, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from carenet_contracts import Envelope, Payload
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
+
+from carenet_contracts import Envelope, Payload, envelope_of
 
 STREAM_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:published-stream")
 
@@ -62,7 +63,7 @@ class PublishedStream(Aggregate):
 
     def publish(self, outgoing: Outgoing, cause: Cause) -> Envelope[Payload]:
         payload = outgoing.payload
-        envelope = Envelope[type(payload)](  # type: ignore[misc]
+        envelope = envelope_of(type(payload))(
             event_id=uuid4(),
             event_type=payload.event_type,
             schema_version=payload.schema_version,
@@ -80,7 +81,12 @@ class PublishedStream(Aggregate):
         self._append(message=message, digest=hashlib.sha256(message.encode()).hexdigest())
         return envelope
 
-    @event("Appended")
+    class Appended(Aggregate.Event):
+        message: str
+        """The envelope's JSON, exactly as it goes on Kafka."""
+        digest: str
+
+    @event(Appended)
     def _append(self, message: str, digest: str) -> None:
         self.sequence += 1
         self.last_hash = digest

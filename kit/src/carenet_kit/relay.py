@@ -135,7 +135,9 @@ class OutboxRelay:
                     continue
                 consumer.seek(tp, end - 1)
                 records = (await consumer.getmany(tp, timeout_ms=10_000)).get(tp, [])
-                found = header(list(records[-1].headers), NOTIFICATION_ID_HEADER) if records else None
+                found = (
+                    header(list(records[-1].headers), NOTIFICATION_ID_HEADER) if records else None
+                )
                 if found is None:
                     raise RuntimeError(f"cannot read the last message of {tp}")
                 last[tp.partition] = int(found)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import structlog
 import uvicorn
-from faust.contrib.asgi import faust_app_running
 from fastapi import APIRouter, FastAPI
+from faust.contrib.asgi import faust_app_running
 
 from carenet_kit.application import ServiceApplication
 from carenet_kit.http import health_router, install_error_handlers

@@ -70,7 +70,7 @@ def parse_catalog(text: str) -> TopicCatalog:
 
 @cache
 def load_catalog(path: Path | None = None) -> TopicCatalog:
-    """Load the catalog shipped with the kit (`deploy/topics.yaml`, linked into the package) or a given file."""
+    """Load `deploy/topics.yaml` (linked into the kit package), or another given file."""
     if path is not None:
         return parse_catalog(path.read_text())
     return parse_catalog(resources.files("carenet_kit").joinpath("topics.yaml").read_text())

@@ -6,10 +6,10 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
-from carenet_contracts import VisitClassification as C
 
 from carenet_casework.domain import Case, Caseload, Visit
 from carenet_casework.rules import Rating, Symptoms, VisitFindings, classify, next_follow_up
+from carenet_contracts import VisitClassification as C
 
 GOOD = VisitFindings(
     risk_level=0,
@@ -77,7 +77,14 @@ def test_a_center_without_social_workers_assigns_nobody() -> None:
 def test_an_unstable_visit_is_due_again_in_two_weeks_under_the_recorded_rule_set() -> None:
     given = Case(uuid4(), "CHC-A", "H-1", "schizophrenia", 1, date(2026, 11, 16))
     given.assign_manager("SW-1", reason="fewest active cases")
-    when = Visit(uuid4(), date(2026, 11, 10), "home", "patient", GOOD.__class__(**{**GOOD.__dict__, "risk_level": 4}), "")
+    when = Visit(
+        uuid4(),
+        date(2026, 11, 10),
+        "home",
+        "patient",
+        GOOD.__class__(**{**GOOD.__dict__, "risk_level": 4}),
+        "",
+    )
     assert given.record_visit(when) == C.UNSTABLE
     then = given.collect_events()[-1]
     assert isinstance(then, Case.VisitRecorded)

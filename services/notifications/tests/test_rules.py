@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from carenet_contracts import parse_message
-
 from carenet_notifications.rules import plan
 
 MESSAGES = Path(__file__).parents[3] / "contracts" / "tests" / "messages"

@@ -6,9 +6,6 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from carenet_contracts import VisitClassification, VisitMode
-from carenet_kit.http import correlation_id
-from carenet_kit.outbox import Cause
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +13,9 @@ from carenet_casework.application import CaseworkApplication
 from carenet_casework.domain import Visit
 from carenet_casework.projection import CaseBoard, CaseView
 from carenet_casework.rules import Rating, Symptoms, VisitFindings
+from carenet_contracts import VisitClassification, VisitMode
+from carenet_kit.http import correlation_id
+from carenet_kit.outbox import Cause
 
 router = APIRouter(prefix="/v1", tags=["casework"])
 
@@ -131,5 +131,3 @@ def record_visit(
     )
     outcome = casework.record_visit(case_id, visit, Cause.request(corr))
     return VisitRecordedOut(case_id=case_id, visit_id=body.visit_id, **outcome.__dict__)
-
-

@@ -7,13 +7,12 @@ from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
+from carenet_casework import rules
+from carenet_casework.domain import Case, Caseload, Visit
 from carenet_contracts import Envelope, PatientRouted, VisitClassification
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.inbound import CommandConflict
 from carenet_kit.outbox import Cause
-
-from carenet_casework import rules
-from carenet_casework.domain import Case, Caseload, Visit
 
 
 @dataclass(frozen=True)
@@ -70,4 +69,3 @@ class CaseworkApplication(ServiceApplication):
             caseload: Caseload = self.repository.get(caseload_id)
             return caseload
         return Caseload(center_id, self.rosters.get(center_id, []))
-

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from carenet_contracts import VisitClassification
 from eventsourcing.domain import Aggregate, event
 
 from carenet_casework import rules
+from carenet_contracts import VisitClassification
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:casework:case")
 CASELOAD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:casework:caseload")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import yaml
-from carenet_kit.runtime import Service, serve
 
 from carenet_casework import api
 from carenet_casework.application import CaseworkApplication
@@ -11,6 +10,7 @@ from carenet_casework.config import Settings
 from carenet_casework.outbox import to_integration_event
 from carenet_casework.policy import policy
 from carenet_casework.projection import CaseBoard
+from carenet_kit.runtime import Service, serve
 
 
 def bootstrap(settings: Settings | None = None) -> Service:

@@ -8,6 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
+from eventsourcing.domain import DomainEventProtocol
+
+from carenet_casework.domain import Case
 from carenet_contracts import (
     CaseManagerAssigned,
     CaseOpened,
@@ -16,9 +19,6 @@ from carenet_contracts import (
     VisitMode,
 )
 from carenet_kit.outbox import Outgoing
-from eventsourcing.domain import DomainEventProtocol
-
-from carenet_casework.domain import Case
 
 
 def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:

@@ -94,5 +94,7 @@ def next_follow_up(
         return visited_on + rules.unstable_next
     if classification == VisitClassification.BASICALLY_STABLE:
         again = previous == VisitClassification.BASICALLY_STABLE
-        return visited_on + (rules.basically_stable_again_next if again else rules.basically_stable_next)
+        return visited_on + (
+            rules.basically_stable_again_next if again else rules.basically_stable_next
+        )
     return visited_on + rules.stable_next

@@ -6,20 +6,20 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from carenet_contracts import DiagnosisCategory
-from carenet_kit.http import correlation_id
-from carenet_kit.outbox import Cause
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from stdnum.cn import ric  # type: ignore[import-untyped]
-from stdnum.exceptions import ValidationError as NationalIdError  # type: ignore[import-untyped]
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as NationalIdError
 
+from carenet_contracts import DiagnosisCategory
 from carenet_intake.application import (
     Diagnosis,
     IntakeApplication,
     Registration,
 )
 from carenet_intake.projection import HospitalRegister
+from carenet_kit.http import correlation_id
+from carenet_kit.outbox import Cause
 
 router = APIRouter(prefix="/v1", tags=["intake"])
 

@@ -10,11 +10,10 @@ from typing import ClassVar
 from uuid import UUID, uuid4
 
 from carenet_contracts import DiagnosisCategory
+from carenet_intake.domain import Hospital, IdentityClaim, Patient, categorise
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.outbox import Cause
-
-from carenet_intake.domain import Hospital, IdentityClaim, Patient, categorise
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from carenet_kit.settings import ServiceSettings
 from pydantic import SecretStr, model_validator
+
+from carenet_kit.settings import ServiceSettings
 
 DEVELOPMENT_KEY = SecretStr("carenet-development-pseudonym-key")
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from carenet_contracts import DiagnosisCategory
 from eventsourcing.domain import Aggregate, event
+
+from carenet_contracts import DiagnosisCategory
 
 IN_SCOPE = {
     "F20": DiagnosisCategory.SCHIZOPHRENIA,

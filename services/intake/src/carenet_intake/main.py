@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import yaml
-from carenet_kit.runtime import Service, serve
 
 from carenet_intake import api
 from carenet_intake.application import IntakeApplication
@@ -11,6 +10,7 @@ from carenet_intake.config import Settings
 from carenet_intake.domain import Hospital
 from carenet_intake.outbox import to_integration_event
 from carenet_intake.projection import HospitalRegister
+from carenet_kit.runtime import Service, serve
 
 
 def load_hospitals(settings: Settings) -> dict[str, Hospital]:

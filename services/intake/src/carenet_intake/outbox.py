@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from carenet_contracts import DiagnosisCategory, DiagnosisRecorded
-from carenet_kit.outbox import Outgoing
 from eventsourcing.domain import DomainEventProtocol
 
+from carenet_contracts import DiagnosisCategory, DiagnosisRecorded
 from carenet_intake.domain import Patient
+from carenet_kit.outbox import Outgoing
 
 
 def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:

@@ -22,7 +22,9 @@ class RegisteredPatient:
 
 @dataclass
 class HospitalRegister:
-    by_hospital: dict[str, list[RegisteredPatient]] = field(default_factory=lambda: defaultdict(list))
+    by_hospital: dict[str, list[RegisteredPatient]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     by_patient: dict[UUID, RegisteredPatient] = field(default_factory=dict)
 
     @singledispatchmethod

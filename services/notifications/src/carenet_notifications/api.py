@@ -35,7 +35,11 @@ async def read_inbox(
         str,
         Query(
             pattern=r"^(center|staff|role):[A-Za-z0-9_./-]{1,128}$",
-            examples=["staff:SW-NS-LI", "center:CHC-NS-NANTOU", "role:CHC-NS-NANTOU/community_doctor"],
+            examples=[
+                "staff:SW-NS-LI",
+                "center:CHC-NS-NANTOU",
+                "role:CHC-NS-NANTOU/community_doctor",
+            ],
         ),
     ],
 ) -> list[InboxItemOut]:

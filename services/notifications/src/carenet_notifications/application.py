@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 from carenet_contracts import Envelope
 from carenet_kit.application import ServiceApplication
 from carenet_kit.outbox import Cause
-
 from carenet_notifications import rules
 from carenet_notifications.domain import Notification
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from carenet_kit.runtime import Service, serve
-
 from carenet_notifications import api
 from carenet_notifications.application import NotificationsApplication
 from carenet_notifications.config import Settings

@@ -10,7 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from carenet_contracts import CaseManagerAssigned, Envelope, PatientRouted, RoutingPending, VisitCompleted
+from carenet_contracts import (
+    CaseManagerAssigned,
+    Envelope,
+    PatientRouted,
+    RoutingPending,
+    VisitCompleted,
+)
 
 RULES_VERSION = "notify-2026/1"
 
@@ -33,7 +39,7 @@ RULES: tuple[NotificationRule, ...] = (
         recipients=lambda d: [f"center:{d.center_id}"],
         urgency="normal",
         channel="inbox",
-        summary=lambda d: f"A patient was routed to your center; first visit due {d.first_visit_due}.",
+        summary=lambda d: f"A patient was routed to you; first visit due by {d.first_visit_due}.",
     ),
     NotificationRule(
         contract=RoutingPending,

@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from carenet_kit.http import correlation_id
-from carenet_kit.outbox import Cause
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from carenet_kit.http import correlation_id
+from carenet_kit.outbox import Cause
 from carenet_routing.application import RoutingApplication
 from carenet_routing.projection import RouteView, RoutingBoard
 
@@ -85,6 +85,7 @@ def route_by_hand(
 
 @router.get("/directory/centers", response_model=list[CenterOut])
 def directory_centers(routing: Routing) -> list[CenterOut]:
-    directory = routing.directory()
-    centers = (directory.center(center_id) for center_id in directory.centers)
-    return [CenterOut(id=c.id, name=c.name, catchment=list(c.catchment)) for c in centers if c]
+    return [
+        CenterOut(id=c.id, name=c.name, catchment=list(c.catchment))
+        for c in routing.directory().centers.values()
+    ]

@@ -1,4 +1,4 @@
-"""Routing's service layer: route diagnosed patients to community centers, by catchment or by hand."""
+"""Routing's service layer: route diagnosed patients to centers by catchment or by hand."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from datetime import date
 from typing import Any, ClassVar
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+
 from carenet_contracts import DiagnosisRecorded, Envelope
 from carenet_kit.application import ServiceApplication
 from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.outbox import Cause
-from eventsourcing.application import AggregateNotFoundError
-
 from carenet_routing.domain import DIRECTORY_ID, Directory, Route
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -33,18 +34,14 @@ class Directory(Aggregate):
         return DIRECTORY_ID
 
     @event("Loaded")
-    def __init__(self, centers: list[dict[str, object]]) -> None:
-        self.centers = {c["id"]: c for c in centers}
+    def __init__(self, centers: list[dict[str, Any]]) -> None:
+        self.centers = {c["id"]: Center(c["id"], c["name"], tuple(c["catchment"])) for c in centers}
 
     def center(self, center_id: str) -> Center | None:
-        raw = self.centers.get(center_id)
-        if raw is None:
-            return None
-        return Center(str(raw["id"]), str(raw["name"]), tuple(raw["catchment"]))  # type: ignore[call-overload]
+        return self.centers.get(center_id)
 
     def centers_covering(self, region_code: str) -> list[Center]:
-        centers = (self.center(center_id) for center_id in self.centers)
-        return [c for c in centers if c is not None and c.covers(region_code)]
+        return [c for c in self.centers.values() if c.covers(region_code)]
 
 
 class Route(Aggregate):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import yaml
-from carenet_kit.runtime import Service, serve
 
+from carenet_kit.runtime import Service, serve
 from carenet_routing import api
 from carenet_routing.application import RoutingApplication
 from carenet_routing.config import Settings

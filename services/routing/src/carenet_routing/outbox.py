@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from carenet_contracts import DiagnosisCategory, PatientRouted, RoutingPending
-from carenet_kit.outbox import Outgoing
 from eventsourcing.domain import DomainEventProtocol
 
+from carenet_contracts import DiagnosisCategory, PatientRouted, RoutingPending
+from carenet_kit.outbox import Outgoing
 from carenet_routing.domain import Route
 
 

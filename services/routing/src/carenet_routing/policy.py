@@ -7,7 +7,6 @@ from typing import Any
 from carenet_contracts import DiagnosisRecorded, Envelope
 from carenet_kit.inbound import Policy
 from carenet_kit.outbox import Cause
-
 from carenet_routing.application import RoutingApplication
 
 

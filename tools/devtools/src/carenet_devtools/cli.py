@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from carenet_contracts.schema import export
 from rich.console import Console
 from rich.table import Table
 
+from carenet_contracts.schema import export
 from carenet_devtools import kafka
 from carenet_devtools.services import service_processes
 

@@ -19,7 +19,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 SUPERUSER = "carenet"
-SUPERUSER_PASSWORD = "carenet"  # fine: a throwaway cluster reachable on 127.0.0.1 only
+SUPERUSER_PASSWORD = "carenet"  # noqa: S105 - a throwaway cluster on 127.0.0.1 only
 SERVER_USER = "postgres"
 
 
@@ -36,7 +36,7 @@ class PostgresCluster:
 
     @classmethod
     def from_dsn(cls, dsn: str) -> PostgresCluster:
-        """Describe an externally managed server (URI or key=value DSN); ``stop()`` leaves it alone."""
+        """An externally managed server (URI or key=value DSN); ``stop()`` leaves it alone."""
         params = conninfo_to_dict(dsn)
         return cls(
             host=str(params.get("host", "127.0.0.1")),
@@ -74,9 +74,7 @@ class PostgresCluster:
     def stop(self) -> None:
         """Shut down a cluster started by ``start_cluster``; a no-op for external servers."""
         if self.data_dir is not None:
-            _run_server_command(
-                "pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w"
-            )
+            _run_server_command("pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w")
 
 
 def start_cluster(base_dir: Path, port: int) -> PostgresCluster:
@@ -127,9 +125,7 @@ def drop_database(cluster: PostgresCluster, name: str) -> None:
     """Drop ``name``, even if an application left pooled connections open to it."""
     with psycopg.connect(cluster.dsn, autocommit=True) as conn:
         conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)
-            )
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
 
 
@@ -162,7 +158,7 @@ def _run_server_command(program: str, *args: str) -> None:
     if os.geteuid() == 0:
         command = ["runuser", "-u", SERVER_USER, "--", *command]
     # cwd=/ because the server user may not be able to read the caller's working directory.
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - PostgreSQL's own binaries, our arguments
         command, cwd="/", capture_output=True, text=True, check=False
     )
     if result.returncode != 0:

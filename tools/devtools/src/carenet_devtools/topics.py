@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
 from carenet_contracts import Envelope, parse_message
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[Envelope[Any]]:
-    """Every message of a topic from offset 0 to its current end, parsed by its contract."""
+async def read_records(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of a topic from offset 0 to its current end, partition by partition."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -18,14 +19,19 @@ async def read_topic(bootstrap: str, topic: str) -> list[Envelope[Any]]:
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
-        messages: list[Envelope[Any]] = []
+        records: list[ConsumerRecord[bytes, bytes]] = []
         for tp in partitions:
             while await consumer.position(tp) < ends[tp]:
                 batch = await consumer.getmany(tp, timeout_ms=1000)
-                messages.extend(parse_message(r.value) for r in batch.get(tp, []) if r.value)
-        return messages
+                records.extend(batch.get(tp, []))
+        return records
     finally:
         await consumer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[Envelope[Any]]:
+    """Every message of a topic, parsed by its contract."""
+    return [parse_message(r.value) for r in await read_records(bootstrap, topic) if r.value]
 
 
 async def rewind_consumer_group(bootstrap: str, group: str, topics: list[str]) -> None:
@@ -65,9 +71,9 @@ async def consumer_lag(bootstrap: str, group: str, topics: list[str]) -> int:
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
-    await consumer._client.force_metadata_update()  # noqa: SLF001
+    await consumer._client.force_metadata_update()
     return [
         TopicPartition(topic, p)
         for topic in topics
-        for p in sorted(consumer._client.cluster.partitions_for_topic(topic) or ())  # noqa: SLF001
+        for p in sorted(consumer._client.cluster.partitions_for_topic(topic) or ())
     ]

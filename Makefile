@@ -1,0 +1,45 @@
+# CareNet: the two commands a new machine needs are `make run` and `make test`.
+# Everything they need is installed by `make setup` (Python packages, the Kafka jars, and
+# Debian's PostgreSQL and JDK when missing; apt-get runs through sudo unless you are root).
+
+UV_VERSION := 0.13.9
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+
+.PHONY: setup run test lint format schemas kafka-up kafka-down clean
+
+setup: ## install everything the system and the tests need
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen
+	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 \
+		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			--no-install-recommends postgresql openjdk-17-jre-headless maven; }
+	$(UV) run python -c "from carenet_devtools import kafka; print('Kafka jars:', kafka.ensure_jars(kafka.default_cache_dir()))"
+
+run: setup ## run Kafka and the four services with embedded storage and the demo directory
+	$(UV) run carenet-dev run
+
+test: setup ## run every test against a real Kafka broker, SQLite and PostgreSQL
+	$(UV) run pytest
+
+lint: ## ruff (lint and format) and mypy --strict
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy contracts/src kit/src tools/devtools/src services/*/src
+
+format:
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+schemas: ## regenerate contracts/schemas/ from the contract models
+	$(UV) run carenet-dev schemas
+
+kafka-up: ## a local broker on 127.0.0.1:9092 with the topics of deploy/topics.yaml
+	$(UV) run carenet-dev kafka up
+
+kafka-down:
+	$(UV) run carenet-dev kafka down
+
+clean: kafka-down
+	rm -rf .run
