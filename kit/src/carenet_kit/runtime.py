@@ -124,6 +124,6 @@ def serve(service: Service) -> None:
         service.http_api(),
         host=settings.http_host,
         port=settings.http_port,
-        log_config=None,
+        log_config=None,  # keep the JSON logging configured above
         access_log=False,
     )

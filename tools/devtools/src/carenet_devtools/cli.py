@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from carenet_contracts.schema import export
 from carenet_devtools import kafka
@@ -69,12 +68,12 @@ def run(
                 process.start()
             for process in processes.values():
                 process.wait_ready()
-        table = Table(title="CareNet is running (Ctrl-C stops the services; Kafka stays up)")
-        for column in ("service", "API", "docs", "log"):
-            table.add_column(column)
+        console.print("[bold]CareNet is running[/bold] (Ctrl-C stops the services; Kafka stays up)")
         for name, process in processes.items():
-            table.add_row(name, process.url, f"{process.url}/docs", str(process.log_path))
-        console.print(table)
+            console.print(
+                f"  {name:<14} {process.url}  docs: {process.url}/docs  log: {process.log_path}",
+                soft_wrap=True,
+            )
         console.print("Walk a patient through the pathway: see README.md, 'A patient by hand'.")
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
