@@ -63,8 +63,6 @@ class InboundConsumer:
         self.app = app
         self.dead_letter_topic = dead_letter_topic
         self.policy = policy
-        self.processed_count = 0
-        self.dead_letter_count = 0
         source = stream_app.topic(*topics, key_type=bytes, value_type=bytes)
         stream_app.agent(source, name=f"{stream_app.conf.id}-inbound")(self._consume)
 
@@ -82,7 +80,6 @@ class InboundConsumer:
             if rejection is not None:
                 await self._dead_letter(message, rejection)
                 await asyncio.to_thread(self.app.process_recorder.insert_tracking, tracking)
-            self.processed_count += 1
 
     def _process(self, value: bytes, tracking: Tracking) -> str | None:
         """Apply one message; returns the reason when it must go to the dead-letter topic."""
@@ -116,7 +113,6 @@ class InboundConsumer:
         await self.stream_app.producer.send_and_wait(
             self.dead_letter_topic, message.key, message.value, None, None, headers
         )
-        self.dead_letter_count += 1
         log.warning(
             "message dead-lettered",
             topic=message.topic,

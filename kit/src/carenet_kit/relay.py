@@ -43,7 +43,6 @@ class OutboxRelay:
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.position_name = f"outbox:{topic}"
-        self.published_count = 0
         self.ready = asyncio.Event()
         self._partitioner = DefaultPartitioner()
 
@@ -79,7 +78,6 @@ class OutboxRelay:
                         )
                     )
                 await asyncio.gather(*sends)
-                self.published_count += len(sends)
                 position = batch[-1].id
                 await asyncio.to_thread(
                     self.app.process_recorder.insert_tracking,

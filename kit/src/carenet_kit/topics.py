@@ -49,10 +49,6 @@ class TopicCatalog(BaseModel):
         replicas = self.profiles[profile].min_insync_replicas
         return {**topic.config, "min.insync.replicas": str(replicas)}
 
-    @property
-    def service_topics(self) -> tuple[TopicSpec, ...]:
-        return tuple(t for t in self.topics if t.name != DEAD_LETTER_TOPIC)
-
 
 def parse_catalog(text: str) -> TopicCatalog:
     raw = yaml.safe_load(text)
