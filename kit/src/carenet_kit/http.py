@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -38,6 +39,18 @@ def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
 def correlation_id(request: Request) -> UUID:
     """The caller's correlation id (header `X-Correlation-ID`), or a new one."""
     return request.state.correlation_id  # type: ignore[no-any-return]
+
+
+CorrelationId = Annotated[UUID, Depends(correlation_id)]
+
+
+def from_app_state(attribute: str) -> Any:
+    """A dependency on what `runtime.Service` put in `app.state`: `application`, `projection`."""
+
+    def dependency(request: Request) -> Any:
+        return getattr(request.app.state, attribute)
+
+    return Depends(dependency)
 
 
 def install_error_handlers(api: FastAPI) -> None:

@@ -61,8 +61,8 @@ class Service:
             version="1",
             lifespan=self._lifespan,
         )
-        api.state.service = self
         api.state.application = self.application
+        api.state.projection = self.projection
         install_error_handlers(api)
         api.include_router(
             health_router(

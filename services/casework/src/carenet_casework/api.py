@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_casework.application import CaseworkApplication
@@ -14,7 +14,7 @@ from carenet_casework.domain import Visit
 from carenet_casework.projection import CaseBoard, CaseView
 from carenet_casework.rules import Rating, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification, VisitMode
-from carenet_kit.http import correlation_id
+from carenet_kit.http import CorrelationId, from_app_state
 from carenet_kit.outbox import Cause
 
 router = APIRouter(prefix="/v1", tags=["casework"])
@@ -70,17 +70,8 @@ class CaseOut(BaseModel):
     visits: list[VisitOut]
 
 
-def application(request: Request) -> CaseworkApplication:
-    return request.app.state.application  # type: ignore[no-any-return]
-
-
-def board(request: Request) -> CaseBoard:
-    return request.app.state.service.projection  # type: ignore[no-any-return]
-
-
-Casework = Annotated[CaseworkApplication, Depends(application)]
-Board = Annotated[CaseBoard, Depends(board)]
-CorrelationId = Annotated[UUID, Depends(correlation_id)]
+Casework = Annotated[CaseworkApplication, from_app_state("application")]
+Board = Annotated[CaseBoard, from_app_state("projection")]
 
 
 def _out(case: CaseView) -> CaseOut:

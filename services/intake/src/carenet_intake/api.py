@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as NationalIdError
@@ -18,7 +18,7 @@ from carenet_intake.application import (
     Registration,
 )
 from carenet_intake.projection import HospitalRegister
-from carenet_kit.http import correlation_id
+from carenet_kit.http import CorrelationId, from_app_state
 from carenet_kit.outbox import Cause
 
 router = APIRouter(prefix="/v1", tags=["intake"])
@@ -105,17 +105,8 @@ class RegisteredPatientView(BaseModel):
     diagnoses: int
 
 
-def application(request: Request) -> IntakeApplication:
-    return request.app.state.application  # type: ignore[no-any-return]
-
-
-def register(request: Request) -> HospitalRegister:
-    return request.app.state.service.projection  # type: ignore[no-any-return]
-
-
-Intake = Annotated[IntakeApplication, Depends(application)]
-Register = Annotated[HospitalRegister, Depends(register)]
-CorrelationId = Annotated[UUID, Depends(correlation_id)]
+Intake = Annotated[IntakeApplication, from_app_state("application")]
+Register = Annotated[HospitalRegister, from_app_state("projection")]
 
 
 @router.post("/patients", status_code=status.HTTP_201_CREATED, response_model=PatientCreated)

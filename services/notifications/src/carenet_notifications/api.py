@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from carenet_kit.http import from_app_state
 from carenet_notifications.projection import Inboxes
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
@@ -24,13 +25,9 @@ class InboxItemOut(BaseModel):
     summary: str
 
 
-def inboxes(request: Request) -> Inboxes:
-    return request.app.state.service.projection  # type: ignore[no-any-return]
-
-
 @router.get("/inbox", response_model=list[InboxItemOut])
 async def read_inbox(
-    inboxes: Annotated[Inboxes, Depends(inboxes)],
+    inboxes: Annotated[Inboxes, from_app_state("projection")],
     recipient: Annotated[
         str,
         Query(

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from carenet_kit.http import correlation_id
+from carenet_kit.http import CorrelationId, from_app_state
 from carenet_kit.outbox import Cause
 from carenet_routing.application import RoutingApplication
 from carenet_routing.projection import RouteView, RoutingBoard
@@ -43,17 +43,8 @@ class CenterOut(BaseModel):
     catchment: list[str]
 
 
-def application(request: Request) -> RoutingApplication:
-    return request.app.state.application  # type: ignore[no-any-return]
-
-
-def board(request: Request) -> RoutingBoard:
-    return request.app.state.service.projection  # type: ignore[no-any-return]
-
-
-Routing = Annotated[RoutingApplication, Depends(application)]
-Board = Annotated[RoutingBoard, Depends(board)]
-CorrelationId = Annotated[UUID, Depends(correlation_id)]
+Routing = Annotated[RoutingApplication, from_app_state("application")]
+Board = Annotated[RoutingBoard, from_app_state("projection")]
 
 
 def _out(view: RouteView) -> RouteOut:
