@@ -7,6 +7,7 @@ the dead-letter topic with its reason.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,12 @@ from carenet_devtools import kafka
 from carenet_devtools.kafka import run_sync
 from carenet_devtools.postgres import PostgresCluster, create_database
 from carenet_devtools.services import ServiceProcess
-from carenet_devtools.topics import read_records, read_topic, rewind_consumer_group
+from carenet_devtools.topics import (
+    consumer_lag,
+    read_records,
+    read_topic,
+    rewind_consumer_group,
+)
 from carenet_kit.topics import DEAD_LETTER_TOPIC, load_catalog
 
 from ..e2e.conftest import eventually, free_port
@@ -149,8 +155,11 @@ def test_casework_consumes_a_route_and_a_redelivery_changes_nothing(casework: Ha
     casework.process.start()
     casework.process.wait_ready()
     key2, value2, patient2 = inbound("PatientRouted", center_id="CHC-NS-XILI")
-    casework.produce("routing", key2, value2)  # a marker: once it is handled, the replay was too
+    casework.produce("routing", key2, value2)  # a marker, on whichever partition
     eventually(lambda: of(patient2, casework.published("casework")))
+    topics = [casework.topic("routing")]
+    eventually(lambda: run_sync(consumer_lag(casework.bootstrap, group, topics)) == 0 or None)
+    time.sleep(1)  # a repeated effect, had there been one, would now be on the topic
     assert of(patient, casework.published("casework")) == ["CaseOpened", "CaseManagerAssigned"]
 
 
