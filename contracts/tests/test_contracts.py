@@ -12,12 +12,12 @@ import pytest
 from carenet_contracts import (
     CONTRACTS,
     ContractError,
-    DiagnosisRecorded,
     Envelope,
     Payload,
     envelope_of,
     parse_message,
 )
+from carenet_contracts.intake import DiagnosisRecorded
 from carenet_contracts.schema import SCHEMA_DIR, render, schema_file_name
 
 MESSAGES = Path(__file__).parent / "messages"

@@ -1,34 +1,35 @@
-"""Every contract by (event type, schema version), and the one way to read a message."""
+"""Every contract by (event type, schema version), and the one way to read a message.
+
+The contracts live in one module per producer; a new payload class in one of them is
+registered here without further wiring.
+"""
 
 from __future__ import annotations
 
 import json
+from types import ModuleType
 from typing import Any
 
 from pydantic import ValidationError
 
+from carenet_contracts import casework, intake, notifications, routing
 from carenet_contracts.envelope import Envelope, Payload, envelope_of
-from carenet_contracts.events import (
-    CaseManagerAssigned,
-    CaseOpened,
-    DiagnosisRecorded,
-    NotificationDelivered,
-    PatientRouted,
-    RoutingPending,
-    VisitCompleted,
-)
+
+PRODUCER_MODULES: tuple[ModuleType, ...] = (intake, routing, casework, notifications)
+
+
+def _payloads(module: ModuleType) -> list[type[Payload]]:
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Payload)
+        and value.__module__ == module.__name__
+    ]
+
 
 CONTRACTS: dict[tuple[str, int], type[Payload]] = {
-    (p.event_type, p.schema_version): p
-    for p in (
-        DiagnosisRecorded,
-        PatientRouted,
-        RoutingPending,
-        CaseOpened,
-        CaseManagerAssigned,
-        VisitCompleted,
-        NotificationDelivered,
-    )
+    (p.event_type, p.schema_version): p for m in PRODUCER_MODULES for p in _payloads(m)
 }
 
 

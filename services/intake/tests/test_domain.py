@@ -7,7 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from carenet_contracts import DiagnosisCategory, DiagnosisRecorded
+from carenet_contracts import DiagnosisCategory
+from carenet_contracts.intake import DiagnosisRecorded
 from carenet_intake.domain import Patient, categorise
 from carenet_intake.outbox import to_integration_event
 

@@ -9,7 +9,8 @@ from uuid import UUID
 
 from carenet_casework import rules
 from carenet_casework.domain import Case, Caseload, Visit
-from carenet_contracts import Envelope, PatientRouted, VisitClassification
+from carenet_contracts import Envelope, VisitClassification
+from carenet_contracts.routing import PatientRouted
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.inbound import CommandConflict
 from carenet_kit.outbox import Cause

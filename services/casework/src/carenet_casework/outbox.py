@@ -11,13 +11,8 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 
 from carenet_casework.domain import Case
-from carenet_contracts import (
-    CaseManagerAssigned,
-    CaseOpened,
-    VisitClassification,
-    VisitCompleted,
-    VisitMode,
-)
+from carenet_contracts import VisitClassification, VisitMode
+from carenet_contracts.casework import CaseManagerAssigned, CaseOpened, VisitCompleted
 from carenet_kit.outbox import Outgoing
 
 

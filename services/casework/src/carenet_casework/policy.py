@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from carenet_casework.application import CaseworkApplication
-from carenet_contracts import Envelope, PatientRouted
+from carenet_contracts import Envelope
+from carenet_contracts.routing import PatientRouted
 from carenet_kit.inbound import Policy
 from carenet_kit.outbox import Cause
 

@@ -10,7 +10,8 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
-from carenet_contracts import DiagnosisCategory, DiagnosisRecorded
+from carenet_contracts import DiagnosisCategory
+from carenet_contracts.intake import DiagnosisRecorded
 from carenet_intake.domain import Patient
 from carenet_kit.outbox import Outgoing
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
-from carenet_contracts import NotificationDelivered
+from carenet_contracts.notifications import NotificationDelivered
 from carenet_kit.outbox import Outgoing
 from carenet_notifications.domain import Notification
 

@@ -10,13 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from carenet_contracts import (
-    CaseManagerAssigned,
-    Envelope,
-    PatientRouted,
-    RoutingPending,
-    VisitCompleted,
-)
+from carenet_contracts import Envelope
+from carenet_contracts.casework import CaseManagerAssigned, VisitCompleted
+from carenet_contracts.routing import PatientRouted, RoutingPending
 
 RULES_VERSION = "notify-2026/1"
 

@@ -8,7 +8,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from carenet_contracts import DiagnosisRecorded, Envelope
+from carenet_contracts import Envelope
+from carenet_contracts.intake import DiagnosisRecorded
 from carenet_kit.application import ServiceApplication
 from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.outbox import Cause

@@ -6,7 +6,8 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
-from carenet_contracts import DiagnosisCategory, PatientRouted, RoutingPending
+from carenet_contracts import DiagnosisCategory
+from carenet_contracts.routing import PatientRouted, RoutingPending
 from carenet_kit.outbox import Outgoing
 from carenet_routing.domain import Route
 

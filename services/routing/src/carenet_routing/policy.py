@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from carenet_contracts import DiagnosisRecorded, Envelope
+from carenet_contracts import Envelope
+from carenet_contracts.intake import DiagnosisRecorded
 from carenet_kit.inbound import Policy
 from carenet_kit.outbox import Cause
 from carenet_routing.application import RoutingApplication
