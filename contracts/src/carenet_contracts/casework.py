@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from carenet_contracts.common import (
+    CareTeamRole,
     OrganisationId,
+    ReferralReason,
     RiskLevel,
     VisitClassification,
     VisitMode,
 )
 from carenet_contracts.envelope import Payload, Producer
+
+StaffId = OrganisationId
 
 
 class CaseOpened(Payload):
@@ -24,6 +31,9 @@ class CaseOpened(Payload):
     case_id: UUID
     center_id: OrganisationId
     first_visit_due: date
+    transferred_from_case_id: UUID | None = Field(
+        default=None, description="The closed case whose history this one continues."
+    )
 
 
 class CaseManagerAssigned(Payload):
@@ -36,6 +46,9 @@ class CaseManagerAssigned(Payload):
     center_id: OrganisationId
     case_manager_id: OrganisationId
     reason: str
+    previous_case_manager_id: OrganisationId | None = Field(
+        default=None, description="Set on a reassignment."
+    )
 
 
 class VisitCompleted(Payload):
@@ -54,3 +67,209 @@ class VisitCompleted(Payload):
     classification: VisitClassification
     next_follow_up_due: date
     rule_set_version: str
+
+
+class CaseClosed(Payload):
+    """The case at this center ended (transfer to another center, death, end of management)."""
+
+    event_type: ClassVar[str] = "CaseClosed"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    center_id: OrganisationId
+    reason: str
+    continued_by_case_id: UUID | None = None
+
+
+class FollowUpScheduled(Payload):
+    """A follow-up was set outside a visit (return from hospital, rescheduling after a miss)."""
+
+    event_type: ClassVar[str] = "FollowUpScheduled"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    center_id: OrganisationId
+    due_on: date
+    reason: str
+    rule_set_version: str
+
+
+class FirstVisitOverdue(Payload):
+    """The center did not make the first visit within the deadline after routing."""
+
+    event_type: ClassVar[str] = "FirstVisitOverdue"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    center_id: OrganisationId
+    case_manager_id: StaffId | None
+    due_on: date
+    rule_set_version: str
+
+
+class FollowUpOverdue(Payload):
+    """A due follow-up passed without a visit; `consecutive_misses` counts the streak."""
+
+    event_type: ClassVar[str] = "FollowUpOverdue"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    center_id: OrganisationId
+    case_manager_id: StaffId | None
+    due_on: date
+    consecutive_misses: int = Field(ge=1)
+    rescheduled_to: date
+    rule_set_version: str
+
+
+class LostToFollowUp(Payload):
+    """Consecutive follow-ups were missed up to the rule's limit; the case is escalated."""
+
+    event_type: ClassVar[str] = "LostToFollowUp"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    center_id: OrganisationId
+    case_manager_id: StaffId | None
+    missed_due_dates: list[date]
+    rule_set_version: str
+
+
+class FollowUpsBelowYearlyMinimum(Payload):
+    """A patient at home had fewer follow-ups in a case year than the rules require."""
+
+    event_type: ClassVar[str] = "FollowUpsBelowYearlyMinimum"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    center_id: OrganisationId
+    year_from: date
+    year_to: date = Field(description="Exclusive end of the case year.")
+    follow_ups: int = Field(ge=0)
+    required: int = Field(ge=1)
+    rule_set_version: str
+
+
+class ReferralRequested(Payload):
+    """The community asks for the patient to be referred to a hospital (two-way referral)."""
+
+    event_type: ClassVar[str] = "ReferralRequested"
+    producer: ClassVar[Producer] = "casework"
+
+    referral_id: UUID
+    case_id: UUID
+    center_id: OrganisationId
+    reason: ReferralReason
+    risk_level: RiskLevel
+    rule_set_version: str
+
+
+class ReferralWithdrawn(Payload):
+    """The community takes a referral back (the saga's compensation starts in routing)."""
+
+    event_type: ClassVar[str] = "ReferralWithdrawn"
+    producer: ClassVar[Producer] = "casework"
+
+    referral_id: UUID
+    case_id: UUID
+    reason: str = Field(description="'withdrawn' or 'patient_unreachable', with a remark.")
+
+
+class EmergencyKind(StrEnum):
+    RELAPSE = "relapse"
+    HARM_TO_OTHERS = "harm_to_others"
+    SELF_HARM = "self_harm"
+    OVERDOSE = "overdose"
+
+
+class EmergencyRecorded(Payload):
+    """An emergency and its handling were recorded; late when over 24 hours after it began."""
+
+    event_type: ClassVar[str] = "EmergencyRecorded"
+    producer: ClassVar[Producer] = "casework"
+
+    emergency_id: UUID
+    case_id: UUID
+    center_id: OrganisationId
+    kind: EmergencyKind
+    occurred_at: datetime
+    handled_by: StaffId
+    recorded_late: bool = Field(description="Recorded more than the rules' 24 hours after.")
+    rule_set_version: str
+
+
+class CareTeamMemberJoined(Payload):
+    """Someone joined the patient's care-and-assistance team in a role."""
+
+    event_type: ClassVar[str] = "CareTeamMemberJoined"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    member_id: StaffId = Field(description="Staff id, or the pseudonymous id of a relative.")
+    role: CareTeamRole
+
+
+class CareTeamMemberLeft(Payload):
+    event_type: ClassVar[str] = "CareTeamMemberLeft"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    member_id: StaffId
+    role: CareTeamRole
+    reason: str
+
+
+class ConsentScope(BaseModel):
+    """What a linked relative may see and which notifications reach them."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    may_see: list[str] = Field(
+        description="Parts of the record: 'appointments', 'visits', 'risk', 'emergencies'."
+    )
+    notified_of: list[str] = Field(description="Event types the relative is told about.")
+
+
+class FamilyMemberLinked(Payload):
+    """A relative or guardian was linked with the patient's (or guardian's) consent."""
+
+    event_type: ClassVar[str] = "FamilyMemberLinked"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    member_id: StaffId = Field(description="Pseudonymous id of the relative.")
+    relationship: str
+    is_guardian: bool
+    consent_given_by: str = Field(description="'patient' or 'guardian'.")
+    scope: ConsentScope
+
+
+class FamilyConsentWithdrawn(Payload):
+    """Consent for a relative was withdrawn; nothing reaches them from now on."""
+
+    event_type: ClassVar[str] = "FamilyConsentWithdrawn"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    member_id: StaffId
+    withdrawn_by: str
+
+
+class SessionKind(StrEnum):
+    PEER_SUPPORT = "peer_support"
+    GROUP_ACTIVITY = "group_activity"
+
+
+class RehabilitationSessionAttended(Payload):
+    """The patient attended a peer-support session or a group activity at the center."""
+
+    event_type: ClassVar[str] = "RehabilitationSessionAttended"
+    producer: ClassVar[Producer] = "casework"
+
+    session_id: UUID
+    center_id: OrganisationId
+    kind: SessionKind
+    topic: str
+    held_on: date
+    duration_minutes: int = Field(ge=1, le=600)
+    facilitator_id: StaffId

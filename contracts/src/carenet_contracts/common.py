@@ -35,3 +35,24 @@ class VisitClassification(StrEnum):
     STABLE = "stable"
     BASICALLY_STABLE = "basically_stable"
     UNSTABLE = "unstable"
+
+
+class CareTeamRole(StrEnum):
+    """The members of a patient's care-and-assistance team (关爱帮扶小组)."""
+
+    COMMUNITY_DOCTOR = "community_doctor"
+    CASE_MANAGER = "case_manager"
+    GRID_WORKER = "grid_worker"
+    POLICE_LIAISON = "police_liaison"
+    CIVIL_AFFAIRS = "civil_affairs"
+    FAMILY_MEMBER = "family_member"
+    GUARDIAN = "guardian"
+    PEER_SUPPORTER = "peer_supporter"
+
+
+class ReferralReason(StrEnum):
+    """Why the community asks a hospital to take the patient."""
+
+    UNSTABLE = "unstable"
+    RISK = "risk"
+    EMERGENCY = "emergency"

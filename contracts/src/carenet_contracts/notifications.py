@@ -22,3 +22,42 @@ class NotificationDelivered(Payload):
     urgency: str
     about_event_id: UUID
     about_event_type: str
+
+
+class NotificationFailed(Payload):
+    """A channel gave up on a notification after its attempts; it waits for redelivery."""
+
+    event_type: ClassVar[str] = "NotificationFailed"
+    producer: ClassVar[Producer] = "notifications"
+
+    notification_id: UUID
+    recipient: str
+    channel: str
+    attempts: int = Field(ge=1)
+    reason: str
+    about_event_id: UUID
+    about_event_type: str
+
+
+class NotificationAcknowledged(Payload):
+    """The recipient of an urgent notification confirmed they have seen it."""
+
+    event_type: ClassVar[str] = "NotificationAcknowledged"
+    producer: ClassVar[Producer] = "notifications"
+
+    notification_id: UUID
+    recipient: str
+    about_event_id: UUID
+
+
+class NotificationEscalated(Payload):
+    """An urgent notification stayed unacknowledged too long; the center's lead is told."""
+
+    event_type: ClassVar[str] = "NotificationEscalated"
+    producer: ClassVar[Producer] = "notifications"
+
+    notification_id: UUID
+    recipient: str
+    escalated_to: str
+    unacknowledged_for_minutes: int = Field(ge=0)
+    about_event_id: UUID

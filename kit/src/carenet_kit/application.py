@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
 )
 
 from carenet_contracts import Producer
+from carenet_kit.clock import Clock, SystemClock
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
 
 OutboundMapper = Callable[[DomainEventProtocol[UUID]], Outgoing | None]
@@ -42,9 +43,12 @@ class ServiceApplication(Application[UUID]):
 
     producer: ClassVar[Producer]
 
-    def __init__(self, env: dict[str, str], outbound: OutboundMapper) -> None:
+    def __init__(
+        self, env: dict[str, str], outbound: OutboundMapper, clock: Clock | None = None
+    ) -> None:
         super().__init__(env)
         self._outbound = outbound
+        self.clock = clock or SystemClock()
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()

@@ -24,6 +24,7 @@ from carenet_kit.inbound import InboundConsumer, Policy, faust_app
 from carenet_kit.logs import configure_logging
 from carenet_kit.projection import Projection, ProjectionRunner
 from carenet_kit.relay import OutboxRelay
+from carenet_kit.scheduler import DueWork, Scheduler
 from carenet_kit.settings import ServiceSettings
 
 log = structlog.get_logger()
@@ -41,6 +42,8 @@ class Service:
     consumes: Sequence[str] = ()
     """The producers whose topics this service consumes."""
     policy: Policy | None = None
+    due_work: DueWork | None = None
+    """What the scheduler runs every `scheduler_seconds`, on the application's clock."""
     relay: OutboxRelay = field(init=False)
     projection_runner: ProjectionRunner = field(init=False)
     consumer: InboundConsumer | None = field(init=False, default=None)
@@ -86,6 +89,11 @@ class Service:
             asyncio.create_task(self.relay.run(), name="relay"),
             asyncio.create_task(self.projection_runner.run(), name="projection"),
         ]
+        if self.due_work is not None:
+            scheduler = Scheduler(
+                self.due_work, self.application.clock, self.settings.scheduler_seconds
+            )
+            tasks.append(asyncio.create_task(scheduler.run(), name="scheduler"))
         for task in tasks:
             task.add_done_callback(_crash_on_failure)
         try:

@@ -36,6 +36,8 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     relay_poll_seconds: float = 0.05
+    scheduler_seconds: float = 5.0
+    """How often a service with deadlines looks for what has fallen due."""
     reference_file: Path = Path("reference/demo-directory.yaml")
 
     @model_validator(mode="after")
