@@ -33,6 +33,10 @@ class PatientRouted(Payload):
     directory_version: int = Field(ge=1, description="Version of the catchment directory used.")
     routed_by: str = Field(description="'catchment' or the operator who routed by hand.")
     rule_set_version: str
+    social_worker_ids: list[OrganisationId] = Field(
+        default_factory=list,
+        description="The center's social workers at this directory version (case-manager pool).",
+    )
 
 
 class RoutingPending(Payload):
@@ -70,6 +74,10 @@ class PatientTransferred(Payload):
     first_visit_due: date
     directory_version: int = Field(ge=1)
     rule_set_version: str
+    social_worker_ids: list[OrganisationId] = Field(
+        default_factory=list,
+        description="The center's social workers at this directory version (case-manager pool).",
+    )
 
 
 class ReferralIssued(Payload):
