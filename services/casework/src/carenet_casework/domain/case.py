@@ -1,4 +1,4 @@
-"""The community tier: a patient's case at a center, its case manager, and the visits."""
+"""A patient's case at a community health center: its case manager and its follow-ups."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from carenet_casework import rules
 from carenet_contracts import VisitClassification
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:casework:case")
-CASELOAD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:casework:caseload")
 
 
 @dataclass(frozen=True)
@@ -149,40 +148,3 @@ class Case(Aggregate):
             rule_set_version=rules.RULE_SET.version,
         )
         return classification
-
-
-class Caseload(Aggregate):
-    """The social workers of one center and how many active cases each carries.
-
-    Choosing the case manager here, under optimistic concurrency, keeps the choice fair even
-    when cases are opened concurrently.
-    """
-
-    @staticmethod
-    def create_id(center_id: str) -> UUID:
-        return uuid5(CASELOAD_NAMESPACE, center_id)
-
-    @event("Started")
-    def __init__(self, center_id: str, social_workers: list[str]) -> None:
-        self.center_id = center_id
-        self.active_cases = dict.fromkeys(social_workers, 0)
-        self.assignments = 0
-        self.last_assigned: dict[str, int] = {}
-        """Ordinal of each worker's latest assignment (0: never)."""
-
-    def choose_case_manager(self, case_id: UUID) -> str | None:
-        """The social worker with the fewest active cases; ties: longest since last assigned."""
-        if not self.active_cases:
-            return None
-        chosen = min(
-            self.active_cases,
-            key=lambda w: (self.active_cases[w], self.last_assigned.get(w, 0), w),
-        )
-        self._case_taken(case_id=case_id, social_worker_id=chosen)
-        return chosen
-
-    @event("CaseTaken")
-    def _case_taken(self, case_id: UUID, social_worker_id: str) -> None:
-        self.active_cases[social_worker_id] += 1
-        self.assignments += 1
-        self.last_assigned[social_worker_id] = self.assignments
