@@ -101,10 +101,10 @@ def start_service(
         process.stop()
 
 
-def inbound(name: str, **data: Any) -> tuple[bytes, bytes, str]:
-    """A committed sample message for a fresh patient; returns key, value and patient id."""
+def inbound(name: str, patient_id: str | None = None, **data: Any) -> tuple[bytes, bytes, str]:
+    """A committed sample message about a (fresh) patient; returns key, value and patient id."""
     raw = json.loads((MESSAGES / f"{name}.v1.json").read_text())
-    raw["patient_id"] = patient_id = str(uuid4())
+    raw["patient_id"] = patient_id = patient_id or str(uuid4())
     raw["event_id"] = str(uuid4())
     raw["data"].update(data)
     return patient_id.encode(), json.dumps(raw).encode(), patient_id

@@ -44,3 +44,17 @@ class Caseload(Aggregate):
         self.active_cases[social_worker_id] += 1
         self.assignments += 1
         self.last_assigned[social_worker_id] = self.assignments
+
+    def update_roster(self, social_workers: list[str]) -> None:
+        """The directory's current social workers; those who left are no longer chosen."""
+        if sorted(social_workers) != sorted(self.active_cases):
+            self._roster_updated(social_workers=sorted(social_workers))
+
+    @event("RosterUpdated")
+    def _roster_updated(self, social_workers: list[str]) -> None:
+        self.active_cases = {w: self.active_cases.get(w, 0) for w in social_workers}
+
+    @event("CaseReleased")
+    def case_closed(self, case_id: UUID, social_worker_id: str) -> None:
+        if self.active_cases.get(social_worker_id, 0) > 0:
+            self.active_cases[social_worker_id] -= 1

@@ -1,0 +1,100 @@
+"""The case manager's follow-up visits: the national form, classified by the rule set."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from carenet_casework.api.cases import Casework
+from carenet_casework.domain import Medication, Visit
+from carenet_casework.rules import Rating, Symptoms, VisitFindings
+from carenet_contracts import VisitClassification, VisitMode
+from carenet_kit.http import CorrelationId
+from carenet_kit.outbox import Cause
+
+router = APIRouter(prefix="/v1", tags=["visits"])
+
+Judgement = Literal["good", "fair", "poor"]
+
+
+class MedicationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    drug: str = Field(min_length=1, max_length=100)
+    daily_dose: str = Field(min_length=1, max_length=50)
+
+
+class RecordVisit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    visit_id: UUID = Field(
+        default_factory=uuid4, description="Client-chosen id makes a retried request safe."
+    )
+    visited_on: date
+    mode: VisitMode
+    seen: Literal["patient", "family", "patient_and_family"]
+    risk_level: int = Field(ge=0, le=5)
+    symptoms: Symptoms
+    insight: Rating
+    social_functioning: Rating
+    sleep: Judgement = "fair"
+    diet: Judgement = "fair"
+    medication_adherence: Literal["regular", "intermittent", "none", "not_prescribed"] = "regular"
+    adverse_reactions: str = Field(default="", max_length=500)
+    acute_adverse_reaction: bool = False
+    serious_physical_illness: bool = False
+    admissions_since_last_visit: int = Field(default=0, ge=0, le=50)
+    referral_advice: Literal["none", "suggested", "done"] = "none"
+    referred_to: str | None = Field(default=None, max_length=64)
+    medication: list[MedicationIn] = Field(default_factory=list, max_length=20)
+    rehabilitation_measures: list[str] = Field(default_factory=list, max_length=20)
+    notes: str = Field(default="", max_length=2000)
+
+
+class VisitRecordedOut(BaseModel):
+    case_id: UUID
+    visit_id: UUID
+    classification: VisitClassification
+    next_follow_up_due: date
+    rule_set_version: str
+    referral_id: UUID | None = Field(description="Set when the visit asked for a referral.")
+
+
+@router.post(
+    "/cases/{case_id}/visits",
+    status_code=status.HTTP_201_CREATED,
+    response_model=VisitRecordedOut,
+)
+def record_visit(
+    case_id: UUID, body: RecordVisit, casework: Casework, corr: CorrelationId
+) -> VisitRecordedOut:
+    visit = Visit(
+        visit_id=body.visit_id,
+        visited_on=body.visited_on,
+        mode=body.mode.value,
+        seen=body.seen,
+        findings=VisitFindings(
+            risk_level=body.risk_level,
+            symptoms=body.symptoms,
+            insight=body.insight,
+            social_functioning=body.social_functioning,
+            acute_adverse_reaction=body.acute_adverse_reaction,
+            serious_physical_illness=body.serious_physical_illness,
+        ),
+        sleep=body.sleep,
+        diet=body.diet,
+        medication_adherence=body.medication_adherence,
+        adverse_reactions=body.adverse_reactions,
+        admissions_since_last_visit=body.admissions_since_last_visit,
+        referral_advice=body.referral_advice,
+        referred_to=body.referred_to,
+        medication=tuple(Medication(m.drug, m.daily_dose) for m in body.medication),
+        rehabilitation_measures=tuple(body.rehabilitation_measures),
+        notes=body.notes,
+    )
+    outcome = casework.record_visit(case_id, visit, Cause.request(corr))
+    return VisitRecordedOut(case_id=case_id, visit_id=body.visit_id, **outcome.__dict__)
