@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
@@ -25,7 +24,7 @@ from carenet_intake.domain import (
     Referral,
     Stay,
 )
-from carenet_intake.rules import ReportingTimeliness, categorise, reporting_timeliness
+from carenet_intake.rules import CHINA, ReportingTimeliness, categorise, reporting_timeliness
 from carenet_intake.workdays import WorkingDayCalendars
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
@@ -33,8 +32,6 @@ from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.outbox import Cause
 
 log = structlog.get_logger()
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)

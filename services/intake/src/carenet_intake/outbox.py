@@ -8,7 +8,7 @@ and cancelled referrals (routing already knows) stay inside.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import singledispatch
 from uuid import UUID
 
@@ -24,6 +24,7 @@ from carenet_contracts.intake import (
     ReportingDeadlineMissed,
 )
 from carenet_intake.domain import Inpatient, Patient, Referral
+from carenet_intake.rules import CHINA
 from carenet_kit.outbox import Outgoing
 
 
@@ -60,9 +61,10 @@ def _(e: Patient.DiagnosisRecorded) -> Outgoing:
 
 @_map.register
 def _(e: Patient.ReportingDeadlineMissed) -> Outgoing:
+    """It happened when the deadline day ended in China, whenever the report came."""
     return Outgoing(
         patient_id=e.originator_id,
-        occurred_at=e.timestamp,
+        occurred_at=datetime.combine(e.deadline + timedelta(days=1), time(), CHINA),
         payload=ReportingDeadlineMissed(
             diagnosis_id=e.diagnosis_id,
             hospital_id=e.hospital_id,

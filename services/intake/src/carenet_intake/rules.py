@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from carenet_contracts import DiagnosisCategory
 from carenet_intake.workdays import WorkingDayCalendar
+
+CHINA = ZoneInfo("Asia/Shanghai")
+"""Deadlines are counted in days as they pass in China, whatever the servers' time zone."""
 
 REPORTING_WORKING_DAYS = 10
 """The diagnosing hospital reports within 10 working days of diagnosis (NHC standard, 2018)."""
