@@ -201,5 +201,6 @@ def test_a_year_for_1000_patients_yields_each_time_driven_event_exactly_as_often
 def test_two_schedulers_on_postgresql_after_a_restart_record_each_deadline_once(
     postgres_database: dict[str, str],
 ) -> None:
-    counts = play_the_year(postgres_database, 2, date(2026, 7, 1))
+    env = {**postgres_database, "PERSISTENCE_MODULE": "eventsourcing.postgres", "CREATE_TABLE": "y"}
+    counts = play_the_year(env, 2, date(2026, 7, 1))
     assert only_time_driven(counts) == EXPECTED
