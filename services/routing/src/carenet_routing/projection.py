@@ -181,5 +181,5 @@ class RoutingBoard:
         return self.referrals.get(Referral.create_id(referral_id))
 
     def referrals_of(self, center_id: str) -> list[ReferralView]:
-        """The center's referrals, newest deadline first among those still open."""
+        """The center's referrals, in the order they were requested."""
         return [r for r in self.referrals.values() if r.center_id == center_id]
