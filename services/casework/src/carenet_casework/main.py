@@ -9,7 +9,7 @@ from carenet_casework.application import CaseworkApplication
 from carenet_casework.config import Settings
 from carenet_casework.outbox import to_integration_event
 from carenet_casework.policy import policy
-from carenet_casework.projection import CaseBoard
+from carenet_casework.projection import CareBoard
 from carenet_kit.runtime import Service, serve
 
 
@@ -24,7 +24,7 @@ def bootstrap(settings: Settings | None = None) -> Service:
     return Service(
         settings=settings,
         application=application,
-        projection=CaseBoard(),
+        projection=CareBoard(),
         routers=api.routers,
         description="Community tier: cases, case managers (social workers) and follow-up visits.",
         consumes=["routing"],

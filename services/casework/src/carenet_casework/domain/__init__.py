@@ -2,5 +2,8 @@
 
 from carenet_casework.domain.case import Case, Visit
 from carenet_casework.domain.caseload import Caseload
+from carenet_casework.domain.family import Family
+from carenet_casework.domain.sessions import RehabilitationSession
+from carenet_casework.domain.team import CareTeam
 
-__all__ = ["Case", "Caseload", "Visit"]
+__all__ = ["CareTeam", "Case", "Caseload", "Family", "RehabilitationSession", "Visit"]

@@ -148,3 +148,21 @@ class Case(Aggregate):
             rule_set_version=rules.RULE_SET.version,
         )
         return classification
+
+    class ManagerReassigned(Aggregate.Event):
+        patient_id: UUID
+        center_id: str
+        case_manager_id: str
+        previous_case_manager_id: str | None
+        reason: str
+
+    @event(ManagerReassigned)
+    def reassign_manager(
+        self,
+        patient_id: UUID,
+        center_id: str,
+        case_manager_id: str,
+        previous_case_manager_id: str | None,
+        reason: str,
+    ) -> None:
+        self.case_manager_id = case_manager_id
