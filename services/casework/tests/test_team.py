@@ -166,6 +166,26 @@ def test_reassignment_over_http_answers_the_previous_manager(casework: Casework)
     response = http.post(f"/v1/cases/{case_id}/case-manager", json=body)
     assert response.status_code == 200, response.text
     assert response.json()["previous_case_manager_id"] == "SW-1"
+    assert http.get(f"/v1/cases/{case_id}").json()["case_manager_id"] == "SW-2"
     assert http.post(f"/v1/cases/{uuid4()}/case-manager", json=body).status_code == 404
     bad = {"case_manager_id": "SW-2", "reason": "because"}
     assert http.post(f"/v1/cases/{case_id}/case-manager", json=bad).status_code == 422
+
+
+def test_a_patient_routed_to_another_center_keeps_one_team_there(casework: Casework) -> None:
+    first = casework.route("CHC-A")
+    patient = casework.case(first).patient_id
+    casework.app.add_team_member(patient, "GW-7", Role.GRID_WORKER, Cause.request())
+
+    second = casework.route("CHC-B", patient_id=patient)
+
+    team: CareTeam = casework.app.repository.get(CareTeam.create_id(patient))
+    assert (team.case_id, team.center_id) == (second, "CHC-B")
+    assert team.members == {("SW-9", Role.CASE_MANAGER)}
+    left = [
+        m["data"] for m in casework.published(patient) if m["event_type"] == "CareTeamMemberLeft"
+    ]
+    assert {(d["member_id"], d["case_id"], d["reason"]) for d in left} == {
+        ("SW-1", str(first), "case_moved_to_another_center"),
+        ("GW-7", str(first), "case_moved_to_another_center"),
+    }

@@ -156,6 +156,10 @@ class CareBoard(CaseBoard):
         """Events this part of the read model does not need are ignored."""
 
     @_apply_care.register
+    def _(self, e: Case.ManagerReassigned) -> None:
+        self.cases[e.originator_id].case_manager_id = e.case_manager_id
+
+    @_apply_care.register
     def _(self, e: CareTeam.Formed) -> None:
         self.teams[e.patient_id] = TeamView(e.patient_id, e.case_id, e.center_id)
 
