@@ -79,6 +79,7 @@ def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: 
     assert [m.event_type for m in casework_events] == [
         "CaseOpened",
         "CaseManagerAssigned",
+        "CareTeamMemberJoined",
         "VisitCompleted",
     ]
     # one correlation id follows the diagnosis from the hospital to the case manager

@@ -11,7 +11,7 @@ from carenet_casework.application import CaseworkApplication
 from carenet_casework.config import Settings
 from carenet_casework.outbox import to_integration_event
 from carenet_casework.policy import policy
-from carenet_casework.projection import CaseBoard
+from carenet_casework.projection import CareBoard
 from carenet_casework.rules import RuleSet
 from carenet_kit.clock import Clock
 from carenet_kit.runtime import Service, serve
@@ -28,7 +28,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         clock=clock,
         rosters={c["id"]: list(c["social_workers"]) for c in directory["centers"]},
     )
-    board = CaseBoard()
+    board = CareBoard()
 
     def deadlines(now: datetime) -> int:
         return application.handle_deadlines(board.falling_due(rules.local_date(now)), now)

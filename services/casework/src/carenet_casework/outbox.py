@@ -11,14 +11,19 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 
-from carenet_casework.domain import Case
+from carenet_casework.domain import CareTeam, Case, Family, RehabilitationSession
 from carenet_contracts import Payload, VisitClassification, VisitMode
 from carenet_contracts.casework import (
+    CareTeamMemberJoined,
+    CareTeamMemberLeft,
     CaseClosed,
     CaseManagerAssigned,
     CaseOpened,
+    ConsentScope,
     EmergencyKind,
     EmergencyRecorded,
+    FamilyConsentWithdrawn,
+    FamilyMemberLinked,
     FirstVisitOverdue,
     FollowUpOverdue,
     FollowUpsBelowYearlyMinimum,
@@ -26,13 +31,23 @@ from carenet_contracts.casework import (
     LostToFollowUp,
     ReferralRequested,
     ReferralWithdrawn,
+    RehabilitationSessionAttended,
+    SessionKind,
     VisitCompleted,
 )
-from carenet_contracts.common import ReferralReason
+from carenet_contracts.common import CareTeamRole, ReferralReason
 from carenet_kit.outbox import Outgoing
 
 
 def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
+    match domain_event:
+        case (
+            Case.ManagerReassigned()
+            | CareTeam.Event()
+            | Family.Event()
+            | RehabilitationSession.Event()
+        ):
+            return _care_network(domain_event)
     payload = _payload(domain_event)
     if payload is None:
         return None
@@ -162,5 +177,86 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
                 center_id=e.center_id,
                 reason=e.reason,
                 continued_by_case_id=e.continued_by_case_id,
+            )
+    return None
+
+
+def _care_network(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
+    """Reassignments, the care team, family consent and rehabilitation attendance.
+
+    A relative is only a pseudonymous member id here; a team's formation, a session's
+    planning and moves between cases are internal (the members' joins and leaves say it).
+    """
+    match domain_event:
+        case Case.ManagerReassigned() as e:
+            return Outgoing(
+                patient_id=e.patient_id,
+                occurred_at=e.timestamp,
+                payload=CaseManagerAssigned(
+                    case_id=e.originator_id,
+                    center_id=e.center_id,
+                    case_manager_id=e.case_manager_id,
+                    reason=e.reason,
+                    previous_case_manager_id=e.previous_case_manager_id,
+                ),
+            )
+        case RehabilitationSession.Attended() as e:
+            return Outgoing(
+                patient_id=e.patient_id,
+                occurred_at=datetime.combine(e.held_on, datetime.min.time(), UTC),
+                payload=RehabilitationSessionAttended(
+                    session_id=e.originator_id,
+                    center_id=e.center_id,
+                    kind=SessionKind(e.kind),
+                    topic=e.topic,
+                    held_on=e.held_on,
+                    duration_minutes=e.duration_minutes,
+                    facilitator_id=e.facilitator_id,
+                ),
+            )
+    return _team_and_family(domain_event)
+
+
+def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
+    match domain_event:
+        case CareTeam.MemberJoined() as e:
+            return Outgoing(
+                patient_id=e.patient_id,
+                occurred_at=e.timestamp,
+                payload=CareTeamMemberJoined(
+                    case_id=e.case_id, member_id=e.member_id, role=CareTeamRole(e.role)
+                ),
+            )
+        case CareTeam.MemberLeft() as e:
+            return Outgoing(
+                patient_id=e.patient_id,
+                occurred_at=e.timestamp,
+                payload=CareTeamMemberLeft(
+                    case_id=e.case_id,
+                    member_id=e.member_id,
+                    role=CareTeamRole(e.role),
+                    reason=e.reason,
+                ),
+            )
+        case Family.Linked() as e:
+            return Outgoing(
+                patient_id=e.patient_id,
+                occurred_at=e.timestamp,
+                payload=FamilyMemberLinked(
+                    case_id=e.case_id,
+                    member_id=e.member_id,
+                    relationship=e.relationship,
+                    is_guardian=e.is_guardian,
+                    consent_given_by=e.given_by,
+                    scope=ConsentScope(may_see=e.may_see, notified_of=e.notified_of),
+                ),
+            )
+        case Family.ConsentWithdrawn() as e:
+            return Outgoing(
+                patient_id=e.patient_id,
+                occurred_at=e.timestamp,
+                payload=FamilyConsentWithdrawn(
+                    case_id=e.case_id, member_id=e.member_id, withdrawn_by=e.withdrawn_by
+                ),
             )
     return None

@@ -9,5 +9,19 @@ from carenet_casework.domain.case import (
     Visit,
 )
 from carenet_casework.domain.caseload import Caseload
+from carenet_casework.domain.family import Family
+from carenet_casework.domain.sessions import RehabilitationSession
+from carenet_casework.domain.team import CareTeam
 
-__all__ = ["Case", "CaseConflict", "Caseload", "Emergency", "Medication", "PatientCases", "Visit"]
+__all__ = [
+    "CareTeam",
+    "Case",
+    "CaseConflict",
+    "Caseload",
+    "Emergency",
+    "Family",
+    "Medication",
+    "PatientCases",
+    "RehabilitationSession",
+    "Visit",
+]

@@ -517,6 +517,24 @@ class Case(Aggregate):
                 continued_by_case_id=continued_by_case_id,
             )
 
+    class ManagerReassigned(Aggregate.Event):
+        patient_id: UUID
+        center_id: str
+        case_manager_id: str
+        previous_case_manager_id: str | None
+        reason: str
+
+    @event(ManagerReassigned)
+    def reassign_manager(
+        self,
+        patient_id: UUID,
+        center_id: str,
+        case_manager_id: str,
+        previous_case_manager_id: str | None,
+        reason: str,
+    ) -> None:
+        self.case_manager_id = case_manager_id
+
 
 class PatientCases(Aggregate):
     """Which case of a patient is active: never two, and never none once the patient is routed.

@@ -6,6 +6,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from carenet_casework.domain.errors import AlreadyRecorded, RuleBroken
+
 CASELOAD_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:casework:caseload")
 
 
@@ -58,3 +60,19 @@ class Caseload(Aggregate):
     def case_closed(self, case_id: UUID, social_worker_id: str) -> None:
         if self.active_cases.get(social_worker_id, 0) > 0:
             self.active_cases[social_worker_id] -= 1
+
+    def move_case(self, case_id: UUID, from_worker: str | None, to_worker: str) -> None:
+        """A reassignment: the active case counts against the new case manager, not the old."""
+        if to_worker not in self.active_cases:
+            raise RuleBroken(f"{to_worker} is not a social worker of {self.center_id}")
+        if to_worker == from_worker:
+            raise AlreadyRecorded(f"{to_worker} is already the case manager")
+        self._case_moved(case_id=case_id, from_worker=from_worker, to_worker=to_worker)
+
+    @event("CaseMoved")
+    def _case_moved(self, case_id: UUID, from_worker: str | None, to_worker: str) -> None:
+        if from_worker in self.active_cases:
+            self.active_cases[from_worker] -= 1
+        self.active_cases[to_worker] += 1
+        self.assignments += 1
+        self.last_assigned[to_worker] = self.assignments
