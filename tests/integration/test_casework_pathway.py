@@ -29,11 +29,6 @@ def casework(
     yield from start_service("casework", kafka_bootstrap, persistence, tmp_path)
 
 
-def produce_about(harness: Harness, producer: str, name: str, patient: str, **data: Any) -> None:
-    key, value, _ = inbound(name, patient, **data)
-    harness.produce(producer, key, value)
-
-
 def published_of(harness: Harness, patient: str) -> list[Any]:
     return [m for m in harness.published("casework") if str(m.patient_id) == patient]
 
@@ -59,8 +54,7 @@ def test_a_risk_4_visit_refers_and_the_discharged_patient_is_due_back_within_two
 
     admission = str(uuid4())
     admitted_on = date.today()
-    produce_about(
-        casework,
+    casework.send(
         "intake",
         "PatientAdmitted",
         patient,
@@ -72,8 +66,7 @@ def test_a_risk_4_visit_refers_and_the_discharged_patient_is_due_back_within_two
         lambda: api.get(f"/v1/cases/{case['case_id']}").json()["status"] == "in_hospital" or None
     )
     discharged_on = admitted_on + timedelta(days=20)
-    produce_about(
-        casework,
+    casework.send(
         "intake",
         "PatientDischarged",
         patient,
@@ -95,8 +88,7 @@ def test_a_transfer_closes_the_old_case_and_opens_the_new_one_with_its_history(
     key, value, patient = inbound("PatientRouted", center_id="CHC-NS-XILI")
     casework.produce("routing", key, value)
     eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
-    produce_about(
-        casework,
+    casework.send(
         "routing",
         "PatientTransferred",
         patient,

@@ -18,12 +18,13 @@ import httpx
 import pytest
 
 from carenet_devtools.kafka import run_sync
-from carenet_devtools.postgres import PostgresCluster, create_database
 from carenet_devtools.topics import consumer_lag, rewind_consumer_group
 
 from ..e2e.conftest import eventually
 from ..e2e.pathway import diagnosis, registration
-from .test_services import Harness, inbound, of, start_service
+from .test_services import Harness, inbound, of, persistence, start_service
+
+__all__ = ["persistence"]  # the fixture: SQLite, then PostgreSQL
 
 HOSPITAL = "H-SZ-KANGNING"
 SQLITE = {"CARENET_PERSISTENCE": "sqlite"}
@@ -34,23 +35,11 @@ def intake(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Harness]:
     yield from start_service("intake", kafka_bootstrap, SQLITE, tmp_path)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture
 def intake_on_each_store(
-    request: pytest.FixtureRequest, kafka_bootstrap: str, tmp_path: Path
+    kafka_bootstrap: str, persistence: dict[str, str], tmp_path: Path
 ) -> Iterator[Harness]:
-    persistence = SQLITE
-    if request.param == "postgres":
-        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-        name = f"intake_{uuid4().hex[:12]}"
-        create_database(cluster, name)
-        persistence = {
-            "CARENET_PERSISTENCE": "postgres",
-            "CARENET_POSTGRES_HOST": cluster.host,
-            "CARENET_POSTGRES_PORT": str(cluster.port),
-            "CARENET_POSTGRES_USER": cluster.user,
-            "CARENET_POSTGRES_PASSWORD": cluster.password,
-            "CARENET_POSTGRES_DBNAME": name,
-        }
+    """Intake on SQLite, then on PostgreSQL (`persistence` is parametrised)."""
     yield from start_service("intake", kafka_bootstrap, persistence, tmp_path)
 
 

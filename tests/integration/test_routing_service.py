@@ -6,7 +6,6 @@ produce the inbound messages themselves and read what routing publishes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,11 @@ import httpx
 import pytest
 
 from carenet_contracts import Envelope
-from carenet_devtools.postgres import PostgresCluster, create_database
 
 from ..e2e.conftest import eventually
-from .test_services import MESSAGES, Harness, start_service
+from .test_services import Harness, persistence, start_service
+
+__all__ = ["persistence"]  # the fixture: SQLite, then PostgreSQL
 
 SQLITE = {"CARENET_PERSISTENCE": "sqlite"}
 
@@ -29,32 +29,12 @@ def routing(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Harness]:
     yield from start_service("routing", kafka_bootstrap, SQLITE, tmp_path)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture
 def routing_on_each_store(
-    request: pytest.FixtureRequest, kafka_bootstrap: str, tmp_path: Path
+    kafka_bootstrap: str, persistence: dict[str, str], tmp_path: Path
 ) -> Iterator[Harness]:
-    persistence = SQLITE
-    if request.param == "postgres":
-        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-        name = f"routing_{uuid4().hex[:12]}"
-        create_database(cluster, name)
-        persistence = {
-            "CARENET_PERSISTENCE": "postgres",
-            "CARENET_POSTGRES_HOST": cluster.host,
-            "CARENET_POSTGRES_PORT": str(cluster.port),
-            "CARENET_POSTGRES_USER": cluster.user,
-            "CARENET_POSTGRES_PASSWORD": cluster.password,
-            "CARENET_POSTGRES_DBNAME": name,
-        }
+    """Routing on SQLite, then on PostgreSQL (`persistence` is parametrised)."""
     yield from start_service("routing", kafka_bootstrap, persistence, tmp_path)
-
-
-def send(harness: Harness, producer: str, name: str, patient_id: str, **data: Any) -> None:
-    """A committed sample message, about `patient_id`, with `data` changed."""
-    raw = json.loads((MESSAGES / f"{name}.v1.json").read_text())
-    raw.update(patient_id=patient_id, event_id=str(uuid4()))
-    raw["data"].update(data)
-    harness.produce(producer, patient_id.encode(), json.dumps(raw).encode())
 
 
 def published_about(harness: Harness, patient_id: str, count: int) -> list[Envelope[Any]]:
@@ -69,7 +49,7 @@ def published_about(harness: Harness, patient_id: str, count: int) -> list[Envel
 
 def routed_patient(harness: Harness, region_code: str = "440305001") -> str:
     patient_id = str(uuid4())
-    send(harness, "intake", "DiagnosisRecorded", patient_id, region_code=region_code)
+    harness.send("intake", "DiagnosisRecorded", patient_id, region_code=region_code)
     published_about(harness, patient_id, 1)
     return patient_id
 
@@ -146,7 +126,7 @@ def test_a_move_transfers_the_patient_or_waits_for_an_operator(routing: Harness)
 def referral(harness: Harness) -> tuple[str, UUID]:
     patient_id = routed_patient(harness)
     referral_id = uuid4()
-    send(harness, "casework", "ReferralRequested", patient_id, referral_id=str(referral_id))
+    harness.send("casework", "ReferralRequested", patient_id, referral_id=str(referral_id))
     issued = published_about(harness, patient_id, 2)[-1]
     assert issued.event_type == "ReferralIssued"
     assert issued.data.hospital_id == "H-SZ-KANGNING"  # the diagnosing hospital, certified
@@ -160,15 +140,14 @@ def test_a_declined_referral_escalates_and_a_withdrawn_one_is_cancelled(
     declined_patient, declined = referral(harness)
     withdrawn_patient, withdrawn = referral(harness)
 
-    send(
-        harness,
+    harness.send(
         "intake",
         "ReferralDeclined",
         declined_patient,
         referral_id=str(declined),
         reason="no bed",
     )
-    send(harness, "casework", "ReferralWithdrawn", withdrawn_patient, referral_id=str(withdrawn))
+    harness.send("casework", "ReferralWithdrawn", withdrawn_patient, referral_id=str(withdrawn))
 
     escalated = published_about(harness, declined_patient, 3)[-1]
     assert escalated.event_type == "ReferralEscalated"
@@ -190,8 +169,8 @@ def test_a_declined_referral_escalates_and_a_withdrawn_one_is_cancelled(
 def test_a_repeated_decline_and_an_unknown_referral_change_nothing(routing: Harness) -> None:
     patient_id, referral_id = referral(routing)
     for _ in range(2):
-        send(routing, "intake", "ReferralDeclined", patient_id, referral_id=str(referral_id))
-    send(routing, "intake", "ReferralAccepted", patient_id, referral_id=str(uuid4()))
+        routing.send("intake", "ReferralDeclined", patient_id, referral_id=str(referral_id))
+    routing.send("intake", "ReferralAccepted", patient_id, referral_id=str(uuid4()))
     assert eventually(lambda: routing.dead_letters() == 1 or None)  # the unknown referral
     marker = routed_patient(routing)  # recorded after everything above
     with client(routing) as http:

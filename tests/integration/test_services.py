@@ -55,6 +55,12 @@ class Harness:
 
         run_sync(send())
 
+    def send(self, producer: str, name: str, patient_id: str | None = None, **data: Any) -> str:
+        """A committed sample message about a (fresh) patient onto the producer's topic."""
+        key, value, patient = inbound(name, patient_id, **data)
+        self.produce(producer, key, value)
+        return patient
+
     def published(self, producer: str) -> list[Envelope[Any]]:
         return run_sync(read_topic(self.bootstrap, self.topic(producer)))
 

@@ -356,11 +356,8 @@ class CaseworkApplication(ServiceApplication):
 
     def family_consent(self, patient_id: UUID, member_id: str) -> Consent | None:
         """The relative's standing consent, read from the store: a withdrawal counts at once."""
-        family_id = Family.create_id(patient_id)
-        if family_id not in self.repository:
-            return None
-        family: Family = self.repository.get(family_id)
-        return family.consents.get(member_id)
+        family: Family | None = self.find(Family.create_id(patient_id))
+        return None if family is None else family.consents.get(member_id)
 
     def hold_session(self, plan: SessionPlan, attendees: list[UUID], cause: Cause) -> None:
         """Record a session or activity, and who attended if that is known already."""
@@ -395,18 +392,14 @@ class CaseworkApplication(ServiceApplication):
             return session.record_attendance(patient_ids, self.clock.now().date())
 
     def _team(self, patient_id: UUID) -> CareTeam:
-        team_id = CareTeam.create_id(patient_id)
-        if team_id not in self.repository:
+        team: CareTeam | None = self.find(CareTeam.create_id(patient_id))
+        if team is None:
             raise Unknown("no case, hence no care team, for this patient")
-        team: CareTeam = self.repository.get(team_id)
         return team
 
     def _family(self, patient_id: UUID) -> Family:
-        family_id = Family.create_id(patient_id)
-        if family_id in self.repository:
-            family: Family = self.repository.get(family_id)
-            return family
-        return Family(patient_id)
+        family: Family | None = self.find(Family.create_id(patient_id))
+        return family or Family(patient_id)
 
     def _teams_following(self, aggregates: tuple[Aggregate, ...]) -> list[CareTeam]:
         """The teams of the cases among `aggregates`, brought in step with their new events."""
@@ -415,10 +408,12 @@ class CaseworkApplication(ServiceApplication):
             if not isinstance(case, Case):
                 continue
             for domain_event in case.pending_events:
+                if not isinstance(
+                    domain_event, Case.Opened | Case.ManagerAssigned | Case.ManagerReassigned
+                ):
+                    continue  # visits, deadlines, referrals: the team is not read at all
                 team_id = CareTeam.create_id(case.patient_id)
-                team = teams.get(team_id)
-                if team is None and team_id in self.repository:
-                    team = self.repository.get(team_id)
+                team = teams.get(team_id) or self.find(team_id)
                 match domain_event:
                     case Case.Opened():
                         if team is None:

@@ -5,11 +5,11 @@ from carenet_casework.domain.case import (
     CaseConflict,
     Emergency,
     Medication,
-    PatientCases,
     Visit,
 )
 from carenet_casework.domain.caseload import Caseload
 from carenet_casework.domain.family import Family
+from carenet_casework.domain.patient_cases import PatientCases
 from carenet_casework.domain.sessions import RehabilitationSession
 from carenet_casework.domain.team import CareTeam
 

@@ -534,26 +534,3 @@ class Case(Aggregate):
         reason: str,
     ) -> None:
         self.case_manager_id = case_manager_id
-
-
-class PatientCases(Aggregate):
-    """Which case of a patient is active: never two, and never none once the patient is routed.
-
-    Every change of a patient's active case goes through this one aggregate, so two
-    concurrent transfers cannot both succeed (optimistic concurrency).
-    """
-
-    @staticmethod
-    def create_id(patient_id: UUID) -> UUID:
-        return uuid5(CASE_NAMESPACE, f"patient/{patient_id}")
-
-    @event("Started")
-    def __init__(self, patient_id: UUID) -> None:
-        self.patient_id = patient_id
-        self.active_case_id: UUID | None = None
-        self.case_ids: list[UUID] = []
-
-    @event("ActiveCaseChanged")
-    def activate(self, case_id: UUID) -> None:
-        self.active_case_id = case_id
-        self.case_ids.append(case_id)

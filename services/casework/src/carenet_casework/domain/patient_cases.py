@@ -1,0 +1,32 @@
+"""Which of a patient's cases is the active one."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from carenet_casework.domain.case import CASE_NAMESPACE
+
+
+class PatientCases(Aggregate):
+    """Which case of a patient is active: never two, and never none once the patient is routed.
+
+    Every change of a patient's active case goes through this one aggregate, so two
+    concurrent transfers cannot both succeed (optimistic concurrency).
+    """
+
+    @staticmethod
+    def create_id(patient_id: UUID) -> UUID:
+        return uuid5(CASE_NAMESPACE, f"patient/{patient_id}")
+
+    @event("Started")
+    def __init__(self, patient_id: UUID) -> None:
+        self.patient_id = patient_id
+        self.active_case_id: UUID | None = None
+        self.case_ids: list[UUID] = []
+
+    @event("ActiveCaseChanged")
+    def activate(self, case_id: UUID) -> None:
+        self.active_case_id = case_id
+        self.case_ids.append(case_id)
