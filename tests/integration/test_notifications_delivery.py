@@ -353,3 +353,42 @@ def test_a_relative_gets_email_and_webhook_until_consent_is_withdrawn(
         ("FollowUpScheduled", "webhook"),
         ("VisitCompleted", "inbox"),
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"channel": "webhook", "email": "a@example.org"},
+        {"channel": "email", "url": "https://hooks.example.org/x"},
+        {"channel": "email", "email": "a@example.org", "url": "https://hooks.example.org/x"},
+        {"channel": "email", "email": "not an address"},
+        {"channel": "sms", "email": "a@example.org"},
+    ],
+)
+def test_a_subscription_without_the_right_address_is_refused_without_echoing_it(
+    notifications: Notifications, body: dict[str, str]
+) -> None:
+    response = notifications.http().post(
+        "/v1/subscriptions", json={"recipient": "staff:SW-NS-LI", **body}
+    )
+    assert response.status_code == 422
+    assert "example.org" not in response.text
+    assert "not an address" not in response.text
+
+
+def test_an_inbox_item_and_a_subscription_are_unknown_to_anyone_else(
+    notifications: Notifications, receiver: WebhookReceiver
+) -> None:
+    created = subscribe(notifications, "staff:SW-NS-LI", channel="webhook", url=receiver.url)
+    notifications.consume("CaseManagerAssigned", uuid4())
+    api = notifications.http()
+    (item,) = api.get("/v1/inbox", params={"recipient": "staff:SW-NS-LI"}).json()
+    path = f"/v1/inbox/{item['notification_id']}"
+    assert api.get(path, params={"recipient": "staff:SW-NS-LI"}).status_code == 200
+    assert api.get(path, params={"recipient": "staff:SW-NS-CHEN"}).status_code == 404
+    subscription = f"/v1/subscriptions/{created['subscription_id']}"
+    assert api.delete(subscription, params={"recipient": "staff:SW-NS-CHEN"}).status_code == 404
+    assert api.delete(subscription, params={"recipient": "staff:SW-NS-LI"}).status_code == 204
+    assert api.get("/v1/subscriptions", params={"recipient": "staff:SW-NS-LI"}).json() == []
+    assert notifications.run_due_work() == 1  # the pending delivery is cancelled, not sent
+    assert receiver.requests == []

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from eventsourcing.application import AggregateNotFoundError
+from fastapi import APIRouter, Query, status
 from pydantic import AnyHttpUrl, BaseModel, EmailStr, Field, model_validator
 
 from carenet_kit.http import CorrelationId, from_app_state
@@ -58,7 +59,8 @@ class SubscriptionIn(BaseModel):
 
     @model_validator(mode="after")
     def _one_address_for_the_channel(self) -> SubscriptionIn:
-        if (self.channel == "webhook") != (self.url is not None and self.email is None):
+        given = (self.url is not None, self.email is not None)
+        if given != ((True, False) if self.channel == "webhook" else (False, True)):
             raise ValueError("a webhook takes `url` only, e-mail takes `email` only")
         return self
 
@@ -119,10 +121,11 @@ async def read_inbox(inboxes: Projection, recipient: Recipient) -> list[InboxIte
 @router.get("/inbox/{notification_id}", response_model=InboxItemOut)
 async def read_inbox_item(
     inboxes: Projection, notification_id: UUID, recipient: Recipient
-) -> InboxItemOut | Response:
+) -> InboxItemOut:
+    """One item, as linked from a webhook or an e-mail; unknown to anyone but its recipient."""
     item = inboxes.item(notification_id, recipient)
     if item is None:
-        return Response(status_code=status.HTTP_404_NOT_FOUND)
+        raise AggregateNotFoundError(notification_id)
     return InboxItemOut.of(item)
 
 

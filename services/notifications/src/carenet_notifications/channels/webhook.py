@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 
 import httpx
@@ -15,6 +16,8 @@ from carenet_notifications.domain.subscriptions import Subscription
 class WebhookSender:
     def __init__(self, timeout_seconds: float) -> None:
         self.timeout_seconds = timeout_seconds
+        # httpx logs every request's URL at INFO; a subscriber's URL may carry its credentials.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
 
     def send(self, message: Message, subscription: Subscription) -> None:
         assert subscription.secret is not None
