@@ -79,7 +79,9 @@ def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: 
     assert [m.event_type for m in casework_events] == [
         "CaseOpened",
         "CaseManagerAssigned",
+        "CareTeamMemberJoined",
         "VisitCompleted",
+        "ReferralRequested",  # risk 3: the rules refer the patient to a hospital
     ]
     # one correlation id follows the diagnosis from the hospital to the case manager
     diagnosed = next(m for m in system.messages("intake") if str(m.patient_id) == patient_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -74,15 +74,24 @@ class ServiceApplication(Application[UUID]):
             streams[outgoing.patient_id] = stream
             stream.publish(outgoing, cause)
         processing.collect_events(*streams.values())
-        self._notify(self._record(processing))
+        recordings = self._record(processing)
+        self._take_snapshots(
+            processing
+        )  # as `Application.save()` does, for `snapshotting_intervals`
+        self._notify(recordings)
+
+    def find(self, aggregate_id: UUID) -> Any:
+        """The aggregate, or None if it was never recorded (one read, unlike `in` + `get`)."""
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
 
     def is_tracked(self, application_name: str, position: int) -> bool:
         return self.process_recorder.has_tracking_id(application_name, position)
 
     def _stream(self, patient_id: UUID) -> PublishedStream:
-        stream_id = PublishedStream.create_id(self.producer, patient_id)
-        try:
-            stream: PublishedStream = self.repository.get(stream_id)
-        except AggregateNotFoundError:
-            stream = PublishedStream(self.producer, patient_id)
-        return stream
+        stream: PublishedStream | None = self.find(
+            PublishedStream.create_id(self.producer, patient_id)
+        )
+        return stream or PublishedStream(self.producer, patient_id)

@@ -39,6 +39,16 @@ class ProjectionRunner:
                 self.caught_up.set()
                 await asyncio.sleep(self.poll_seconds)
 
+    def catch_up(self) -> int:
+        """Apply everything recorded so far, on the caller's thread (simulations, tests)."""
+        applied = 0
+        while events := self._read_after(self.position):
+            for notification_id, domain_event in events:
+                self.projection.apply(domain_event)
+                self.position = notification_id
+            applied += len(events)
+        return applied
+
     def _read_after(self, position: int) -> list[tuple[int, Any]]:
         notifications = self.app.process_recorder.select_notifications(
             position, 500, inclusive_of_start=False

@@ -9,8 +9,9 @@ import pytest
 
 from carenet_contracts import DiagnosisCategory
 from carenet_contracts.intake import DiagnosisRecorded
-from carenet_intake.domain import Patient, categorise
+from carenet_intake.domain import Patient
 from carenet_intake.outbox import to_integration_event
+from carenet_intake.rules import categorise
 
 
 @pytest.mark.parametrize(

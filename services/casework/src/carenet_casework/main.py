@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import yaml
 
 from carenet_casework import api
@@ -9,26 +11,38 @@ from carenet_casework.application import CaseworkApplication
 from carenet_casework.config import Settings
 from carenet_casework.outbox import to_integration_event
 from carenet_casework.policy import policy
-from carenet_casework.projection import CaseBoard
+from carenet_casework.projection import CareBoard
+from carenet_casework.rules import RuleSet
+from carenet_kit.clock import Clock
 from carenet_kit.runtime import Service, serve
 
 
-def bootstrap(settings: Settings | None = None) -> Service:
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
+    rules = RuleSet.load(settings.rule_set_file)
     directory = yaml.safe_load(settings.reference_file.read_text())
     application = CaseworkApplication(
         settings.eventsourcing_env(),
         outbound=to_integration_event,
+        rules=rules,
+        clock=clock,
         rosters={c["id"]: list(c["social_workers"]) for c in directory["centers"]},
     )
+    board = CareBoard()
+
+    def deadlines(now: datetime) -> int:
+        return application.handle_deadlines(board.falling_due(rules.local_date(now)), now)
+
     return Service(
         settings=settings,
         application=application,
-        projection=CaseBoard(),
-        routers=[api.router],
-        description="Community tier: cases, case managers (social workers) and follow-up visits.",
-        consumes=["routing"],
+        projection=board,
+        routers=api.routers,
+        description="Community tier: cases, case managers (social workers), follow-up visits "
+        "and their deadlines, referrals, emergencies.",
+        consumes=["routing", "intake"],
         policy=policy(application),
+        due_work=deadlines,
     )
 
 

@@ -1,34 +1,194 @@
-"""Casework's outbound mapper: cases, case managers and completed visits become public events.
+"""Casework's outbound mapper: which case events become public, and what they carry.
 
-Visit details beyond the classification (symptoms, notes, who was seen) stay in casework.
+Visit details beyond the classification (symptoms, medication, notes, who was seen) and the
+handling of an emergency stay in casework.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 
-from carenet_casework.domain import Case
-from carenet_contracts import VisitClassification, VisitMode
-from carenet_contracts.casework import CaseManagerAssigned, CaseOpened, VisitCompleted
+from carenet_casework.domain import CareTeam, Case, Family, RehabilitationSession
+from carenet_contracts import Payload, VisitClassification, VisitMode
+from carenet_contracts.casework import (
+    CareTeamMemberJoined,
+    CareTeamMemberLeft,
+    CaseClosed,
+    CaseManagerAssigned,
+    CaseOpened,
+    ConsentScope,
+    EmergencyKind,
+    EmergencyRecorded,
+    FamilyConsentWithdrawn,
+    FamilyMemberLinked,
+    FirstVisitOverdue,
+    FollowUpOverdue,
+    FollowUpsBelowYearlyMinimum,
+    FollowUpScheduled,
+    LostToFollowUp,
+    ReferralRequested,
+    ReferralWithdrawn,
+    RehabilitationSessionAttended,
+    SessionKind,
+    VisitCompleted,
+)
+from carenet_contracts.common import CareTeamRole, ReferralReason
 from carenet_kit.outbox import Outgoing
 
 
 def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
     match domain_event:
+        case (
+            Case.ManagerReassigned()
+            | CareTeam.Event()
+            | Family.Event()
+            | RehabilitationSession.Event()
+        ):
+            return _care_network(domain_event)
+    payload = _payload(domain_event)
+    if payload is None:
+        return None
+    patient_id: UUID = domain_event.patient_id  # type: ignore[attr-defined]
+    return Outgoing(patient_id, payload, _occurred_at(domain_event))
+
+
+def _occurred_at(domain_event: DomainEventProtocol[UUID]) -> datetime:
+    """When it happened in the world, where the event says so; else when it was recorded."""
+    match domain_event:
+        case Case.VisitRecorded() as e:
+            return _start_of(e.visited_on)
+        case Case.FollowUpMissed() as e:
+            return _start_of(e.due_on + timedelta(days=1))  # the due day has passed
+        case Case.YearChecked() as e:
+            return _start_of(e.year_to)
+        case Case.EmergencyRecorded() as e:
+            return e.occurred_at
+    assert isinstance(domain_event, Aggregate.Event)
+    return domain_event.timestamp
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, UTC)
+
+
+def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa: PLR0911
+    match domain_event:
         case Case.Opened() as e:
-            return Outgoing(
-                patient_id=e.patient_id,
-                occurred_at=e.timestamp,
-                payload=CaseOpened(
-                    case_id=e.originator_id,
-                    center_id=e.center_id,
-                    first_visit_due=e.first_visit_due,
-                ),
+            return CaseOpened(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                first_visit_due=e.first_visit_due,
+                transferred_from_case_id=e.transferred_from_case_id,
             )
         case Case.ManagerAssigned() as e:
+            return CaseManagerAssigned(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                case_manager_id=e.case_manager_id,
+                reason=e.reason,
+            )
+        case Case.VisitRecorded() as e:
+            return VisitCompleted(
+                case_id=e.originator_id,
+                visit_id=e.visit_id,
+                center_id=e.center_id,
+                case_manager_id=e.case_manager_id,
+                visited_on=e.visited_on,
+                mode=VisitMode(e.mode),
+                risk_level=e.risk_level,
+                classification=VisitClassification(e.classification),
+                next_follow_up_due=e.next_follow_up_due,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.FollowUpMissed(first_visit=True) as e:
+            return FirstVisitOverdue(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                case_manager_id=e.case_manager_id,
+                due_on=e.due_on,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.FollowUpMissed() as e:
+            return FollowUpOverdue(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                case_manager_id=e.case_manager_id,
+                due_on=e.due_on,
+                consecutive_misses=e.consecutive_misses,
+                rescheduled_to=e.rescheduled_to,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.LostToFollowUp() as e:
+            return LostToFollowUp(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                case_manager_id=e.case_manager_id,
+                missed_due_dates=e.missed_due_dates,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.YearChecked(below_minimum=True) as e:
+            return FollowUpsBelowYearlyMinimum(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                year_from=e.year_from,
+                year_to=e.year_to,
+                follow_ups=e.follow_ups,
+                required=e.required,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.ReferralRequested() as e:
+            return ReferralRequested(
+                referral_id=e.referral_id,
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                reason=ReferralReason(e.reason),
+                risk_level=e.risk_level,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.ReferralWithdrawn() as e:
+            return ReferralWithdrawn(
+                referral_id=e.referral_id, case_id=e.originator_id, reason=e.reason
+            )
+        case Case.ResumedAfterDischarge() as e:
+            return FollowUpScheduled(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                due_on=e.due_on,
+                reason=f"discharged from hospital on {e.discharged_on}",
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.EmergencyRecorded() as e:
+            return EmergencyRecorded(
+                emergency_id=e.emergency_id,
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                kind=EmergencyKind(e.kind),
+                occurred_at=e.occurred_at,
+                handled_by=e.handled_by,
+                recorded_late=e.recorded_late,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.Closed() as e:
+            return CaseClosed(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                reason=e.reason,
+                continued_by_case_id=e.continued_by_case_id,
+            )
+    return None
+
+
+def _care_network(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
+    """Reassignments, the care team, family consent and rehabilitation attendance.
+
+    A relative is only a pseudonymous member id here; a team's formation, a session's
+    planning and moves between cases are internal (the members' joins and leaves say it).
+    """
+    match domain_event:
+        case Case.ManagerReassigned() as e:
             return Outgoing(
                 patient_id=e.patient_id,
                 occurred_at=e.timestamp,
@@ -37,23 +197,66 @@ def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | 
                     center_id=e.center_id,
                     case_manager_id=e.case_manager_id,
                     reason=e.reason,
+                    previous_case_manager_id=e.previous_case_manager_id,
                 ),
             )
-        case Case.VisitRecorded() as e:
+        case RehabilitationSession.Attended() as e:
             return Outgoing(
                 patient_id=e.patient_id,
-                occurred_at=datetime.combine(e.visited_on, datetime.min.time(), UTC),
-                payload=VisitCompleted(
-                    case_id=e.originator_id,
-                    visit_id=e.visit_id,
+                occurred_at=datetime.combine(e.held_on, datetime.min.time(), UTC),
+                payload=RehabilitationSessionAttended(
+                    session_id=e.originator_id,
                     center_id=e.center_id,
-                    case_manager_id=e.case_manager_id,
-                    visited_on=e.visited_on,
-                    mode=VisitMode(e.mode),
-                    risk_level=e.risk_level,
-                    classification=VisitClassification(e.classification),
-                    next_follow_up_due=e.next_follow_up_due,
-                    rule_set_version=e.rule_set_version,
+                    kind=SessionKind(e.kind),
+                    topic=e.topic,
+                    held_on=e.held_on,
+                    duration_minutes=e.duration_minutes,
+                    facilitator_id=e.facilitator_id,
+                ),
+            )
+    return _team_and_family(domain_event)
+
+
+def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
+    match domain_event:
+        case CareTeam.MemberJoined() as e:
+            return Outgoing(
+                patient_id=e.patient_id,
+                occurred_at=e.timestamp,
+                payload=CareTeamMemberJoined(
+                    case_id=e.case_id, member_id=e.member_id, role=CareTeamRole(e.role)
+                ),
+            )
+        case CareTeam.MemberLeft() as e:
+            return Outgoing(
+                patient_id=e.patient_id,
+                occurred_at=e.timestamp,
+                payload=CareTeamMemberLeft(
+                    case_id=e.case_id,
+                    member_id=e.member_id,
+                    role=CareTeamRole(e.role),
+                    reason=e.reason,
+                ),
+            )
+        case Family.Linked() as e:
+            return Outgoing(
+                patient_id=e.patient_id,
+                occurred_at=e.timestamp,
+                payload=FamilyMemberLinked(
+                    case_id=e.case_id,
+                    member_id=e.member_id,
+                    relationship=e.relationship,
+                    is_guardian=e.is_guardian,
+                    consent_given_by=e.given_by,
+                    scope=ConsentScope(may_see=e.may_see, notified_of=e.notified_of),
+                ),
+            )
+        case Family.ConsentWithdrawn() as e:
+            return Outgoing(
+                patient_id=e.patient_id,
+                occurred_at=e.timestamp,
+                payload=FamilyConsentWithdrawn(
+                    case_id=e.case_id, member_id=e.member_id, withdrawn_by=e.withdrawn_by
                 ),
             )
     return None

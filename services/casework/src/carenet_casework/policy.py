@@ -1,4 +1,4 @@
-"""Casework's inbound policy: a routed patient gets a case at the center."""
+"""Casework's inbound policy: what routing and the hospitals report becomes case work."""
 
 from __future__ import annotations
 
@@ -6,14 +6,27 @@ from typing import Any
 
 from carenet_casework.application import CaseworkApplication
 from carenet_contracts import Envelope
-from carenet_contracts.routing import PatientRouted
+from carenet_contracts.intake import PatientAdmitted, PatientDischarged
+from carenet_contracts.routing import PatientRouted, PatientTransferred, ReferralCancelled
 from carenet_kit.inbound import Policy
 from carenet_kit.outbox import Cause
 
 
 def policy(app: CaseworkApplication) -> Policy:
     def handle(envelope: Envelope[Any], cause: Cause) -> None:
-        if isinstance(envelope.data, PatientRouted):
-            app.open_case(envelope, cause)
+        patient_id = envelope.patient_id
+        match envelope.data:
+            case PatientRouted():
+                app.open_case(envelope, cause)
+            case PatientTransferred():
+                app.transfer(envelope, cause)
+            case PatientAdmitted() as e:
+                app.patient_admitted(
+                    patient_id, e.admission_id, e.hospital_id, e.admitted_on, cause
+                )
+            case PatientDischarged() as e:
+                app.patient_discharged(patient_id, e.admission_id, e.discharged_on, cause)
+            case ReferralCancelled() as e:
+                app.referral_ended(patient_id, e.referral_id, f"cancelled: {e.reason}", cause)
 
     return handle

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import SecretStr, model_validator
@@ -17,6 +18,8 @@ class Settings(ServiceSettings):
     http_port: int = 8001
     pseudonym_key: SecretStr = DEVELOPMENT_KEY
     """Key of the keyed hash that detects a national ID registered twice."""
+    calendar_file: Path | None = None
+    """YAML of regional changes to China's working-day calendar (`carenet_intake.workdays`)."""
 
     @model_validator(mode="after")
     def _no_development_key_in_production(self) -> Settings:

@@ -9,13 +9,17 @@ from carenet_intake.application import IntakeApplication
 from carenet_intake.config import Settings
 from carenet_intake.domain import Hospital
 from carenet_intake.outbox import to_integration_event
+from carenet_intake.policy import policy
 from carenet_intake.projection import HospitalRegister
+from carenet_intake.workdays import WorkingDayCalendars
 from carenet_kit.runtime import Service, serve
 
 
 def load_hospitals(settings: Settings) -> dict[str, Hospital]:
     directory = yaml.safe_load(settings.reference_file.read_text())
-    return {h["id"]: Hospital(h["id"], h["certified"]) for h in directory["hospitals"]}
+    return {
+        h["id"]: Hospital(h["id"], h["certified"], h["region_code"]) for h in directory["hospitals"]
+    }
 
 
 def bootstrap(settings: Settings | None = None) -> Service:
@@ -25,13 +29,17 @@ def bootstrap(settings: Settings | None = None) -> Service:
         outbound=to_integration_event,
         hospitals=load_hospitals(settings),
         pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
+        calendars=WorkingDayCalendars.from_file(settings.calendar_file),
     )
     return Service(
         settings=settings,
         application=application,
         projection=HospitalRegister(),
         routers=[api.router],
-        description="Hospital tier: patient registration and diagnoses of severe mental disorders.",
+        description="Hospital tier: patient registration, diagnoses of severe mental disorders "
+        "with the reporting deadline, referrals from the community, admissions and discharges.",
+        consumes=["routing"],
+        policy=policy(application),
     )
 
 

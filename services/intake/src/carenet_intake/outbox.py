@@ -1,28 +1,52 @@
 """Intake's outbound mapper: which domain events other services hear about, and what they carry.
 
-Only `DiagnosisRecorded` leaves intake, and it carries no name, national ID, phone or address.
+Diagnoses in scope, late reports, and the hospital's answers to referrals, admissions and
+discharges leave intake; none carries a name, national ID, phone, address or free text.
+Registrations, out-of-scope diagnoses (kept at the hospital on an override reason), received
+and cancelled referrals (routing already knows) stay inside.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from functools import singledispatch
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
 from carenet_contracts import DiagnosisCategory
-from carenet_contracts.intake import DiagnosisRecorded
-from carenet_intake.domain import Patient
+from carenet_contracts.intake import (
+    DiagnosisRecorded,
+    PatientAdmitted,
+    PatientDischarged,
+    ReferralAccepted,
+    ReferralDeclined,
+    ReportingDeadlineMissed,
+)
+from carenet_intake.domain import Inpatient, Patient, Referral
+from carenet_intake.rules import CHINA
 from carenet_kit.outbox import Outgoing
 
 
 def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
-    if not isinstance(domain_event, Patient.DiagnosisRecorded):
-        return None
-    e = domain_event
+    return _map(domain_event)
+
+
+def _on(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), UTC)
+
+
+@singledispatch
+def _map(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
+    """Every event not registered below stays inside intake."""
+    return None
+
+
+@_map.register
+def _(e: Patient.DiagnosisRecorded) -> Outgoing:
     return Outgoing(
         patient_id=e.originator_id,
-        occurred_at=datetime.combine(e.diagnosed_on, datetime.min.time(), UTC),
+        occurred_at=_on(e.diagnosed_on),
         payload=DiagnosisRecorded(
             diagnosis_id=e.diagnosis_id,
             hospital_id=e.hospital_id,
@@ -31,5 +55,73 @@ def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | 
             diagnosed_on=e.diagnosed_on,
             risk_level=e.risk_level,
             region_code=e.region_code,
+        ),
+    )
+
+
+@_map.register
+def _(e: Patient.ReportingDeadlineMissed) -> Outgoing:
+    """It happened when the deadline day ended in China, whenever the report came."""
+    return Outgoing(
+        patient_id=e.originator_id,
+        occurred_at=datetime.combine(e.deadline + timedelta(days=1), time(), CHINA),
+        payload=ReportingDeadlineMissed(
+            diagnosis_id=e.diagnosis_id,
+            hospital_id=e.hospital_id,
+            diagnosed_on=e.diagnosed_on,
+            deadline=e.deadline,
+            reported_on=e.reported_on,
+            working_days_taken=e.working_days_taken,
+            calendar_version=e.calendar_version,
+        ),
+    )
+
+
+@_map.register
+def _(e: Referral.Accepted) -> Outgoing:
+    return Outgoing(
+        patient_id=e.patient_id,
+        occurred_at=e.accepted_at,
+        payload=ReferralAccepted(
+            referral_id=e.referral_id, hospital_id=e.hospital_id, accepted_at=e.accepted_at
+        ),
+    )
+
+
+@_map.register
+def _(e: Referral.Declined) -> Outgoing:
+    return Outgoing(
+        patient_id=e.patient_id,
+        occurred_at=e.declined_at,
+        payload=ReferralDeclined(
+            referral_id=e.referral_id, hospital_id=e.hospital_id, reason=e.reason
+        ),
+    )
+
+
+@_map.register
+def _(e: Inpatient.Admitted) -> Outgoing:
+    return Outgoing(
+        patient_id=e.patient_id,
+        occurred_at=_on(e.admitted_on),
+        payload=PatientAdmitted(
+            admission_id=e.admission_id,
+            hospital_id=e.hospital_id,
+            referral_id=e.referral_id,
+            admitted_on=e.admitted_on,
+        ),
+    )
+
+
+@_map.register
+def _(e: Inpatient.Discharged) -> Outgoing:
+    return Outgoing(
+        patient_id=e.patient_id,
+        occurred_at=_on(e.discharged_on),
+        payload=PatientDischarged(
+            admission_id=e.admission_id,
+            hospital_id=e.hospital_id,
+            referral_id=e.referral_id,
+            discharged_on=e.discharged_on,
         ),
     )

@@ -1,16 +1,17 @@
-"""Intake's read model: the patients each hospital registered, without personal data."""
+"""Intake's read model, without personal data: the patients each hospital registered, its
+referral worklist and its inpatients."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import singledispatchmethod
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
-from carenet_intake.domain import Patient
+from carenet_intake.domain import ON_WORKLIST, Inpatient, Patient, Referral, ReferralStatus
 
 
 @dataclass
@@ -21,11 +22,39 @@ class RegisteredPatient:
 
 
 @dataclass
+class ReferralEntry:
+    referral_id: UUID
+    patient_id: UUID
+    case_id: UUID
+    from_center_id: str
+    hospital_id: str
+    reason: str
+    risk_level: int
+    accept_by: datetime
+    received_at: datetime
+    status: ReferralStatus = ReferralStatus.ISSUED
+    admission_id: UUID | None = None
+
+
+@dataclass
+class CurrentStay:
+    patient_id: UUID
+    admission_id: UUID
+    referral_id: UUID | None
+    admitted_on: date
+
+
+@dataclass
 class HospitalRegister:
     by_hospital: dict[str, list[RegisteredPatient]] = field(
         default_factory=lambda: defaultdict(list)
     )
     by_patient: dict[UUID, RegisteredPatient] = field(default_factory=dict)
+    referrals: dict[UUID, ReferralEntry] = field(default_factory=dict)
+    """By the referral aggregate's id."""
+    inpatients: dict[str, dict[UUID, CurrentStay]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
 
     @singledispatchmethod
     def apply(self, domain_event: DomainEventProtocol[UUID]) -> None:
@@ -41,5 +70,67 @@ class HospitalRegister:
     def _(self, e: Patient.DiagnosisRecorded) -> None:
         self.by_patient[e.originator_id].diagnoses += 1
 
+    @apply.register
+    def _(self, e: Patient.OutOfScopeDiagnosisRecorded) -> None:
+        self.by_patient[e.originator_id].diagnoses += 1
+
+    @apply.register
+    def _(self, e: Referral.Received) -> None:  # type: ignore[name-defined]
+        self.referrals[e.originator_id] = ReferralEntry(
+            referral_id=e.referral_id,
+            patient_id=e.patient_id,
+            case_id=e.case_id,
+            from_center_id=e.from_center_id,
+            hospital_id=e.hospital_id,
+            reason=e.reason,
+            risk_level=e.risk_level,
+            accept_by=e.accept_by,
+            received_at=e.timestamp,
+        )
+
+    @apply.register
+    def _(self, e: Referral.Accepted) -> None:
+        self.referrals[e.originator_id].status = ReferralStatus.ACCEPTED
+
+    @apply.register
+    def _(self, e: Referral.Declined) -> None:
+        self.referrals[e.originator_id].status = ReferralStatus.DECLINED
+
+    @apply.register
+    def _(self, e: Referral.Cancelled) -> None:  # type: ignore[name-defined]
+        self.referrals[e.originator_id].status = ReferralStatus.CANCELLED
+
+    @apply.register
+    def _(self, e: Referral.Admitted) -> None:  # type: ignore[name-defined]
+        entry = self.referrals[e.originator_id]
+        entry.status = ReferralStatus.ADMITTED
+        entry.admission_id = e.admission_id
+
+    @apply.register
+    def _(self, e: Inpatient.Admitted) -> None:
+        self.inpatients[e.hospital_id][e.patient_id] = CurrentStay(
+            e.patient_id, e.admission_id, e.referral_id, e.admitted_on
+        )
+
+    @apply.register
+    def _(self, e: Inpatient.Discharged) -> None:
+        self.inpatients[e.hospital_id].pop(e.patient_id, None)
+
     def patients_of(self, hospital_id: str) -> list[RegisteredPatient]:
         return list(self.by_hospital.get(hospital_id, []))
+
+    def worklist_of(
+        self, hospital_id: str, statuses: frozenset[ReferralStatus] = ON_WORKLIST
+    ) -> list[ReferralEntry]:
+        """Most urgent first: by the time routing escalates an unaccepted referral."""
+        return sorted(
+            (
+                r
+                for r in self.referrals.values()
+                if r.hospital_id == hospital_id and r.status in statuses
+            ),
+            key=lambda r: (r.accept_by, r.received_at),
+        )
+
+    def inpatients_of(self, hospital_id: str) -> list[CurrentStay]:
+        return sorted(self.inpatients.get(hospital_id, {}).values(), key=lambda s: s.admitted_on)

@@ -1,36 +1,165 @@
-"""Routing's service layer: route diagnosed patients to centers by catchment or by hand."""
+"""Routing's service layer: the directory, routes and transfers, and the referral saga."""
 
 from __future__ import annotations
 
-from datetime import date
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError
 
 from carenet_contracts import Envelope
-from carenet_contracts.intake import DiagnosisRecorded
-from carenet_kit.application import ServiceApplication
-from carenet_kit.inbound import CommandConflict, CommandRejected
+from carenet_contracts.casework import ReferralRequested, ReferralWithdrawn
+from carenet_contracts.intake import (
+    DiagnosisRecorded,
+    PatientAdmitted,
+    PatientDischarged,
+    ReferralAccepted,
+    ReferralDeclined,
+)
+from carenet_kit.application import OutboundMapper, ServiceApplication
+from carenet_kit.clock import Clock
 from carenet_kit.outbox import Cause
-from carenet_routing.domain import DIRECTORY_ID, Directory, Route
+from carenet_kit.scheduler import act_once_each
+from carenet_routing.deadlines import DueWatch
+from carenet_routing.domain import (
+    DIRECTORY_ID,
+    Center,
+    Directory,
+    Happening,
+    Hospital,
+    Referral,
+    Route,
+    StaffRole,
+    Unknown,
+)
+from carenet_routing.rules import AcceptWindows
+
+log = structlog.get_logger()
+
+REFERENCE_DATA = "reference-data"
+"""Who loaded the demo directory (recorded as the operator of its events)."""
+
+HospitalEvent = ReferralAccepted | ReferralDeclined | PatientAdmitted | PatientDischarged
+
+
+@dataclass(frozen=True)
+class DirectoryView:
+    version: int
+    hospitals: list[Hospital]
+    centers: list[Center]
+
+
+@dataclass(frozen=True)
+class Moved:
+    outcome: str
+    """'transferred', 'residence_recorded', 'pending', 'routed' or 'unchanged'."""
+    center_id: str | None
 
 
 class RoutingApplication(ServiceApplication):
     producer: ClassVar = "routing"
 
-    def load_directory(self, centers: list[dict[str, Any]]) -> None:
-        """Seed the directory from reference data the first time the service runs."""
-        if DIRECTORY_ID not in self.repository:
-            self.commit(Directory(centers), cause=Cause.request())
+    def __init__(
+        self,
+        env: dict[str, str],
+        outbound: OutboundMapper,
+        clock: Clock | None = None,
+        accept_windows: AcceptWindows | None = None,
+    ) -> None:
+        super().__init__(env, outbound, clock)
+        self.accept_windows = accept_windows or AcceptWindows()
+        self._due = DueWatch()
 
-    def directory(self) -> Directory:
+    # -- the directory ---------------------------------------------------------------------
+
+    def load_directory(self, reference: dict[str, Any]) -> None:
+        """Seed the directory from reference data the first time, through the usual commands."""
+        if DIRECTORY_ID in self.repository:
+            return
+        directory = Directory()
+        for h in reference.get("hospitals", []):
+            district = h["region_code"][:6]
+            directory.register_hospital(
+                h["id"], h["name"], district, h["certified"], REFERENCE_DATA
+            )
+        for c in reference.get("centers", []):
+            directory.register_center(c["id"], c["name"], list(c["catchment"]), REFERENCE_DATA)
+            for staff_id in c.get("social_workers", []):
+                directory.staff_joined(c["id"], staff_id, StaffRole.SOCIAL_WORKER, REFERENCE_DATA)
+        self.commit(directory, cause=Cause.request())
+
+    def directory(self) -> DirectoryView:
+        d = self._directory()
+        return DirectoryView(
+            d.version,
+            copy.deepcopy(list(d.hospitals.values())),
+            copy.deepcopy(list(d.centers.values())),
+        )
+
+    def register_hospital(
+        self, hospital_id: str, name: str, district: str, certified: bool, by: str, cause: Cause
+    ) -> int:
+        return self._change(
+            lambda d: d.register_hospital(hospital_id, name, district, certified, by), cause
+        )
+
+    def set_certification(
+        self, hospital_id: str, certified: bool, reason: str, by: str, cause: Cause
+    ) -> int:
+        if certified:
+            return self._change(lambda d: d.certify_hospital(hospital_id, by), cause)
+        return self._change(lambda d: d.revoke_certification(hospital_id, reason, by), cause)
+
+    def register_center(
+        self, center_id: str, name: str, catchment: list[str], by: str, cause: Cause
+    ) -> int:
+        return self._change(lambda d: d.register_center(center_id, name, catchment, by), cause)
+
+    def add_catchment_area(self, center_id: str, region_code: str, by: str, cause: Cause) -> int:
+        return self._change(lambda d: d.add_catchment_area(center_id, region_code, by), cause)
+
+    def remove_catchment_area(
+        self, center_id: str, region_code: str, reason: str, by: str, cause: Cause
+    ) -> int:
+        return self._change(
+            lambda d: d.remove_catchment_area(center_id, region_code, reason, by), cause
+        )
+
+    def hand_over_catchment_area(
+        self, region_code: str, from_id: str, to_id: str, reason: str, by: str, cause: Cause
+    ) -> int:
+        return self._change(
+            lambda d: d.hand_over_catchment_area(region_code, from_id, to_id, reason, by), cause
+        )
+
+    def staff_joined(
+        self, center_id: str, staff_id: str, role: StaffRole, by: str, cause: Cause
+    ) -> int:
+        return self._change(lambda d: d.staff_joined(center_id, staff_id, role, by), cause)
+
+    def staff_left(self, center_id: str, staff_id: str, reason: str, by: str, cause: Cause) -> int:
+        return self._change(lambda d: d.staff_left(center_id, staff_id, reason, by), cause)
+
+    def _directory(self) -> Directory:
         directory: Directory = self.repository.get(DIRECTORY_ID)
         return directory
 
+    def _change(self, change: Callable[[Directory], None], cause: Cause) -> int:
+        """Apply one operator change; a concurrent change makes the commit fail (409)."""
+        directory = self._directory()
+        change(directory)
+        self.commit(directory, cause=cause)
+        return directory.version
+
+    # -- routes and transfers --------------------------------------------------------------
+
     def route_diagnosed_patient(self, diagnosis: Envelope[DiagnosisRecorded], cause: Cause) -> None:
-        route_id = Route.create_id(diagnosis.patient_id)
-        if route_id in self.repository:
+        if Route.create_id(diagnosis.patient_id) in self.repository:
             return  # a later diagnosis does not move a patient who already has a route
         data = diagnosis.data
         route = Route(
@@ -40,21 +169,124 @@ class RoutingApplication(ServiceApplication):
             risk_level=data.risk_level,
             region_code=data.region_code,
         )
-        route.route_by_catchment(self.directory(), today=diagnosis.recorded_at.date())
+        route.route_by_catchment(self._directory(), today=diagnosis.recorded_at.date())
         self.commit(route, cause=cause)
 
     def route_by_hand(
-        self, patient_id: UUID, center_id: str, operator_id: str, today: date, cause: Cause
-    ) -> None:
+        self, patient_id: UUID, center_id: str, operator_id: str, cause: Cause
+    ) -> str:
+        """An operator routes a patient from the queue; a routed patient is transferred."""
+        route = self._route(patient_id)
+        directory = self._directory()
+        outcome = route.route_by_hand(
+            directory.center(center_id), directory.version, self._today(), by=operator_id
+        )
+        self.commit(route, cause=cause)
+        return outcome
+
+    def change_residence(
+        self, patient_id: UUID, region_code: str, moved_on: date, cause: Cause
+    ) -> Moved:
+        route = self._route(patient_id)
+        outcome = route.move(region_code, moved_on, self._directory(), self._today())
+        self.commit(route, cause=cause)
+        return Moved(outcome, route.center_id)
+
+    def _route(self, patient_id: UUID) -> Route:
         try:
             route: Route = self.repository.get(Route.create_id(patient_id))
         except AggregateNotFoundError:
-            raise CommandRejected("no routing request for this patient") from None
-        if route.is_routed:
-            raise CommandConflict(f"the patient is already routed to {route.center_id}")
-        directory = self.directory()
-        center = directory.center(center_id)
-        if center is None:
-            raise CommandRejected(f"unknown community health center {center_id}")
-        route.send_to(center, directory.version, today, routed_by=operator_id)
-        self.commit(route, cause=cause)
+            raise Unknown("no route for this patient") from None
+        return route
+
+    def _today(self) -> date:
+        return self.clock.now().date()
+
+    # -- the referral saga -----------------------------------------------------------------
+
+    def request_referral(self, request: Envelope[ReferralRequested], cause: Cause) -> None:
+        data = request.data
+        if Referral.create_id(data.referral_id) in self.repository:
+            return  # the same request again
+        route = self._route(request.patient_id)
+        directory = self._directory()
+        referral = Referral(
+            referral_id=data.referral_id,
+            patient_id=request.patient_id,
+            case_id=data.case_id,
+            center_id=data.center_id,
+            reason=data.reason.value,
+            risk_level=data.risk_level,
+        )
+        hospital, why = directory.hospital_for_referral(
+            route.diagnosing_hospital_id, route.region_code[:6]
+        )
+        if hospital is None:
+            referral.leave_unplaced(route.diagnosing_hospital_id, why, directory.version)
+            log.warning("referral escalated: no hospital", referral_id=str(data.referral_id))
+        else:
+            accept_by = self.clock.now() + self.accept_windows.for_reason(data.reason.value)
+            referral.issue(hospital.id, accept_by, directory.version, chosen_because=why)
+        self.commit(referral, cause=cause)
+
+    def follow_hospital(self, answer: Envelope[HospitalEvent], cause: Cause) -> None:
+        """Accepted, declined, admitted or discharged: the hospital's side of the saga."""
+        data = answer.data
+        if data.referral_id is None:
+            return  # an admission or discharge that no community referral asked for
+        referral = self._referral(data.referral_id, answer.patient_id)
+        match data:
+            case ReferralAccepted():
+                happening, on, detail = Happening.ACCEPTED, data.accepted_at.date(), ""
+            case ReferralDeclined():
+                happening, on, detail = Happening.DECLINED, answer.occurred_at.date(), data.reason
+            case PatientAdmitted():
+                happening, on, detail = Happening.ADMITTED, data.admitted_on, ""
+            case PatientDischarged():
+                happening, on, detail = Happening.DISCHARGED, data.discharged_on, ""
+        ignored = referral.hospital_answered(happening, data.hospital_id, on, detail)
+        self._commit_or_log(referral, ignored, happening, cause)
+
+    def withdraw_referral(self, withdrawal: Envelope[ReferralWithdrawn], cause: Cause) -> None:
+        referral = self._referral(withdrawal.data.referral_id, withdrawal.patient_id)
+        ignored = referral.withdraw(withdrawal.data.reason)
+        self._commit_or_log(referral, ignored, Happening.WITHDRAWN, cause)
+
+    def _referral(self, referral_id: UUID, patient_id: UUID) -> Referral:
+        try:
+            referral: Referral = self.repository.get(Referral.create_id(referral_id))
+        except AggregateNotFoundError:
+            raise Unknown(f"unknown referral {referral_id}") from None
+        if referral.patient_id != patient_id:
+            raise Unknown(f"referral {referral_id} is about another patient")
+        return referral
+
+    def _commit_or_log(
+        self, referral: Referral, ignored: str | None, happening: Happening, cause: Cause
+    ) -> None:
+        if ignored is not None:
+            log.info(
+                "referral unchanged",
+                referral_id=str(referral.referral_id),
+                happening=happening.value,
+                reason=ignored,
+            )
+            return
+        self.commit(referral, cause=cause)
+
+    # -- deadlines -------------------------------------------------------------------------
+
+    def act_on_due(self, now: datetime) -> int:
+        """Flag overdue manual routing and escalate unaccepted referrals, each exactly once."""
+        self._due.catch_up(self)
+        today = now.date()
+
+        def flag(route: Route) -> bool:
+            return route.flag_if_overdue(today)
+
+        def escalate(referral: Referral) -> bool:
+            return referral.escalate_if_unaccepted(now)
+
+        return act_once_each(self, self._due.routes_overdue(today), flag) + act_once_each(
+            self, self._due.referrals_unaccepted(now), escalate
+        )

@@ -4,31 +4,36 @@ from __future__ import annotations
 
 import yaml
 
+from carenet_kit.clock import Clock
 from carenet_kit.runtime import Service, serve
 from carenet_routing import api
 from carenet_routing.application import RoutingApplication
 from carenet_routing.config import Settings
 from carenet_routing.outbox import to_integration_event
-from carenet_routing.policy import policy
+from carenet_routing.policy import CONSUMES, policy
 from carenet_routing.projection import RoutingBoard
 
 
-def bootstrap(settings: Settings | None = None) -> Service:
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
-    application = RoutingApplication(settings.eventsourcing_env(), outbound=to_integration_event)
-    directory = yaml.safe_load(settings.reference_file.read_text())
-    application.load_directory(
-        [{k: c[k] for k in ("id", "name", "catchment")} for c in directory["centers"]]
+    application = RoutingApplication(
+        settings.eventsourcing_env(),
+        outbound=to_integration_event,
+        clock=clock,
+        accept_windows=settings.accept_windows,
     )
+    application.load_directory(yaml.safe_load(settings.reference_file.read_text()))
     return Service(
         settings=settings,
         application=application,
         projection=RoutingBoard(),
-        routers=[api.router],
+        routers=[api.router, api.directory_router],
         description="Network tier: routes diagnosed patients to the community health center "
-        "of their residence; manual routing queue; catchment directory.",
-        consumes=["intake"],
+        "of their residence, transfers them when they move, runs the manual routing queue, "
+        "administers the directory and follows community referrals to hospitals.",
+        consumes=CONSUMES,
         policy=policy(application),
+        due_work=application.act_on_due,
     )
 
 

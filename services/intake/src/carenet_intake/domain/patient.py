@@ -12,39 +12,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from carenet_contracts import DiagnosisCategory
-
-IN_SCOPE = {
-    "F20": DiagnosisCategory.SCHIZOPHRENIA,
-    "F25": DiagnosisCategory.SCHIZOAFFECTIVE_DISORDER,
-    "F22": DiagnosisCategory.PARANOID_PSYCHOSIS,
-    "F31": DiagnosisCategory.BIPOLAR_DISORDER,
-}
-
-
-def categorise(icd10_code: str, co_diagnoses: tuple[str, ...] = ()) -> DiagnosisCategory | None:
-    """The severe-disorder category of a diagnosis (care-pathway rules), or None if out of scope.
-
-    F06 counts only with epilepsy (G40) recorded; F70-F79 only with a co-recorded mental
-    disorder outside F70-F79.
-    """
-    block = icd10_code[:3]
-    co_blocks = {code[:3] for code in co_diagnoses}
-    if block in IN_SCOPE:
-        return IN_SCOPE[block]
-    if block == "F06" and "G40" in co_blocks:
-        return DiagnosisCategory.EPILEPSY_MENTAL_DISORDER
-    if "F70" <= block <= "F79" and any(
-        b.startswith("F") and not "F70" <= b <= "F79" for b in co_blocks
-    ):
-        return DiagnosisCategory.INTELLECTUAL_DISABILITY_MENTAL_DISORDER
-    return None
-
 
 @dataclass(frozen=True)
 class Hospital:
     id: str
     certified: bool
+    region_code: str
+    """Where it is: its working-day calendar is the one of this region."""
 
 
 class Patient(Aggregate):
@@ -101,6 +75,63 @@ class Patient(Aggregate):
         diagnosed_on: date,
         risk_level: int,
         region_code: str,
+        consent_given_by: str,
+        consent_given_on: date,
+    ) -> None:
+        self.diagnoses.append(diagnosis_id)
+
+    class ReportingDeadlineMissed(Aggregate.Event):
+        """The diagnosis was reported after the working-day deadline, by this calendar."""
+
+        diagnosis_id: UUID
+        hospital_id: str
+        diagnosed_on: date
+        deadline: date
+        reported_on: date
+        working_days_taken: int
+        calendar_version: str
+
+    @event(ReportingDeadlineMissed)
+    def miss_reporting_deadline(
+        self,
+        diagnosis_id: UUID,
+        hospital_id: str,
+        diagnosed_on: date,
+        deadline: date,
+        reported_on: date,
+        working_days_taken: int,
+        calendar_version: str,
+    ) -> None:
+        """A fact about the report, recorded with the diagnosis; nothing else changes."""
+
+    class OutOfScopeDiagnosisRecorded(Aggregate.Event):
+        """A diagnosis outside the six categories, kept here on a clinician's explicit reason.
+
+        It does not enter severe-disorder management: no other service hears of it.
+        """
+
+        diagnosis_id: UUID
+        hospital_id: str
+        clinician_id: str
+        icd10_code: str
+        co_diagnoses: list[str]
+        diagnosed_on: date
+        risk_level: int
+        override_reason: str
+        consent_given_by: str
+        consent_given_on: date
+
+    @event(OutOfScopeDiagnosisRecorded)
+    def record_out_of_scope_diagnosis(
+        self,
+        diagnosis_id: UUID,
+        hospital_id: str,
+        clinician_id: str,
+        icd10_code: str,
+        co_diagnoses: list[str],
+        diagnosed_on: date,
+        risk_level: int,
+        override_reason: str,
         consent_given_by: str,
         consent_given_on: date,
     ) -> None:

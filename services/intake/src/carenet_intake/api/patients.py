@@ -1,4 +1,4 @@
-"""Intake's HTTP API: what a clinician of a certified hospital does."""
+"""Patients and diagnoses: what a clinician of a certified hospital records."""
 
 from __future__ import annotations
 
@@ -7,29 +7,20 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as NationalIdError
 
 from carenet_contracts import DiagnosisCategory
-from carenet_intake.application import (
-    Diagnosis,
-    IntakeApplication,
-    Registration,
-)
-from carenet_intake.projection import HospitalRegister
-from carenet_kit.http import CorrelationId, from_app_state
+from carenet_intake.api.common import Intake, OrganisationId, Register, Strict
+from carenet_intake.application import Diagnosis, Registration
+from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
 
-router = APIRouter(prefix="/v1", tags=["intake"])
+router = APIRouter(prefix="/v1", tags=["patients"])
 
-OrganisationId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 RegionCode = Annotated[str, Field(pattern=r"^\d{6}(\d{3})?$", examples=["440305001"])]
 Icd10Code = Annotated[str, Field(pattern=r"^[A-Z]\d{2}(\.\d{1,2})?$", examples=["F20.0"])]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Guardian(Strict):
@@ -74,6 +65,23 @@ class RecordDiagnosis(Strict):
     diagnosed_on: date
     risk_level: int = Field(ge=0, le=5, description="Initial risk assessment level 0-5.")
     consent: Consent
+    override_reason: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=500,
+        description="Only for a diagnosis outside the six severe disorders: why it is recorded. "
+        "Such a diagnosis stays at the hospital and is not routed to community management.",
+    )
+
+
+class ReportingView(BaseModel):
+    """How the report stands against the 10-working-day deadline."""
+
+    deadline: date
+    reported_on: date
+    working_days_taken: int
+    late: bool
+    calendar_version: str
 
 
 class PatientCreated(BaseModel):
@@ -83,7 +91,10 @@ class PatientCreated(BaseModel):
 class DiagnosisCreated(BaseModel):
     patient_id: UUID
     diagnosis_id: UUID
-    category: DiagnosisCategory
+    category: DiagnosisCategory | None = Field(
+        description="null: outside the six categories, kept at the hospital on the override."
+    )
+    reporting: ReportingView | None
 
 
 class PatientView(BaseModel):
@@ -103,10 +114,6 @@ class PatientView(BaseModel):
 class RegisteredPatientView(BaseModel):
     patient_id: UUID
     diagnoses: int
-
-
-Intake = Annotated[IntakeApplication, from_app_state("application")]
-Register = Annotated[HospitalRegister, from_app_state("projection")]
 
 
 @router.post("/patients", status_code=status.HTTP_201_CREATED, response_model=PatientCreated)
@@ -135,9 +142,24 @@ def record_diagnosis(
         risk_level=body.risk_level,
         consent_given_by=body.consent.given_by,
         consent_given_on=body.consent.given_on,
+        override_reason=body.override_reason,
     )
-    diagnosis_id, category = intake.record_diagnosis(patient_id, diagnosis, Cause.request(corr))
-    return DiagnosisCreated(patient_id=patient_id, diagnosis_id=diagnosis_id, category=category)
+    recorded = intake.record_diagnosis(patient_id, diagnosis, Cause.request(corr))
+    reporting = recorded.reporting
+    return DiagnosisCreated(
+        patient_id=patient_id,
+        diagnosis_id=recorded.diagnosis_id,
+        category=recorded.category,
+        reporting=None
+        if reporting is None
+        else ReportingView(
+            deadline=reporting.deadline,
+            reported_on=reporting.reported_on,
+            working_days_taken=reporting.working_days_taken,
+            late=reporting.late,
+            calendar_version=reporting.calendar_version,
+        ),
+    )
 
 
 @router.get("/patients/{patient_id}", response_model=PatientView)

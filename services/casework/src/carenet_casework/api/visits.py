@@ -1,23 +1,31 @@
-"""Casework's HTTP API: a center's cases and the case manager's visits."""
+"""The case manager's follow-up visits: the national form, classified by the rule set."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from carenet_casework.application import CaseworkApplication
-from carenet_casework.domain import Visit
-from carenet_casework.projection import CaseBoard, CaseView
+from carenet_casework.api.cases import Casework
+from carenet_casework.domain import Medication, Visit
 from carenet_casework.rules import Rating, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification, VisitMode
-from carenet_kit.http import CorrelationId, from_app_state
+from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
 
-router = APIRouter(prefix="/v1", tags=["casework"])
+router = APIRouter(prefix="/v1", tags=["visits"])
+
+Judgement = Literal["good", "fair", "poor"]
+
+
+class MedicationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    drug: str = Field(min_length=1, max_length=100)
+    daily_dose: str = Field(min_length=1, max_length=50)
 
 
 class RecordVisit(BaseModel):
@@ -28,16 +36,22 @@ class RecordVisit(BaseModel):
     )
     visited_on: date
     mode: VisitMode
-    seen: str = Field(
-        pattern=r"^(patient|family|patient_and_family)$",
-        description="Who was seen: patient, family or patient_and_family.",
-    )
+    seen: Literal["patient", "family", "patient_and_family"]
     risk_level: int = Field(ge=0, le=5)
     symptoms: Symptoms
     insight: Rating
     social_functioning: Rating
+    sleep: Judgement = "fair"
+    diet: Judgement = "fair"
+    medication_adherence: Literal["regular", "intermittent", "none", "not_prescribed"] = "regular"
+    adverse_reactions: str = Field(default="", max_length=500)
     acute_adverse_reaction: bool = False
     serious_physical_illness: bool = False
+    admissions_since_last_visit: int = Field(default=0, ge=0, le=50)
+    referral_advice: Literal["none", "suggested", "done"] = "none"
+    referred_to: str | None = Field(default=None, max_length=64)
+    medication: list[MedicationIn] = Field(default_factory=list, max_length=20)
+    rehabilitation_measures: list[str] = Field(default_factory=list, max_length=20)
     notes: str = Field(default="", max_length=2000)
 
 
@@ -47,54 +61,7 @@ class VisitRecordedOut(BaseModel):
     classification: VisitClassification
     next_follow_up_due: date
     rule_set_version: str
-
-
-class VisitOut(BaseModel):
-    visit_id: UUID
-    visited_on: date
-    mode: str
-    risk_level: int
-    classification: str
-    next_follow_up_due: date
-    rule_set_version: str
-
-
-class CaseOut(BaseModel):
-    case_id: UUID
-    patient_id: UUID
-    center_id: str
-    category: str
-    risk_level: int
-    next_follow_up_due: date
-    case_manager_id: str | None
-    visits: list[VisitOut]
-
-
-Casework = Annotated[CaseworkApplication, from_app_state("application")]
-Board = Annotated[CaseBoard, from_app_state("projection")]
-
-
-def _out(case: CaseView) -> CaseOut:
-    visits = [VisitOut(**v.__dict__) for v in case.visits]
-    return CaseOut(**{**case.__dict__, "visits": visits})
-
-
-@router.get("/cases", response_model=list[CaseOut])
-async def find_cases(
-    board: Board,
-    patient_id: UUID | None = None,
-    center_id: str | None = None,
-    case_manager_id: str | None = None,
-) -> list[CaseOut]:
-    return [_out(c) for c in board.find(patient_id, center_id, case_manager_id)]
-
-
-@router.get("/cases/{case_id}", response_model=CaseOut)
-async def read_case(case_id: UUID, board: Board) -> CaseOut:
-    case = board.case(case_id)
-    if case is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
-    return _out(case)
+    referral_id: UUID | None = Field(description="Set when the visit asked for a referral.")
 
 
 @router.post(
@@ -118,6 +85,15 @@ def record_visit(
             acute_adverse_reaction=body.acute_adverse_reaction,
             serious_physical_illness=body.serious_physical_illness,
         ),
+        sleep=body.sleep,
+        diet=body.diet,
+        medication_adherence=body.medication_adherence,
+        adverse_reactions=body.adverse_reactions,
+        admissions_since_last_visit=body.admissions_since_last_visit,
+        referral_advice=body.referral_advice,
+        referred_to=body.referred_to,
+        medication=tuple(Medication(m.drug, m.daily_dose) for m in body.medication),
+        rehabilitation_measures=tuple(body.rehabilitation_measures),
         notes=body.notes,
     )
     outcome = casework.record_visit(case_id, visit, Cause.request(corr))

@@ -1,0 +1,71 @@
+"""A center's cases: who is followed up where, by whom, and when next."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel
+
+from carenet_casework.application import CaseworkApplication
+from carenet_casework.projection import CaseBoard, CaseView
+from carenet_kit.http import from_app_state
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+
+Casework = Annotated[CaseworkApplication, from_app_state("application")]
+Board = Annotated[CaseBoard, from_app_state("projection")]
+
+
+class VisitOut(BaseModel):
+    visit_id: UUID
+    visited_on: date
+    mode: str
+    risk_level: int
+    classification: str
+    next_follow_up_due: date
+    rule_set_version: str
+
+
+class CaseOut(BaseModel):
+    case_id: UUID
+    patient_id: UUID
+    center_id: str
+    category: str
+    risk_level: int
+    status: str
+    opened_on: date
+    next_follow_up_due: date
+    case_manager_id: str | None
+    consecutive_misses: int
+    lost_to_follow_up: bool
+    open_referral_id: UUID | None
+    emergencies: int
+    transferred_from_case_id: UUID | None
+    closed_reason: str | None
+    visits: list[VisitOut]
+
+
+def case_out(case: CaseView) -> CaseOut:
+    visits = [VisitOut(**v.__dict__) for v in case.visits]
+    return CaseOut(**{**case.__dict__, "visits": visits})
+
+
+@router.get("/cases", response_model=list[CaseOut])
+async def find_cases(
+    board: Board,
+    patient_id: UUID | None = None,
+    center_id: str | None = None,
+    case_manager_id: str | None = None,
+) -> list[CaseOut]:
+    return [case_out(c) for c in board.find(patient_id, center_id, case_manager_id)]
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut)
+async def read_case(case_id: UUID, board: Board) -> CaseOut:
+    case = board.case(case_id)
+    if case is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")
+    return case_out(case)

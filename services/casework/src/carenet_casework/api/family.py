@@ -1,0 +1,166 @@
+"""Casework's HTTP API: relatives linked by consent, and what each may see of the record.
+
+A relative is a pseudonymous member id: register their contact details with the
+notifications service as the subscriber `family:<member_id>`, never here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from carenet_casework.api.deps import Board, Casework, known
+from carenet_casework.application import FamilyLink
+from carenet_casework.domain.family import (
+    NOTIFIABLE_EVENT_TYPES,
+    VISIBLE_PARTS,
+    ConsentGiver,
+    Relationship,
+    Scope,
+    Withdrawer,
+)
+from carenet_casework.projection import CareBoard
+from carenet_kit.http import CorrelationId
+from carenet_kit.outbox import Cause
+
+router = APIRouter(prefix="/v1", tags=["family"])
+
+
+class ScopeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    may_see: list[str] = Field(
+        default_factory=list, description=f"Parts of the record: {', '.join(VISIBLE_PARTS)}."
+    )
+    notified_of: list[str] = Field(
+        default_factory=list,
+        description=f"Event types, among: {', '.join(NOTIFIABLE_EVENT_TYPES)}.",
+    )
+
+
+class LinkRelative(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    member_id: UUID = Field(
+        default_factory=uuid4,
+        description="Omit for a new relative; give a withdrawn relative's id to link them again.",
+    )
+    relationship: Relationship
+    is_guardian: bool = False
+    consent_given_by: ConsentGiver
+    scope: ScopeIn
+
+
+class Linked(BaseModel):
+    patient_id: UUID
+    member_id: str
+    notification_recipient: str = Field(
+        description="Register the relative's contact details under this name with notifications."
+    )
+
+
+class RelativeOut(BaseModel):
+    member_id: str
+    relationship: str
+    is_guardian: bool
+    given_by: str
+    may_see: list[str]
+    notified_of: list[str]
+    linked_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_by: str | None
+
+
+class Withdraw(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    withdrawn_by: Withdrawer
+
+
+class VisitSeen(BaseModel):
+    visited_on: date
+    classification: str
+
+
+class FamilyView(BaseModel):
+    """Only the parts the consent opens; a part not consented is absent, not empty."""
+
+    patient_id: UUID
+    member_id: str
+    may_see: list[str]
+    next_appointment: date | None = None
+    visits: list[VisitSeen] | None = None
+    risk_level: int | None = None
+
+
+@router.post(
+    "/patients/{patient_id}/family", status_code=status.HTTP_201_CREATED, response_model=Linked
+)
+def link_relative(
+    patient_id: UUID, body: LinkRelative, casework: Casework, corr: CorrelationId
+) -> Linked:
+    member_id = str(body.member_id)
+    link = FamilyLink(
+        member_id=member_id,
+        relationship=body.relationship,
+        is_guardian=body.is_guardian,
+        given_by=body.consent_given_by,
+        scope=Scope(tuple(body.scope.may_see), tuple(body.scope.notified_of)),
+    )
+    with known():
+        casework.link_family_member(patient_id, link, Cause.request(corr))
+    return Linked(
+        patient_id=patient_id, member_id=member_id, notification_recipient=f"family:{member_id}"
+    )
+
+
+@router.get("/patients/{patient_id}/family", response_model=list[RelativeOut])
+async def list_relatives(patient_id: UUID, board: Board) -> list[RelativeOut]:
+    """Every relative linked, standing or withdrawn, with their latest consent."""
+    return [RelativeOut(**r.__dict__) for r in board.family(patient_id)]
+
+
+@router.post(
+    "/patients/{patient_id}/family/{member_id}/withdraw", status_code=status.HTTP_204_NO_CONTENT
+)
+def withdraw_consent(
+    patient_id: UUID, member_id: UUID, body: Withdraw, casework: Casework, corr: CorrelationId
+) -> None:
+    with known():
+        casework.withdraw_family_consent(
+            patient_id, str(member_id), body.withdrawn_by, Cause.request(corr)
+        )
+
+
+@router.get(
+    "/patients/{patient_id}/family/{member_id}/view",
+    response_model=FamilyView,
+    response_model_exclude_none=True,
+)
+def family_view(patient_id: UUID, member_id: UUID, casework: Casework, board: Board) -> FamilyView:
+    """What this relative may see; 404 without a standing consent (checked in the store)."""
+    consent = casework.family_consent(patient_id, str(member_id))
+    if consent is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no standing consent for this relative")
+    return view_for(patient_id, str(member_id), consent.scope.may_see, board)
+
+
+def view_for(
+    patient_id: UUID, member_id: str, may_see: tuple[str, ...], board: CareBoard
+) -> FamilyView:
+    view = FamilyView(patient_id=patient_id, member_id=member_id, may_see=list(may_see))
+    case = board.current_case(patient_id)
+    if case is None:
+        return view
+    if "appointments" in may_see:
+        view.next_appointment = case.next_follow_up_due
+    if "visits" in may_see:
+        view.visits = [
+            VisitSeen(visited_on=v.visited_on, classification=v.classification) for v in case.visits
+        ]
+    if "risk" in may_see:
+        view.risk_level = case.risk_level
+    return view

@@ -1,0 +1,118 @@
+"""Casework's HTTP API: peer-support sessions and group activities, with attendance."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from carenet_casework.api.deps import Board, Casework, known
+from carenet_casework.domain.sessions import SESSION_RULES, SessionPlan
+from carenet_casework.projection import SessionView
+from carenet_contracts.casework import SessionKind, StaffId
+from carenet_kit.http import CorrelationId
+from carenet_kit.outbox import Cause
+
+router = APIRouter(prefix="/v1", tags=["rehabilitation"])
+
+TOPICS = "; ".join(f"{k.value}: {', '.join(r.topics)}" for k, r in SESSION_RULES.items())
+
+MAX_ATTENDEES = 200
+
+
+class HoldSession(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    session_id: UUID = Field(
+        default_factory=uuid4, description="Client-chosen id makes a retried request safe."
+    )
+    kind: SessionKind
+    topic: str = Field(description=f"By kind: {TOPICS}.")
+    held_on: date
+    duration_minutes: int = Field(description="Peer support: 40-120; group activity: 30-240.")
+    facilitator_id: StaffId = Field(description="The staff member or peer supporter leading it.")
+    attendees: list[UUID] = Field(
+        default_factory=list,
+        max_length=MAX_ATTENDEES,
+        description="Patient ids, if known now; attendance may be recorded later.",
+    )
+
+
+class Attendance(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    patient_ids: list[UUID] = Field(min_length=1, max_length=MAX_ATTENDEES)
+
+
+class AttendanceRecorded(BaseModel):
+    session_id: UUID
+    recorded: list[UUID]
+    already_recorded: list[UUID]
+
+
+class SessionOut(BaseModel):
+    session_id: UUID
+    center_id: str
+    kind: SessionKind
+    topic: str
+    held_on: date
+    duration_minutes: int
+    facilitator_id: str
+
+
+class SessionWithAttendance(SessionOut):
+    attendees: list[UUID]
+
+
+def _out(session: SessionView) -> SessionOut:
+    return SessionOut(**{k: v for k, v in session.__dict__.items() if k != "attendees"})
+
+
+@router.post(
+    "/centers/{center_id}/sessions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionOut,
+)
+def hold_session(
+    center_id: str, body: HoldSession, casework: Casework, corr: CorrelationId
+) -> SessionOut:
+    plan = SessionPlan(
+        session_id=body.session_id,
+        center_id=center_id,
+        kind=body.kind,
+        topic=body.topic,
+        held_on=body.held_on,
+        duration_minutes=body.duration_minutes,
+        facilitator_id=body.facilitator_id,
+    )
+    casework.hold_session(plan, body.attendees, Cause.request(corr))
+    return SessionOut(**{**plan.__dict__})
+
+
+@router.post("/sessions/{session_id}/attendance", response_model=AttendanceRecorded)
+def record_attendance(
+    session_id: UUID, body: Attendance, casework: Casework, corr: CorrelationId
+) -> AttendanceRecorded:
+    with known():
+        new = casework.record_attendance(session_id, body.patient_ids, Cause.request(corr))
+    return AttendanceRecorded(
+        session_id=session_id,
+        recorded=new,
+        already_recorded=[p for p in dict.fromkeys(body.patient_ids) if p not in new],
+    )
+
+
+@router.get("/sessions/{session_id}", response_model=SessionWithAttendance)
+async def read_session(session_id: UUID, board: Board) -> SessionWithAttendance:
+    session = board.session(session_id)
+    if session is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
+    return SessionWithAttendance(**session.__dict__)
+
+
+@router.get("/patients/{patient_id}/sessions", response_model=list[SessionOut])
+async def sessions_of(patient_id: UUID, board: Board) -> list[SessionOut]:
+    """The patient's rehabilitation history: sessions and activities attended."""
+    return [_out(s) for s in board.sessions_of(patient_id)]

@@ -1,0 +1,559 @@
+"""A patient's case at a community health center: its case manager, follow-ups and deadlines.
+
+The case owns every deadline of its follow-up, so it is also where a missed deadline is
+recorded, exactly once: the scheduler asks `handle_deadlines(today)`, and the case records
+what has fallen due since it last looked (a later look finds nothing new).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from carenet_casework.rules import RuleSet, VisitFindings
+from carenet_contracts import VisitClassification
+
+CASE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:casework:case")
+REFERRAL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:casework:referral")
+
+ACTIVE, IN_HOSPITAL, CLOSED = "active", "in_hospital", "closed"
+
+
+class CaseConflict(ValueError):
+    """The command does not fit the case as recorded (the text says why)."""
+
+
+@dataclass(frozen=True)
+class Medication:
+    drug: str
+    daily_dose: str
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A follow-up as the case manager records it, the national form's fields.
+
+    The rules add the classification and the next due date.
+    """
+
+    visit_id: UUID
+    visited_on: date
+    mode: str
+    seen: str
+    findings: VisitFindings
+    sleep: str = "fair"
+    diet: str = "fair"
+    medication_adherence: str = "regular"
+    adverse_reactions: str = ""
+    admissions_since_last_visit: int = 0
+    referral_advice: str = "none"
+    referred_to: str | None = None
+    medication: tuple[Medication, ...] = ()
+    rehabilitation_measures: tuple[str, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Emergency:
+    emergency_id: UUID
+    kind: str
+    occurred_at: datetime
+    handled_by: str
+    handling: str
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+class Case(Aggregate):
+    """One patient's case file at one community health center."""
+
+    @staticmethod
+    def create_id(patient_id: UUID, center_id: str, ordinal: int) -> UUID:
+        """The patient's `ordinal`-th case (a patient may come back to a center)."""
+        return uuid5(CASE_NAMESPACE, f"{patient_id}/{center_id}/{ordinal}")
+
+    class Opened(Aggregate.Created):
+        class_version = 2
+
+        patient_id: UUID
+        center_id: str
+        diagnosing_hospital_id: str
+        category: str
+        risk_level: int
+        first_visit_due: date
+        opened_on: date
+        ordinal: int
+        transferred_from_case_id: UUID | None
+        last_classification: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["opened_on"] = state["timestamp"].date()
+            state["ordinal"] = 1
+            state["transferred_from_case_id"] = None
+            state["last_classification"] = None
+
+    @event(Opened)
+    def __init__(
+        self,
+        patient_id: UUID,
+        center_id: str,
+        diagnosing_hospital_id: str,
+        category: str,
+        risk_level: int,
+        first_visit_due: date,
+        opened_on: date,
+        ordinal: int = 1,
+        transferred_from_case_id: UUID | None = None,
+        last_classification: str | None = None,
+    ) -> None:
+        self.patient_id = patient_id
+        self.center_id = center_id
+        self.diagnosing_hospital_id = diagnosing_hospital_id
+        self.category = category
+        self.risk_level = risk_level
+        self.next_due = first_visit_due
+        self.opened_on = opened_on
+        self.status = ACTIVE
+        self.case_manager_id: str | None = None
+        self.last_classification = (
+            VisitClassification(last_classification) if last_classification else None
+        )
+        self.visits: list[UUID] = []
+        self.visit_dates: list[date] = []
+        self.misses: list[date] = []
+        """Due dates missed in a row since the last visit."""
+        self.lost = False
+        self.years_checked = 0
+        self.open_referral_id: UUID | None = None
+        self.emergencies: list[UUID] = []
+
+    # -- case manager ------------------------------------------------------------------------
+
+    class ManagerAssigned(Aggregate.Event):
+        patient_id: UUID
+        center_id: str
+        case_manager_id: str
+        reason: str
+
+    @event(ManagerAssigned)
+    def _assign_manager(
+        self, patient_id: UUID, center_id: str, case_manager_id: str, reason: str
+    ) -> None:
+        self.case_manager_id = case_manager_id
+
+    def assign_manager(self, case_manager_id: str, reason: str) -> None:
+        self._assign_manager(self.patient_id, self.center_id, case_manager_id, reason)
+
+    # -- visits --------------------------------------------------------------------------------
+
+    class VisitRecorded(Aggregate.Event):
+        class_version = 2
+
+        patient_id: UUID
+        center_id: str
+        case_manager_id: str
+        visit_id: UUID
+        visited_on: date
+        mode: str
+        seen: str
+        risk_level: int
+        symptoms: str
+        insight: str
+        social_functioning: str
+        acute_adverse_reaction: bool
+        serious_physical_illness: bool
+        sleep: str
+        diet: str
+        medication_adherence: str
+        adverse_reactions: str
+        admissions_since_last_visit: int
+        referral_advice: str
+        referred_to: str | None
+        medication: list[dict[str, str]]
+        rehabilitation_measures: list[str]
+        notes: str
+        classification: str
+        next_follow_up_due: date
+        rule_set_version: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(
+                sleep="fair",
+                diet="fair",
+                medication_adherence="regular",
+                adverse_reactions="",
+                admissions_since_last_visit=0,
+                referral_advice="none",
+                referred_to=None,
+                medication=[],
+                rehabilitation_measures=[],
+            )
+
+        def apply(self, case: Case) -> None:
+            case.visits.append(self.visit_id)
+            case.visit_dates.append(self.visited_on)
+            case.last_classification = VisitClassification(self.classification)
+            case.next_due = self.next_follow_up_due
+            case.risk_level = self.risk_level
+            case.misses = []
+            case.lost = False
+
+    def record_visit(self, visit: Visit, rules: RuleSet) -> VisitClassification:
+        """Classify the visit by the rules, set the next due date, refer when the rules say so."""
+        if self.status == CLOSED:
+            raise CaseConflict("the case is closed")
+        if self.case_manager_id is None:
+            raise CaseConflict("the case has no case manager yet")
+        if visit.visit_id in self.visits:
+            raise CaseConflict("this visit is already recorded")
+        f = visit.findings
+        classification = rules.classify(f)
+        self.trigger_event(
+            self.VisitRecorded,
+            patient_id=self.patient_id,
+            center_id=self.center_id,
+            case_manager_id=self.case_manager_id,
+            visit_id=visit.visit_id,
+            visited_on=visit.visited_on,
+            mode=visit.mode,
+            seen=visit.seen,
+            risk_level=f.risk_level,
+            symptoms=f.symptoms.value,
+            insight=f.insight.value,
+            social_functioning=f.social_functioning.value,
+            acute_adverse_reaction=f.acute_adverse_reaction,
+            serious_physical_illness=f.serious_physical_illness,
+            sleep=visit.sleep,
+            diet=visit.diet,
+            medication_adherence=visit.medication_adherence,
+            adverse_reactions=visit.adverse_reactions,
+            admissions_since_last_visit=visit.admissions_since_last_visit,
+            referral_advice=visit.referral_advice,
+            referred_to=visit.referred_to,
+            medication=[m.__dict__ for m in visit.medication],
+            rehabilitation_measures=list(visit.rehabilitation_measures),
+            notes=visit.notes,
+            classification=classification.value,
+            next_follow_up_due=rules.next_follow_up(
+                classification, visit.visited_on, self.last_classification
+            ),
+            rule_set_version=rules.version,
+        )
+        if rules.asks_for_referral(classification, f.risk_level):
+            reason = "risk" if f.risk_level >= rules.refer_from_risk else "unstable"
+            self._request_referral_once(
+                uuid5(REFERRAL_NAMESPACE, str(visit.visit_id)), reason, rules
+            )
+        return classification
+
+    # -- deadlines (the scheduler) -------------------------------------------------------------
+
+    class FollowUpMissed(Aggregate.Event):
+        patient_id: UUID
+        center_id: str
+        case_manager_id: str | None
+        due_on: date
+        first_visit: bool
+        consecutive_misses: int
+        rescheduled_to: date
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            case.misses.append(self.due_on)
+            case.next_due = self.rescheduled_to
+
+    class LostToFollowUp(Aggregate.Event):
+        patient_id: UUID
+        center_id: str
+        case_manager_id: str | None
+        missed_due_dates: list[date]
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            case.lost = True
+
+    class YearChecked(Aggregate.Event):
+        patient_id: UUID
+        center_id: str
+        year_from: date
+        year_to: date
+        follow_ups: int
+        required: int
+        below_minimum: bool
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            case.years_checked += 1
+
+    def next_year_check(self) -> date:
+        return add_years(self.opened_on, self.years_checked + 1)
+
+    def handle_deadlines(self, today: date, rules: RuleSet) -> bool:
+        """Record every deadline that passed before `today`; returns whether any had.
+
+        A due date is missed once the whole day has passed without a visit. The follow-up is
+        then due again after the rules' reschedule interval, and the rules' count of misses in
+        a row makes the patient lost to follow-up, after which nothing more is counted until
+        the next visit. A patient in hospital has no follow-up deadlines.
+        """
+        handled = False
+        while self.status == ACTIVE and not self.lost and self.next_due < today:
+            self._miss(rules)
+            handled = True
+        while self.status != CLOSED and self.next_year_check() <= today:
+            self._check_year(rules)
+            handled = True
+        return handled
+
+    def _miss(self, rules: RuleSet) -> None:
+        due = self.next_due
+        self.trigger_event(
+            self.FollowUpMissed,
+            patient_id=self.patient_id,
+            center_id=self.center_id,
+            case_manager_id=self.case_manager_id,
+            due_on=due,
+            first_visit=not self.visits and not self.misses,
+            consecutive_misses=len(self.misses) + 1,
+            rescheduled_to=due + rules.days(rules.missed_follow_up.reschedule_days),
+            rule_set_version=rules.version,
+        )
+        if len(self.misses) >= rules.missed_follow_up.lost_after_consecutive:
+            self.trigger_event(
+                self.LostToFollowUp,
+                patient_id=self.patient_id,
+                center_id=self.center_id,
+                case_manager_id=self.case_manager_id,
+                missed_due_dates=list(self.misses),
+                rule_set_version=rules.version,
+            )
+
+    def _check_year(self, rules: RuleSet) -> None:
+        year_from = add_years(self.opened_on, self.years_checked)
+        year_to = self.next_year_check()
+        follow_ups = sum(1 for d in self.visit_dates if year_from <= d < year_to)
+        self.trigger_event(
+            self.YearChecked,
+            patient_id=self.patient_id,
+            center_id=self.center_id,
+            year_from=year_from,
+            year_to=year_to,
+            follow_ups=follow_ups,
+            required=rules.yearly_minimum_follow_ups,
+            # the minimum is for patients living at home, not for one in hospital
+            below_minimum=self.status == ACTIVE and follow_ups < rules.yearly_minimum_follow_ups,
+            rule_set_version=rules.version,
+        )
+
+    # -- referral, admission, discharge, emergencies ---------------------------------------
+
+    class ReferralRequested(Aggregate.Event):
+        patient_id: UUID
+        center_id: str
+        referral_id: UUID
+        reason: str
+        risk_level: int
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            case.open_referral_id = self.referral_id
+
+    def _request_referral_once(self, referral_id: UUID, reason: str, rules: RuleSet) -> None:
+        if self.open_referral_id is None and self.status == ACTIVE:
+            self.trigger_event(
+                self.ReferralRequested,
+                patient_id=self.patient_id,
+                center_id=self.center_id,
+                referral_id=referral_id,
+                reason=reason,
+                risk_level=self.risk_level,
+                rule_set_version=rules.version,
+            )
+
+    class ReferralWithdrawn(Aggregate.Event):
+        patient_id: UUID
+        referral_id: UUID
+        reason: str
+
+    @event(ReferralWithdrawn)
+    def _referral_withdrawn(self, patient_id: UUID, referral_id: UUID, reason: str) -> None:
+        self.open_referral_id = None
+
+    def withdraw_referral(self, referral_id: UUID, reason: str) -> None:
+        if self.open_referral_id != referral_id:
+            raise CaseConflict("this referral is not open on the case")
+        if self.status == IN_HOSPITAL:
+            raise CaseConflict("the patient has been admitted; the referral is complete")
+        self._referral_withdrawn(self.patient_id, referral_id, reason)
+
+    class ReferralEnded(Aggregate.Event):
+        referral_id: UUID
+        outcome: str
+
+    @event(ReferralEnded)
+    def _referral_ended(self, referral_id: UUID, outcome: str) -> None:
+        self.open_referral_id = None
+
+    def referral_ended(self, referral_id: UUID, outcome: str) -> bool:
+        """Routing cancelled or gave up the referral: a new one may be asked for."""
+        if self.open_referral_id != referral_id or self.status == IN_HOSPITAL:
+            return False
+        self._referral_ended(referral_id, outcome)
+        return True
+
+    class Admitted(Aggregate.Event):
+        admission_id: UUID
+        hospital_id: str
+        admitted_on: date
+
+    @event(Admitted)
+    def _admitted(self, admission_id: UUID, hospital_id: str, admitted_on: date) -> None:
+        self.status = IN_HOSPITAL
+
+    def admitted(self, admission_id: UUID, hospital_id: str, admitted_on: date) -> bool:
+        if self.status != ACTIVE:
+            return False
+        self._admitted(admission_id, hospital_id, admitted_on)
+        return True
+
+    class ResumedAfterDischarge(Aggregate.Event):
+        patient_id: UUID
+        center_id: str
+        admission_id: UUID
+        discharged_on: date
+        due_on: date
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            case.status = ACTIVE
+            case.next_due = self.due_on
+            case.misses = []
+            case.lost = False
+            case.open_referral_id = None
+
+    def discharged(self, admission_id: UUID, discharged_on: date, rules: RuleSet) -> bool:
+        """Back from hospital: the community follows up within the rules' interval."""
+        if self.status == CLOSED:
+            return False
+        self.trigger_event(
+            self.ResumedAfterDischarge,
+            patient_id=self.patient_id,
+            center_id=self.center_id,
+            admission_id=admission_id,
+            discharged_on=discharged_on,
+            due_on=discharged_on + rules.days(rules.follow_up_days.after_discharge),
+            rule_set_version=rules.version,
+        )
+        return True
+
+    class EmergencyRecorded(Aggregate.Event):
+        patient_id: UUID
+        center_id: str
+        emergency_id: UUID
+        kind: str
+        occurred_at: datetime
+        handled_by: str
+        handling: str
+        recorded_late: bool
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            case.emergencies.append(self.emergency_id)
+
+    def record_emergency(self, emergency: Emergency, now: datetime, rules: RuleSet) -> bool:
+        """Record the emergency and its handling; late past the rules' hours. Refers at once."""
+        if self.status == CLOSED:
+            raise CaseConflict("the case is closed")
+        if emergency.occurred_at > now:
+            raise CaseConflict("an emergency cannot be recorded before it happens")
+        late = now - emergency.occurred_at > rules.hours(rules.emergency_record_within_hours)
+        self.trigger_event(
+            self.EmergencyRecorded,
+            patient_id=self.patient_id,
+            center_id=self.center_id,
+            emergency_id=emergency.emergency_id,
+            kind=emergency.kind,
+            occurred_at=emergency.occurred_at,
+            handled_by=emergency.handled_by,
+            handling=emergency.handling,
+            recorded_late=late,
+            rule_set_version=rules.version,
+        )
+        self._request_referral_once(
+            uuid5(REFERRAL_NAMESPACE, str(emergency.emergency_id)), "emergency", rules
+        )
+        return late
+
+    # -- closing --------------------------------------------------------------------------------
+
+    class Closed(Aggregate.Event):
+        patient_id: UUID
+        center_id: str
+        reason: str
+        continued_by_case_id: UUID | None
+
+        def apply(self, case: Case) -> None:
+            case.status = CLOSED
+
+    def close(self, reason: str, continued_by_case_id: UUID | None) -> None:
+        if self.status != CLOSED:
+            self.trigger_event(
+                self.Closed,
+                patient_id=self.patient_id,
+                center_id=self.center_id,
+                reason=reason,
+                continued_by_case_id=continued_by_case_id,
+            )
+
+    class ManagerReassigned(Aggregate.Event):
+        patient_id: UUID
+        center_id: str
+        case_manager_id: str
+        previous_case_manager_id: str | None
+        reason: str
+
+    @event(ManagerReassigned)
+    def reassign_manager(
+        self,
+        patient_id: UUID,
+        center_id: str,
+        case_manager_id: str,
+        previous_case_manager_id: str | None,
+        reason: str,
+    ) -> None:
+        self.case_manager_id = case_manager_id
+
+
+class PatientCases(Aggregate):
+    """Which case of a patient is active: never two, and never none once the patient is routed.
+
+    Every change of a patient's active case goes through this one aggregate, so two
+    concurrent transfers cannot both succeed (optimistic concurrency).
+    """
+
+    @staticmethod
+    def create_id(patient_id: UUID) -> UUID:
+        return uuid5(CASE_NAMESPACE, f"patient/{patient_id}")
+
+    @event("Started")
+    def __init__(self, patient_id: UUID) -> None:
+        self.patient_id = patient_id
+        self.active_case_id: UUID | None = None
+        self.case_ids: list[UUID] = []
+
+    @event("ActiveCaseChanged")
+    def activate(self, case_id: UUID) -> None:
+        self.active_case_id = case_id
+        self.case_ids.append(case_id)

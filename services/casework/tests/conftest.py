@@ -1,0 +1,99 @@
+"""An in-memory casework: the real application on the library's in-memory store (POPO)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from carenet_casework import api
+from carenet_casework.application import CaseworkApplication
+from carenet_casework.domain import Case
+from carenet_casework.outbox import to_integration_event
+from carenet_casework.projection import CareBoard
+from carenet_casework.rules import RuleSet
+from carenet_contracts import parse_message
+from carenet_kit.clock import ManualClock
+from carenet_kit.http import install_error_handlers
+from carenet_kit.outbox import Cause, PublishedStream
+
+MESSAGES = Path(__file__).parents[3] / "contracts" / "tests" / "messages"
+ROSTERS = {"CHC-A": ["SW-1", "SW-2"], "CHC-B": ["SW-9"]}
+
+
+@dataclass
+class Casework:
+    app: CaseworkApplication
+    clock: ManualClock
+
+    def route(self, center_id: str = "CHC-A", patient_id: UUID | None = None) -> UUID:
+        """A PatientRouted arrives: returns the patient's new case id."""
+        raw = json.loads((MESSAGES / "PatientRouted.v1.json").read_text())
+        raw.update(event_id=str(uuid4()), patient_id=str(patient_id or uuid4()))
+        raw["data"]["center_id"] = center_id
+        routed = parse_message(json.dumps(raw).encode())
+        self.app.open_case(routed, Cause.request())
+        case_id = self.app.active_case_id(routed.patient_id)
+        assert case_id is not None
+        return case_id
+
+    def case(self, case_id: UUID) -> Case:
+        case: Case = self.app.repository.get(case_id)
+        return case
+
+    def published(self, patient_id: UUID) -> list[dict[str, Any]]:
+        """The integration events in the patient's outbox stream, as they go on Kafka."""
+        return [
+            json.loads(e.message)
+            for e in self._events()
+            if isinstance(e, PublishedStream.Appended)
+            and e.originator_id == PublishedStream.create_id("casework", patient_id)
+        ]
+
+    def published_types(self, patient_id: UUID) -> list[str]:
+        return [m["event_type"] for m in self.published(patient_id)]
+
+    def board(self) -> CareBoard:
+        board = CareBoard()
+        for domain_event in self._events():
+            board.apply(domain_event)
+        return board
+
+    def http(self) -> TestClient:
+        """The casework API over this application, its read model caught up at each request."""
+        service = FastAPI()
+        install_error_handlers(service)
+        for router in api.routers:
+            service.include_router(router)
+        service.state.application = self.app
+
+        @service.middleware("http")
+        async def fresh_read_model(request: Any, call_next: Any) -> Any:
+            service.state.projection = self.board()
+            return await call_next(request)
+
+        return TestClient(service)
+
+    def _events(self) -> list[Any]:
+        notifications = self.app.process_recorder.select_notifications(0, 10_000)
+        return [self.app.mapper.to_domain_event(n) for n in notifications]
+
+
+@pytest.fixture
+def casework() -> Casework:
+    clock = ManualClock(datetime(2026, 11, 2, 9, tzinfo=UTC))
+    app = CaseworkApplication(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        to_integration_event,
+        RuleSet.load(),
+        clock=clock,
+        rosters=ROSTERS,
+    )
+    return Casework(app, clock)

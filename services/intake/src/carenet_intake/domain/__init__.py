@@ -1,0 +1,30 @@
+"""Intake's aggregates: the patient as registered, referrals to the hospital, hospital stays.
+
+Events stored before the split into modules name `carenet_intake.domain:Patient...` as their
+topic; the re-export below keeps them readable.
+"""
+
+from carenet_intake.domain.inpatient import Inpatient, Stay
+from carenet_intake.domain.patient import Hospital, IdentityClaim, Patient
+from carenet_intake.domain.referral import (
+    ON_WORKLIST,
+    DeclineReason,
+    Referral,
+    ReferralStatus,
+    StateConflict,
+    WrongHospital,
+)
+
+__all__ = [
+    "ON_WORKLIST",
+    "DeclineReason",
+    "Hospital",
+    "IdentityClaim",
+    "Inpatient",
+    "Patient",
+    "Referral",
+    "ReferralStatus",
+    "StateConflict",
+    "Stay",
+    "WrongHospital",
+]

@@ -1,0 +1,71 @@
+"""Intake's care-pathway rules: the six categories in scope, and the reporting deadline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from carenet_contracts import DiagnosisCategory
+from carenet_intake.workdays import WorkingDayCalendar
+
+CHINA = ZoneInfo("Asia/Shanghai")
+"""Deadlines are counted in days as they pass in China, whatever the servers' time zone."""
+
+REPORTING_WORKING_DAYS = 10
+"""The diagnosing hospital reports within 10 working days of diagnosis (NHC standard, 2018)."""
+
+IN_SCOPE = {
+    "F20": DiagnosisCategory.SCHIZOPHRENIA,
+    "F25": DiagnosisCategory.SCHIZOAFFECTIVE_DISORDER,
+    "F22": DiagnosisCategory.PARANOID_PSYCHOSIS,
+    "F31": DiagnosisCategory.BIPOLAR_DISORDER,
+}
+
+
+def categorise(icd10_code: str, co_diagnoses: tuple[str, ...] = ()) -> DiagnosisCategory | None:
+    """The severe-disorder category of a diagnosis (care-pathway rules), or None if out of scope.
+
+    F06 counts only with epilepsy (G40) recorded; F70-F79 only with a co-recorded mental
+    disorder outside F70-F79.
+    """
+    block = icd10_code[:3]
+    co_blocks = {code[:3] for code in co_diagnoses}
+    if block in IN_SCOPE:
+        return IN_SCOPE[block]
+    if block == "F06" and "G40" in co_blocks:
+        return DiagnosisCategory.EPILEPSY_MENTAL_DISORDER
+    if "F70" <= block <= "F79" and any(
+        b.startswith("F") and not "F70" <= b <= "F79" for b in co_blocks
+    ):
+        return DiagnosisCategory.INTELLECTUAL_DISABILITY_MENTAL_DISORDER
+    return None
+
+
+@dataclass(frozen=True)
+class ReportingTimeliness:
+    diagnosed_on: date
+    reported_on: date
+    deadline: date
+    """The last day of the period: the 10th working day after the diagnosis."""
+    working_days_taken: int
+    calendar_version: str
+
+    @property
+    def late(self) -> bool:
+        """After the deadline, even on a rest day that adds no working day to the count."""
+        return self.reported_on > self.deadline
+
+
+def reporting_timeliness(
+    diagnosed_on: date, reported_on: date, calendar: WorkingDayCalendar
+) -> ReportingTimeliness:
+    """How a report on `reported_on` stands against the deadline (the diagnosis day not counted,
+    as in every period counted in days under Chinese law)."""
+    return ReportingTimeliness(
+        diagnosed_on=diagnosed_on,
+        reported_on=reported_on,
+        deadline=calendar.nth_working_day_after(diagnosed_on, REPORTING_WORKING_DAYS),
+        working_days_taken=calendar.working_days_between(diagnosed_on, reported_on),
+        calendar_version=calendar.version,
+    )

@@ -1,0 +1,124 @@
+"""Casework alone against the real broker: referral, admission, discharge and transfer.
+
+Upstream events are produced onto the routing and intake topics; casework's reactions are
+read back from its own topic and its API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from ..e2e.conftest import eventually
+from ..e2e.pathway import visit
+from .test_services import Harness, inbound, of, persistence, start_service
+
+__all__ = ["persistence"]  # the fixture: SQLite, then PostgreSQL
+
+
+@pytest.fixture
+def casework(
+    kafka_bootstrap: str, persistence: dict[str, str], tmp_path: Path
+) -> Iterator[Harness]:
+    yield from start_service("casework", kafka_bootstrap, persistence, tmp_path)
+
+
+def produce_about(harness: Harness, producer: str, name: str, patient: str, **data: Any) -> None:
+    key, value, _ = inbound(name, patient, **data)
+    harness.produce(producer, key, value)
+
+
+def published_of(harness: Harness, patient: str) -> list[Any]:
+    return [m for m in harness.published("casework") if str(m.patient_id) == patient]
+
+
+def test_a_risk_4_visit_refers_and_the_discharged_patient_is_due_back_within_two_weeks(
+    casework: Harness,
+) -> None:
+    key, value, patient = inbound("PatientRouted", center_id="CHC-NS-XILI")
+    casework.produce("routing", key, value)
+    eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
+    api = httpx.Client(base_url=casework.process.url, timeout=10)
+    (case,) = api.get("/v1/cases", params={"patient_id": patient}).json()
+
+    response = api.post(f"/v1/cases/{case['case_id']}/visits", json=visit(risk_level=4))
+    assert response.status_code == 201, response.text
+    assert response.json()["classification"] == "unstable"
+    referral_id = response.json()["referral_id"]
+    requested = eventually(
+        lambda: [m for m in published_of(casework, patient) if m.event_type == "ReferralRequested"]
+    )
+    assert str(requested[0].data.referral_id) == referral_id
+    assert (requested[0].data.reason, requested[0].data.risk_level) == ("risk", 4)
+
+    admission = str(uuid4())
+    admitted_on = date.today()
+    produce_about(
+        casework,
+        "intake",
+        "PatientAdmitted",
+        patient,
+        admission_id=admission,
+        referral_id=referral_id,
+        admitted_on=admitted_on.isoformat(),
+    )
+    eventually(
+        lambda: api.get(f"/v1/cases/{case['case_id']}").json()["status"] == "in_hospital" or None
+    )
+    discharged_on = admitted_on + timedelta(days=20)
+    produce_about(
+        casework,
+        "intake",
+        "PatientDischarged",
+        patient,
+        admission_id=admission,
+        referral_id=referral_id,
+        discharged_on=discharged_on.isoformat(),
+    )
+    scheduled = eventually(
+        lambda: [m for m in published_of(casework, patient) if m.event_type == "FollowUpScheduled"]
+    )
+    assert scheduled[0].data.due_on == discharged_on + timedelta(days=14)
+    resumed = api.get(f"/v1/cases/{case['case_id']}").json()
+    assert (resumed["status"], resumed["open_referral_id"]) == ("active", None)
+
+
+def test_a_transfer_closes_the_old_case_and_opens_the_new_one_with_its_history(
+    casework: Harness,
+) -> None:
+    key, value, patient = inbound("PatientRouted", center_id="CHC-NS-XILI")
+    casework.produce("routing", key, value)
+    eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
+    produce_about(
+        casework,
+        "routing",
+        "PatientTransferred",
+        patient,
+        from_center_id="CHC-NS-XILI",
+        to_center_id="CHC-NS-SHEKOU",
+    )
+    case_events = {"CaseOpened", "CaseManagerAssigned", "CaseClosed"}
+
+    def case_history() -> list[Any]:
+        return [m for m in published_of(casework, patient) if m.event_type in case_events]
+
+    eventually(lambda: len(case_history()) >= 5 or None)
+    assert [m.event_type for m in case_history()] == [
+        "CaseOpened",
+        "CaseManagerAssigned",
+        "CaseClosed",
+        "CaseOpened",
+        "CaseManagerAssigned",
+    ]
+    old_opened, _, closed, new_opened, _ = case_history()
+    assert closed.data.continued_by_case_id == new_opened.data.case_id
+    assert new_opened.data.transferred_from_case_id == old_opened.data.case_id
+    assert new_opened.data.center_id == "CHC-NS-SHEKOU"
+    cases = httpx.get(f"{casework.process.url}/v1/cases", params={"patient_id": patient}).json()
+    assert sorted(c["status"] for c in cases) == ["active", "closed"]

@@ -1,0 +1,155 @@
+"""Routing's deadlines on a ManualClock: two application instances share one real store.
+
+Both instances run the due work at the same moment; each deadline is acted on exactly once
+(optimistic concurrency on the aggregate), and the relay puts exactly one escalation on the
+real broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+import yaml
+
+from carenet_contracts import Envelope, Payload, envelope_of
+from carenet_contracts.casework import ReferralRequested
+from carenet_contracts.common import DiagnosisCategory, ReferralReason
+from carenet_contracts.intake import DiagnosisRecorded
+from carenet_devtools import kafka
+from carenet_devtools.kafka import run_sync
+from carenet_devtools.topics import read_topic
+from carenet_kit.clock import ManualClock
+from carenet_kit.outbox import Cause
+from carenet_kit.relay import OutboxRelay
+from carenet_kit.topics import load_catalog
+from carenet_routing.application import RoutingApplication
+from carenet_routing.outbox import to_integration_event
+
+REPO = Path(__file__).parents[2]
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    if request.param == "sqlite":
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(tmp_path / "routing.sqlite"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    database: dict[str, str] = request.getfixturevalue("postgres_database")
+    return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "CREATE_TABLE": "y", **database}
+
+
+def envelope(patient_id: UUID, payload: Payload) -> Envelope[Any]:
+    return envelope_of(type(payload))(
+        event_id=uuid4(),
+        event_type=payload.event_type,
+        schema_version=payload.schema_version,
+        occurred_at=START,
+        recorded_at=START,
+        producer=payload.producer,
+        patient_id=patient_id,
+        correlation_id=uuid4(),
+        causation_id=None,
+        sequence=1,
+        data=payload,
+    )
+
+
+def diagnosed(app: RoutingApplication, region_code: str) -> UUID:
+    patient_id = uuid4()
+    diagnosis = DiagnosisRecorded(
+        diagnosis_id=uuid4(),
+        hospital_id="H-SZ-KANGNING",
+        icd10_code="F20.0",
+        category=DiagnosisCategory.SCHIZOPHRENIA,
+        diagnosed_on=START.date(),
+        risk_level=3,
+        region_code=region_code,
+    )
+    app.route_diagnosed_patient(envelope(patient_id, diagnosis), Cause.request())
+    return patient_id
+
+
+def referred(app: RoutingApplication, patient_id: UUID) -> None:
+    request = ReferralRequested(
+        referral_id=uuid4(),
+        case_id=uuid4(),
+        center_id="CHC-NS-NANTOU",
+        reason=ReferralReason.UNSTABLE,
+        risk_level=3,
+        rule_set_version="nhc-2018/1",
+    )
+    app.request_referral(envelope(patient_id, request), Cause.request())
+
+
+def both_at_once(apps: list[RoutingApplication], now: datetime) -> int:
+    """Both instances run their due work at the same moment; returns the actions recorded."""
+    start = threading.Barrier(len(apps))
+
+    def run(app: RoutingApplication) -> int:
+        start.wait()
+        return app.act_on_due(now)
+
+    with ThreadPoolExecutor(len(apps)) as pool:
+        return sum(pool.map(run, apps))
+
+
+async def relay_everything(app: RoutingApplication, bootstrap: str, topic: str) -> None:
+    """Run the outbox relay until it has published every notification of the store."""
+    relay = OutboxRelay(app, topic, bootstrap, poll_seconds=0.05)
+    task = asyncio.create_task(relay.run())
+    recorder = app.process_recorder
+    try:
+        async with asyncio.timeout(60):
+            while (recorder.max_tracking_id(relay.position_name) or 0) < (
+                recorder.max_notification_id() or 0
+            ):
+                await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+def test_deadlines_passed_are_acted_on_once_by_two_instances_and_published_once(
+    store: dict[str, str], kafka_bootstrap: str
+) -> None:
+    clock = ManualClock(START)
+    apps = [RoutingApplication(store, to_integration_event, clock) for _ in range(2)]
+    try:
+        apps[0].load_directory(yaml.safe_load((REPO / "reference/demo-directory.yaml").read_text()))
+        unaccepted = diagnosed(apps[0], "440305001")
+        referred(apps[0], unaccepted)
+        unroutable = diagnosed(apps[1], "440399001")
+
+        assert both_at_once(apps, clock.advance(timedelta(hours=23))) == 0
+        assert both_at_once(apps, clock.advance(timedelta(hours=1))) == 1  # accept_by passed
+        assert both_at_once(apps, clock.advance(timedelta(days=3))) == 1  # route_by passed
+        assert both_at_once(apps, clock.advance(timedelta(days=3))) == 0
+
+        namespace = f"it-{uuid4().hex[:8]}."
+        run_sync(kafka.create_topics(kafka_bootstrap, namespace=namespace))
+        topic = namespace + load_catalog().topic_of("routing").name
+        run_sync(relay_everything(apps[0], kafka_bootstrap, topic))
+        messages = run_sync(read_topic(kafka_bootstrap, topic))
+    finally:
+        for app in apps:
+            app.close()
+
+    def about(patient_id: UUID) -> list[str]:
+        return [m.event_type for m in messages if m.patient_id == patient_id]
+
+    assert about(unaccepted) == ["PatientRouted", "ReferralIssued", "ReferralEscalated"]
+    assert about(unroutable) == ["RoutingPending", "ManualRoutingOverdue"]
+    escalated = next(m for m in messages if m.event_type == "ReferralEscalated")
+    assert escalated.data.reason == f"not accepted by {(START + timedelta(hours=24)).isoformat()}"

@@ -1,0 +1,206 @@
+"""Routing as a process against the real broker: directory, transfers and the referral saga.
+
+The service consumes intake's and casework's topics and publishes on its own; these tests
+produce the inbound messages themselves and read what routing publishes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+
+from carenet_contracts import Envelope
+from carenet_devtools.postgres import PostgresCluster, create_database
+
+from ..e2e.conftest import eventually
+from .test_services import MESSAGES, Harness, start_service
+
+SQLITE = {"CARENET_PERSISTENCE": "sqlite"}
+
+
+@pytest.fixture
+def routing(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Harness]:
+    yield from start_service("routing", kafka_bootstrap, SQLITE, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def routing_on_each_store(
+    request: pytest.FixtureRequest, kafka_bootstrap: str, tmp_path: Path
+) -> Iterator[Harness]:
+    persistence = SQLITE
+    if request.param == "postgres":
+        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+        name = f"routing_{uuid4().hex[:12]}"
+        create_database(cluster, name)
+        persistence = {
+            "CARENET_PERSISTENCE": "postgres",
+            "CARENET_POSTGRES_HOST": cluster.host,
+            "CARENET_POSTGRES_PORT": str(cluster.port),
+            "CARENET_POSTGRES_USER": cluster.user,
+            "CARENET_POSTGRES_PASSWORD": cluster.password,
+            "CARENET_POSTGRES_DBNAME": name,
+        }
+    yield from start_service("routing", kafka_bootstrap, persistence, tmp_path)
+
+
+def send(harness: Harness, producer: str, name: str, patient_id: str, **data: Any) -> None:
+    """A committed sample message, about `patient_id`, with `data` changed."""
+    raw = json.loads((MESSAGES / f"{name}.v1.json").read_text())
+    raw.update(patient_id=patient_id, event_id=str(uuid4()))
+    raw["data"].update(data)
+    harness.produce(producer, patient_id.encode(), json.dumps(raw).encode())
+
+
+def published_about(harness: Harness, patient_id: str, count: int) -> list[Envelope[Any]]:
+    """Routing's messages about the patient, once there are `count` of them."""
+
+    def probe() -> list[Envelope[Any]] | None:
+        found = [m for m in harness.published("routing") if str(m.patient_id) == patient_id]
+        return found if len(found) >= count else None
+
+    return eventually(probe)
+
+
+def routed_patient(harness: Harness, region_code: str = "440305001") -> str:
+    patient_id = str(uuid4())
+    send(harness, "intake", "DiagnosisRecorded", patient_id, region_code=region_code)
+    published_about(harness, patient_id, 1)
+    return patient_id
+
+
+def client(harness: Harness) -> httpx.Client:
+    return httpx.Client(base_url=harness.process.url, timeout=30)
+
+
+def test_a_directory_change_is_recorded_by_the_next_route(routing: Harness) -> None:
+    with client(routing) as http:
+        before = http.get("/v1/directory").json()["version"]
+        response = http.post(
+            "/v1/directory/centers/CHC-NS-NANTOU/catchment",
+            json={"region_code": "440305004", "operator_id": "OP-1"},
+        )
+        assert response.status_code == 200, response.text
+        version = response.json()["directory_version"]
+        assert version == before + 1
+        taken = http.post(
+            "/v1/directory/centers/CHC-NS-XILI/catchment",
+            json={"region_code": "440305004", "operator_id": "OP-1"},
+        )
+        assert taken.status_code == 409
+        assert "CHC-NS-NANTOU" in taken.json()["detail"]
+        assert http.get("/v1/directory/centers/CHC-NS-NOWHERE").status_code == 404
+
+    patient_id = routed_patient(routing, region_code="440305004")
+    [routed] = published_about(routing, patient_id, 1)
+    assert routed.event_type == "PatientRouted"
+    assert routed.data.center_id == "CHC-NS-NANTOU"
+    assert routed.data.directory_version == version
+    assert routed.data.social_worker_ids == ["SW-NS-LI", "SW-NS-CHEN"]
+
+
+def test_a_move_transfers_the_patient_or_waits_for_an_operator(routing: Harness) -> None:
+    patient_id = routed_patient(routing, region_code="440305001")
+    with client(routing) as http:
+        moved = http.post(
+            f"/v1/routes/{patient_id}/residence",
+            json={"region_code": "440305005", "moved_on": "2026-11-01"},
+        )
+        assert moved.status_code == 202, moved.text
+        assert moved.json() == {"outcome": "transferred", "center_id": "CHC-NS-SHEKOU"}
+        nowhere = http.post(
+            f"/v1/routes/{patient_id}/residence",
+            json={"region_code": "440399001", "moved_on": "2026-11-02"},
+        )
+        assert nowhere.json() == {"outcome": "pending", "center_id": "CHC-NS-SHEKOU"}
+        by_hand = http.post(
+            f"/v1/routes/{patient_id}/manual",
+            json={"center_id": "CHC-NS-XILI", "operator_id": "OP-1"},
+        )
+        assert by_hand.status_code == 202, by_hand.text
+        unknown = http.post(
+            f"/v1/routes/{uuid4()}/residence",
+            json={"region_code": "440305005", "moved_on": "2026-11-01"},
+        )
+        assert unknown.status_code == 404
+
+    messages = published_about(routing, patient_id, 4)
+    assert [m.event_type for m in messages] == [
+        "PatientRouted",
+        "PatientTransferred",
+        "RoutingPending",
+        "PatientTransferred",
+    ]
+    first, second = messages[1].data, messages[3].data
+    assert (first.from_center_id, first.to_center_id) == ("CHC-NS-NANTOU", "CHC-NS-SHEKOU")
+    assert first.social_worker_ids == ["SW-NS-WANG", "SW-NS-ZHAO", "SW-NS-HUANG"]
+    assert (second.from_center_id, second.to_center_id) == ("CHC-NS-SHEKOU", "CHC-NS-XILI")
+    assert str(second.moved_on) == "2026-11-02"
+
+
+def referral(harness: Harness) -> tuple[str, UUID]:
+    patient_id = routed_patient(harness)
+    referral_id = uuid4()
+    send(harness, "casework", "ReferralRequested", patient_id, referral_id=str(referral_id))
+    issued = published_about(harness, patient_id, 2)[-1]
+    assert issued.event_type == "ReferralIssued"
+    assert issued.data.hospital_id == "H-SZ-KANGNING"  # the diagnosing hospital, certified
+    return patient_id, referral_id
+
+
+def test_a_declined_referral_escalates_and_a_withdrawn_one_is_cancelled(
+    routing_on_each_store: Harness,
+) -> None:
+    harness = routing_on_each_store
+    declined_patient, declined = referral(harness)
+    withdrawn_patient, withdrawn = referral(harness)
+
+    send(
+        harness,
+        "intake",
+        "ReferralDeclined",
+        declined_patient,
+        referral_id=str(declined),
+        reason="no bed",
+    )
+    send(harness, "casework", "ReferralWithdrawn", withdrawn_patient, referral_id=str(withdrawn))
+
+    escalated = published_about(harness, declined_patient, 3)[-1]
+    assert escalated.event_type == "ReferralEscalated"
+    assert escalated.data.reason == "declined by H-SZ-KANGNING: no bed"
+    cancelled = published_about(harness, withdrawn_patient, 3)[-1]
+    assert cancelled.event_type == "ReferralCancelled"
+    assert cancelled.data.hospital_id == "H-SZ-KANGNING"
+
+    with client(harness) as http:
+        view = eventually(
+            lambda: (r := http.get(f"/v1/referrals/{declined}").json()).get("stage") == "declined"
+            and r
+        )
+        assert view["escalations"] == ["declined by H-SZ-KANGNING: no bed"]
+        listed = http.get("/v1/referrals", params={"center_id": "CHC-NS-NANTOU"}).json()
+        assert {str(declined), str(withdrawn)} <= {r["referral_id"] for r in listed}
+
+
+def test_a_repeated_decline_and_an_unknown_referral_change_nothing(routing: Harness) -> None:
+    patient_id, referral_id = referral(routing)
+    for _ in range(2):
+        send(routing, "intake", "ReferralDeclined", patient_id, referral_id=str(referral_id))
+    send(routing, "intake", "ReferralAccepted", patient_id, referral_id=str(uuid4()))
+    assert eventually(lambda: routing.dead_letters() == 1 or None)  # the unknown referral
+    marker = routed_patient(routing)  # recorded after everything above
+    with client(routing) as http:
+        eventually(lambda: http.get(f"/v1/routes/{marker}").status_code == 200 or None)
+        view = http.get(f"/v1/referrals/{referral_id}").json()
+    assert view["stage"] == "declined"
+    assert len(view["escalations"]) == 1
+    assert [m.event_type for m in published_about(routing, patient_id, 3)] == [
+        "PatientRouted",
+        "ReferralIssued",
+        "ReferralEscalated",
+    ]
