@@ -11,7 +11,7 @@ from carenet_contracts.envelope import Payload, Producer
 
 
 class NotificationDelivered(Payload):
-    """A notification landed in its recipient's inbox."""
+    """A notification reached its recipient: in their inbox, or over a subscribed channel."""
 
     event_type: ClassVar[str] = "NotificationDelivered"
     producer: ClassVar[Producer] = "notifications"
@@ -37,6 +37,9 @@ class NotificationFailed(Payload):
     reason: str
     about_event_id: UUID
     about_event_type: str
+    delivery_id: UUID | None = Field(
+        default=None, description="The failed delivery, to ask for its redelivery by API."
+    )
 
 
 class NotificationAcknowledged(Payload):

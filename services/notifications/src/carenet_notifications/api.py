@@ -1,18 +1,32 @@
-"""Notifications' HTTP API: read an inbox."""
+"""Notifications' HTTP API: inboxes, acknowledgements, subscriptions, failed deliveries."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from uuid import UUID
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from eventsourcing.application import AggregateNotFoundError
+from fastapi import APIRouter, Query, status
+from pydantic import AnyHttpUrl, BaseModel, EmailStr, Field, model_validator
 
-from carenet_kit.http import from_app_state
-from carenet_notifications.projection import Inboxes
+from carenet_kit.http import CorrelationId, from_app_state
+from carenet_kit.inbound import CommandRejected
+from carenet_kit.outbox import Cause
+from carenet_notifications.application import NotificationsApplication
+from carenet_notifications.domain.subscriptions import Subscription
+from carenet_notifications.projection import FailedDelivery, Inboxes, InboxItem
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
+
+RECIPIENT_PATTERN = r"^(center|staff|role|family):[A-Za-z0-9_./-]{1,128}$"
+RECIPIENT_EXAMPLES = ["staff:SW-NS-LI", "center:CHC-NS-NANTOU", "role:CHC-NS-NANTOU/lead"]
+
+Application = Annotated[NotificationsApplication, from_app_state("application")]
+Projection = Annotated[Inboxes, from_app_state("projection")]
+Recipient = Annotated[str, Query(pattern=RECIPIENT_PATTERN, examples=RECIPIENT_EXAMPLES)]
 
 
 class InboxItemOut(BaseModel):
@@ -22,22 +36,144 @@ class InboxItemOut(BaseModel):
     about_event_id: UUID
     about_event_type: str
     urgency: str
-    summary: str
+    summary: str | None
+    dates: dict[str, str]
+    requires_acknowledgement: bool
+    acknowledged_at: datetime | None
+    escalated_to: str | None
+
+    @classmethod
+    def of(cls, item: InboxItem) -> InboxItemOut:
+        return cls(**{name: getattr(item, name) for name in cls.model_fields})
+
+
+class AcknowledgementIn(BaseModel):
+    recipient: str = Field(pattern=RECIPIENT_PATTERN, examples=RECIPIENT_EXAMPLES)
+
+
+class SubscriptionIn(BaseModel):
+    recipient: str = Field(pattern=RECIPIENT_PATTERN, examples=RECIPIENT_EXAMPLES)
+    channel: Literal["webhook", "email"]
+    url: AnyHttpUrl | None = Field(default=None, description="For a webhook.")
+    email: EmailStr | None = Field(default=None, description="For e-mail; shown masked later.")
+
+    @model_validator(mode="after")
+    def _one_address_for_the_channel(self) -> SubscriptionIn:
+        given = (self.url is not None, self.email is not None)
+        if given != ((True, False) if self.channel == "webhook" else (False, True)):
+            raise ValueError("a webhook takes `url` only, e-mail takes `email` only")
+        return self
+
+
+class SubscriptionOut(BaseModel):
+    subscription_id: UUID
+    recipient: str
+    channel: str
+    address: str = Field(description="Masked: the full address is never returned.")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, recipient: str, s: Subscription) -> SubscriptionOut:
+        return cls(
+            subscription_id=s.subscription_id,
+            recipient=recipient,
+            channel=s.channel,
+            address=masked(s.channel, s.address),
+            created_at=s.created_at,
+        )
+
+
+class SubscriptionCreated(SubscriptionOut):
+    secret: str | None = Field(
+        description="The webhook's signing secret (Standard Webhooks); shown this once only."
+    )
+
+
+class FailedDeliveryOut(BaseModel):
+    delivery_id: UUID
+    notification_id: UUID
+    recipient: str
+    channel: str
+    patient_id: UUID
+    about_event_type: str
+    attempts: int
+    reason: str
+    failed_at: datetime
+
+    @classmethod
+    def of(cls, f: FailedDelivery) -> FailedDeliveryOut:
+        return cls(**{name: getattr(f, name) for name in cls.model_fields})
+
+
+def masked(channel: str, address: str) -> str:
+    if channel == "email":
+        local, _, domain = address.partition("@")
+        return f"{local[:1]}***@{domain}"
+    parts = urlsplit(address)
+    return f"{parts.scheme}://{parts.netloc}/…"
 
 
 @router.get("/inbox", response_model=list[InboxItemOut])
-async def read_inbox(
-    inboxes: Annotated[Inboxes, from_app_state("projection")],
-    recipient: Annotated[
-        str,
-        Query(
-            pattern=r"^(center|staff|role):[A-Za-z0-9_./-]{1,128}$",
-            examples=[
-                "staff:SW-NS-LI",
-                "center:CHC-NS-NANTOU",
-                "role:CHC-NS-NANTOU/community_doctor",
-            ],
-        ),
-    ],
-) -> list[InboxItemOut]:
-    return [InboxItemOut(**item.__dict__) for item in inboxes.inbox(recipient)]
+async def read_inbox(inboxes: Projection, recipient: Recipient) -> list[InboxItemOut]:
+    return [InboxItemOut.of(item) for item in inboxes.inbox(recipient)]
+
+
+@router.get("/inbox/{notification_id}", response_model=InboxItemOut)
+async def read_inbox_item(
+    inboxes: Projection, notification_id: UUID, recipient: Recipient
+) -> InboxItemOut:
+    """One item, as linked from a webhook or an e-mail; unknown to anyone but its recipient."""
+    item = inboxes.item(notification_id, recipient)
+    if item is None:
+        raise AggregateNotFoundError(notification_id)
+    return InboxItemOut.of(item)
+
+
+@router.post("/inbox/{notification_id}/acknowledgement", status_code=status.HTTP_204_NO_CONTENT)
+async def acknowledge(
+    app: Application, notification_id: UUID, body: AcknowledgementIn, correlation: CorrelationId
+) -> None:
+    """The recipient has seen it: an urgent notification stops counting towards escalation."""
+    await asyncio.to_thread(
+        app.acknowledge, notification_id, body.recipient, Cause.request(correlation)
+    )
+
+
+@router.post(
+    "/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated
+)
+async def subscribe(app: Application, body: SubscriptionIn) -> SubscriptionCreated:
+    address = str(body.url) if body.channel == "webhook" else str(body.email)
+    url = body.url
+    if url is not None and app.require_https_webhooks and url.scheme != "https":
+        raise CommandRejected("webhooks are delivered over https only")
+    created = await asyncio.to_thread(app.subscribe, body.recipient, body.channel, address)
+    subscription = app.subscription(body.recipient, created.subscription_id)
+    assert subscription is not None
+    out = SubscriptionOut.of(body.recipient, subscription)
+    return SubscriptionCreated(**out.model_dump(), secret=created.secret)
+
+
+@router.get("/subscriptions", response_model=list[SubscriptionOut])
+async def list_subscriptions(app: Application, recipient: Recipient) -> list[SubscriptionOut]:
+    found = await asyncio.to_thread(app.active_subscriptions, recipient)
+    return [SubscriptionOut.of(recipient, s) for s in found]
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def unsubscribe(app: Application, subscription_id: UUID, recipient: Recipient) -> None:
+    """Nothing more goes to this address, including deliveries still pending."""
+    await asyncio.to_thread(app.unsubscribe, recipient, subscription_id)
+
+
+@router.get("/deliveries/failed", response_model=list[FailedDeliveryOut])
+async def failed_deliveries(inboxes: Projection) -> list[FailedDeliveryOut]:
+    """The dead letters: deliveries that gave up after their attempts, awaiting redelivery."""
+    return [FailedDeliveryOut.of(f) for f in inboxes.failed_deliveries()]
+
+
+@router.post("/deliveries/{delivery_id}/redelivery", status_code=status.HTTP_202_ACCEPTED)
+async def redeliver(app: Application, delivery_id: UUID) -> dict[str, str]:
+    """Try a failed delivery again, with a fresh budget of attempts, from now."""
+    await asyncio.to_thread(app.redeliver, delivery_id)
+    return {"status": "pending"}

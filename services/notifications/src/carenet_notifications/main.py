@@ -2,28 +2,46 @@
 
 from __future__ import annotations
 
+from carenet_kit.clock import Clock
 from carenet_kit.runtime import Service, serve
-from carenet_notifications import api
+from carenet_notifications import api, rules
 from carenet_notifications.application import NotificationsApplication
+from carenet_notifications.channels.mail import EmailSender
+from carenet_notifications.channels.webhook import WebhookSender
 from carenet_notifications.config import Settings
+from carenet_notifications.dispatch import Dispatcher
 from carenet_notifications.outbox import to_integration_event
 from carenet_notifications.policy import policy
 from carenet_notifications.projection import Inboxes
 
 
-def bootstrap(settings: Settings | None = None) -> Service:
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
     application = NotificationsApplication(
-        settings.eventsourcing_env(), outbound=to_integration_event
+        settings.eventsourcing_env(),
+        outbound=to_integration_event,
+        clock=clock,
+        rule_table=rules.load(settings.notification_rules),
+        delivery_policy=settings.delivery_policy(),
+        require_https_webhooks=settings.webhooks_need_https,
+    )
+    dispatcher = Dispatcher(
+        application,
+        senders={
+            "webhook": WebhookSender(settings.webhook_timeout_seconds),
+            "email": EmailSender(settings.smtp_server()),
+        },
+        public_url=settings.public_url,
     )
     return Service(
         settings=settings,
         application=application,
         projection=Inboxes(),
         routers=[api.router],
-        description="Tells the right people of care events, through the right channel, once.",
+        description="Tells the right people of care events, through the right channels, once.",
         consumes=["intake", "routing", "casework"],
         policy=policy(application),
+        due_work=dispatcher,
     )
 
 

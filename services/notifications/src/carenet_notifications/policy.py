@@ -12,6 +12,6 @@ from carenet_notifications.application import NotificationsApplication
 
 def policy(app: NotificationsApplication) -> Policy:
     def handle(envelope: Envelope[Any], cause: Cause) -> None:
-        app.deliver(envelope, cause)
+        app.handle(envelope, cause)
 
     return handle

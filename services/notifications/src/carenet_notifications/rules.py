@@ -1,83 +1,196 @@
-"""Who is told of what, as data: event type -> recipient roles, urgency, channel.
+"""The notification rule table (`notification-rules.yaml`), loaded, typed and applied.
 
-Recipients are addresses, never personal data: `center:<id>` (the center's intake desk),
-`staff:<id>` (one staff member), `role:<organisation>/<role>` (everyone with that role there).
+The table is data: a region replaces it by configuration (`CARENET_NOTIFICATION_RULES`), and
+every notification records the table's `version`, so an auditor can check who was told what
+against the rules in force.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from string import Formatter
+from typing import Any, Literal
 
-from carenet_contracts import Envelope
-from carenet_contracts.casework import CaseManagerAssigned, VisitCompleted
-from carenet_contracts.routing import PatientRouted, RoutingPending
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
-RULES_VERSION = "notify-2026/1"
+from carenet_contracts import CONTRACTS, Envelope
+from carenet_notifications.circle import Circle, center, family, role, staff
 
-Recipients = Callable[[Any], list[str]]
-
-
-@dataclass(frozen=True)
-class NotificationRule:
-    contract: type
-    recipients: Recipients
-    urgency: str
-    channel: str
-    summary: Callable[[Any], str]
-    applies: Callable[[Any], bool] = lambda data: True
+Channel = Literal["webhook", "email"]
+"""Channels besides the inbox, which always receives a notification."""
 
 
-RULES: tuple[NotificationRule, ...] = (
-    NotificationRule(
-        contract=PatientRouted,
-        recipients=lambda d: [f"center:{d.center_id}"],
-        urgency="normal",
-        channel="inbox",
-        summary=lambda d: f"A patient was routed to you; first visit due by {d.first_visit_due}.",
-    ),
-    NotificationRule(
-        contract=RoutingPending,
-        recipients=lambda d: ["role:network/routing_operator"],
-        urgency="high",
-        channel="inbox",
-        summary=lambda d: f"A patient awaits manual routing by {d.route_by}: {d.reason}.",
-    ),
-    NotificationRule(
-        contract=CaseManagerAssigned,
-        recipients=lambda d: [f"staff:{d.case_manager_id}"],
-        urgency="normal",
-        channel="inbox",
-        summary=lambda d: f"You are the case manager of a new case at {d.center_id}.",
-    ),
-    NotificationRule(
-        contract=VisitCompleted,
-        applies=lambda d: d.risk_level >= 3,
-        recipients=lambda d: [f"staff:{d.case_manager_id}", f"role:{d.center_id}/community_doctor"],
-        urgency="high",
-        channel="inbox",
-        summary=lambda d: (
-            f"Visit on {d.visited_on} assessed risk level {d.risk_level} "
-            f"({d.classification}); next follow-up due {d.next_follow_up_due}."
-        ),
-    ),
-)
+class Urgency(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event: str
+    when: dict[str, str] = Field(default_factory=dict)
+    at_least: dict[str, int] = Field(default_factory=dict)
+    urgency: Urgency
+    channels: tuple[Channel, ...]
+    audience: tuple[str, ...]
+    summary: str
+    family_summary: str | None = None
+    family_sees: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+
+    def applies(self, data: Any) -> bool:
+        return all(str(getattr(data, f)) == v for f, v in self.when.items()) and all(
+            getattr(data, f) >= v for f, v in self.at_least.items()
+        )
+
+
+class RuleTable(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    rules: tuple[Rule, ...]
+
+    def model_post_init(self, _: Any) -> None:
+        """Refuse at start-up a table that names an unknown event, field or audience."""
+        contracts = {event_type: c for (event_type, _), c in CONTRACTS.items()}
+        for rule in self.rules:
+            contract = contracts.get(rule.event)
+            if contract is None:
+                raise ValueError(f"rules name an unknown event type {rule.event!r}")
+            templates = [rule.summary, rule.family_summary or ""]
+            used = {f for t in templates for _, f, _, _ in Formatter().parse(t) if f}
+            used |= {*rule.when, *rule.at_least, *rule.dates}
+            if unknown := used - set(contract.model_fields):
+                raise ValueError(f"{rule.event}: no such fields {sorted(unknown)}")
+            for word in (w for item in rule.audience for w in item.split(" or ")):
+                if not _is_audience_word(word.strip()):
+                    raise ValueError(f"{rule.event}: unknown audience {word!r}")
 
 
 @dataclass(frozen=True)
 class Planned:
+    """One recipient's notification about one event."""
+
     recipient: str
-    urgency: str
-    channel: str
-    summary: str
+    urgency: Urgency
+    channels: frozenset[Channel]
+    summary: str | None
+    """None: the recipient may not see what the event says, only that it happened."""
+    dates: dict[str, str]
 
 
-def plan(envelope: Envelope[Any]) -> list[Planned]:
-    """The notifications one event calls for, by the rule table."""
-    return [
-        Planned(recipient, rule.urgency, rule.channel, rule.summary(envelope.data))
-        for rule in RULES
-        if isinstance(envelope.data, rule.contract) and rule.applies(envelope.data)
-        for recipient in rule.recipients(envelope.data)
-    ]
+GENERIC_FAMILY_SUMMARY = "There is news about your relative's care."
+
+
+def plan(table: RuleTable, envelope: Envelope[Any], circle: Circle) -> list[Planned]:
+    """The notifications one event calls for: one per recipient, merged across rules."""
+    data = envelope.data
+    planned: dict[str, Planned] = {}
+    for rule in table.rules:
+        if rule.event != envelope.event_type or not rule.applies(data):
+            continue
+        for recipient in _audience(rule, envelope, circle):
+            one = _for_recipient(rule, data, recipient, circle)
+            earlier = planned.get(recipient)
+            planned[recipient] = one if earlier is None else _merge(earlier, one)
+    return list(planned.values())
+
+
+def _for_recipient(rule: Rule, data: Any, recipient: str, circle: Circle) -> Planned:
+    fields = data.model_dump(mode="json")
+    dates = {name: str(fields[name]) for name in rule.dates}
+    summary: str | None = rule.summary.format(**fields)
+    if recipient.startswith("family:"):
+        consent = circle.family[recipient.removeprefix("family:")]
+        if rule.family_summary is not None and set(rule.family_sees) <= consent.may_see:
+            summary = rule.family_summary.format(**fields)
+        else:
+            summary, dates = None, {}
+    return Planned(recipient, rule.urgency, frozenset(rule.channels), summary, dates)
+
+
+def _merge(a: Planned, b: Planned) -> Planned:
+    """The first matching rule speaks; the most urgent sets the urgency; channels add up."""
+    urgency = Urgency.URGENT if Urgency.URGENT in (a.urgency, b.urgency) else Urgency.ROUTINE
+    return Planned(a.recipient, urgency, a.channels | b.channels, a.summary, a.dates)
+
+
+def _audience(rule: Rule, envelope: Envelope[Any], circle: Circle) -> list[str]:
+    recipients: list[str] = []
+    for item in rule.audience:
+        for word in item.split(" or "):
+            found = _resolve(word.strip(), envelope, circle)
+            if found:
+                recipients.extend(r for r in found if r not in recipients)
+                break
+    return recipients
+
+
+Resolver = Callable[[Any, Envelope[Any], Circle], list[str]]
+
+
+def _field(data: Any, name: str) -> Any:
+    return getattr(data, name, None)
+
+
+def _center_of(data: Any, circle: Circle) -> str | None:
+    return _field(data, "center_id") or _field(data, "from_center_id") or circle.center_id
+
+
+def _one(value: str | None, address: Callable[[str], str]) -> list[str]:
+    return [address(value)] if value else []
+
+
+RESOLVERS: dict[str, Resolver] = {
+    "center": lambda d, _, c: _one(_center_of(d, c), center),
+    "from_center": lambda d, _, c: _one(_field(d, "from_center_id"), center),
+    "to_center": lambda d, _, c: _one(_field(d, "to_center_id"), center),
+    "case_manager": lambda d, _, c: _one(_field(d, "case_manager_id") or c.case_manager_id, staff),
+    "previous_case_manager": lambda d, _, c: _one(_field(d, "previous_case_manager_id"), staff),
+    "care_team": lambda d, _, c: [staff(m) for m in c.team_members()],
+    "hospital": lambda d, _, c: _one(
+        _field(d, "hospital_id") or c.hospital_id, lambda h: role(h, "clinician")
+    ),
+    "family": lambda d, e, c: [family(m) for m in c.family_notified_of(e.event_type)],
+}
+
+
+def _is_audience_word(word: str) -> bool:
+    kind, _, rest = word.partition("/")
+    return (
+        word in RESOLVERS
+        or (kind in {"care_team", "center_role"} and bool(rest))
+        or (word.startswith("role:") and "/" in word)
+    )
+
+
+def _resolve(word: str, envelope: Envelope[Any], circle: Circle) -> list[str]:
+    data = envelope.data
+    if word.startswith("role:"):
+        return [word]
+    kind, _, name = word.partition("/")
+    if kind == "care_team" and name:
+        return [staff(m) for m in circle.team_members(name)]
+    if kind == "center_role":
+        return _one(_center_of(data, circle), lambda c: role(c, name))
+    return RESOLVERS[word](data, envelope, circle)
+
+
+def load(path: Path | None = None) -> RuleTable:
+    """The rule table at `path`, or the default one shipped with the service."""
+    if path is not None:
+        return RuleTable.model_validate(yaml.safe_load(path.read_text()))
+    return default_table()
+
+
+@cache
+def default_table() -> RuleTable:
+    text = resources.files("carenet_notifications").joinpath("notification-rules.yaml").read_text()
+    return RuleTable.model_validate(yaml.safe_load(text))

@@ -1,0 +1,29 @@
+"""Settings refuse what is unsafe outside development."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from carenet_notifications.config import Settings
+
+PRODUCTION = {"environment": "production", "persistence": "postgres"}
+
+
+def test_production_refuses_the_development_cipher_key() -> None:
+    with pytest.raises(ValidationError, match="CARENET_CIPHER_KEY"):
+        Settings(**PRODUCTION, public_url="https://carenet.example.org")  # type: ignore[arg-type]
+
+
+def test_production_refuses_plain_http_links() -> None:
+    with pytest.raises(ValidationError, match="https"):
+        Settings(**PRODUCTION, cipher_key="a" * 44)  # type: ignore[arg-type]
+
+
+def test_production_delivers_webhooks_over_https_only() -> None:
+    settings = Settings(
+        **PRODUCTION,  # type: ignore[arg-type]
+        cipher_key="a" * 44,
+        public_url="https://carenet.example.org",
+    )
+    assert settings.webhooks_need_https
