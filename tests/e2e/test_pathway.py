@@ -65,16 +65,20 @@ def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: 
         "CaseManagerAssigned",
         "VisitCompleted",
     ]
+    # no doctor in the care team yet: the center's community doctors are told instead
     assert eventually(lambda: about("role:CHC-NS-NANTOU/community_doctor")) == ["VisitCompleted"]
+    # the referral the visit asked for reaches the diagnosing hospital's clinicians
+    assert eventually(lambda: about("role:H-SZ-KANGNING/clinician")) == ["ReferralIssued"]
 
     delivered = eventually(
         lambda: (
             d := [m for m in system.messages("notifications") if str(m.patient_id) == patient_id]
         )
-        and len(d) == 4
+        and len(d) == 5
         and d
     )
-    assert [m.sequence for m in delivered] == [1, 2, 3, 4]
+    assert [m.sequence for m in delivered] == [1, 2, 3, 4, 5]
+    assert {m.data.channel for m in delivered} == {"inbox"}  # nobody has subscribed a channel
     casework_events = [m for m in system.messages("casework") if str(m.patient_id) == patient_id]
     assert [m.event_type for m in casework_events] == [
         "CaseOpened",
