@@ -80,7 +80,15 @@ def eventually(probe: Callable[[], T | None], timeout: float = 30.0, every: floa
 
 
 @pytest.fixture(scope="module")
-def system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+def system_env() -> dict[str, str]:
+    """Extra settings for the module's services; a module overrides it (an SMTP port, retries)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def system(
+    kafka_bootstrap: str, system_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[System]:
     namespace = f"e2e-{uuid4().hex[:8]}."
     run_sync(kafka.create_topics(kafka_bootstrap, namespace=namespace))
     run_dir: Path = tmp_path_factory.mktemp("system")
@@ -92,6 +100,7 @@ def system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> It
             "CARENET_REFERENCE_FILE": str(
                 Path(__file__).parents[2] / "reference" / "demo-directory.yaml"
             ),
+            **system_env,
         },
         ports={name: free_port() for name in SERVICES},
     )
