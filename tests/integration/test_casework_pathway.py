@@ -114,3 +114,36 @@ def test_a_transfer_closes_the_old_case_and_opens_the_new_one_with_its_history(
     assert new_opened.data.center_id == "CHC-NS-SHEKOU"
     cases = httpx.get(f"{casework.process.url}/v1/cases", params={"patient_id": patient}).json()
     assert sorted(c["status"] for c in cases) == ["active", "closed"]
+
+
+def test_a_declined_referral_asks_for_a_joint_follow_up_and_lets_the_next_visit_refer_again(
+    casework: Harness,
+) -> None:
+    key, value, patient = inbound("PatientRouted", center_id="CHC-NS-XILI")
+    casework.produce("routing", key, value)
+    eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
+    api = httpx.Client(base_url=casework.process.url, timeout=10)
+    (case,) = api.get("/v1/cases", params={"patient_id": patient}).json()
+    first = api.post(f"/v1/cases/{case['case_id']}/visits", json=visit(risk_level=4)).json()
+
+    casework.send(
+        "routing",
+        "ReferralEscalated",
+        patient,
+        referral_id=first["referral_id"],
+        reason="declined by H-SZ-KANGNING: no_bed_available",
+        referral_open=False,
+    )
+    scheduled = eventually(
+        lambda: [m for m in published_of(casework, patient) if m.event_type == "FollowUpScheduled"]
+    )
+    assert scheduled[0].data.due_on.isoformat() == first["next_follow_up_due"]
+    assert "joint follow-up" in scheduled[0].data.reason
+    assert "no_bed_available" in scheduled[0].data.reason
+    # the case view (a projection) follows the store independently of the relay
+    eventually(
+        lambda: api.get(f"/v1/cases/{case['case_id']}").json()["open_referral_id"] is None or None
+    )
+
+    second = api.post(f"/v1/cases/{case['case_id']}/visits", json=visit(risk_level=4)).json()
+    assert second["referral_id"] not in (None, first["referral_id"])

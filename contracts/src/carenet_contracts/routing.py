@@ -106,6 +106,12 @@ class ReferralEscalated(Payload):
     from_center_id: OrganisationId
     hospital_id: OrganisationId
     reason: str
+    referral_open: bool = Field(
+        default=True,
+        description="False when the referral is over without an admission (the hospital "
+        "declined, or no hospital could be chosen): the community follows up jointly and may "
+        "ask for another referral.",
+    )
 
 
 class ReferralCancelled(Payload):

@@ -159,6 +159,25 @@ def test_a_referral_cannot_be_withdrawn_once_the_patient_is_admitted() -> None:
         case.withdraw_referral(case.open_referral_id, "withdrawn")
 
 
+def test_a_referral_ended_without_admission_asks_for_a_joint_follow_up_and_allows_another() -> None:
+    case = a_case()
+    case.record_visit(visit(date(2026, 1, 10), stable(risk_level=4)), RULES)
+    referral_id = case.open_referral_id
+    assert referral_id is not None
+    new_events(case)
+    assert not case.referral_not_admitted(
+        uuid4(), "declined by H-1: no bed", date(2026, 1, 11), RULES
+    )
+    assert case.referral_not_admitted(
+        referral_id, "declined by H-1: no bed", date(2026, 1, 11), RULES
+    )
+    (joint,) = new_events(case)
+    assert isinstance(joint, Case.JointFollowUpScheduled)
+    assert joint.due_on == date(2026, 1, 24)  # the unstable visit's date stands: it is earlier
+    case.record_visit(visit(date(2026, 1, 20), stable(risk_level=4)), RULES)
+    assert [type(e) for e in new_events(case)] == [Case.VisitRecorded, Case.ReferralRequested]
+
+
 def test_the_case_manager_is_the_social_worker_with_the_fewest_active_cases() -> None:
     caseload = Caseload("CHC-A", ["SW-1", "SW-2", "SW-3"])
     chosen = [caseload.choose_case_manager(uuid4()) for _ in range(4)]

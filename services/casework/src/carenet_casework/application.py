@@ -236,6 +236,18 @@ class CaseworkApplication(ServiceApplication):
                 "event changes nothing here", reason="end of a referral the case does not hold open"
             )
 
+    def referral_not_admitted(
+        self, patient_id: UUID, referral_id: UUID, outcome: str, at: datetime, cause: Cause
+    ) -> None:
+        case = self._active_case_of(patient_id)
+        today = self.rules.local_date(at)
+        if case is not None and case.referral_not_admitted(referral_id, outcome, today, self.rules):
+            self.commit(case, cause=cause)
+        else:
+            log.info(
+                "event changes nothing here", reason="end of a referral the case does not hold open"
+            )
+
     # -- time ------------------------------------------------------------------------------------
 
     def handle_deadlines(self, case_ids: Iterable[UUID], now: datetime) -> int:

@@ -152,14 +152,8 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
             return ReferralWithdrawn(
                 referral_id=e.referral_id, case_id=e.originator_id, reason=e.reason
             )
-        case Case.ResumedAfterDischarge() as e:
-            return FollowUpScheduled(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                due_on=e.due_on,
-                reason=f"discharged from hospital on {e.discharged_on}",
-                rule_set_version=e.rule_set_version,
-            )
+        case Case.ResumedAfterDischarge() | Case.JointFollowUpScheduled():
+            return _follow_up_scheduled(domain_event)
         case Case.EmergencyRecorded() as e:
             return EmergencyRecorded(
                 emergency_id=e.emergency_id,
@@ -260,3 +254,22 @@ def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None
                 ),
             )
     return None
+
+
+def _follow_up_scheduled(
+    e: Case.ResumedAfterDischarge | Case.JointFollowUpScheduled,
+) -> FollowUpScheduled:
+    if isinstance(e, Case.ResumedAfterDischarge):
+        reason = f"discharged from hospital on {e.discharged_on}"
+    else:
+        reason = (
+            f"the referral ended without an admission ({e.outcome}): joint follow-up "
+            "with the psychiatrist, the neighbourhood committee and the police"
+        )
+    return FollowUpScheduled(
+        case_id=e.originator_id,
+        center_id=e.center_id,
+        due_on=e.due_on,
+        reason=reason,
+        rule_set_version=e.rule_set_version,
+    )

@@ -7,7 +7,12 @@ from typing import Any
 from carenet_casework.application import CaseworkApplication
 from carenet_contracts import Envelope
 from carenet_contracts.intake import PatientAdmitted, PatientDischarged
-from carenet_contracts.routing import PatientRouted, PatientTransferred, ReferralCancelled
+from carenet_contracts.routing import (
+    PatientRouted,
+    PatientTransferred,
+    ReferralCancelled,
+    ReferralEscalated,
+)
 from carenet_kit.inbound import Policy
 from carenet_kit.outbox import Cause
 
@@ -28,5 +33,9 @@ def policy(app: CaseworkApplication) -> Policy:
                 app.patient_discharged(patient_id, e.admission_id, e.discharged_on, cause)
             case ReferralCancelled() as e:
                 app.referral_ended(patient_id, e.referral_id, f"cancelled: {e.reason}", cause)
+            case ReferralEscalated(referral_open=False) as e:
+                app.referral_not_admitted(
+                    patient_id, e.referral_id, e.reason, envelope.occurred_at, cause
+                )
 
     return handle

@@ -119,6 +119,12 @@ class CaseBoard:
         self.cases[e.originator_id].open_referral_id = None
 
     @apply.register
+    def _(self, e: Case.JointFollowUpScheduled) -> None:
+        case = self.cases[e.originator_id]
+        case.open_referral_id = None
+        case.next_follow_up_due = e.due_on
+
+    @apply.register
     def _(self, e: Case.Admitted) -> None:
         self.cases[e.originator_id].status = IN_HOSPITAL
 

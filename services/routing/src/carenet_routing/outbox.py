@@ -108,6 +108,7 @@ def _about_referral(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
                     from_center_id=e.from_center_id,
                     hospital_id=e.hospital_id,
                     reason=e.reason,
+                    referral_open=e.referral_open,
                 ),
                 e.timestamp,
             )

@@ -413,6 +413,38 @@ class Case(Aggregate):
         self._referral_ended(referral_id, outcome)
         return True
 
+    class JointFollowUpScheduled(Aggregate.Event):
+        """The referral ended without an admission: the next follow-up is a joint one."""
+
+        patient_id: UUID
+        center_id: str
+        referral_id: UUID
+        outcome: str
+        due_on: date
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            case.open_referral_id = None
+            case.next_due = self.due_on
+
+    def referral_not_admitted(
+        self, referral_id: UUID, outcome: str, today: date, rules: RuleSet
+    ) -> bool:
+        """The hospital declined, or none could be chosen: the rules' "if not admitted, follow up
+        jointly (psychiatrist, neighbourhood committee, police)", within the unstable interval."""
+        if self.open_referral_id != referral_id or self.status != ACTIVE:
+            return False
+        self.trigger_event(
+            self.JointFollowUpScheduled,
+            patient_id=self.patient_id,
+            center_id=self.center_id,
+            referral_id=referral_id,
+            outcome=outcome,
+            due_on=min(self.next_due, today + rules.days(rules.follow_up_days.unstable)),
+            rule_set_version=rules.version,
+        )
+        return True
+
     class Admitted(Aggregate.Event):
         admission_id: UUID
         hospital_id: str

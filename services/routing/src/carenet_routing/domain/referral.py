@@ -133,6 +133,8 @@ class Referral(Aggregate):
         from_center_id: str
         hospital_id: str
         reason: str
+        referral_open: bool = True
+        """False when the referral is over without an admission (declined, no hospital)."""
 
     @event(Escalated)
     def _escalate(
@@ -142,6 +144,7 @@ class Referral(Aggregate):
         from_center_id: str,
         hospital_id: str,
         reason: str,
+        referral_open: bool,
     ) -> None:
         pass
 
@@ -231,7 +234,12 @@ class Referral(Aggregate):
         assert self.hospital_id is not None
         if compensation is Compensation.ESCALATE:
             self._escalate(
-                self.referral_id, self.patient_id, self.center_id, self.hospital_id, reason
+                self.referral_id,
+                self.patient_id,
+                self.center_id,
+                self.hospital_id,
+                reason,
+                referral_open=self.is_open,
             )
         else:
             self._cancel(self.referral_id, self.patient_id, self.hospital_id, reason)
