@@ -22,6 +22,8 @@ class Settings(ServiceSettings):
     http_port: int = 8004
     public_url: str = "http://127.0.0.1:8004"
     """Where recipients reach this API: the base of the inbox links in webhooks and e-mails."""
+    scheduler_seconds: float = 1.0
+    """How often the sender looks for deliveries that fell due (the longest a new one waits)."""
     notification_rules: Path | None = None
     """A replacement rule table (YAML); the default is the one shipped with the service."""
     escalate_after_minutes: float = 30.0

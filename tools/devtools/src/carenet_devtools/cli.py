@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
 from rich.console import Console
 
 from carenet_contracts.schema import export
@@ -25,6 +27,8 @@ WorkDir = Annotated[
     Path, typer.Option(help="The broker's config, data, log and pid file (relative to the cwd).")
 ]
 DEFAULT_WORK_DIR = Path(".run/kafka")
+DEMO_SMTP_PORT = 8025
+"""`run`'s mail catcher: notifications' e-mails land in a Maildir under the run dir."""
 
 
 @kafka_app.command()
@@ -61,7 +65,12 @@ def run(
 ) -> None:
     """Run the whole system: Kafka and the four services, embedded storage, demo directory."""
     up(run_dir / "kafka")
-    processes = service_processes(run_dir, {"CARENET_KAFKA_BOOTSTRAP": "127.0.0.1:9092"})
+    mail_catcher = Controller(Mailbox(run_dir / "mail"), hostname="127.0.0.1", port=DEMO_SMTP_PORT)
+    mail_catcher.start()
+    processes = service_processes(
+        run_dir,
+        {"CARENET_KAFKA_BOOTSTRAP": "127.0.0.1:9092", "CARENET_SMTP_PORT": str(DEMO_SMTP_PORT)},
+    )
     try:
         with console.status("Starting intake, routing, casework and notifications"):
             for process in processes.values():
@@ -74,6 +83,9 @@ def run(
                 f"  {name:<14} {process.url}  docs: {process.url}/docs  log: {process.log_path}",
                 soft_wrap=True,
             )
+        console.print(
+            f"  e-mails        {run_dir / 'mail'} (a Maildir; SMTP 127.0.0.1:{DEMO_SMTP_PORT})"
+        )
         console.print("Walk a patient through the pathway: see README.md, 'A patient by hand'.")
         stop_signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
@@ -81,6 +93,7 @@ def run(
     finally:
         for process in processes.values():
             process.stop()
+        mail_catcher.stop()
         console.print("Services stopped. `make kafka-down` stops Kafka.")
 
 
