@@ -131,6 +131,42 @@ def test_a_transfer_is_published_with_a_first_visit_from_receipt(
     assert transferred.social_worker_ids == ["SW-NS-WANG", "SW-NS-ZHAO", "SW-NS-HUANG"]
 
 
+def test_a_move_made_today_in_china_is_transferred_before_the_utc_date_turns(
+    app: RoutingApplication, clock: ManualClock
+) -> None:
+    """Days count in China: 02:00 on 29 November in Shanghai is still 28 November in UTC."""
+    patient = diagnose(app, "440305001")
+    clock.advance(datetime(2026, 11, 28, 18, 0, tzinfo=UTC) - clock.now())
+    moved = app.change_residence(patient, "440305005", date(2026, 11, 29), Cause.request())
+    assert moved.outcome == "transferred"
+    transferred = published(app, patient)[-1].data
+    assert (transferred.moved_on, transferred.first_visit_due) == (
+        date(2026, 11, 29),
+        date(2026, 12, 13),
+    )
+
+
+def test_a_first_visit_is_due_two_weeks_from_the_day_of_receipt_in_china(
+    app: RoutingApplication,
+) -> None:
+    patient_id = uuid4()
+    diagnosis = DiagnosisRecorded(
+        diagnosis_id=uuid4(),
+        hospital_id="H-SZ-NANSHAN",
+        icd10_code="F20.0",
+        category=DiagnosisCategory.SCHIZOPHRENIA,
+        diagnosed_on=date(2026, 11, 29),
+        risk_level=1,
+        region_code="440305001",
+    )
+    received = envelope(patient_id, diagnosis).model_copy(
+        update={"recorded_at": datetime(2026, 11, 28, 23, 30, tzinfo=UTC)}
+    )
+    app.route_diagnosed_patient(received, Cause.request())
+    [routed] = published(app, patient_id)
+    assert routed.data.first_visit_due == date(2026, 12, 13)
+
+
 def test_a_manual_routing_deadline_is_published_once_when_it_passed(
     app: RoutingApplication, clock: ManualClock
 ) -> None:

@@ -37,7 +37,7 @@ from carenet_routing.domain import (
     StaffRole,
     Unknown,
 )
-from carenet_routing.rules import AcceptWindows
+from carenet_routing.rules import AcceptWindows, local_date
 
 log = structlog.get_logger()
 
@@ -169,7 +169,7 @@ class RoutingApplication(ServiceApplication):
             risk_level=data.risk_level,
             region_code=data.region_code,
         )
-        route.route_by_catchment(self._directory(), today=diagnosis.recorded_at.date())
+        route.route_by_catchment(self._directory(), today=local_date(diagnosis.recorded_at))
         self.commit(route, cause=cause)
 
     def route_by_hand(
@@ -200,7 +200,7 @@ class RoutingApplication(ServiceApplication):
         return route
 
     def _today(self) -> date:
-        return self.clock.now().date()
+        return local_date(self.clock.now())
 
     # -- the referral saga -----------------------------------------------------------------
 
@@ -237,9 +237,13 @@ class RoutingApplication(ServiceApplication):
         referral = self._referral(data.referral_id, answer.patient_id)
         match data:
             case ReferralAccepted():
-                happening, on, detail = Happening.ACCEPTED, data.accepted_at.date(), ""
+                happening, on, detail = Happening.ACCEPTED, local_date(data.accepted_at), ""
             case ReferralDeclined():
-                happening, on, detail = Happening.DECLINED, answer.occurred_at.date(), data.reason
+                happening, on, detail = (
+                    Happening.DECLINED,
+                    local_date(answer.occurred_at),
+                    data.reason,
+                )
             case PatientAdmitted():
                 happening, on, detail = Happening.ADMITTED, data.admitted_on, ""
             case PatientDischarged():
@@ -279,7 +283,7 @@ class RoutingApplication(ServiceApplication):
     def act_on_due(self, now: datetime) -> int:
         """Flag overdue manual routing and escalate unaccepted referrals, each exactly once."""
         self._due.catch_up(self)
-        today = now.date()
+        today = local_date(now)
 
         def flag(route: Route) -> bool:
             return route.flag_if_overdue(today)

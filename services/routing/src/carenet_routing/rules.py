@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 RULE_SET_VERSION = "nhc-2018/1"
+CHINA = ZoneInfo("Asia/Shanghai")
+"""Deadlines are calendar days at the centers, whatever the servers' time zone."""
 FIRST_VISIT_WITHIN = timedelta(weeks=2)
 MANUAL_ROUTING_WITHIN = timedelta(days=3)
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar day in China at that moment (a UTC date is a day behind before 08:00)."""
+    return moment.astimezone(CHINA).date()
 
 
 def first_visit_due(received_on: date) -> date:
