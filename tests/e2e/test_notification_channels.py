@@ -164,6 +164,17 @@ def subscribe(system: System, recipient: str, **channel: str) -> dict[str, Any]:
     return created
 
 
+def unsubscribe(system: System, recipient: str, subscription_id: str) -> None:
+    """The receiver goes away with its test: nothing more is sent to its address."""
+    with system.client("notifications") as notifications:
+        response = notifications.delete(
+            f"/v1/subscriptions/{subscription_id}", params={"recipient": recipient}
+        )
+        assert response.status_code == 204, response.text
+        left = notifications.get("/v1/subscriptions", params={"recipient": recipient}).json()
+    assert subscription_id not in {s["subscription_id"] for s in left}
+
+
 def inbox(system: System, recipient: str, patient_id: str) -> list[dict[str, Any]]:
     with system.client("notifications") as notifications:
         items = notifications.get("/v1/inbox", params={"recipient": recipient}).json()
@@ -352,7 +363,8 @@ def test_a_webhook_receiver_that_fails_three_times_then_succeeds_gets_the_notifi
     center = "center:CHC-NS-YUEHAI"
     yuehai = "440305007"
     hook = receivers(3)
-    secret = subscribe(system, center, channel="webhook", url=hook.url)["secret"]
+    subscription = subscribe(system, center, channel="webhook", url=hook.url)
+    secret = subscription["secret"]
     with system.client("intake") as intake:
         patient_id = diagnose_new_patient(intake, 3010, region_code=yuehai)
 
@@ -378,6 +390,7 @@ def test_a_webhook_receiver_that_fails_three_times_then_succeeds_gets_the_notifi
 
     assert [r.status for r in hook.about(patient_id)] == [503, 503, 503, 204]
     assert _channels(system, center, patient_id) == [(center, "inbox"), (center, "webhook")]
+    unsubscribe(system, center, subscription["subscription_id"])
 
 
 def test_a_webhook_that_keeps_failing_is_dead_lettered_and_redelivered_once_when_fixed(
@@ -385,7 +398,7 @@ def test_a_webhook_that_keeps_failing_is_dead_lettered_and_redelivered_once_when
 ) -> None:
     center = "center:CHC-NS-SHEKOU"
     hook = receivers(math.inf)
-    subscribe(system, center, channel="webhook", url=hook.url)
+    subscription = subscribe(system, center, channel="webhook", url=hook.url)
     with system.client("intake") as intake:
         patient_id = diagnose_new_patient(intake, 3020, region_code="440305005")
 
@@ -428,6 +441,7 @@ def test_a_webhook_that_keeps_failing_is_dead_lettered_and_redelivered_once_when
     assert _channels(system, center, patient_id) == [(center, "inbox"), (center, "webhook")]
     assert len(published(system, "NotificationFailed", patient_id)) == 1
     assert eventually(lambda: listed() == [] or None)
+    unsubscribe(system, center, subscription["subscription_id"])
 
 
 def _channels(system: System, recipient: str, patient_id: str) -> list[tuple[str, str]]:
