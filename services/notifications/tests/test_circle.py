@@ -7,13 +7,16 @@ from uuid import uuid4
 from carenet_notifications.domain import PatientCircle
 
 
-def test_a_transfer_moves_the_patient_and_forgets_the_old_case_manager() -> None:
+def test_a_transfer_moves_the_center_and_the_case_manager_goes_with_their_closed_case() -> None:
     circle = PatientCircle(uuid4())
     case = uuid4()
     circle.case_opened(case, "CHC-NS-NANTOU")
     circle.case_manager_assigned(case, "CHC-NS-NANTOU", "SW-NS-LI")
     circle.transferred("CHC-NS-NANTOU", "CHC-NS-SHEKOU")
-    assert (circle.view().center_id, circle.view().case_manager_id) == ("CHC-NS-SHEKOU", None)
+    # the outgoing case manager is still the one to hear of their case's closing
+    assert (circle.view().center_id, circle.view().case_manager_id) == ("CHC-NS-SHEKOU", "SW-NS-LI")
+    circle.case_closed(case)
+    assert circle.view().case_manager_id is None
 
 
 def test_a_transfer_arriving_after_the_new_case_changes_nothing() -> None:

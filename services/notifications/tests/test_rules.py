@@ -116,16 +116,13 @@ def test_a_missed_reporting_deadline_reaches_the_hospital_and_the_auditors() -> 
     }
 
 
-def test_a_transfer_reaches_both_centers_and_the_outgoing_case_manager() -> None:
+def test_a_transfer_reaches_both_centers_and_the_closed_case_its_case_manager() -> None:
     assert set(
         told(
             "PatientTransferred", TEAM, from_center_id="CHC-NS-NANTOU", to_center_id="CHC-NS-SHEKOU"
         )
-    ) == {
-        "center:CHC-NS-NANTOU",
-        "center:CHC-NS-SHEKOU",
-        "staff:SW-NS-LI",
-    }
+    ) == {"center:CHC-NS-NANTOU", "center:CHC-NS-SHEKOU"}
+    assert set(told("CaseClosed", TEAM)) == {"staff:SW-NS-LI"}
 
 
 def test_an_escalated_referral_is_urgent_for_hospital_case_manager_and_center_lead() -> None:
@@ -170,6 +167,7 @@ def test_an_overdue_first_visit_without_a_case_manager_reaches_the_center() -> N
         "PatientAdmitted",
         "PatientDischarged",
         "PatientTransferred",
+        "CaseClosed",
         "ReportingDeadlineMissed",
     ],
 )

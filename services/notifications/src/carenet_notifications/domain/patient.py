@@ -76,9 +76,9 @@ class PatientCircle(Aggregate):
 
     @event("Transferred")
     def transferred(self, from_center_id: str, to_center_id: str) -> None:
+        """The center moves at once; the case manager stays until casework closes their case."""
         if self.center_id in (None, from_center_id):
             self.center_id = to_center_id
-            self.case_manager_id = None
 
     @event("MemberJoined")
     def member_joined(self, case_id: UUID, member_id: str, role: str) -> None:
