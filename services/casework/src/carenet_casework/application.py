@@ -166,6 +166,8 @@ class CaseworkApplication(ServiceApplication):
     # -- the case manager's work -------------------------------------------------------------------
 
     def record_visit(self, case_id: UUID, visit: Visit, cause: Cause) -> VisitOutcome:
+        if visit.visited_on > self.rules.local_date(self.clock.now()):
+            raise CommandRejected("visited_on is in the future")
         case: Case = self.repository.get(case_id)
         referral_before = case.open_referral_id
         with _as_conflict():
