@@ -175,23 +175,29 @@ def test_replaying_every_topic_changes_no_projection_and_notifies_nobody_twice(
     with system.client("intake") as intake:
         patient_id = diagnose_new_patient(intake, serial=50)
     eventually(lambda: case_of(system, patient_id))
-    consumers = {
-        "routing": ["intake"],
-        "casework": ["routing"],
+    consumers = {  # every service, rewound on every topic it consumes
+        "intake": ["routing"],
+        "routing": ["intake", "casework"],
+        "casework": ["routing", "intake"],
         "notifications": ["intake", "routing", "casework"],
     }
     for service, producers in consumers.items():
         system.wait_until_consumed(service, producers)
 
     def snapshot() -> tuple[Any, ...]:
-        with system.client("casework") as casework, system.client("routing") as routing:
+        with (
+            system.client("casework") as casework,
+            system.client("routing") as routing,
+            system.client("intake") as intake,
+        ):
             return (
                 casework.get("/v1/cases").json(),
                 routing.get("/v1/routing-queue").json(),
+                intake.get("/v1/referrals", params={"hospital_id": "H-SZ-KANGNING"}).json(),
                 inbox(system, "center:CHC-NS-NANTOU"),
                 Counter(
                     m.event_type
-                    for p in ("routing", "casework", "notifications")
+                    for p in ("intake", "routing", "casework", "notifications")
                     for m in system.messages(p)
                 ),
             )
