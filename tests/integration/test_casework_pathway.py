@@ -17,7 +17,7 @@ import pytest
 
 from ..e2e.conftest import eventually
 from ..e2e.pathway import visit
-from .test_services import Harness, inbound, of, persistence, start_service
+from .test_services import Harness, of, persistence, routed, start_service
 
 __all__ = ["persistence"]  # the fixture: SQLite, then PostgreSQL
 
@@ -36,7 +36,7 @@ def published_of(harness: Harness, patient: str) -> list[Any]:
 def test_a_risk_4_visit_refers_and_the_discharged_patient_is_due_back_within_two_weeks(
     casework: Harness,
 ) -> None:
-    key, value, patient = inbound("PatientRouted", center_id="CHC-NS-XILI")
+    key, value, patient = routed("CHC-NS-XILI")
     casework.produce("routing", key, value)
     eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
     api = httpx.Client(base_url=casework.process.url, timeout=10)
@@ -85,7 +85,7 @@ def test_a_risk_4_visit_refers_and_the_discharged_patient_is_due_back_within_two
 def test_a_transfer_closes_the_old_case_and_opens_the_new_one_with_its_history(
     casework: Harness,
 ) -> None:
-    key, value, patient = inbound("PatientRouted", center_id="CHC-NS-XILI")
+    key, value, patient = routed("CHC-NS-XILI")
     casework.produce("routing", key, value)
     eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
     casework.send(
@@ -119,7 +119,7 @@ def test_a_transfer_closes_the_old_case_and_opens_the_new_one_with_its_history(
 def test_a_declined_referral_asks_for_a_joint_follow_up_and_lets_the_next_visit_refer_again(
     casework: Harness,
 ) -> None:
-    key, value, patient = inbound("PatientRouted", center_id="CHC-NS-XILI")
+    key, value, patient = routed("CHC-NS-XILI")
     casework.produce("routing", key, value)
     eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
     api = httpx.Client(base_url=casework.process.url, timeout=10)

@@ -17,7 +17,7 @@ import pytest
 
 from ..e2e.conftest import eventually
 from . import test_services
-from .test_services import Harness, inbound, of, start_service
+from .test_services import Harness, of, routed, start_service
 
 store = test_services.persistence
 """The store as a fixture parameter: SQLite, then PostgreSQL."""
@@ -38,7 +38,7 @@ def ok(response: httpx.Response, status: int) -> Any:
 def test_the_care_network_of_a_routed_patient_reaches_the_casework_topic(
     casework: Harness,
 ) -> None:
-    key, value, patient = inbound("PatientRouted", center_id="CHC-NS-SHEKOU")
+    key, value, patient = routed("CHC-NS-SHEKOU")
     casework.produce("routing", key, value)
     http = httpx.Client(base_url=casework.process.url, timeout=30)
 

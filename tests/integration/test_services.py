@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -116,6 +117,14 @@ def inbound(name: str, patient_id: str | None = None, **data: Any) -> tuple[byte
     return patient_id.encode(), json.dumps(raw).encode(), patient_id
 
 
+def routed(center_id: str) -> tuple[bytes, bytes, str]:
+    """A PatientRouted of today: the first visit falls due in 2 weeks, not during the test."""
+    first_visit_due = date.today() + timedelta(weeks=2)
+    return inbound(
+        "PatientRouted", center_id=center_id, first_visit_due=first_visit_due.isoformat()
+    )
+
+
 def of(patient_id: str, messages: list[Envelope[Any]]) -> list[str]:
     return [m.event_type for m in messages if str(m.patient_id) == patient_id]
 
@@ -149,7 +158,7 @@ def test_routing_consumes_a_diagnosis_and_publishes_the_route(routing: Harness) 
 
 
 def test_casework_consumes_a_route_and_a_redelivery_changes_nothing(casework: Harness) -> None:
-    key, value, patient = inbound("PatientRouted", center_id="CHC-NS-XILI")
+    key, value, patient = routed("CHC-NS-XILI")
     casework.produce("routing", key, value)
     opened = ["CaseOpened", "CaseManagerAssigned", "CareTeamMemberJoined"]
     published = eventually(lambda: (o := of(patient, casework.published("casework")))[2:] and o)
@@ -159,7 +168,7 @@ def test_casework_consumes_a_route_and_a_redelivery_changes_nothing(casework: Ha
     run_sync(rewind_consumer_group(casework.bootstrap, group, [casework.topic("routing")]))
     casework.process.start()
     casework.process.wait_ready()
-    key2, value2, patient2 = inbound("PatientRouted", center_id="CHC-NS-XILI")
+    key2, value2, patient2 = routed("CHC-NS-XILI")
     casework.produce("routing", key2, value2)  # a marker, on whichever partition
     eventually(lambda: of(patient2, casework.published("casework")))
     topics = [casework.topic("routing")]
