@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -207,48 +207,57 @@ class CaseworkApplication(ServiceApplication):
         admitted_on: date,
         cause: Cause,
     ) -> None:
-        case = self._active_case_of(patient_id)
-        if case is not None and case.admitted(admission_id, hospital_id, admitted_on):
-            self.commit(case, cause=cause)
-        else:
-            log.info(
-                "event changes nothing here",
-                reason="admission of a patient without an active case at home",
-            )
+        self._change_active_case(
+            patient_id,
+            lambda case: case.admitted(admission_id, hospital_id, admitted_on),
+            cause,
+            unchanged_because="admission of a patient without an active case at home",
+        )
 
     def patient_discharged(
         self, patient_id: UUID, admission_id: UUID, discharged_on: date, cause: Cause
     ) -> None:
-        case = self._active_case_of(patient_id)
-        if case is not None and case.discharged(admission_id, discharged_on, self.rules):
-            self.commit(case, cause=cause)
-        else:
-            log.info(
-                "event changes nothing here", reason="discharge of a patient without an active case"
-            )
+        self._change_active_case(
+            patient_id,
+            lambda case: case.discharged(admission_id, discharged_on, self.rules),
+            cause,
+            unchanged_because="discharge of a patient without an active case",
+        )
 
     def referral_ended(
         self, patient_id: UUID, referral_id: UUID, outcome: str, cause: Cause
     ) -> None:
-        case = self._active_case_of(patient_id)
-        if case is not None and case.referral_ended(referral_id, outcome):
-            self.commit(case, cause=cause)
-        else:
-            log.info(
-                "event changes nothing here", reason="end of a referral the case does not hold open"
-            )
+        self._change_active_case(
+            patient_id,
+            lambda case: case.referral_ended(referral_id, outcome),
+            cause,
+            unchanged_because="end of a referral the case does not hold open",
+        )
 
     def referral_not_admitted(
         self, patient_id: UUID, referral_id: UUID, outcome: str, at: datetime, cause: Cause
     ) -> None:
-        case = self._active_case_of(patient_id)
         today = self.rules.local_date(at)
-        if case is not None and case.referral_not_admitted(referral_id, outcome, today, self.rules):
+        self._change_active_case(
+            patient_id,
+            lambda case: case.referral_not_admitted(referral_id, outcome, today, self.rules),
+            cause,
+            unchanged_because="end of a referral the case does not hold open",
+        )
+
+    def _change_active_case(
+        self,
+        patient_id: UUID,
+        change: Callable[[Case], bool],
+        cause: Cause,
+        unchanged_because: str,
+    ) -> None:
+        """Apply a reported fact to the patient's active case; log why when it changes nothing."""
+        case = self._active_case_of(patient_id)
+        if case is not None and change(case):
             self.commit(case, cause=cause)
         else:
-            log.info(
-                "event changes nothing here", reason="end of a referral the case does not hold open"
-            )
+            log.info("event changes nothing here", reason=unchanged_because)
 
     # -- time ------------------------------------------------------------------------------------
 
