@@ -1,7 +1,7 @@
 """CareNet's integration events: the only shapes that cross a service boundary.
 
 The payloads live in one module per producer (`carenet_contracts.intake`, `.routing`,
-`.casework`, `.notifications`); shared vocabularies in `carenet_contracts.common`.
+`.casework`, `.notifications`, `.audit`); shared vocabularies in `carenet_contracts.common`.
 """
 
 from carenet_contracts.common import DiagnosisCategory, VisitClassification, VisitMode

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-Producer = Literal["intake", "routing", "casework", "notifications"]
+Producer = Literal["intake", "routing", "casework", "notifications", "audit"]
 
 Sha256Hex = Field(pattern=r"^[0-9a-f]{64}$")
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from carenet_contracts import casework, intake, notifications, routing
+from carenet_contracts import audit, casework, intake, notifications, routing
 from carenet_contracts.envelope import Envelope, Payload, envelope_of
 
-PRODUCER_MODULES: tuple[ModuleType, ...] = (intake, routing, casework, notifications)
+PRODUCER_MODULES: tuple[ModuleType, ...] = (intake, routing, casework, notifications, audit)
 
 
 def _payloads(module: ModuleType) -> list[type[Payload]]:

@@ -18,6 +18,7 @@ from eventsourcing.persistence import (
 from carenet_contracts import Producer
 from carenet_kit.clock import Clock, SystemClock
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
+from carenet_kit.signing import Signer
 
 OutboundMapper = Callable[[DomainEventProtocol[UUID]], Outgoing | None]
 
@@ -39,6 +40,7 @@ class ServiceApplication(Application[UUID]):
     Every change goes through `commit()`: the service's outbound mapper picks which new domain
     events become integration events, they are appended to the patient's `PublishedStream`,
     and everything, with the Kafka position that caused it, is recorded in ONE transaction.
+    Each message is signed with the service's key (`CARENET_SIGNING_KEY` in `env`).
     """
 
     producer: ClassVar[Producer]
@@ -49,6 +51,7 @@ class ServiceApplication(Application[UUID]):
         super().__init__(env)
         self._outbound = outbound
         self.clock = clock or SystemClock()
+        self.signer = Signer.from_env(self.env, self.producer)
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
@@ -72,7 +75,7 @@ class ServiceApplication(Application[UUID]):
                 continue
             stream = streams.get(outgoing.patient_id) or self._stream(outgoing.patient_id)
             streams[outgoing.patient_id] = stream
-            stream.publish(outgoing, cause)
+            stream.publish(outgoing, cause, self.signer)
         processing.collect_events(*streams.values())
         recordings = self._record(processing)
         self._take_snapshots(

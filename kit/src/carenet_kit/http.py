@@ -1,4 +1,4 @@
-"""HTTP plumbing every service shares: health, readiness, correlation ids, clear 4xx errors."""
+"""HTTP plumbing every service shares: health, signing key, correlation ids, clear 4xx errors."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from carenet_kit.inbound import CommandConflict, CommandRejected
+from carenet_kit.signing import Signer, key_set
 
 CORRELATION_HEADER = "X-Correlation-ID"
 
@@ -32,6 +33,17 @@ def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
         results = {name: check() for name, check in checks.items()}
         ready = all(results.values())
         return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+
+    return router
+
+
+def signing_key_router(signer: Signer) -> APIRouter:
+    """The public key this service signs its messages with, as a JWKS (RFC 8037)."""
+    router = APIRouter(tags=["integrity"])
+
+    @router.get("/.well-known/jwks.json", summary="The key that signs this service's events")
+    async def jwks() -> dict[str, Any]:
+        return key_set([signer.public_jwk()])
 
     return router
 

@@ -3,7 +3,8 @@
 Each (producer, patient) pair has a `PublishedStream` aggregate. Its `Appended` events hold the
 exact messages to publish, so the per-patient `sequence` and the `previous_hash` chain are
 decided inside the same transaction as the domain change, under optimistic concurrency.
-The relay (`carenet_kit.relay`) later copies them to Kafka byte for byte.
+Each message is signed there too (`carenet_kit.signing`), so the stored record is already the
+proof of its origin; the relay (`carenet_kit.relay`) later copies it to Kafka byte for byte.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
 
 from carenet_contracts import Envelope, Payload, envelope_of
+from carenet_kit.signing import Signature, Signer
 
 STREAM_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:published-stream")
 
@@ -61,7 +63,7 @@ class PublishedStream(Aggregate):
         self.sequence = 0
         self.last_hash: str | None = None
 
-    def publish(self, outgoing: Outgoing, cause: Cause) -> Envelope[Payload]:
+    def publish(self, outgoing: Outgoing, cause: Cause, signer: Signer) -> Envelope[Payload]:
         payload = outgoing.payload
         envelope = envelope_of(type(payload))(
             event_id=uuid4(),
@@ -78,15 +80,36 @@ class PublishedStream(Aggregate):
             data=payload,
         )
         message = envelope.model_dump_json()
-        self._append(message=message, digest=hashlib.sha256(message.encode()).hexdigest())
+        signature = signer.sign(message.encode())
+        self._append(
+            message=message,
+            digest=hashlib.sha256(message.encode()).hexdigest(),
+            key_id=signature.key_id,
+            signature=signature.value,
+        )
         return envelope
 
     class Appended(Aggregate.Event):
         message: str
         """The envelope's JSON, exactly as it goes on Kafka."""
         digest: str
+        key_id: str | None
+        signature: str | None
+        """The producer's signature of `message`; None in stores written before signing."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["key_id"] = state["signature"] = None
+
+        @property
+        def signed(self) -> Signature | None:
+            if self.key_id is None or self.signature is None:
+                return None
+            return Signature(self.key_id, self.signature)
 
     @event(Appended)
-    def _append(self, message: str, digest: str) -> None:
+    def _append(self, message: str, digest: str, key_id: str, signature: str) -> None:
         self.sequence += 1
         self.last_hash = digest

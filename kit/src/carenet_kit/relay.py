@@ -63,8 +63,10 @@ class OutboxRelay:
                     continue
                 sends = []
                 for notification in batch:
-                    message = self._message_of(notification)
-                    key, headers = kafka_record(message, notification.id)
+                    appended = self.app.mapper.to_domain_event(notification)
+                    assert isinstance(appended, PublishedStream.Appended)
+                    message = appended.message
+                    key, headers = kafka_record(message, notification.id, appended.signed)
                     partition = self._partitioner(key, partitions, partitions)
                     if notification.id <= already_published.get(partition, 0):
                         continue
@@ -113,11 +115,6 @@ class OutboxRelay:
                 inclusive_of_start=False,
             )
         )
-
-    def _message_of(self, notification: Notification) -> str:
-        appended = self.app.mapper.to_domain_event(notification)
-        message: str = appended.message  # type: ignore[attr-defined]
-        return message
 
     async def _last_published(self, partitions: list[int]) -> dict[int, int]:
         """The notification id of the last message on each partition of the topic."""

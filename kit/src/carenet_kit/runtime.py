@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI
 from faust.contrib.asgi import faust_app_running
 
 from carenet_kit.application import ServiceApplication
-from carenet_kit.http import health_router, install_error_handlers
+from carenet_kit.http import health_router, install_error_handlers, signing_key_router
 from carenet_kit.inbound import InboundConsumer, Policy, faust_app
 from carenet_kit.logs import configure_logging
 from carenet_kit.projection import Projection, ProjectionRunner
@@ -76,6 +76,7 @@ class Service:
                 }
             )
         )
+        api.include_router(signing_key_router(self.application.signer))
         for router in self.routers:
             api.include_router(router)
         return api

@@ -39,11 +39,19 @@ class ServiceSettings(BaseSettings):
     scheduler_seconds: float = 5.0
     """How often a service with deadlines looks for what has fallen due."""
     reference_file: Path = Path("reference/demo-directory.yaml")
+    signing_key: SecretStr | None = None
+    """The service's Ed25519 private key (PKCS#8 PEM) that signs every message it publishes."""
+    signing_key_id: str | None = None
+    """That key's id in the published key set (`kid`); a new id for every new key."""
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> ServiceSettings:
         if self.environment == "production" and self.persistence != "postgres":
             raise ValueError("production runs on PostgreSQL (CARENET_PERSISTENCE=postgres)")
+        if self.environment == "production" and not (self.signing_key and self.signing_key_id):
+            raise ValueError(
+                "production signs its events: set CARENET_SIGNING_KEY and CARENET_SIGNING_KEY_ID"
+            )
         return self
 
     def topic(self, producer: str) -> str:
@@ -59,11 +67,22 @@ class ServiceSettings(BaseSettings):
         return f"{self.topic_namespace}carenet-{self.service}"
 
     def eventsourcing_env(self) -> dict[str, str]:
-        """The `eventsourcing` library's settings for this service's own store.
+        """The `eventsourcing` library's settings for this service's own store, and its key.
 
         Each service keeps its tables in a PostgreSQL schema of its own, so one database can
         serve a small deployment without any service reading another's store.
         """
+        return self._store_env() | self._signing_env()
+
+    def _signing_env(self) -> dict[str, str]:
+        if self.signing_key is None or self.signing_key_id is None:
+            return {}
+        return {
+            "CARENET_SIGNING_KEY": self.signing_key.get_secret_value(),
+            "CARENET_SIGNING_KEY_ID": self.signing_key_id,
+        }
+
+    def _store_env(self) -> dict[str, str]:
         if self.persistence == "postgres":
             self._create_schema()
             return {

@@ -1,7 +1,8 @@
 """How an integration event sits on Kafka: key, value and CloudEvents binary-mode headers.
 
 The value is the envelope's JSON exactly as stored in the outbox (its hash is the next
-event's `previous_hash`); the headers repeat the routing attributes so that CloudEvents
+event's `previous_hash`) and the producer's signature of it rides in two headers; the other
+headers repeat the routing attributes so that CloudEvents
 tooling and brokers' filters need not parse the value. See `contracts/MESSAGE_FORMAT.md`.
 """
 
@@ -9,14 +10,18 @@ from __future__ import annotations
 
 import json
 
+from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signature
+
 Headers = list[tuple[str, bytes]]
 
 NOTIFICATION_ID_HEADER = "carenet_notification_id"
 CONTENT_TYPE = b"application/json"
 
 
-def kafka_record(message: str, notification_id: int) -> tuple[bytes, Headers]:
-    """The key (the pseudonymous patient id) and the headers of an outbox message."""
+def kafka_record(
+    message: str, notification_id: int, signature: Signature | None
+) -> tuple[bytes, Headers]:
+    """The key (the pseudonymous patient id) and the headers of a signed outbox message."""
     envelope = json.loads(message)
     attributes = {
         "ce_specversion": "1.0",
@@ -33,6 +38,8 @@ def kafka_record(message: str, notification_id: int) -> tuple[bytes, Headers]:
         "ce_sequence": str(envelope["sequence"]),
         NOTIFICATION_ID_HEADER: str(notification_id),
     }
+    if signature is not None:
+        attributes |= {KEY_ID_HEADER: signature.key_id, SIGNATURE_HEADER: signature.value}
     headers = [("content-type", CONTENT_TYPE)] + [(k, v.encode()) for k, v in attributes.items()]
     return envelope["patient_id"].encode(), headers
 

@@ -7,7 +7,12 @@ from pydantic import ValidationError
 
 from carenet_notifications.config import Settings
 
-PRODUCTION = {"environment": "production", "persistence": "postgres"}
+PRODUCTION = {
+    "environment": "production",
+    "persistence": "postgres",
+    "signing_key": "a PEM",
+    "signing_key_id": "notifications-2026-11",
+}
 
 
 def test_production_refuses_the_development_cipher_key() -> None:

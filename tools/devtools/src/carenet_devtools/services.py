@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from carenet_devtools.keys import DevKeyring
+
 SERVICES = ("intake", "routing", "casework", "notifications")
 DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "casework": 8003, "notifications": 8004}
 
@@ -81,9 +83,13 @@ def service_processes(
     env: Mapping[str, str],
     ports: Mapping[str, int] = DEFAULT_PORTS,
 ) -> dict[str, ServiceProcess]:
-    """The four services, each with its data under `run_dir/data` and its log in `run_dir/logs`."""
+    """The services, each with its data under `run_dir/data`, its log in `run_dir/logs` and
+    its signing key in `run_dir/keys` (whose `jwks.json` verifies everything they publish)."""
     shared = {"CARENET_DATA_DIR": str(run_dir / "data"), **env}
+    keyring = DevKeyring(run_dir / "keys")
     return {
-        name: ServiceProcess(name, ports[name], shared, run_dir / "logs" / f"{name}.log")
+        name: ServiceProcess(
+            name, ports[name], shared | keyring.env(name), run_dir / "logs" / f"{name}.log"
+        )
         for name in SERVICES
     }

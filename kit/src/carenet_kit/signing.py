@@ -1,0 +1,135 @@
+"""Producer signatures: every message a service publishes is signed with its Ed25519 key.
+
+The signature covers the message value exactly as published: the same bytes whose SHA-256
+the next message of the stream carries as `previous_hash`. Signatures prove who wrote each
+message, and the hash chain proves the order and completeness of each stream. The key id and
+the signature travel in two Kafka headers (see `contracts/MESSAGE_FORMAT.md`, "Signatures").
+
+Public keys are published as a JSON Web Key Set (RFC 8037 OKP keys). Each key has its id and
+the producer it speaks for (`carenet_producer`), so keys can rotate: a new key gets a new id,
+and retired keys stay in the set to verify what they signed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from joserfc.jwk import KeySet, OKPKey
+
+log = structlog.get_logger()
+
+SIGNATURE_HEADER = "carenet_signature"
+"""The Ed25519 signature of the value, base64url without padding."""
+KEY_ID_HEADER = "carenet_key_id"
+"""The `kid` of the signing key in the published key set."""
+PRODUCER_MEMBER = "carenet_producer"
+"""The JWK member that binds a key to the one producer it may sign for."""
+
+
+@dataclass(frozen=True)
+class Signature:
+    key_id: str
+    value: str
+    """base64url, unpadded."""
+
+
+class Signer:
+    """A producer's private signing key and its published id."""
+
+    def __init__(self, key: OKPKey, producer: str) -> None:
+        if key.kid is None or not isinstance(key.private_key, Ed25519PrivateKey):
+            raise ValueError("a signing key is an Ed25519 private key with a key id")
+        self.key_id: str = key.kid
+        self.producer = producer
+        self._key = key
+        self._private: Ed25519PrivateKey = key.private_key
+
+    @classmethod
+    def generate(cls, key_id: str, producer: str) -> Signer:
+        return cls(OKPKey.generate_key("Ed25519", parameters={"kid": key_id}), producer)
+
+    @classmethod
+    def from_pem(cls, pem: str, key_id: str, producer: str) -> Signer:
+        return cls(OKPKey.import_key(pem, parameters={"kid": key_id}), producer)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str | None], producer: str) -> Signer:
+        """From `CARENET_SIGNING_KEY` (PKCS#8 PEM) and `CARENET_SIGNING_KEY_ID`.
+
+        Without them (development and unit tests only: production settings refuse to start),
+        a throw-away key whose events no published key set will verify.
+        """
+        pem, key_id = env.get("CARENET_SIGNING_KEY"), env.get("CARENET_SIGNING_KEY_ID")
+        if pem and key_id:
+            return cls.from_pem(pem, key_id, producer)
+        signer = cls.generate(f"{producer}-ephemeral-{secrets.token_hex(4)}", producer)
+        log.warning("no signing key configured: using a throw-away key", key_id=signer.key_id)
+        return signer
+
+    def sign(self, message: bytes) -> Signature:
+        raw = self._private.sign(message)
+        return Signature(self.key_id, base64.urlsafe_b64encode(raw).rstrip(b"=").decode())
+
+    def private_pem(self) -> str:
+        pem: bytes = self._key.as_pem(private=True)
+        return pem.decode()
+
+    def public_jwk(self) -> dict[str, Any]:
+        jwk: dict[str, Any] = self._key.as_dict(private=False)
+        return {**jwk, "use": "sig", "alg": "EdDSA", PRODUCER_MEMBER: self.producer}
+
+
+def key_set(jwks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A JWKS document of public keys."""
+    return {"keys": jwks}
+
+
+class TrustedKeys:
+    """The published key set a verifier trusts: key id → (producer, public key)."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self._keys: dict[str, tuple[str, Ed25519PublicKey]] = {}
+        for key in KeySet.import_key_set(dict(document)).keys:  # type: ignore[arg-type]
+            producer = key.get(PRODUCER_MEMBER)
+            if key.kid is None or not isinstance(producer, str):
+                raise ValueError(f"key {key.kid!r} lacks a kid or a {PRODUCER_MEMBER}")
+            if not isinstance(key.public_key, Ed25519PublicKey):
+                raise ValueError(f"key {key.kid!r} is not an Ed25519 key")
+            self._keys[key.kid] = (producer, key.public_key)
+
+    @classmethod
+    def load(cls, path: Path) -> TrustedKeys:
+        return cls(json.loads(path.read_text()))
+
+    @property
+    def key_ids(self) -> list[str]:
+        return sorted(self._keys)
+
+    def problem_with(
+        self, producer: str, message: bytes, signature: Signature | None
+    ) -> str | None:
+        """Why the message is not proven to come from `producer`; None when it is."""
+        if signature is None:
+            return "unsigned"
+        known = self._keys.get(signature.key_id)
+        if known is None:
+            return f"signed with unknown key {signature.key_id!r}"
+        key_producer, public_key = known
+        if key_producer != producer:
+            return f"claims {producer!r} but key {signature.key_id!r} belongs to {key_producer!r}"
+        try:
+            raw = base64.urlsafe_b64decode(signature.value + "=" * (-len(signature.value) % 4))
+            public_key.verify(raw, message)
+        except (InvalidSignature, binascii.Error, ValueError):
+            return f"signature does not verify with key {signature.key_id!r}"
+        return None

@@ -1,0 +1,1 @@
+"""`carenet-audit`: what an auditor runs against CareNet's topics and its audit read side."""
