@@ -20,9 +20,7 @@ def trusted(casework: Signer) -> TrustedKeys:
     return TrustedKeys(key_set([casework.public_jwk(), routing.public_jwk()]))
 
 
-def test_a_message_signed_by_its_producer_verifies(
-    casework: Signer, trusted: TrustedKeys
-) -> None:
+def test_a_message_signed_by_its_producer_verifies(casework: Signer, trusted: TrustedKeys) -> None:
     assert trusted.problem_with("casework", MESSAGE, casework.sign(MESSAGE)) is None
 
 
