@@ -26,7 +26,7 @@ test: setup ## run every test against a real Kafka broker, SQLite and PostgreSQL
 lint: ## ruff (lint and format) and mypy --strict
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy contracts/src kit/src tools/*/src services/*/src
+	$(UV) run mypy contracts/src kit/src tools/*/src services/*/src bench
 
 format:
 	$(UV) run ruff format .

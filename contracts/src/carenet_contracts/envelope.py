@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import ClassVar, Generic, Literal, TypeVar
 from uuid import UUID
 
@@ -73,6 +74,10 @@ class Envelope(BaseModel, Generic[PayloadT]):
         return self
 
 
+@cache
 def envelope_of(payload: type[PayloadT]) -> type[Envelope[PayloadT]]:
-    """The envelope model for one contract (it serialises and validates that payload's fields)."""
+    """The envelope model for one contract (it serialises and validates that payload's fields).
+
+    Cached: pydantic keeps parametrised models only weakly, and building one takes milliseconds.
+    """
     return Envelope[payload]  # type: ignore[valid-type]

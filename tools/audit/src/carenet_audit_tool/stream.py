@@ -60,6 +60,7 @@ class TopicReader:
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         await consumer.start()
+        await consumer.topics()  # fetches the cluster's metadata
         partitions = [
             TopicPartition(topic, p)
             for topic in self.topics

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints a table comparing CareNet's path with a raw baseline of the same run."""
