@@ -1,6 +1,7 @@
 # CareNet: the two commands a new machine needs are `make run` and `make test`.
 # Everything they need is installed by `make setup` (Python packages, the Kafka jars, and
-# Debian's PostgreSQL and JDK when missing; apt-get runs through sudo unless you are root).
+# Debian's PostgreSQL, JDK and Chromium when missing; apt-get runs through sudo unless you are
+# root). Chromium renders the auditor's HTML timeline in its test.
 
 UV_VERSION := 0.13.9
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -12,9 +13,9 @@ setup: ## install everything the system and the tests need
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen
 	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 \
-		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
 		|| { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-			--no-install-recommends postgresql openjdk-17-jre-headless maven; }
+			--no-install-recommends postgresql openjdk-17-jre-headless maven chromium; }
 	$(UV) run python -c "from carenet_devtools import kafka; print('Kafka jars:', kafka.ensure_jars(kafka.default_cache_dir()))"
 
 run: setup ## run Kafka and the four services with embedded storage and the demo directory

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -35,9 +36,11 @@ class CommandConflict(CommandRejected):
     """The command contradicts what is already recorded (HTTP 409)."""
 
 
-def faust_app(consumer_group: str, bootstrap: str) -> faust.App:
+def faust_app(consumer_group: str, bootstrap: str, data_dir: Path) -> faust.App:
+    """The stream app; faust keeps its (unused) table directory under the service's data dir."""
     return faust.App(
         consumer_group,
+        datadir=str(data_dir / "faust" / "{conf.name}"),
         broker=f"kafka://{bootstrap}",
         key_serializer="raw",
         value_serializer="raw",

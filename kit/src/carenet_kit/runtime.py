@@ -102,7 +102,7 @@ class Service:
                 yield
             else:
                 s = self.settings
-                stream_app = faust_app(s.consumer_group, s.kafka_bootstrap)
+                stream_app = faust_app(s.consumer_group, s.kafka_bootstrap, s.data_dir)
                 self.consumer = InboundConsumer(
                     stream_app,
                     self.application,
