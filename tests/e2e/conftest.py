@@ -6,6 +6,7 @@ each other's events.
 
 from __future__ import annotations
 
+import random
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -28,9 +29,19 @@ T = TypeVar("T")
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port for a service to listen on, below the kernel's ephemeral range (32768 up).
+
+    A port the kernel hands out with `bind(0)` is ephemeral: between this check and the
+    service's own bind, any client connection of the machine (a Kafka client, say) may take it.
+    """
+    while True:
+        port = random.randint(20_000, 32_000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @dataclass
