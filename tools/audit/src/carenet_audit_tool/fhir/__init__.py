@@ -5,7 +5,7 @@ Built from the patient's integration events of every producer and validated with
 subscription resources, so every resource used here (Patient, Condition, EpisodeOfCare,
 Encounter, CarePlan, CareTeam, Task, Communication, RelatedPerson, Flag, Organization,
 Practitioner, Device, Provenance, Bundle) reads the same in R4. See `export.py` for why a
-transaction of conditional writes, and `mapping.py` for each event type.
+transaction of conditional writes, and `pathway.py` and the handler modules for each event type.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from uuid import UUID
 
 from fhir.resources.R4B.bundle import Bundle
 
-from carenet_audit_tool.fhir.mapping import HANDLERS, UNMAPPED, Pathway
+from carenet_audit_tool.fhir import community, hospital, notifications
+from carenet_audit_tool.fhir.pathway import HANDLERS, UNMAPPED, Pathway
 from carenet_contracts import Envelope
 from carenet_kit.signing import Signature
 
 __all__ = ["HANDLERS", "UNMAPPED", "patient_bundle"]
+_REGISTERED = (community, hospital, notifications)  # importing them registers their handlers
 
 
 def patient_bundle(
