@@ -1,0 +1,322 @@
+"""One patient's whole pathway, built from the committed example messages, as a FHIR Bundle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+
+from carenet_audit_tool.fhir import HANDLERS, UNMAPPED, patient_bundle
+from carenet_audit_tool.fhir.export import SIGNATURE_EXTENSION
+from carenet_contracts import CONTRACTS, Envelope, parse_message
+from carenet_kit.signing import Signature, Signer
+
+MESSAGES = Path(__file__).resolve().parents[3] / "contracts" / "tests" / "messages"
+PATIENT = UUID("5d1c6a0e-6f43-4f0e-9d7e-0a3b7c1e2f10")
+CASE, NEXT_CASE = uuid4(), uuid4()
+ADMITTED, WITHDRAWN, DECLINED = uuid4(), uuid4(), uuid4()
+TOLD, URGENT = uuid4(), uuid4()
+SECRET_REASON = "550 mailbox li.wei@example.com unknown"
+
+
+def pathway() -> list[tuple[str, dict[str, Any]]]:
+    """(event type, changes to its example data): diagnosis to transfer, every kind once+."""
+    case, center = {"case_id": str(CASE)}, {"center_id": "CHC-NS-NANTOU"}
+    urgent = {"notification_id": str(URGENT), "about": "VisitCompleted"}
+    return [
+        ("RoutingPending", {}),
+        ("ManualRoutingOverdue", {}),
+        ("DiagnosisRecorded", {}),
+        ("ReportingDeadlineMissed", {}),
+        ("PatientRouted", {}),
+        ("CaseOpened", case | center),
+        ("CareTeamMemberJoined", case | {"member_id": "SW-NS-LI", "role": "case_manager"}),
+        ("CaseManagerAssigned", case | center),
+        ("NotificationDelivered", {"notification_id": str(TOLD), "about": "CaseManagerAssigned"}),
+        ("CareTeamMemberJoined", case),
+        ("FamilyMemberLinked", case),
+        ("CareTeamMemberJoined", case | {"member_id": "FM-5c1e0d", "role": "guardian"}),
+        ("FirstVisitOverdue", case),
+        ("VisitCompleted", case | center),
+        ("NotificationFailed", {"reason": SECRET_REASON} | urgent),
+        ("NotificationEscalated", urgent),
+        ("NotificationAcknowledged", urgent),
+        ("ReferralRequested", case | {"referral_id": str(ADMITTED)}),
+        ("ReferralIssued", case | {"referral_id": str(ADMITTED)}),
+        ("ReferralEscalated", {"referral_id": str(ADMITTED)}),
+        ("ReferralAccepted", {"referral_id": str(ADMITTED)}),
+        ("PatientAdmitted", {"referral_id": str(ADMITTED)}),
+        ("PatientDischarged", {"referral_id": str(ADMITTED)}),
+        ("FollowUpScheduled", case),
+        ("FollowUpOverdue", case),
+        ("EmergencyRecorded", case),
+        ("RehabilitationSessionAttended", {}),
+        ("ReferralRequested", case | {"referral_id": str(WITHDRAWN)}),
+        ("ReferralWithdrawn", case | {"referral_id": str(WITHDRAWN)}),
+        ("ReferralCancelled", {"referral_id": str(WITHDRAWN)}),
+        ("ReferralRequested", case | {"referral_id": str(DECLINED)}),
+        ("ReferralIssued", case | {"referral_id": str(DECLINED)}),
+        ("ReferralDeclined", {"referral_id": str(DECLINED)}),
+        ("ReferralEscalated", {"referral_id": str(DECLINED), "referral_open": False}),
+        ("LostToFollowUp", case),
+        ("FollowUpsBelowYearlyMinimum", case),
+        ("FamilyConsentWithdrawn", case),
+        ("CareTeamMemberLeft", case | {"member_id": "FM-5c1e0d", "role": "guardian"}),
+        ("CareTeamMemberLeft", case),
+        ("PatientTransferred", {}),
+        ("CaseClosed", case | {"continued_by_case_id": str(NEXT_CASE)}),
+        (
+            "CaseOpened",
+            {"case_id": str(NEXT_CASE), "center_id": "CHC-HD-ZGC"}
+            | {"transferred_from_case_id": str(CASE)},
+        ),
+        ("PatientHistoryRead", {}),
+    ]
+
+
+class Network:
+    """Signs and chains each producer's stream as the services' outboxes do."""
+
+    def __init__(self) -> None:
+        self.signers: dict[str, Signer] = {}
+        self.last: dict[str, tuple[int, bytes]] = {}
+        self.signatures: dict[UUID, Signature] = {}
+        self.clock = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+        self.events_by_type: dict[str, list[Envelope[Any]]] = {}
+
+    def publish(self, event_type: str, changes: dict[str, Any]) -> Envelope[Any]:
+        raw = json.loads((MESSAGES / f"{event_type}.v1.json").read_text())
+        producer = raw["producer"]
+        sequence, previous = self.last.get(producer, (0, b""))
+        self.clock += timedelta(hours=1)
+        if "about" in changes:
+            about = self.events_by_type[changes.pop("about")][-1]
+            changes |= {"about_event_id": str(about.event_id)}
+            if "about_event_type" in raw["data"]:
+                changes |= {"about_event_type": about.event_type}
+        raw |= {
+            "event_id": str(uuid4()),
+            "patient_id": str(PATIENT),
+            "occurred_at": self.clock.isoformat(),
+            "recorded_at": (self.clock + timedelta(seconds=1)).isoformat(),
+            "sequence": sequence + 1,
+            "previous_hash": hashlib.sha256(previous).hexdigest() if previous else None,
+            "data": raw["data"] | changes,
+        }
+        value = json.dumps(raw).encode()
+        envelope = parse_message(value)
+        signer = self.signers.setdefault(producer, Signer.generate(f"{producer}-1", producer))
+        self.signatures[envelope.event_id] = signer.sign(value)
+        self.last[producer] = (sequence + 1, value)
+        self.events_by_type.setdefault(event_type, []).append(envelope)
+        return envelope
+
+
+@pytest.fixture(scope="module")
+def network() -> Network:
+    return Network()
+
+
+@pytest.fixture(scope="module")
+def events(network: Network) -> list[Envelope[Any]]:
+    return [network.publish(event_type, changes) for event_type, changes in pathway()]
+
+
+@pytest.fixture(scope="module")
+def bundle(events: list[Envelope[Any]], network: Network) -> Bundle:
+    return patient_bundle(events, network.signatures)
+
+
+@pytest.fixture(scope="module")
+def document(bundle: Bundle) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(bundle.model_dump_json())
+    return result
+
+
+def resources(document: dict[str, Any], kind: str | None = None) -> list[dict[str, Any]]:
+    return [
+        e["resource"]
+        for e in document["entry"]
+        if kind is None or e["resource"]["resourceType"] == kind
+    ]
+
+
+def by_identifier(document: dict[str, Any], kind: str, value: object) -> dict[str, Any]:
+    (found,) = [r for r in resources(document, kind) if r["identifier"][0]["value"] == str(value)]
+    return found
+
+
+def walk(node: object) -> Iterator[tuple[str, object]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key, value
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+def test_every_contract_is_mapped_or_declared_without_fhir_counterpart() -> None:
+    mapped = {payload.event_type for payload in HANDLERS}
+    contracts = {event_type for event_type, _ in CONTRACTS}
+    assert mapped.isdisjoint(UNMAPPED)
+    assert mapped | set(UNMAPPED) == contracts
+
+
+def test_the_bundle_round_trips_through_the_fhir_r4b_models(
+    bundle: Bundle, document: dict[str, Any]
+) -> None:
+    text = bundle.model_dump_json()
+    assert Bundle.model_validate_json(text).model_dump_json() == text
+    for resource in resources(document):
+        model = get_fhir_model_class(resource["resourceType"])
+        assert model.model_validate(resource).model_dump(mode="json") == resource
+
+
+def test_the_pathway_becomes_the_expected_resources(document: dict[str, Any]) -> None:
+    kinds = Counter(r["resourceType"] for r in resources(document))
+    assert document["type"] == "transaction"
+    assert kinds["Patient"] == 1
+    assert kinds["Condition"] == 1
+    assert kinds["EpisodeOfCare"] == 2
+    assert kinds["Encounter"] == 4  # visit, admission, emergency, rehabilitation session
+    assert kinds["CarePlan"] == 2
+    assert kinds["CareTeam"] == 1
+    assert kinds["Task"] == 3
+    assert kinds["Communication"] == 4  # delivered+failed, acknowledgement, escalation
+    mapped = [event_type for event_type, _ in pathway() if event_type not in UNMAPPED]
+    assert kinds["Provenance"] == len(mapped)
+
+
+def test_the_diagnosis_is_an_icd10_condition(document: dict[str, Any]) -> None:
+    (condition,) = resources(document, "Condition")
+    assert {"system": "http://hl7.org/fhir/sid/icd-10", "code": "F20.0"} in condition["code"][
+        "coding"
+    ]
+
+
+def test_referral_tasks_follow_their_status_transitions(document: dict[str, Any]) -> None:
+    admitted = by_identifier(document, "Task", ADMITTED)
+    assert admitted["status"] == "completed"
+    assert admitted["businessStatus"]["text"] == "admitted"
+    stay = admitted["output"][0]["valueReference"]["reference"]
+    assert (
+        next(e for e in document["entry"] if e["fullUrl"] == stay)["resource"]["class"]["code"]
+        == "IMP"
+    )
+    assert by_identifier(document, "Task", WITHDRAWN)["status"] == "cancelled"
+    assert by_identifier(document, "Task", DECLINED)["status"] == "rejected"
+
+
+def test_episodes_open_and_close_with_the_case_manager_as_care_manager(
+    document: dict[str, Any],
+) -> None:
+    closed = by_identifier(document, "EpisodeOfCare", CASE)
+    assert closed["status"] == "finished"
+    assert [s["status"] for s in closed["statusHistory"]] == ["active", "finished"]
+    assert "careManager" in closed
+    assert by_identifier(document, "EpisodeOfCare", NEXT_CASE)["status"] == "active"
+
+
+def test_the_care_plan_tracks_each_follow_up(document: dict[str, Any]) -> None:
+    plan = by_identifier(document, "CarePlan", CASE)
+    statuses = [a["detail"]["status"] for a in plan["activity"]]
+    # first visit done; next superseded by discharge; that one missed; rescheduled one open
+    # until the case closed
+    assert statuses == ["completed", "cancelled", "stopped", "cancelled"]
+    assert plan["status"] == "completed"
+    assert "outcomeReference" in plan["activity"][0]
+
+
+def test_care_team_members_join_and_leave_in_their_roles(document: dict[str, Any]) -> None:
+    (team,) = resources(document, "CareTeam")
+    periods = {p["role"][0]["coding"][0]["code"]: p["period"] for p in team["participant"]}
+    assert "end" not in periods["case_manager"]
+    assert "end" in periods["guardian"]
+    assert "end" in periods["police_liaison"]
+
+
+def test_every_reference_resolves_inside_the_bundle(document: dict[str, Any]) -> None:
+    full_urls = {e["fullUrl"] for e in document["entry"]}
+    references = [v for k, v in walk(document) if k == "reference"]
+    assert references
+    assert set(references) <= full_urls
+
+
+def test_every_resource_about_the_patient_has_its_provenance(
+    document: dict[str, Any], network: Network
+) -> None:
+    targets = {t["reference"] for p in resources(document, "Provenance") for t in p["target"]}
+    for entry in document["entry"]:
+        if entry["resource"]["resourceType"] not in {
+            "Provenance",
+            "Organization",
+            "Practitioner",
+            "Device",
+        }:
+            assert entry["fullUrl"] in targets, entry["resource"]["resourceType"]
+    key_ids = {
+        ext["valueString"]
+        for p in resources(document, "Provenance")
+        for outer in p["entity"][0]["extension"]
+        if outer["url"] == SIGNATURE_EXTENSION
+        for ext in outer["extension"]
+        if ext["url"] == "keyId"
+    }
+    assert key_ids == {s.key_id for producer, s in network.signers.items() if producer != "audit"}
+
+
+def test_each_entry_is_a_conditional_write_on_its_carenet_identifier(
+    document: dict[str, Any],
+) -> None:
+    for entry in document["entry"]:
+        resource, request = entry["resource"], entry["request"]
+        assert "id" not in resource  # the receiving server assigns its own ids
+        if resource["resourceType"] == "Provenance":
+            assert request["method"] == "POST"
+            continue
+        identifier = resource["identifier"][0]
+        query = f"identifier={identifier['system']}|{identifier['value']}"
+        assert query in (request.get("ifNoneExist"), request["url"].partition("?")[2])
+
+
+def test_no_personal_data_leaves_in_the_bundle(document: dict[str, Any]) -> None:
+    (patient,) = resources(document, "Patient")
+    assert set(patient) <= {
+        "resourceType",
+        "meta",
+        "identifier",
+        "active",
+        "generalPractitioner",
+        "managingOrganization",
+    }
+    keys = {k for k, _ in walk(document)}
+    assert keys.isdisjoint({"telecom", "address", "birthDate", "gender", "photo", "contact"})
+    text = json.dumps(document)
+    assert "@" not in text
+    assert SECRET_REASON not in text
+
+
+def test_exporting_twice_in_any_order_gives_the_same_bundle(
+    events: list[Envelope[Any]], network: Network, bundle: Bundle
+) -> None:
+    shuffled = events + events[:5]
+    random.Random(4).shuffle(shuffled)
+    again = patient_bundle(shuffled, network.signatures)
+    assert again.model_dump_json() == bundle.model_dump_json()
+
+
+def test_events_of_several_patients_are_refused(events: list[Envelope[Any]]) -> None:
+    other = events[0].model_copy(update={"patient_id": uuid4(), "event_id": uuid4()})
+    with pytest.raises(ValueError, match="one patient"):
+        patient_bundle([*events, other])
