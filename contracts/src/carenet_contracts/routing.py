@@ -137,7 +137,7 @@ _V1_REASON_PREFIXES = {
 
 
 class ReferralEscalated(Payload):
-    """Nobody accepted the referral in time, or the hospital declined: people must act.
+    """Nobody accepted the referral in time, the hospital declined, or none could be chosen.
 
     Version 2. Version 1 said why only in prose (`reason`), so a consumer had to parse words
     to act, and its `referral_open` arrived later with a default of true: every escalation
