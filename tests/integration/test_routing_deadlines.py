@@ -152,4 +152,6 @@ def test_deadlines_passed_are_acted_on_once_by_two_instances_and_published_once(
     assert about(unaccepted) == ["PatientRouted", "ReferralIssued", "ReferralEscalated"]
     assert about(unroutable) == ["RoutingPending", "ManualRoutingOverdue"]
     escalated = next(m for m in messages if m.event_type == "ReferralEscalated")
-    assert escalated.data.reason == f"not accepted by {(START + timedelta(hours=24)).isoformat()}"
+    assert escalated.schema_version == 2
+    assert (escalated.data.cause, escalated.data.referral_open) == ("not_accepted_in_time", True)
+    assert escalated.data.detail == f"not accepted by {(START + timedelta(hours=24)).isoformat()}"

@@ -151,7 +151,8 @@ def test_a_declined_referral_escalates_and_a_withdrawn_one_is_cancelled(
 
     escalated = published_about(harness, declined_patient, 3)[-1]
     assert escalated.event_type == "ReferralEscalated"
-    assert escalated.data.reason == "declined by H-SZ-KANGNING: no bed"
+    assert (escalated.data.cause, escalated.data.referral_open) == ("declined", False)
+    assert escalated.data.detail == "declined by H-SZ-KANGNING: no bed"
     cancelled = published_about(harness, withdrawn_patient, 3)[-1]
     assert cancelled.event_type == "ReferralCancelled"
     assert cancelled.data.hospital_id == "H-SZ-KANGNING"

@@ -6,10 +6,11 @@ The payloads live in one module per producer (`carenet_contracts.intake`, `.rout
 
 from carenet_contracts.common import DiagnosisCategory, VisitClassification, VisitMode
 from carenet_contracts.envelope import Envelope, Payload, Producer, envelope_of
-from carenet_contracts.registry import CONTRACTS, ContractError, parse_message
+from carenet_contracts.registry import CONTRACTS, CURRENT, ContractError, parse_message
 
 __all__ = [
     "CONTRACTS",
+    "CURRENT",
     "ContractError",
     "DiagnosisCategory",
     "Envelope",

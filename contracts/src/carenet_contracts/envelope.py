@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import ClassVar, Generic, Literal, TypeVar
+from typing import ClassVar, Generic, Literal, Self, TypeVar
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -25,6 +25,13 @@ class Payload(BaseModel):
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
     producer: ClassVar[Producer]
+    previous: ClassVar[type[Payload] | None] = None
+    """The version this one replaces; `upcast` reads a payload of it as this version."""
+
+    @classmethod
+    def upcast(cls, old: Payload) -> Self:
+        """This version of a payload of the `previous` version (a breaking change's upcaster)."""
+        raise NotImplementedError(f"{cls.event_type} v{cls.schema_version} has no upcaster")
 
 
 PayloadT = TypeVar("PayloadT", bound=Payload)

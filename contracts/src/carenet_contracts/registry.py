@@ -1,7 +1,10 @@
 """Every contract by (event type, schema version), and the one way to read a message.
 
 The contracts live in one module per producer; a new payload class in one of them is
-registered here without further wiring.
+registered here without further wiring. A breaking change is a new version whose class names
+its `previous` version and upcasts from it: `parse_message` validates a message against the
+version it was written in, then upcasts it step by step, so consumers read one shape, the
+current one, whatever the age of the message.
 """
 
 from __future__ import annotations
@@ -28,8 +31,16 @@ def _payloads(module: ModuleType) -> list[type[Payload]]:
     ]
 
 
-CONTRACTS: dict[tuple[str, int], type[Payload]] = {
-    (p.event_type, p.schema_version): p for m in PRODUCER_MODULES for p in _payloads(m)
+CONTRACTS: dict[tuple[str, int], type[Payload]] = dict(
+    sorted(((p.event_type, p.schema_version), p) for m in PRODUCER_MODULES for p in _payloads(m))
+)
+"""Every version of every contract, oldest version first."""
+
+CURRENT: dict[str, type[Payload]] = {event_type: p for (event_type, _), p in CONTRACTS.items()}
+"""The version of each contract that producers write and that `parse_message` returns."""
+
+_NEXT: dict[type[Payload], type[Payload]] = {
+    p.previous: p for p in CONTRACTS.values() if p.previous is not None
 }
 
 
@@ -50,6 +61,23 @@ def parse_message(value: bytes) -> Envelope[Any]:
     if payload is None:
         raise ContractError(f"unknown contract {key[0]!r} version {key[1]!r}")
     try:
-        return envelope_of(payload).model_validate(raw)
+        envelope = envelope_of(payload).model_validate(raw)
     except ValidationError as error:
         raise ContractError(str(error)) from error
+    return _upcast(envelope)
+
+
+def _upcast(envelope: Envelope[Any]) -> Envelope[Any]:
+    """The envelope with its data in the contract's current version."""
+    data: Payload = envelope.data
+    while (newer := _NEXT.get(type(data))) is not None:
+        try:
+            data = newer.upcast(data)
+        except (ValueError, ValidationError) as error:
+            raise ContractError(
+                f"cannot upcast to version {newer.schema_version}: {error}"
+            ) from error
+    if data is envelope.data:
+        return envelope
+    fields = {name: getattr(envelope, name) for name in type(envelope).model_fields}
+    return envelope_of(type(data))(**fields | {"schema_version": data.schema_version, "data": data})

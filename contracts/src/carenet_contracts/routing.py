@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from carenet_contracts.common import (
     DiagnosisCategory,
@@ -96,8 +97,11 @@ class ReferralIssued(Payload):
     directory_version: int = Field(ge=1)
 
 
-class ReferralEscalated(Payload):
+class ReferralEscalatedV1(Payload):
     """Nobody accepted the referral in time, or the hospital declined: people must act."""
+
+    # Version 1, still on the topics; `parse_message` reads it as version 2 (see there).
+    model_config = ConfigDict(frozen=True, extra="ignore", title="ReferralEscalated")
 
     event_type: ClassVar[str] = "ReferralEscalated"
     producer: ClassVar[Producer] = "routing"
@@ -112,6 +116,73 @@ class ReferralEscalated(Payload):
         "declined, or no hospital could be chosen): the community follows up jointly and may "
         "ask for another referral.",
     )
+
+
+class EscalationCause(StrEnum):
+    """Why people must act on a referral; the cause decides whether it is still open."""
+
+    NOT_ACCEPTED_IN_TIME = "not_accepted_in_time"
+    """Still open: a late acceptance is welcome."""
+    DECLINED = "declined"
+    """Over: the hospital said no."""
+    NO_HOSPITAL = "no_hospital"
+    """Over: no certified hospital could be chosen."""
+
+
+_V1_REASON_PREFIXES = {
+    "not accepted": EscalationCause.NOT_ACCEPTED_IN_TIME,
+    "declined": EscalationCause.DECLINED,
+    "no hospital": EscalationCause.NO_HOSPITAL,
+}
+
+
+class ReferralEscalated(Payload):
+    """Nobody accepted the referral in time, the hospital declined, or none could be chosen.
+
+    Version 2. Version 1 said why only in prose (`reason`), so a consumer had to parse words
+    to act, and its `referral_open` arrived later with a default of true: every escalation
+    published before it, including the hospitals' refusals, read as "still open". Version 2
+    states the `cause` as a code and `referral_open` without a default; the prose stays in
+    `detail`, for people.
+    """
+
+    event_type: ClassVar[str] = "ReferralEscalated"
+    schema_version: ClassVar[int] = 2
+    producer: ClassVar[Producer] = "routing"
+    previous: ClassVar[type[Payload] | None] = ReferralEscalatedV1
+
+    referral_id: UUID
+    from_center_id: OrganisationId
+    hospital_id: OrganisationId
+    cause: EscalationCause
+    referral_open: bool = Field(
+        description="False when the referral is over without an admission: the community "
+        "follows up jointly and may ask for another referral."
+    )
+    detail: str = Field(description="What happened, in words, for the people who must act.")
+
+    @classmethod
+    def upcast(cls, old: Payload) -> ReferralEscalated:
+        """Version 1 as version 2: the cause from the words routing wrote it with.
+
+        Where version 1 had no `referral_open` yet, it follows from the cause.
+        """
+        assert isinstance(old, ReferralEscalatedV1)
+        text = old.reason.lower()
+        cause = next((c for p, c in _V1_REASON_PREFIXES.items() if text.startswith(p)), None)
+        if cause is None:
+            raise ValueError(f"ReferralEscalated v1 with an unknown reason: {old.reason!r}")
+        explicit = "referral_open" in old.model_fields_set
+        return cls(
+            referral_id=old.referral_id,
+            from_center_id=old.from_center_id,
+            hospital_id=old.hospital_id,
+            cause=cause,
+            referral_open=(
+                old.referral_open if explicit else cause is EscalationCause.NOT_ACCEPTED_IN_TIME
+            ),
+            detail=old.reason,
+        )
 
 
 class ReferralCancelled(Payload):

@@ -19,6 +19,9 @@ def schema_file_name(payload: type[Payload]) -> str:
 def json_schema(payload: type[Payload]) -> dict[str, Any]:
     """The envelope's schema with the event type, version and producer pinned to this contract."""
     schema = envelope_of(payload).model_json_schema()
+    if payload.__name__ != payload.event_type:  # an older version's class, e.g. ...V1
+        schema["$defs"][payload.event_type] = schema["$defs"].pop(payload.__name__)
+        schema["properties"]["data"] = {"$ref": f"#/$defs/{payload.event_type}"}
     schema["title"] = payload.event_type
     schema["$id"] = f"urn:carenet:contract:{payload.event_type}:v{payload.schema_version}"
     pinned = {

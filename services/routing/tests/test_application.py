@@ -219,4 +219,5 @@ def test_decline_escalates_and_a_later_withdrawal_changes_nothing(app: RoutingAp
         "ReferralIssued",
         "ReferralEscalated",
     ]
-    assert messages[-1].data.reason == "declined by H-SZ-NANSHAN: full"
+    assert (messages[-1].data.cause, messages[-1].data.referral_open) == ("declined", False)
+    assert messages[-1].data.detail == "declined by H-SZ-NANSHAN: full"

@@ -41,6 +41,7 @@ def test_a_hospital_that_declines_escalates_the_referral_and_ends_it() -> None:
     escalated = referral.collect_events()[-1]
     assert isinstance(escalated, Referral.Escalated)
     assert escalated.reason == "declined by H-A: no bed"
+    assert escalated.stage == "declined"
     assert escalated.referral_open is False  # the community follows up jointly instead
     assert referral.stage is Stage.DECLINED
     assert not referral.is_open
@@ -54,6 +55,7 @@ def test_nobody_accepting_by_the_deadline_escalates_once() -> None:
     events = referral.collect_events()
     assert [type(e).__name__ for e in events] == ["AcceptDeadlinePassed", "Escalated"]
     assert events[-1].referral_open is True  # a late acceptance is still welcome
+    assert events[-1].stage == "accept_overdue"
     assert referral.stage is Stage.ACCEPT_OVERDUE
 
 
@@ -129,3 +131,22 @@ def test_a_referral_without_a_certified_hospital_escalates_at_once() -> None:
     assert events[-1].referral_open is False
     assert referral.stage is Stage.UNPLACED
     assert not referral.escalate_if_unaccepted(NOW + timedelta(days=3))
+
+
+@pytest.mark.parametrize(
+    ("reason", "referral_open", "stage", "still_open"),
+    [
+        ("not accepted by 2026-11-03T10:00:00+00:00", None, "accept_overdue", True),
+        ("declined by H-A: no bed", None, "declined", False),
+        ("no hospital for the referral: none certified", None, "unplaced", False),
+        ("declined by H-A: no bed", False, "declined", False),
+    ],
+)
+def test_an_escalation_stored_before_it_named_its_stage_is_read_with_it(
+    reason: str, referral_open: bool | None, stage: str, still_open: bool
+) -> None:
+    state: dict[str, object] = {"reason": reason}
+    if referral_open is not None:
+        state["referral_open"] = referral_open
+    Referral.Escalated.upcast_v1_v2(state)
+    assert (state["stage"], state["referral_open"]) == (stage, still_open)

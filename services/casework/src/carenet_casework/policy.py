@@ -35,7 +35,7 @@ def policy(app: CaseworkApplication) -> Policy:
                 app.referral_ended(patient_id, e.referral_id, f"cancelled: {e.reason}", cause)
             case ReferralEscalated(referral_open=False) as e:
                 app.referral_not_admitted(
-                    patient_id, e.referral_id, e.reason, envelope.occurred_at, cause
+                    patient_id, e.referral_id, e.detail, envelope.occurred_at, cause
                 )
 
     return handle

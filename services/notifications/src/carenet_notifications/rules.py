@@ -19,7 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from carenet_contracts import CONTRACTS, Envelope
+from carenet_contracts import CURRENT, Envelope
 from carenet_notifications.circle import Circle, center, family, role, staff
 
 Channel = Literal["webhook", "email"]
@@ -59,9 +59,8 @@ class RuleTable(BaseModel):
 
     def model_post_init(self, _: Any) -> None:
         """Refuse at start-up a table that names an unknown event, field or audience."""
-        contracts = {event_type: c for (event_type, _), c in CONTRACTS.items()}
         for rule in self.rules:
-            contract = contracts.get(rule.event)
+            contract = CURRENT.get(rule.event)
             if contract is None:
                 raise ValueError(f"rules name an unknown event type {rule.event!r}")
             templates = [rule.summary, rule.family_summary or ""]

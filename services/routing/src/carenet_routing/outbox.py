@@ -13,6 +13,7 @@ from eventsourcing.domain import DomainEventProtocol
 from carenet_contracts import DiagnosisCategory
 from carenet_contracts.common import ReferralReason
 from carenet_contracts.routing import (
+    EscalationCause,
     ManualRoutingOverdue,
     PatientRouted,
     PatientTransferred,
@@ -23,6 +24,14 @@ from carenet_contracts.routing import (
 )
 from carenet_kit.outbox import Outgoing
 from carenet_routing.domain import Referral, Route
+from carenet_routing.domain.saga import Stage
+
+ESCALATION_CAUSE = {
+    Stage.ACCEPT_OVERDUE: EscalationCause.NOT_ACCEPTED_IN_TIME,
+    Stage.DECLINED: EscalationCause.DECLINED,
+    Stage.UNPLACED: EscalationCause.NO_HOSPITAL,
+}
+"""The stage a referral escalated at says why, in the contract's words."""
 
 
 def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
@@ -107,8 +116,9 @@ def _about_referral(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
                     referral_id=e.referral_id,
                     from_center_id=e.from_center_id,
                     hospital_id=e.hospital_id,
-                    reason=e.reason,
+                    cause=ESCALATION_CAUSE[Stage(e.stage)],
                     referral_open=e.referral_open,
+                    detail=e.reason,
                 ),
                 e.timestamp,
             )

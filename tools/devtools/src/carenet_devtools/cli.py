@@ -12,7 +12,7 @@ from aiosmtpd.handlers import Mailbox
 from rich.console import Console
 
 from carenet_contracts.schema import export
-from carenet_devtools import kafka
+from carenet_devtools import asyncapi, kafka
 from carenet_devtools.services import service_processes
 
 app = typer.Typer(help="CareNet developer tools.", no_args_is_help=True)
@@ -102,6 +102,13 @@ def schemas() -> None:
     """Export every contract's JSON Schema to contracts/schemas/ (commit the result)."""
     for path in export():
         console.print(f"wrote contracts/schemas/{path.name}")
+
+
+@app.command("asyncapi")
+def asyncapi_document() -> None:
+    """Write contracts/asyncapi.yaml (AsyncAPI 3.0) from the contracts and the topics."""
+    path = asyncapi.write()
+    console.print(f"wrote contracts/{path.name}")
 
 
 @kafka_app.command()

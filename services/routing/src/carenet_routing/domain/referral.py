@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -12,6 +13,13 @@ from carenet_routing.domain.errors import Refused
 from carenet_routing.domain.saga import ENDED, Compensation, Happening, Stage, next_step
 
 REFERRAL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:routing:referral")
+
+_ESCALATED_BECAUSE = {
+    "not accepted": Stage.ACCEPT_OVERDUE,
+    "declined": Stage.DECLINED,
+    "no hospital": Stage.UNPLACED,
+}
+"""How version 1 of `Escalated` began its reason, by the stage it escalated at."""
 
 
 class Referral(Aggregate):
@@ -133,8 +141,23 @@ class Referral(Aggregate):
         from_center_id: str
         hospital_id: str
         reason: str
-        referral_open: bool = True
+        referral_open: bool
         """False when the referral is over without an admission (declined, no hospital)."""
+        stage: str
+        """The stage the referral reached: it says why (accept_overdue, declined, unplaced)."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 said why only in words; they begin the same way for each stage."""
+            reason = str(state["reason"])
+            stage = next(
+                (s for prefix, s in _ESCALATED_BECAUSE.items() if reason.startswith(prefix)),
+                Stage.ACCEPT_OVERDUE if state.get("referral_open", True) else Stage.DECLINED,
+            )
+            state.setdefault("referral_open", stage is Stage.ACCEPT_OVERDUE)
+            state["stage"] = stage.value
 
     @event(Escalated)
     def _escalate(
@@ -145,6 +168,7 @@ class Referral(Aggregate):
         hospital_id: str,
         reason: str,
         referral_open: bool,
+        stage: str,
     ) -> None:
         pass
 
@@ -240,6 +264,7 @@ class Referral(Aggregate):
                 self.hospital_id,
                 reason,
                 referral_open=self.is_open,
+                stage=self.stage.value,
             )
         else:
             self._cancel(self.referral_id, self.patient_id, self.hospital_id, reason)
