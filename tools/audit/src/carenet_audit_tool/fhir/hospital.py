@@ -172,7 +172,7 @@ def referral_escalated(p: Pathway, e: Envelope[Any], d: ReferralEscalated) -> li
     if d.referral_open:
         task["businessStatus"] = coded("referral-status", "escalated")
     elif task["status"] in {"requested", "accepted"}:
-        move_task(task, "failed", "escalated", d.reason)
+        move_task(task, "failed", "escalated", d.cause)
     return [ref_of(p, "Task", "referral", d.referral_id)]
 
 
