@@ -147,12 +147,20 @@ def test_history_is_what_the_services_published_and_as_of_waits_for_the_late_vis
     assert document["as_of"] is None
     assert {e["signature"] for e in events} == {"verified"}
     assert {e["producer"] for e in events} == {"intake", "routing", "casework", "notifications"}
-    # the parent's link and what the parent was told of both visits are the family's lane
-    assert sorted(e["event_type"] for e in events if e["tier"] == "family") == [
+    # the parent's link (and place in the care team) and what the parent was told of both
+    # visits are the family's lane
+    family = [e for e in events if e["tier"] == "family"]
+    assert sorted(e["event_type"] for e in family) == [
+        "CareTeamMemberJoined",
         "FamilyMemberLinked",
         "NotificationDelivered",
         "NotificationDelivered",
     ]
+    assert all(
+        e["summary"].startswith("family:") and "of VisitCompleted" in e["summary"]
+        for e in family
+        if e["event_type"] == "NotificationDelivered"
+    )
     # what happened first comes first, however late it was recorded
     diagnosed, late_visit = expected[0], expected[1]
     assert diagnosed.event_type == "DiagnosisRecorded"

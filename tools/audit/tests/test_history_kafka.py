@@ -14,7 +14,7 @@ from carenet_devtools import kafka
 from carenet_devtools.kafka import run_sync
 
 sys.path.insert(0, str(Path(__file__).parents[3]))  # the repository's `bench` package
-from bench.synthetic import SyntheticNetwork, produce  # noqa: E402
+from bench.synthetic import SyntheticNetwork, produce
 
 
 def test_history_reads_every_producer_topic_for_one_patient_and_verifies_it(
@@ -29,8 +29,10 @@ def test_history_reads_every_producer_topic_for_one_patient_and_verifies_it(
 
     result = CliRunner().invoke(
         app,
-        ["history", str(patient), "--format", "json", "--keys", str(keys)]
-        + ["--bootstrap", kafka_bootstrap, "--namespace", namespace],
+        [
+            *("history", str(patient), "--format", "json", "--keys", str(keys)),
+            *("--bootstrap", kafka_bootstrap, "--namespace", namespace),
+        ],
     )
 
     assert result.exit_code == 0, result.output

@@ -57,6 +57,8 @@ class TopicReader:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
+            # assign() starts a reset of its own; with "latest" it could land after the seek
+            auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         await consumer.start()
