@@ -57,14 +57,22 @@ class TopicReader:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
+            # assign() starts a reset of its own; with "latest" it could land after the seek
+            auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         await consumer.start()
-        await consumer.topics()  # fetches the cluster's metadata
+        # `topics()` fetches every topic's metadata but does not keep it in the consumer's
+        # view, which its own refreshes may leave without our topics: read the fetched one
+        cluster = await consumer._client.fetch_all_metadata()
+        missing = [t for t in self.topics if not cluster.partitions_for_topic(t)]
+        if missing:
+            await consumer.stop()
+            raise LookupError(f"no such topic on the broker: {', '.join(missing)}")
         partitions = [
             TopicPartition(topic, p)
             for topic in self.topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
+            for p in sorted(cluster.partitions_for_topic(topic) or ())
         ]
         consumer.assign(partitions)
         self.ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items()}
