@@ -206,7 +206,8 @@ def summary_of(data: Payload) -> str:  # noqa: PLR0911, PLR0912
                 f"({data.reason.value}, risk {data.risk_level})"
             )
         case ReferralEscalated():
-            return f"Referral {_short(data.referral_id)} escalated: {data.reason}"
+            state = "still open" if data.referral_open else "over"
+            return f"Referral {_short(data.referral_id)} escalated ({data.cause}, {state})"
         case ReferralCancelled():
             return f"Referral {_short(data.referral_id)} cancelled: {data.reason}"
         # community & social work
