@@ -59,8 +59,10 @@ class TopicReader:
             enable_auto_commit=False,
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
+        self._consumer = consumer  # so that close() releases it even if start() fails
         await consumer.start()
-        await consumer.topics()  # fetches the cluster's metadata
+        # `consumer.topics()` would fetch the metadata without keeping it for the consumer.
+        await consumer._client.force_metadata_update()
         partitions = [
             TopicPartition(topic, p)
             for topic in self.topics
@@ -68,8 +70,8 @@ class TopicReader:
         ]
         consumer.assign(partitions)
         self.ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items()}
-        await consumer.seek_to_beginning(*partitions)
-        self._consumer = consumer
+        if partitions:
+            await consumer.seek_to_beginning(*partitions)
 
     async def close(self) -> None:
         if self._consumer is not None:
