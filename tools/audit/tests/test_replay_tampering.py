@@ -126,6 +126,9 @@ def test_a_tampered_copy_is_caught_at_every_tampered_position(
         "reordered": 1,
         "missing": 1,
     }
+    code, output = replay(kafka_bootstrap, keys, namespace, "--json", "--workers", "2")
+    assert code == 1, output
+    assert json.loads(output)["problems"] == report["problems"]
     code, table = replay(kafka_bootstrap, keys, namespace)
     assert code == 1
     assert "Problems" in table

@@ -9,7 +9,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,9 +30,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from carenet_audit_tool.stream import TopicReader
+from carenet_audit_tool.stream import Record, TopicReader
 from carenet_audit_tool.verify import (
     PRODUCERS,
+    Inspected,
     MessageInspector,
     ProblemKind,
     Report,
@@ -43,16 +48,25 @@ class ReplayError(Exception):
     """The replay could not run; the text says why (no traceback for the auditor)."""
 
 
+PARALLEL_FROM = 20_000
+"""Below this many events, worker processes cost more to start than they save."""
+
+
 async def verify_stream(
     bootstrap: str,
     key_set: Mapping[str, Any],
     namespace: str = "",
     *,
     max_problems: int = 1_000,
+    workers: int | None = None,
     on_total: Callable[[int], None] = lambda total: None,
     on_batch: Callable[[int], None] = lambda size: None,
 ) -> Report:
-    """Read the five producer topics from offset 0 to their current ends, verifying each record."""
+    """Read the five producer topics from offset 0 to their current ends, verifying each record.
+
+    Inspection (signatures above all) runs in `workers` processes (None: one per core when the
+    stream is large) while the next batch is fetched; the streams are followed here, in order.
+    """
     verifier = StreamVerifier(key_set, namespace, max_problems)
     topics = [verifier.inspector.topics[p] for p in PRODUCERS]
     reader = TopicReader(bootstrap, topics)
@@ -66,12 +80,80 @@ async def verify_stream(
         if absent:
             raise ReplayError(f"no such topic on {bootstrap}: {', '.join(absent)}")
         on_total(reader.total)
-        async for batch in reader.batches():
-            verifier.feed(batch)
-            on_batch(len(batch))
+        if workers is None:
+            workers = (os.cpu_count() or 1) if reader.total >= PARALLEL_FROM else 0
+        with Inspection(verifier.inspector, key_set, namespace, workers) as inspection:
+            inflight: deque[asyncio.Future[list[Inspected]]] = deque()
+            async for batch in reader.batches():
+                inflight.append(asyncio.ensure_future(inspection.inspect(batch)))
+                if len(inflight) > 1:
+                    _follow(verifier, await inflight.popleft(), on_batch)
+            while inflight:
+                _follow(verifier, await inflight.popleft(), on_batch)
     finally:
         await reader.close()
     return verifier.finish()
+
+
+def _follow(
+    verifier: StreamVerifier, inspected: list[Inspected], on_batch: Callable[[int], None]
+) -> None:
+    for message in inspected:
+        verifier.accept(message)
+    on_batch(len(inspected))
+
+
+class Inspection:
+    """Inspecting batches of records, here or spread over worker processes, keeping the order."""
+
+    def __init__(
+        self, inline: MessageInspector, key_set: Mapping[str, Any], namespace: str, workers: int
+    ) -> None:
+        self.inline = inline
+        self.workers = workers
+        self.pool = (
+            ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(dict(key_set), namespace),
+            )
+            if workers > 0
+            else None
+        )
+
+    def __enter__(self) -> Inspection:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    async def inspect(self, batch: list[Record]) -> list[Inspected]:
+        if self.pool is None:
+            return [self.inline.inspect(record) for record in batch]
+        loop = asyncio.get_running_loop()
+        size = -(-len(batch) // self.workers)
+        parts = await asyncio.gather(
+            *(
+                loop.run_in_executor(self.pool, _inspect_in_worker, batch[i : i + size])
+                for i in range(0, len(batch), size)
+            )
+        )
+        return [message for part in parts for message in part]
+
+
+_WORKER: dict[str, MessageInspector] = {}
+"""The inspector of a worker process, made once when the process starts."""
+
+
+def _start_worker(key_set: dict[str, Any], namespace: str) -> None:
+    _WORKER["inspector"] = MessageInspector(key_set, namespace)
+
+
+def _inspect_in_worker(records: list[Record]) -> list[Inspected]:
+    inspector = _WORKER["inspector"]
+    return [inspector.inspect(record) for record in records]
 
 
 def replay(
@@ -95,6 +177,14 @@ def replay(
     max_problems: Annotated[
         int, typer.Option(min=1, help="Problems listed in detail (all are counted).")
     ] = 1_000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Processes that check signatures; 0: none, default: one per core "
+            f"from {PARALLEL_FROM:,} events.",
+        ),
+    ] = None,
 ) -> None:
     """Replay every CareNet topic from the beginning and verify envelopes, contracts, topics,
     keys, signatures, sequences and hash chains. Exit 1 on any problem."""
@@ -126,6 +216,7 @@ def replay(
                     key_set,
                     namespace,
                     max_problems=max_problems,
+                    workers=workers,
                     on_total=lambda total: progress.update(task, total=total),
                     on_batch=lambda size: progress.advance(task, size),
                 )
