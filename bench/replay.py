@@ -113,6 +113,27 @@ def _broker(bootstrap: str | None) -> Iterator[str]:
             kafka.stop(Path(work_dir))
 
 
+def measure(
+    bootstrap: str, patients: int, events: int, workers: int | None, console: Console
+) -> tuple[Measure, Measure]:
+    """Write the stream to a fresh namespace, then read it raw and verified."""
+    network = SyntheticNetwork()
+    namespace = f"bench-{uuid4().hex[:8]}."
+    kafka.run_sync(kafka.create_topics(bootstrap, namespace=namespace))
+    total = patients * len(network.signers) * events
+    with console.status(f"writing {total:,} signed events"):
+        start = time.perf_counter()
+        kafka.run_sync(produce(bootstrap, namespace, network, patients, events))
+        written = time.perf_counter() - start
+    console.print(f"wrote {total:,} events in {written:.0f} s ({total / written:,.0f}/s)")
+    with console.status("raw consume"):
+        raw = _in_fresh_process(raw_consume, bootstrap, namespace)
+    with console.status("replay with full verification"):
+        key_set = json.loads(network.key_set_json())
+        full = _in_fresh_process(full_replay, bootstrap, namespace, key_set, workers)
+    return raw, full
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=1_000)
@@ -121,36 +142,23 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="replay's --workers (default: auto)")
     args = parser.parse_args()
     console = Console(width=max(Console().width, 110))
-    network = SyntheticNetwork()
     with _broker(args.bootstrap) as bootstrap:
-        namespace = f"bench-{uuid4().hex[:8]}."
-        kafka.run_sync(kafka.create_topics(bootstrap, namespace=namespace))
-        total = args.patients * len(network.signers) * args.events
-        with console.status(f"writing {total:,} signed events"):
-            start = time.perf_counter()
-            kafka.run_sync(produce(bootstrap, namespace, network, args.patients, args.events))
-            written = time.perf_counter() - start
-        console.print(f"wrote {total:,} events in {written:.0f} s ({total / written:,.0f}/s)")
-        with console.status("raw consume"):
-            raw = _in_fresh_process(raw_consume, bootstrap, namespace)
-        with console.status("replay with full verification"):
-            key_set = json.loads(network.key_set_json())
-            full = _in_fresh_process(full_replay, bootstrap, namespace, key_set, args.workers)
+        raw, full = measure(bootstrap, args.patients, args.events, args.workers, console)
     table = Table(
         title=f"Replay: {args.patients:,} patients × 4 producers × {args.events} events",
         title_justify="left",
     )
     for column in ("path", "events", "seconds", "events/s", "peak RSS (MB)", "vs raw", "note"):
         table.add_column(column, justify="left" if column in ("path", "note") else "right")
-    for name, measure in (("raw consume", raw), ("replay, verified", full)):
+    for name, measured in (("raw consume", raw), ("replay, verified", full)):
         table.add_row(
             name,
-            f"{measure.events:,}",
-            f"{measure.seconds:.1f}",
-            f"{measure.rate:,.0f}",
-            f"{measure.peak_rss_mb:,.0f}",
-            f"{measure.rate / raw.rate:.2f}×",
-            measure.note,
+            f"{measured.events:,}",
+            f"{measured.seconds:.1f}",
+            f"{measured.rate:,.0f}",
+            f"{measured.peak_rss_mb:,.0f}",
+            f"{measured.rate / raw.rate:.2f}×",
+            measured.note,
         )
     console.print(table)
 

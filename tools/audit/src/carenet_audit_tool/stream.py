@@ -57,6 +57,9 @@ class TopicReader:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
+            # A position reset racing with seek_to_beginning() must not land at the end,
+            # where the read would wait forever for messages that never come.
+            auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         self._consumer = consumer  # so that close() releases it even if start() fails

@@ -165,7 +165,9 @@ class MessageInspector:
             )
             standing = Standing.IGNORED
         elif signature is None:
-            problems.append(problem(ProblemKind.FORGED, "unsigned", expected=f"a {producer} key"))
+            problems.append(
+                problem(ProblemKind.FORGED, "unsigned", expected=f"a key of {producer}")
+            )
             standing = Standing.IGNORED
         elif (owner := self.owners.get(signature.key_id)) != producer:
             detail = (
@@ -177,7 +179,7 @@ class MessageInspector:
                 problem(
                     ProblemKind.FORGED,
                     detail,
-                    expected=f"a {producer} key",
+                    expected=f"a key of {producer}",
                     found=signature.key_id,
                 )
             )
