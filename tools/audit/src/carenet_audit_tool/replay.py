@@ -72,13 +72,12 @@ async def verify_stream(
     reader = TopicReader(bootstrap, topics)
     try:
         await reader.open()
+    except LookupError as error:  # a topic is absent: wrong namespace, or not created
+        raise ReplayError(f"{error} ({bootstrap})") from error
     except (KafkaError, OSError) as error:
         await reader.close()
         raise ReplayError(f"cannot read from the broker at {bootstrap}: {error}") from error
     try:
-        absent = sorted(set(topics) - {tp.topic for tp in reader.ends})
-        if absent:
-            raise ReplayError(f"no such topic on {bootstrap}: {', '.join(absent)}")
         on_total(reader.total)
         if workers is None:
             workers = (os.cpu_count() or 1) if reader.total >= PARALLEL_FROM else 0

@@ -57,24 +57,27 @@ class TopicReader:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
-            # A position reset racing with seek_to_beginning() must not land at the end,
-            # where the read would wait forever for messages that never come.
+            # assign() starts a reset of its own; with "latest" it could land after the seek
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
-        self._consumer = consumer  # so that close() releases it even if start() fails
         await consumer.start()
-        # `consumer.topics()` would fetch the metadata without keeping it for the consumer.
-        await consumer._client.force_metadata_update()
+        # `topics()` fetches every topic's metadata but does not keep it in the consumer's
+        # view, which its own refreshes may leave without our topics: read the fetched one
+        cluster = await consumer._client.fetch_all_metadata()
+        missing = [t for t in self.topics if not cluster.partitions_for_topic(t)]
+        if missing:
+            await consumer.stop()
+            raise LookupError(f"no such topic on the broker: {', '.join(missing)}")
         partitions = [
             TopicPartition(topic, p)
             for topic in self.topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
+            for p in sorted(cluster.partitions_for_topic(topic) or ())
         ]
         consumer.assign(partitions)
         self.ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items()}
-        if partitions:
-            await consumer.seek_to_beginning(*partitions)
+        await consumer.seek_to_beginning(*partitions)
+        self._consumer = consumer
 
     async def close(self) -> None:
         if self._consumer is not None:
