@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 
 from carenet_audit_tool.history import history
+from carenet_audit_tool.replay import replay
 
-app = typer.Typer(help="CareNet's audit tool: verify the stream, read a patient's history.")
+app = typer.Typer(
+    help="CareNet's audit tool: verify the stream, read a patient's history.",
+    no_args_is_help=True,
+)
+app.command()(replay)
 app.command()(history)
-
-
-@app.callback()
-def main() -> None:
-    """A group of subcommands, even while it has only one."""

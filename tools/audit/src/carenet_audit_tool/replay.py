@@ -1,0 +1,274 @@
+"""`carenet-audit replay`: read every producer's topic from the beginning and verify it all.
+
+Exit status: 0 when every message is verified, 1 when any problem is found, 2 when the replay
+could not run (no key set, broker unreachable, topics absent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from aiokafka.errors import KafkaError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from carenet_audit_tool.stream import Record, TopicReader
+from carenet_audit_tool.verify import (
+    PRODUCERS,
+    Inspected,
+    MessageInspector,
+    ProblemKind,
+    Report,
+    StreamVerifier,
+)
+
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+class ReplayError(Exception):
+    """The replay could not run; the text says why (no traceback for the auditor)."""
+
+
+PARALLEL_FROM = 20_000
+"""Below this many events, worker processes cost more to start than they save."""
+
+
+async def verify_stream(
+    bootstrap: str,
+    key_set: Mapping[str, Any],
+    namespace: str = "",
+    *,
+    max_problems: int = 1_000,
+    workers: int | None = None,
+    on_total: Callable[[int], None] = lambda total: None,
+    on_batch: Callable[[int], None] = lambda size: None,
+) -> Report:
+    """Read the five producer topics from offset 0 to their current ends, verifying each record.
+
+    Inspection (signatures above all) runs in `workers` processes (None: one per core when the
+    stream is large) while the next batch is fetched; the streams are followed here, in order.
+    """
+    verifier = StreamVerifier(key_set, namespace, max_problems)
+    topics = [verifier.inspector.topics[p] for p in PRODUCERS]
+    reader = TopicReader(bootstrap, topics)
+    try:
+        await reader.open()
+    except LookupError as error:  # a topic is absent: wrong namespace, or not created
+        raise ReplayError(f"{error} ({bootstrap})") from error
+    except (KafkaError, OSError) as error:
+        await reader.close()
+        raise ReplayError(f"cannot read from the broker at {bootstrap}: {error}") from error
+    try:
+        on_total(reader.total)
+        if workers is None:
+            workers = (os.cpu_count() or 1) if reader.total >= PARALLEL_FROM else 0
+        with Inspection(verifier.inspector, key_set, namespace, workers) as inspection:
+            inflight: deque[asyncio.Future[list[Inspected]]] = deque()
+            async for batch in reader.batches():
+                inflight.append(asyncio.ensure_future(inspection.inspect(batch)))
+                if len(inflight) > 1:
+                    _follow(verifier, await inflight.popleft(), on_batch)
+            while inflight:
+                _follow(verifier, await inflight.popleft(), on_batch)
+    finally:
+        await reader.close()
+    return verifier.finish()
+
+
+def _follow(
+    verifier: StreamVerifier, inspected: list[Inspected], on_batch: Callable[[int], None]
+) -> None:
+    for message in inspected:
+        verifier.accept(message)
+    on_batch(len(inspected))
+
+
+class Inspection:
+    """Inspecting batches of records, here or spread over worker processes, keeping the order."""
+
+    def __init__(
+        self, inline: MessageInspector, key_set: Mapping[str, Any], namespace: str, workers: int
+    ) -> None:
+        self.inline = inline
+        self.workers = workers
+        self.pool = (
+            ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(dict(key_set), namespace),
+            )
+            if workers > 0
+            else None
+        )
+
+    def __enter__(self) -> Inspection:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    async def inspect(self, batch: list[Record]) -> list[Inspected]:
+        if self.pool is None:
+            return [self.inline.inspect(record) for record in batch]
+        loop = asyncio.get_running_loop()
+        size = -(-len(batch) // self.workers)
+        parts = await asyncio.gather(
+            *(
+                loop.run_in_executor(self.pool, _inspect_in_worker, batch[i : i + size])
+                for i in range(0, len(batch), size)
+            )
+        )
+        return [message for part in parts for message in part]
+
+
+_WORKER: dict[str, MessageInspector] = {}
+"""The inspector of a worker process, made once when the process starts."""
+
+
+def _start_worker(key_set: dict[str, Any], namespace: str) -> None:
+    _WORKER["inspector"] = MessageInspector(key_set, namespace)
+
+
+def _inspect_in_worker(records: list[Record]) -> list[Inspected]:
+    inspector = _WORKER["inspector"]
+    return [inspector.inspect(record) for record in records]
+
+
+def replay(
+    keys: Annotated[
+        Path,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="The trusted key set (JWKS), e.g. .run/keys/jwks.json.",
+        ),
+    ],
+    bootstrap: Annotated[
+        str, typer.Option(envvar="CARENET_KAFKA_BOOTSTRAP", help="Kafka bootstrap address.")
+    ] = "127.0.0.1:9092",
+    namespace: Annotated[
+        str, typer.Option(envvar="CARENET_TOPIC_NAMESPACE", help="Topic name prefix, if any.")
+    ] = "",
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the summary and problems as JSON.")
+    ] = False,
+    max_problems: Annotated[
+        int, typer.Option(min=1, help="Problems listed in detail (all are counted).")
+    ] = 1_000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Processes that check signatures; 0: none, default: one per core "
+            f"from {PARALLEL_FROM:,} events.",
+        ),
+    ] = None,
+) -> None:
+    """Replay every CareNet topic from the beginning and verify envelopes, contracts, topics,
+    keys, signatures, sequences and hash chains. Exit 1 on any problem."""
+    errors = Console(stderr=True)
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # failures are reported below
+    try:
+        key_set = json.loads(keys.read_text())
+        MessageInspector(key_set)
+    except Exception as error:  # unreadable, not JSON, not a JWKS of CareNet keys: all say so
+        errors.print(f"[red]error:[/] {keys} is not a usable key set (JWKS): {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    progress = Progress(
+        TextColumn("[bold]replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("events"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    )
+    task = progress.add_task("replay", total=None)
+    try:
+        with progress, asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+            report = runner.run(
+                verify_stream(
+                    bootstrap,
+                    key_set,
+                    namespace,
+                    max_problems=max_problems,
+                    workers=workers,
+                    on_total=lambda total: progress.update(task, total=total),
+                    on_batch=lambda size: progress.advance(task, size),
+                )
+            )
+    except ReplayError as error:
+        errors.print(f"[red]error:[/] {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    if json_output:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        render(report, Console())
+    if not report.clean:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def render(report: Report, console: Console) -> None:
+    """The summary table, then each problem at its position."""
+    summary = report.summary
+    table = Table(title="Replay summary", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("events", f"{summary.events:,}")
+    table.add_row("verified", f"{summary.verified:,}")
+    table.add_row("patients", f"{summary.patients:,}")
+    table.add_row("streams (producer, patient)", f"{summary.streams:,}")
+    for producer, count in sorted(summary.producers.items()):
+        table.add_row(f"events from {producer}", f"{count:,}")
+    for key_id, count in sorted(summary.key_ids.items()):
+        table.add_row(f"signed with {key_id}", f"{count:,}")
+    for kind in ProblemKind:
+        count = summary.problems[kind.value]
+        table.add_row(f"{kind.value}", f"[red]{count:,}[/]" if count else "0")
+    console.print(table)
+    if report.clean:
+        console.print("[green]verified:[/] every message, sequence, hash chain and signature")
+        return
+    problems = Table(title="Problems", title_justify="left")
+    for column in ("kind", "position", "producer", "patient", "seq", "event", "what"):
+        problems.add_column(column, overflow="fold")
+    for p in report.problems:
+        what = p.detail
+        if p.expected is not None or p.found is not None:
+            what += f" (expected {p.expected}, found {p.found})"
+        problems.add_row(
+            f"[red]{p.kind.value}[/]",
+            p.position,
+            p.producer or "",
+            p.patient_id or "",
+            str(p.sequence or ""),
+            p.event_id or "",
+            what,
+        )
+    console.print(problems)
+    total = sum(summary.problems.values())
+    if total > len(report.problems):
+        console.print(f"… and {total - len(report.problems):,} more (see --max-problems)")
