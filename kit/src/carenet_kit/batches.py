@@ -118,11 +118,12 @@ class BatchConsumer:
     async def _start_at_tracked_positions(
         self, consumer: AIOKafkaConsumer
     ) -> dict[TopicPartition, int]:
-        await consumer.topics()  # fetches the cluster's metadata
+        # `consumer.topics()` fetches the metadata but keeps it from `partitions_for_topic`
+        cluster = await consumer._client.fetch_all_metadata()
         partitions = [
             TopicPartition(topic, p)
             for topic in self.topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
+            for p in sorted(cluster.partitions_for_topic(topic) or ())
         ]
         missing = set(self.topics) - {tp.topic for tp in partitions}
         if missing:
