@@ -60,11 +60,12 @@ class TopicReader:
             max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         await consumer.start()
-        await consumer.topics()  # fetches the cluster's metadata
+        # `consumer.topics()` fetches the metadata but keeps it from `partitions_for_topic`
+        cluster = await consumer._client.fetch_all_metadata()
         partitions = [
             TopicPartition(topic, p)
             for topic in self.topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
+            for p in sorted(cluster.partitions_for_topic(topic) or ())
         ]
         consumer.assign(partitions)
         self.ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items()}
