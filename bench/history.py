@@ -18,11 +18,13 @@ import asyncio
 import os
 import random
 import socket
+import sqlite3
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -62,6 +64,11 @@ def write_stream(bootstrap: str, namespace: str, patients: int, events: int) -> 
             if share
         ]
         return [patient for future in futures for patient in future.result()]
+
+
+def _indexed_patients(data_dir: Path) -> list[str]:
+    with closing(sqlite3.connect(data_dir / "audit.sqlite")) as db:
+        return [row[0] for row in db.execute("SELECT DISTINCT patient_id FROM patient_history")]
 
 
 def _ms(samples: Sequence[float]) -> tuple[str, str, str]:
@@ -123,15 +130,23 @@ def _report(
     )
 
 
-def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
+def _stream(args: argparse.Namespace, bootstrap: str, total: int) -> tuple[str, list[UUID], float]:
+    """The namespace, the patients (if known) and how long writing the stream took."""
+    if args.namespace:  # a stream an earlier run left on the broker
+        return args.namespace, [], float("nan")
     namespace = f"bench-{uuid4().hex[:8]}."
     kafka.run_sync(kafka.create_topics(bootstrap, namespace=namespace))
-    total = args.patients * len(PRODUCERS) * args.events
     with console.status(f"Writing {total:,} signed messages of {args.patients:,} patients"):
         start = time.perf_counter()
         patients = write_stream(bootstrap, namespace, args.patients, args.events)
         written = time.perf_counter() - start
-    console.print(f"stream written: {total:,} messages in {written:.1f}s")
+    console.print(f"stream {namespace} written: {total:,} messages in {written:.1f}s")
+    return namespace, patients, written
+
+
+def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
+    total = args.patients * len(PRODUCERS) * args.events
+    namespace, patients, written = _stream(args, bootstrap, total)
 
     env = {"CARENET_KAFKA_BOOTSTRAP": bootstrap, "CARENET_TOPIC_NAMESPACE": namespace}
     ports = {name: _free_port() for name in SERVICES}
@@ -160,6 +175,7 @@ def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
             f"started, {load_rate:,.0f} messages/s once loading"
         )
 
+        patients = patients or [UUID(p) for p in _indexed_patients(work / "data")]
         sample = random.sample(patients, min(args.samples, len(patients)))
         direct, direct_found = _timed(lambda p: len(index.history(p)), sample)
         token = DevIssuer(work / "keys").token("auditor-bench", "NHC-AUDIT", "auditor")
@@ -200,6 +216,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--baseline-samples", type=int, default=5)
     parser.add_argument("--bootstrap", help="an existing broker; default: a local one")
+    parser.add_argument(
+        "--namespace", help="reuse the stream an earlier run wrote there (with --bootstrap)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="carenet-bench-") as directory:
         work = Path(directory)
