@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI
 from faust.contrib.asgi import faust_app_running
 
 from carenet_kit.application import ServiceApplication
+from carenet_kit.batches import BatchConsumer
 from carenet_kit.http import health_router, install_error_handlers, signing_key_router
 from carenet_kit.inbound import InboundConsumer, Policy, faust_app
 from carenet_kit.logs import configure_logging
@@ -36,7 +37,8 @@ class Service:
 
     settings: ServiceSettings
     application: ServiceApplication
-    projection: Projection
+    projection: Projection | None
+    """The in-memory read model fed from the notification log, if the service keeps one."""
     routers: Sequence[APIRouter]
     description: str
     consumes: Sequence[str] = ()
@@ -44,8 +46,10 @@ class Service:
     policy: Policy | None = None
     due_work: DueWork | None = None
     """What the scheduler runs every `scheduler_seconds`, on the application's clock."""
+    batch_consumers: Sequence[BatchConsumer] = ()
+    """Read models that take in whole topics, many messages per transaction."""
     relay: OutboxRelay = field(init=False)
-    projection_runner: ProjectionRunner = field(init=False)
+    projection_runner: ProjectionRunner | None = field(init=False)
     consumer: InboundConsumer | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -53,8 +57,10 @@ class Service:
         self.relay = OutboxRelay(
             self.application, s.topic(s.service), s.kafka_bootstrap, s.relay_poll_seconds
         )
-        self.projection_runner = ProjectionRunner(
-            self.application, self.projection, s.relay_poll_seconds
+        self.projection_runner = (
+            None
+            if self.projection is None
+            else ProjectionRunner(self.application, self.projection, s.relay_poll_seconds)
         )
 
     def http_api(self) -> FastAPI:
@@ -66,13 +72,17 @@ class Service:
         )
         api.state.application = self.application
         api.state.projection = self.projection
+        api.state.token_verifier = self.settings.token_verifier()
         install_error_handlers(api)
         api.include_router(
             health_router(
                 {
                     "relay": self.relay.ready.is_set,
-                    "projection": self.projection_runner.caught_up.is_set,
+                    "projection": lambda: (
+                        self.projection_runner is None or self.projection_runner.caught_up.is_set()
+                    ),
                     "consumer": lambda: self.consumer is None or self._consumer_started(),
+                    "batch_consumers": lambda: all(c.ready.is_set() for c in self.batch_consumers),
                 }
             )
         )
@@ -86,10 +96,13 @@ class Service:
 
     @asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        tasks = [
-            asyncio.create_task(self.relay.run(), name="relay"),
-            asyncio.create_task(self.projection_runner.run(), name="projection"),
-        ]
+        tasks = [asyncio.create_task(self.relay.run(), name="relay")]
+        if self.projection_runner is not None:
+            tasks.append(asyncio.create_task(self.projection_runner.run(), name="projection"))
+        tasks.extend(
+            asyncio.create_task(consumer.run(), name=consumer.name)
+            for consumer in self.batch_consumers
+        )
         if self.due_work is not None:
             scheduler = Scheduler(
                 self.due_work, self.application.clock, self.settings.scheduler_seconds

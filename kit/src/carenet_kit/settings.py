@@ -10,7 +10,11 @@ from psycopg import sql
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from carenet_kit.auth import KeySource, TokenVerifier
 from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
+
+DEVELOPMENT_ISSUER = "urn:carenet:development-issuer"
+"""The issuer of `carenet-dev token`; production settings refuse it."""
 
 
 class ServiceSettings(BaseSettings):
@@ -43,6 +47,14 @@ class ServiceSettings(BaseSettings):
     """The service's Ed25519 private key (PKCS#8 PEM) that signs every message it publishes."""
     signing_key_id: str | None = None
     """That key's id in the published key set (`kid`); a new id for every new key."""
+    auth_jwks: str | None = None
+    """The token issuer's public keys (JWKS): a file path or an https URL of the OIDC provider.
+    Unset: the service authenticates nobody, so every endpoint that needs a caller answers 401."""
+    auth_issuer: str = DEVELOPMENT_ISSUER
+    auth_audience: str = "carenet"
+    auth_algorithms: tuple[str, ...] = ("Ed25519", "ES256", "RS256")
+    auth_organisation_claim: str = "org"
+    auth_role_claim: str = "role"
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> ServiceSettings:
@@ -52,7 +64,26 @@ class ServiceSettings(BaseSettings):
             raise ValueError(
                 "production signs its events: set CARENET_SIGNING_KEY and CARENET_SIGNING_KEY_ID"
             )
+        if (
+            self.environment == "production"
+            and self.auth_jwks
+            and (self.auth_issuer == DEVELOPMENT_ISSUER)
+        ):
+            raise ValueError("production trusts a real OIDC issuer (CARENET_AUTH_ISSUER)")
         return self
+
+    def token_verifier(self) -> TokenVerifier | None:
+        """How callers are authenticated, if an issuer's key set is configured."""
+        if self.auth_jwks is None:
+            return None
+        return TokenVerifier(
+            KeySource(self.auth_jwks),
+            issuer=self.auth_issuer,
+            audience=self.auth_audience,
+            algorithms=self.auth_algorithms,
+            organisation_claim=self.auth_organisation_claim,
+            role_claim=self.auth_role_claim,
+        )
 
     def topic(self, producer: str) -> str:
         """The name of a producer's topic (`deploy/topics.yaml`) in this namespace."""

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from carenet_contracts.schema import export
 from carenet_devtools import asyncapi, kafka
+from carenet_devtools.issuer import DevIssuer
 from carenet_devtools.services import service_processes
 
 app = typer.Typer(help="CareNet developer tools.", no_args_is_help=True)
@@ -63,7 +64,7 @@ def down(work_dir: WorkDir = DEFAULT_WORK_DIR) -> None:
 def run(
     run_dir: Annotated[Path, typer.Option(help="Kafka, data and logs of this run.")] = Path(".run"),
 ) -> None:
-    """Run the whole system: Kafka and the four services, embedded storage, demo directory."""
+    """Run the whole system: Kafka and the five services, embedded storage, demo directory."""
     up(run_dir / "kafka")
     mail_catcher = Controller(Mailbox(run_dir / "mail"), hostname="127.0.0.1", port=DEMO_SMTP_PORT)
     mail_catcher.start()
@@ -72,7 +73,7 @@ def run(
         {"CARENET_KAFKA_BOOTSTRAP": "127.0.0.1:9092", "CARENET_SMTP_PORT": str(DEMO_SMTP_PORT)},
     )
     try:
-        with console.status("Starting intake, routing, casework and notifications"):
+        with console.status("Starting intake, routing, casework, notifications and audit"):
             for process in processes.values():
                 process.start()
             for process in processes.values():
@@ -109,6 +110,18 @@ def asyncapi_document() -> None:
     """Write contracts/asyncapi.yaml (AsyncAPI 3.0) from the contracts and the topics."""
     path = asyncapi.write()
     console.print(f"wrote contracts/{path.name}")
+
+
+@app.command()
+def token(
+    user: Annotated[str, typer.Option(help="The subject, e.g. auditor-wang.")],
+    org: Annotated[str, typer.Option(help="The organisation, e.g. NHC-AUDIT.")],
+    role: Annotated[str, typer.Option(help="The role, e.g. auditor.")],
+    minutes: Annotated[float, typer.Option(help="How long the token is valid.")] = 60,
+    run_dir: Annotated[Path, typer.Option(help="The run whose issuer signs.")] = Path(".run"),
+) -> None:
+    """Print a bearer token from the run's development issuer (for curl's Authorization)."""
+    typer.echo(DevIssuer(run_dir / "keys").token(user, org, role, minutes))
 
 
 @kafka_app.command()

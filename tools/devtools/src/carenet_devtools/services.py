@@ -1,4 +1,4 @@
-"""Start CareNet's four services as separate processes on loopback (for `run` and the tests)."""
+"""Start CareNet's five services as separate processes on loopback (for `run` and the tests)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,17 @@ from pathlib import Path
 
 import httpx
 
+from carenet_devtools.issuer import DevIssuer
 from carenet_devtools.keys import DevKeyring
 
-SERVICES = ("intake", "routing", "casework", "notifications")
-DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "casework": 8003, "notifications": 8004}
+SERVICES = ("intake", "routing", "casework", "notifications", "audit")
+DEFAULT_PORTS = {
+    "intake": 8001,
+    "routing": 8002,
+    "casework": 8003,
+    "notifications": 8004,
+    "audit": 8005,
+}
 
 
 @dataclass
@@ -84,8 +91,10 @@ def service_processes(
     ports: Mapping[str, int] = DEFAULT_PORTS,
 ) -> dict[str, ServiceProcess]:
     """The services, each with its data under `run_dir/data`, its log in `run_dir/logs` and
-    its signing key in `run_dir/keys` (whose `jwks.json` verifies everything they publish)."""
-    shared = {"CARENET_DATA_DIR": str(run_dir / "data"), **env}
+    its signing key in `run_dir/keys` (whose `jwks.json` verifies everything they publish);
+    they trust the tokens of the run's development issuer (`carenet-dev token`)."""
+    issuer = DevIssuer(run_dir / "keys")
+    shared = {"CARENET_DATA_DIR": str(run_dir / "data"), **issuer.env(), **env}
     keyring = DevKeyring(run_dir / "keys")
     return {
         name: ServiceProcess(

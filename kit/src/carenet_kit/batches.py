@@ -1,0 +1,202 @@
+"""Inbound in batches, for read models that take in whole topics: many messages per transaction.
+
+The kit's `InboundConsumer` runs one command per message, which is right for a service that
+decides something about each event and far too slow for a read model that loads every topic.
+`BatchConsumer` reads each partition with aiokafka's `getmany` from the position its sink has
+tracked, and hands each partition's batch to the sink with ONE tracking record (topic:partition,
+last offset), which the sink writes in the same transaction as the rows. There is no consumer
+group: the sink's tracking records are the only positions, so a restart resumes exactly where
+the last committed batch ended, and a message delivered twice finds its offset tracked.
+
+A message that is not a valid contract goes to the dead-letter topic with its reason before the
+batch that skips it is committed, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeAlias
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from eventsourcing.persistence import PersistenceError, Tracking
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+
+from carenet_contracts import ContractError, Envelope, parse_message
+
+log = structlog.get_logger()
+
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+"""aiokafka's record: topic, partition, offset, key, value, headers."""
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A message that is a valid contract, as it lay on the broker and as it reads."""
+
+    record: Record
+    envelope: Envelope[Any]
+
+
+class BatchSink(Protocol):
+    """Where batches go: a tracking recorder that also writes the read model's rows."""
+
+    def max_tracking_id(self, application_name: str) -> int | None: ...
+
+    def write(self, messages: Sequence[Delivered], tracking: Tracking) -> None:
+        """Store the messages and the tracking record in one transaction; skip what is
+        already tracked."""
+
+
+def tracking_name(topic: str, partition: int) -> str:
+    return f"{topic}:{partition}"
+
+
+class BatchConsumer:
+    def __init__(
+        self,
+        name: str,
+        bootstrap: str,
+        topics: Sequence[str],
+        sink: BatchSink,
+        dead_letter_topic: str,
+        max_records: int = 2_000,
+    ) -> None:
+        self.name = name
+        self.bootstrap = bootstrap
+        self.topics = list(topics)
+        self.sink = sink
+        self.dead_letter_topic = dead_letter_topic
+        self.max_records = max_records
+        self.ready = asyncio.Event()
+        """Set once every partition is assigned at its tracked position."""
+        self.caught_up = asyncio.Event()
+        """Set once every partition has reached the end it had when the consumer started."""
+
+    async def run(self) -> None:
+        consumer, producer = await self._connect()
+        try:
+            ends = await self._start_at_tracked_positions(consumer)
+            self.ready.set()
+            log.info("batch consumer started", consumer=self.name, partitions=len(ends))
+            while True:
+                fetched = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
+                for tp, records in fetched.items():
+                    await self._take(producer, tp, records)
+                if not self.caught_up.is_set() and await _reached(consumer, ends):
+                    self.caught_up.set()
+                    log.info("batch consumer caught up", consumer=self.name)
+        finally:
+            self.ready.clear()
+            await consumer.stop()
+            await producer.stop()
+
+    async def _connect(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
+        """Waits for the broker rather than fail the service."""
+        async for attempt in AsyncRetrying(wait=wait_exponential(max=10)):
+            with attempt:
+                consumer = AIOKafkaConsumer(
+                    bootstrap_servers=self.bootstrap,
+                    enable_auto_commit=False,
+                    auto_offset_reset="earliest",
+                    max_partition_fetch_bytes=8 * 1024 * 1024,
+                )
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
+                )
+                try:
+                    await consumer.start()
+                    await producer.start()
+                except Exception:
+                    await consumer.stop()
+                    await producer.stop()
+                    raise
+        return consumer, producer
+
+    async def _start_at_tracked_positions(
+        self, consumer: AIOKafkaConsumer
+    ) -> dict[TopicPartition, int]:
+        # `consumer.topics()` fetches the metadata but keeps it from `partitions_for_topic`
+        cluster = await consumer._client.fetch_all_metadata()
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in self.topics
+            for p in sorted(cluster.partitions_for_topic(topic) or ())
+        ]
+        missing = set(self.topics) - {tp.topic for tp in partitions}
+        if missing:
+            raise RuntimeError(f"topics do not exist: {sorted(missing)}")
+        consumer.assign(partitions)
+        for tp in partitions:
+            tracked = await asyncio.to_thread(
+                self.sink.max_tracking_id, tracking_name(tp.topic, tp.partition)
+            )
+            consumer.seek(tp, 0 if tracked is None else tracked + 1)
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        return ends
+
+    async def _take(
+        self,
+        producer: AIOKafkaProducer,
+        tp: TopicPartition,
+        records: list[Record],
+    ) -> None:
+        if not records:
+            return
+        delivered, rejected = await asyncio.to_thread(_parse, records)
+        for record, reason in rejected:
+            await self._dead_letter(producer, record, reason)
+        tracking = Tracking(tracking_name(tp.topic, tp.partition), records[-1].offset)
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(PersistenceError),
+            wait=wait_exponential(max=10),
+            before_sleep=lambda state: log.warning("storage unavailable, retrying"),
+        ):
+            with attempt:
+                await asyncio.to_thread(self.sink.write, delivered, tracking)
+
+    async def _dead_letter(
+        self,
+        producer: AIOKafkaProducer,
+        record: Record,
+        reason: str,
+    ) -> None:
+        headers = [
+            ("carenet_dlq_reason", reason.encode()[:4096]),
+            ("carenet_dlq_topic", record.topic.encode()),
+            ("carenet_dlq_partition", str(record.partition).encode()),
+            ("carenet_dlq_offset", str(record.offset).encode()),
+            ("carenet_dlq_consumer", self.name.encode()),
+        ]
+        await producer.send_and_wait(
+            self.dead_letter_topic, record.value, key=record.key, headers=headers
+        )
+        log.warning(
+            "message dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            reason=reason.splitlines()[0][:200],
+        )
+
+
+async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return False
+    return True
+
+
+def _parse(
+    records: list[Record],
+) -> tuple[list[Delivered], list[tuple[Record, str]]]:
+    delivered: list[Delivered] = []
+    rejected: list[tuple[Record, str]] = []
+    for record in records:
+        try:
+            delivered.append(Delivered(record, parse_message(record.value or b"")))
+        except ContractError as error:
+            rejected.append((record, f"contract: {error}"))
+    return delivered, rejected

@@ -1,0 +1,96 @@
+"""The audit read side's HTTP API: one patient's history, for auditors, every request recorded.
+
+A POST, so that neither the patient id nor the purpose ever sits in a URL or an access log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import AwareDatetime, BaseModel, Field
+
+from carenet_audit.application import AuditApplication, HistoryDenied, HistoryRequest
+from carenet_audit.projection import HistoryEntry
+from carenet_contracts.audit import Purpose
+from carenet_kit.auth import CurrentActor
+from carenet_kit.http import CorrelationId, from_app_state
+from carenet_kit.outbox import Cause
+
+router = APIRouter(prefix="/v1", tags=["audit"])
+
+Application = Annotated[AuditApplication, from_app_state("application")]
+
+
+class HistoryQuery(BaseModel):
+    patient_id: UUID
+    purpose: Purpose
+    justification: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Why, e.g. a case or complaint number; never personal data.",
+    )
+    as_of: AwareDatetime | None = Field(
+        default=None, description="What the network had recorded at that moment (recorded_at)."
+    )
+
+
+class HistoryMessage(BaseModel):
+    topic: str
+    partition: int
+    offset: int
+    producer: str
+    sequence: int
+    event_type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    value: str = Field(description="The message exactly as it was published (UTF-8 JSON).")
+    key_id: str | None = Field(description="The producer's signing key (`carenet_key_id`).")
+    signature: str | None = Field(description="Its signature of `value` (`carenet_signature`).")
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryMessage:
+        return cls(
+            topic=entry.topic,
+            partition=entry.partition,
+            offset=entry.offset,
+            producer=entry.producer,
+            sequence=entry.sequence,
+            event_type=entry.event_type,
+            occurred_at=entry.occurred_at,
+            recorded_at=entry.recorded_at,
+            value=entry.value.decode(),
+            key_id=entry.key_id,
+            signature=entry.signature,
+        )
+
+
+class PatientHistory(BaseModel):
+    patient_id: UUID
+    as_of: datetime | None
+    messages: list[HistoryMessage]
+
+
+@router.post(
+    "/patient-histories",
+    summary="One patient's whole history (auditors only; the request is recorded)",
+    responses={401: {"description": "No valid token"}, 403: {"description": "Not an auditor"}},
+)
+async def read_history(
+    query: HistoryQuery, actor: CurrentActor, app: Application, correlation_id: CorrelationId
+) -> PatientHistory:
+    request = HistoryRequest(query.patient_id, query.purpose, query.justification, query.as_of)
+    try:
+        entries = await asyncio.to_thread(
+            app.read_history, actor, request, Cause.request(correlation_id)
+        )
+    except HistoryDenied as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from error
+    return PatientHistory(
+        patient_id=query.patient_id,
+        as_of=query.as_of,
+        messages=[HistoryMessage.of(entry) for entry in entries],
+    )

@@ -1,0 +1,68 @@
+"""The audit service layer: answer a patient's history to auditors, and record every request.
+
+The request is recorded (`HistoryRead`, published as `PatientHistoryRead` through the outbox)
+in the same call that answers it, and before the answer leaves: if it cannot be recorded, the
+caller gets an error and no history. Denials are recorded too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from carenet_audit.domain import HistoryRead
+from carenet_audit.projection import HistoryEntry, HistoryIndex
+from carenet_contracts.audit import Purpose
+from carenet_kit.application import OutboundMapper, ServiceApplication
+from carenet_kit.auth import Actor
+from carenet_kit.clock import Clock
+from carenet_kit.outbox import Cause
+
+AUDITOR_ROLE = "auditor"
+
+
+@dataclass(frozen=True)
+class HistoryRequest:
+    patient_id: UUID
+    purpose: Purpose
+    justification: str
+    as_of: datetime | None = None
+
+
+class HistoryDenied(Exception):
+    """The actor may not read patient histories (the refusal is recorded all the same)."""
+
+
+class AuditApplication(ServiceApplication):
+    producer: ClassVar = "audit"
+
+    def __init__(
+        self, env: dict[str, str], outbound: OutboundMapper, clock: Clock | None = None
+    ) -> None:
+        super().__init__(env, outbound, clock)
+        self.index = HistoryIndex.construct(self.factory)
+
+    def read_history(
+        self, actor: Actor, request: HistoryRequest, cause: Cause
+    ) -> list[HistoryEntry]:
+        """The patient's messages recorded up to `as_of`; raises `HistoryDenied` for a
+        non-auditor. Either way the request is recorded first."""
+        granted = actor.role == AUDITOR_ROLE
+        entries = self.index.history(request.patient_id, request.as_of) if granted else []
+        read = HistoryRead(
+            patient_id=request.patient_id,
+            reader_id=actor.subject,
+            reader_organisation=actor.organisation,
+            reader_role=actor.role,
+            purpose=request.purpose,
+            justification=request.justification,
+            as_of=request.as_of,
+            granted=granted,
+            events_returned=len(entries),
+        )
+        self.commit(read, cause=cause)
+        if not granted:
+            raise HistoryDenied(f"role {actor.role!r} may not read patient histories")
+        return entries

@@ -1,0 +1,37 @@
+"""The audit read side: wires the service together and serves it."""
+
+from __future__ import annotations
+
+from carenet_audit import api
+from carenet_audit.application import AuditApplication
+from carenet_audit.config import Settings
+from carenet_audit.outbox import to_integration_event
+from carenet_audit.policy import history_loader
+from carenet_kit.clock import Clock
+from carenet_kit.runtime import Service, serve
+
+
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Service:
+    settings = settings or Settings()
+    application = AuditApplication(
+        settings.eventsourcing_env(), outbound=to_integration_event, clock=clock
+    )
+    return Service(
+        settings=settings,
+        application=application,
+        projection=None,
+        routers=[api.router],
+        description=(
+            "Each patient's whole history across the network, verbatim and signed, for auditors "
+            "only; every request for it is itself recorded and published."
+        ),
+        batch_consumers=[history_loader(settings, application.index)],
+    )
+
+
+def main() -> None:
+    serve(bootstrap())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""The development token issuer: an Ed25519 key of its own and the tokens of the demo users.
+
+`run_dir/keys/issuer.pem` is its private key and `run_dir/keys/issuer.jwks.json` the public key
+set the services verify tokens with (`CARENET_AUTH_JWKS`). In production the services point at
+the organisation's real OIDC provider instead; nothing here is used there.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+from joserfc import jwt
+from joserfc.jwk import OKPKey
+
+from carenet_kit.settings import DEVELOPMENT_ISSUER
+
+ALGORITHM = "Ed25519"
+KEY_FILE = "issuer.pem"
+KEY_SET_FILE = "issuer.jwks.json"
+
+
+class DevIssuer:
+    def __init__(
+        self, directory: Path, issuer: str = DEVELOPMENT_ISSUER, audience: str = "carenet"
+    ) -> None:
+        self.directory = directory
+        self.issuer = issuer
+        self.audience = audience
+        self._key = self._load_or_make()
+
+    @property
+    def key_set_path(self) -> Path:
+        return self.directory / KEY_SET_FILE
+
+    def env(self) -> dict[str, str]:
+        """The settings that make a service trust this issuer's tokens."""
+        return {
+            "CARENET_AUTH_JWKS": str(self.key_set_path),
+            "CARENET_AUTH_ISSUER": self.issuer,
+            "CARENET_AUTH_AUDIENCE": self.audience,
+        }
+
+    def token(self, user: str, organisation: str, role: str, minutes: float = 60) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": user,
+            "org": organisation,
+            "role": role,
+            "iat": now,
+            "exp": now + int(minutes * 60),
+            "jti": secrets.token_hex(8),
+        }
+        return jwt.encode(
+            {"alg": ALGORITHM, "kid": self._key.kid}, claims, self._key, algorithms=[ALGORITHM]
+        )
+
+    def _load_or_make(self) -> OKPKey:
+        pem, key_set = self.directory / KEY_FILE, self.key_set_path
+        if pem.exists() and key_set.exists():
+            kid = json.loads(key_set.read_text())["keys"][0]["kid"]
+            return OKPKey.import_key(pem.read_text(), parameters={"kid": kid})
+        key = OKPKey.generate_key("Ed25519", parameters={"kid": f"issuer-{secrets.token_hex(4)}"})
+        self.directory.mkdir(parents=True, exist_ok=True)
+        pem.touch(mode=0o600)
+        pem.write_bytes(key.as_pem(private=True))
+        public = {**key.as_dict(private=False), "use": "sig", "alg": ALGORITHM}
+        key_set.write_text(json.dumps({"keys": [public]}, indent=2))
+        return key
