@@ -38,6 +38,7 @@ class CommandConflict(CommandRejected):
 
 def faust_app(consumer_group: str, bootstrap: str, data_dir: Path) -> faust.App:
     """The stream app; faust keeps its (unused) table directory under the service's data dir."""
+    (data_dir / "faust").mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     return faust.App(
         consumer_group,
         datadir=str(data_dir / "faust" / "{conf.name}"),

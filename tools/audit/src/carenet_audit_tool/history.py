@@ -23,10 +23,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from carenet_audit_tool.fhir import patient_bundle
+from carenet_audit_tool.readside import ReadSideError, fetch_history
 from carenet_audit_tool.render import render_html, render_json, render_table
 from carenet_audit_tool.stream import Record, TopicReader
 from carenet_audit_tool.timeline import LATE_AFTER, VERIFIED, Timeline, build_timeline
 from carenet_contracts import ContractError, Envelope, parse_message
+from carenet_contracts.audit import Purpose
 from carenet_kit.signing import TrustedKeys
 from carenet_kit.topics import load_catalog
 
@@ -37,6 +40,8 @@ class Format(StrEnum):
     TABLE = "table"
     JSON = "json"
     HTML = "html"
+    FHIR = "fhir"
+    """A FHIR R4 transaction Bundle of the pathway, for a hospital system to import."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,23 @@ def history(
     timezone: Annotated[
         str, typer.Option(help="Time zone for the table and the page.")
     ] = "Asia/Shanghai",
+    read_side: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CARENET_AUDIT_READ_SIDE",
+            help="Ask the audit read side (e.g. http://127.0.0.1:8005) instead of reading "
+            "every topic; the read is recorded with your purpose.",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="CARENET_AUDIT_TOKEN", help="Bearer token (read side).")
+    ] = None,
+    purpose: Annotated[
+        str, typer.Option(help="Why you read it (read side): " + ", ".join(Purpose.__args__))
+    ] = "compliance-audit",
+    justification: Annotated[
+        str | None, typer.Option(help="Your stated reason, e.g. a case number (read side).")
+    ] = None,
 ) -> None:
     """One patient's history across hospital, network, community, family and audit."""
     moment = parse_moment(as_of) if as_of else None
@@ -158,9 +180,20 @@ def history(
         console=errors,
         transient=True,
     ) as progress:
-        records = asyncio.run(
-            topic_records(bootstrap, producer_topics(namespace), patient_id, progress)
-        )
+        if read_side is None:
+            records = asyncio.run(
+                topic_records(bootstrap, producer_topics(namespace), patient_id, progress)
+            )
+        else:
+            if not (token and justification):
+                raise typer.BadParameter("the read side needs --token and --justification")
+            try:
+                records = fetch_history(
+                    read_side, token, patient_id, purpose, justification, moment
+                )
+            except ReadSideError as error:
+                errors.print(f"[bold red]the read side refused[/]: {error}")
+                raise typer.Exit(2) from error
     timeline, problems = timeline_from_records(
         patient_id, records, trusted, timedelta(hours=late_after_hours)
     )
@@ -168,7 +201,10 @@ def history(
         errors.print(f"No event of patient {patient_id} on the topics.")
     if moment is not None:
         timeline = timeline.as_of(moment)
-    _write(timeline, output_format, output, zone)
+    if output_format is Format.FHIR:
+        _write_text(_fhir_bundle(timeline, records), output)
+    else:
+        _write(timeline, output_format, output, zone)
     for problem in problems:
         errors.print(f"[bold red]problem[/] at {problem.position}: {problem.reason}")
     if problems:
@@ -184,7 +220,27 @@ def _write(timeline: Timeline, output_format: Format, output: Path | None, zone:
             render_table(timeline, Console(file=file, width=200), zone)
         return
     text = render_json(timeline) if output_format is Format.JSON else render_html(timeline, zone)
+    _write_text(text, output)
+
+
+def _write_text(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def _fhir_bundle(timeline: Timeline, records: list[Record]) -> str:
+    """The Bundle of the events on the timeline (so `--as-of` applies), with their signatures."""
+    shown = {entry.event_id for entry in timeline.entries}
+    envelopes, signatures = [], {}
+    for record in records:
+        try:
+            envelope = parse_message(record.value)
+        except ContractError:
+            continue  # already reported as a problem
+        if envelope.event_id in shown:
+            envelopes.append(envelope)
+            if record.signature is not None:
+                signatures[envelope.event_id] = record.signature
+    return patient_bundle(envelopes, signatures).model_dump_json(indent=2)
