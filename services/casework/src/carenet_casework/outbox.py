@@ -6,8 +6,9 @@ handling of an emergency stay in casework.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 
@@ -70,8 +71,12 @@ def _occurred_at(domain_event: DomainEventProtocol[UUID]) -> datetime:
     return domain_event.timestamp
 
 
+CENTERS_ZONE = ZoneInfo("Asia/Shanghai")
+"""The centers' calendar (the rule set's `timezone`): a visit's day starts at midnight there."""
+
+
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, UTC)
+    return datetime.combine(day, time.min, CENTERS_ZONE)
 
 
 def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa: PLR0911
@@ -197,7 +202,7 @@ def _care_network(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
         case RehabilitationSession.Attended() as e:
             return Outgoing(
                 patient_id=e.patient_id,
-                occurred_at=datetime.combine(e.held_on, datetime.min.time(), UTC),
+                occurred_at=_start_of(e.held_on),
                 payload=RehabilitationSessionAttended(
                     session_id=e.originator_id,
                     center_id=e.center_id,

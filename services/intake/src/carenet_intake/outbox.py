@@ -8,7 +8,7 @@ and cancelled referrals (routing already knows) stay inside.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import singledispatch
 from uuid import UUID
 
@@ -33,7 +33,8 @@ def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | 
 
 
 def _on(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), UTC)
+    """A hospital's calendar day starts at midnight in China (not UTC, eight hours later)."""
+    return datetime.combine(day, time(), CHINA)
 
 
 @singledispatch
