@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -88,7 +89,7 @@ def walk_a_patient_with_a_late_visit(system: System) -> tuple[str, str]:
     """Diagnosed six days ago, routed, a case manager, a parent linked who is told of visits,
     a visit today and one three days ago recorded now. Returns the patient id and the late
     visit's id."""
-    today = date.today()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the centers' calendar day
     diagnosed_on = (today - timedelta(days=6)).isoformat()
     with system.client("intake") as intake:
         response = intake.post("/v1/patients", json=registration(SERIAL))
