@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from stdnum.cn import ric  # type: ignore[import-untyped]
+
+CENTERS_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def centers_today() -> date:
+    """The calendar day at the hospitals and centers (China), as the services count days."""
+    return datetime.now(CENTERS_ZONE).date()
+
 
 HOSPITAL = "H-SZ-KANGNING"
 
@@ -31,7 +40,7 @@ def registration(serial: int, region_code: str = "440305001") -> dict[str, Any]:
 
 
 def diagnosis(risk_level: int = 2, icd10_code: str = "F20.0") -> dict[str, Any]:
-    today = date.today().isoformat()
+    today = centers_today().isoformat()
     return {
         "hospital_id": HOSPITAL,
         "clinician_id": "DR-WANG",
@@ -53,7 +62,7 @@ def diagnose_new_patient(intake: httpx.Client, serial: int, region_code: str = "
 
 def visit(risk_level: int) -> dict[str, Any]:
     return {
-        "visited_on": date.today().isoformat(),
+        "visited_on": centers_today().isoformat(),
         "mode": "home",
         "seen": "patient",
         "risk_level": risk_level,

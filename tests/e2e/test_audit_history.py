@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -24,7 +23,7 @@ from carenet_contracts import Envelope
 from carenet_kit.signing import key_set
 
 from .conftest import System, eventually
-from .pathway import diagnosis, registration, visit
+from .pathway import centers_today, diagnosis, registration, visit
 
 pytestmark = pytest.mark.e2e
 
@@ -89,7 +88,7 @@ def walk_a_patient_with_a_late_visit(system: System) -> tuple[str, str]:
     """Diagnosed six days ago, routed, a case manager, a parent linked who is told of visits,
     a visit today and one three days ago recorded now. Returns the patient id and the late
     visit's id."""
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the centers' calendar day
+    today = centers_today()
     diagnosed_on = (today - timedelta(days=6)).isoformat()
     with system.client("intake") as intake:
         response = intake.post("/v1/patients", json=registration(SERIAL))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from .conftest import System, eventually
-from .pathway import diagnose_new_patient, diagnosis, registration, visit
+from .pathway import centers_today, diagnose_new_patient, diagnosis, registration, visit
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +54,8 @@ def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: 
         recorded = casework.post(f"/v1/cases/{case['case_id']}/visits", json=visit(risk_level=3))
     assert recorded.status_code == 201, recorded.text
     assert recorded.json()["classification"] == "unstable"
-    assert recorded.json()["next_follow_up_due"] == (date.today() + timedelta(weeks=2)).isoformat()
+    next_due = centers_today() + timedelta(weeks=2)
+    assert recorded.json()["next_follow_up_due"] == next_due.isoformat()
 
     def about(recipient: str) -> list[str] | None:
         kinds = [
