@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -109,10 +109,12 @@ def start_service(
 
 
 def inbound(name: str, patient_id: str | None = None, **data: Any) -> tuple[bytes, bytes, str]:
-    """A committed sample message about a (fresh) patient; returns key, value and patient id."""
+    """A committed sample message about a (fresh) patient, happening now; returns key, value
+    and patient id. (The sample's own date is fixed, and the services count days from it.)"""
     raw = json.loads((MESSAGES / f"{name}.v1.json").read_text())
     raw["patient_id"] = patient_id = patient_id or str(uuid4())
     raw["event_id"] = str(uuid4())
+    raw["occurred_at"] = raw["recorded_at"] = datetime.now(UTC).isoformat()
     raw["data"].update(data)
     return patient_id.encode(), json.dumps(raw).encode(), patient_id
 
