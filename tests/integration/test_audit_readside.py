@@ -25,7 +25,6 @@ from carenet_devtools import kafka
 from carenet_devtools.issuer import DevIssuer
 from carenet_devtools.kafka import run_sync
 from carenet_devtools.keys import DevKeyring
-from carenet_devtools.postgres import PostgresCluster, create_database
 from carenet_devtools.services import SERVICES, ServiceProcess, service_processes
 from carenet_devtools.topics import read_records
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signature
@@ -33,26 +32,12 @@ from carenet_kit.topics import DEAD_LETTER_TOPIC, load_catalog
 from carenet_kit.wire import header
 
 from ..e2e.conftest import eventually, free_port
+from .test_services import persistence
 
 AUDITOR = ("auditor-wang", "NHC-AUDIT", "auditor")
 CASE_MANAGER = ("sw-li", "CHC-NS-NANTOU", "social_worker")
 
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def persistence(request: pytest.FixtureRequest) -> dict[str, str]:
-    if request.param == "sqlite":
-        return {"CARENET_PERSISTENCE": "sqlite"}
-    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-    name = f"audit_{uuid4().hex[:12]}"
-    create_database(cluster, name)
-    return {
-        "CARENET_PERSISTENCE": "postgres",
-        "CARENET_POSTGRES_HOST": cluster.host,
-        "CARENET_POSTGRES_PORT": str(cluster.port),
-        "CARENET_POSTGRES_USER": cluster.user,
-        "CARENET_POSTGRES_PASSWORD": cluster.password,
-        "CARENET_POSTGRES_DBNAME": name,
-    }
+__all__ = ["persistence"]  # the fixture: SQLite, then PostgreSQL
 
 
 @dataclass
