@@ -27,7 +27,7 @@ test: setup ## run every test against a real Kafka broker, SQLite and PostgreSQL
 lint: ## ruff (lint and format) and mypy --strict
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy contracts/src kit/src tools/*/src services/*/src bench
+	$(UV) run mypy contracts/src kit/src access/src tools/*/src services/*/src bench
 
 format:
 	$(UV) run ruff format .

@@ -20,6 +20,7 @@ import pytest
 
 from carenet_contracts import Envelope
 from carenet_devtools import kafka
+from carenet_devtools.issuer import DevIssuer
 from carenet_devtools.kafka import run_sync
 from carenet_devtools.services import SERVICES, ServiceProcess, service_processes
 from carenet_devtools.topics import consumer_lag, read_topic, rewind_consumer_group
@@ -49,9 +50,12 @@ class System:
     bootstrap: str
     namespace: str
     processes: dict[str, ServiceProcess]
+    issuer: DevIssuer
 
-    def client(self, service: str) -> httpx.Client:
-        return httpx.Client(base_url=self.processes[service].url, timeout=30)
+    def client(self, service: str, user: str | None) -> httpx.Client:
+        """A client of the service, calling as one of the demo users (None: anonymous)."""
+        headers = {} if user is None else {"Authorization": f"Bearer {self.issuer.token_of(user)}"}
+        return httpx.Client(base_url=self.processes[service].url, timeout=30, headers=headers)
 
     def topic(self, producer: str) -> str:
         return self.namespace + load_catalog().topic_of(producer).name
@@ -120,7 +124,7 @@ def system(
             process.start()
         for process in processes.values():
             process.wait_ready()
-        yield System(kafka_bootstrap, namespace, processes)
+        yield System(kafka_bootstrap, namespace, processes, DevIssuer(run_dir / "keys"))
     finally:
         for process in processes.values():
             process.stop()

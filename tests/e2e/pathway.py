@@ -18,6 +18,12 @@ def centers_today() -> date:
 
 
 HOSPITAL = "H-SZ-KANGNING"
+CLINICIAN = "DR-KN-WANG"
+"""A clinician of HOSPITAL (reference/demo-users.yaml)."""
+CENTER_STAFF = "SW-NS-LI"
+"""A social worker of CHC-NS-NANTOU, the center of region 440305001."""
+OPERATOR = "OP-ZHAO"
+AUDITOR = "AUD-WANG"
 
 
 def national_id(serial: int) -> str:

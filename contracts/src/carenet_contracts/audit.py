@@ -1,8 +1,10 @@
-"""What the audit read side publishes: every read of a patient's history, by whom and why."""
+"""What the audit service publishes: every read of a patient's history, by whom and why, and
+every break-the-glass grant."""
 
 from __future__ import annotations
 
 from typing import ClassVar, Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
@@ -30,3 +32,20 @@ class PatientHistoryRead(Payload):
     )
     outcome: Literal["granted", "denied"]
     events_returned: int = Field(ge=0)
+
+
+class EmergencyAccessGranted(Payload):
+    """Break the glass: a clinician outside the patient's care network may read the record,
+    for a stated reason, until `expires_at`; the patient's center is told."""
+
+    event_type: ClassVar[str] = "EmergencyAccessGranted"
+    producer: ClassVar[Producer] = "audit"
+
+    grant_id: UUID
+    reader_id: str = Field(description="The person granted access (the token's subject).")
+    reader_organisation: str
+    reader_role: str
+    reason: str = Field(
+        max_length=300, description="The emergency, as stated; never personal data."
+    )
+    expires_at: AwareDatetime

@@ -24,7 +24,9 @@ class Payload(BaseModel):
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
-    producer: ClassVar[Producer]
+    producer: ClassVar[Producer | None]
+    """The one service that publishes it, or None for a contract every service publishes on
+    its own topic (`RecordAccessed`)."""
     previous: ClassVar[type[Payload] | None] = None
     """The version this one replaces; `upcast` reads a payload of it as this version."""
 
@@ -67,10 +69,8 @@ class Envelope(BaseModel, Generic[PayloadT]):
     @model_validator(mode="after")
     def _matches_payload(self) -> Envelope[PayloadT]:
         kind = type(self.data)
-        if (self.event_type, self.schema_version, self.producer) != (
-            kind.event_type,
-            kind.schema_version,
-            kind.producer,
+        if (self.event_type, self.schema_version) != (kind.event_type, kind.schema_version) or (
+            kind.producer not in (None, self.producer)
         ):
             raise ValueError(
                 f"envelope says {self.event_type} v{self.schema_version} by {self.producer}, "

@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from carenet_contracts import audit, casework, intake, notifications, routing
+from carenet_contracts import access, audit, casework, intake, notifications, routing
 from carenet_contracts.envelope import Envelope, Payload, envelope_of
 
-PRODUCER_MODULES: tuple[ModuleType, ...] = (intake, routing, casework, notifications, audit)
+PRODUCER_MODULES: tuple[ModuleType, ...] = (intake, routing, casework, notifications, audit, access)
+"""One module per producer, and `access`, whose contract every producer publishes."""
 
 
 def _payloads(module: ModuleType) -> list[type[Payload]]:

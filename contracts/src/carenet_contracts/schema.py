@@ -24,11 +24,9 @@ def json_schema(payload: type[Payload]) -> dict[str, Any]:
         schema["properties"]["data"] = {"$ref": f"#/$defs/{payload.event_type}"}
     schema["title"] = payload.event_type
     schema["$id"] = f"urn:carenet:contract:{payload.event_type}:v{payload.schema_version}"
-    pinned = {
-        "event_type": payload.event_type,
-        "schema_version": payload.schema_version,
-        "producer": payload.producer,
-    }
+    pinned = {"event_type": payload.event_type, "schema_version": payload.schema_version}
+    if payload.producer is not None:
+        pinned["producer"] = payload.producer
     for field, value in pinned.items():
         schema["properties"][field] = {"const": value, "title": field.replace("_", " ").title()}
     return schema

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, ClassVar
 from uuid import UUID
@@ -10,12 +10,16 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
+    IntegrityError,
     JSONTranscoder,
     ProcessRecorder,
     Transcoding,
 )
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 from carenet_contracts import Producer
+from carenet_kit import access_log
+from carenet_kit.access_log import AccessEntry, RecordAccess
 from carenet_kit.clock import Clock, SystemClock
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
 from carenet_kit.signing import Signer
@@ -70,7 +74,7 @@ class ServiceApplication(Application[UUID]):
         processing.collect_events(*aggregates)
         streams: dict[UUID, PublishedStream] = {}
         for domain_event in list(processing.events):
-            outgoing = self._outbound(domain_event)
+            outgoing = access_log.published(domain_event) or self._outbound(domain_event)
             if outgoing is None:
                 continue
             stream = streams.get(outgoing.patient_id) or self._stream(outgoing.patient_id)
@@ -82,6 +86,13 @@ class ServiceApplication(Application[UUID]):
             processing
         )  # as `Application.save()` does, for `snapshotting_intervals`
         self._notify(recordings)
+
+    @retry(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(5), reraise=True)
+    def record_accesses(self, entries: Sequence[AccessEntry], cause: Cause) -> None:
+        """Record reads of patients' records in one transaction (see `access_log`). Two reads
+        of one patient at once contend for its outbox stream; the loser records again."""
+        if entries:
+            self.commit(*(RecordAccess.of(entry) for entry in entries), cause=cause)
 
     def find(self, aggregate_id: UUID) -> Any:
         """The aggregate, or None if it was never recorded (one read, unlike `in` + `get`)."""

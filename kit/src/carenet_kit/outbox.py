@@ -71,7 +71,7 @@ class PublishedStream(Aggregate):
             schema_version=payload.schema_version,
             occurred_at=outgoing.occurred_at,
             recorded_at=datetime.now(UTC),
-            producer=payload.producer,
+            producer=self.producer,
             patient_id=self.patient_id,
             correlation_id=cause.correlation_id,
             causation_id=cause.causation_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -48,6 +48,8 @@ class Service:
     """What the scheduler runs every `scheduler_seconds`, on the application's clock."""
     batch_consumers: Sequence[BatchConsumer] = ()
     """Read models that take in whole topics, many messages per transaction."""
+    state: Mapping[str, object] = field(default_factory=dict)
+    """More for `app.state`, where the routes' dependencies find it (access control)."""
     relay: OutboxRelay = field(init=False)
     projection_runner: ProjectionRunner | None = field(init=False)
     consumer: InboundConsumer | None = field(init=False, default=None)
@@ -73,6 +75,8 @@ class Service:
         api.state.application = self.application
         api.state.projection = self.projection
         api.state.token_verifier = self.settings.token_verifier()
+        for name, value in self.state.items():
+            setattr(api.state, name, value)
         install_error_handlers(api)
         api.include_router(
             health_router(
@@ -82,7 +86,9 @@ class Service:
                         self.projection_runner is None or self.projection_runner.caught_up.is_set()
                     ),
                     "consumer": lambda: self.consumer is None or self._consumer_started(),
-                    "batch_consumers": lambda: all(c.ready.is_set() for c in self.batch_consumers),
+                    "batch_consumers": lambda: all(
+                        c.caught_up.is_set() for c in self.batch_consumers
+                    ),
                 }
             )
         )

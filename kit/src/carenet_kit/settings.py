@@ -64,11 +64,9 @@ class ServiceSettings(BaseSettings):
             raise ValueError(
                 "production signs its events: set CARENET_SIGNING_KEY and CARENET_SIGNING_KEY_ID"
             )
-        if (
-            self.environment == "production"
-            and self.auth_jwks
-            and (self.auth_issuer == DEVELOPMENT_ISSUER)
-        ):
+        if self.environment == "production" and not self.auth_jwks:
+            raise ValueError("production authenticates every caller: set CARENET_AUTH_JWKS")
+        if self.environment == "production" and self.auth_issuer == DEVELOPMENT_ISSUER:
             raise ValueError("production trusts a real OIDC issuer (CARENET_AUTH_ISSUER)")
         return self
 

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from carenet_access.relations import PatientRelations
 from carenet_casework import api
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.domain import Case
@@ -20,6 +21,7 @@ from carenet_casework.outbox import to_integration_event
 from carenet_casework.projection import CareBoard
 from carenet_casework.rules import RuleSet
 from carenet_contracts import parse_message
+from carenet_devtools.callers import Callers
 from carenet_kit.clock import ManualClock
 from carenet_kit.http import install_error_handlers
 from carenet_kit.outbox import Cause, PublishedStream
@@ -28,10 +30,15 @@ MESSAGES = Path(__file__).parents[3] / "contracts" / "tests" / "messages"
 ROSTERS = {"CHC-A": ["SW-1", "SW-2"], "CHC-B": ["SW-9"]}
 
 
+STAFF = ("SW-1", "CHC-A", "social_worker")
+"""The caller of `http()`: a social worker of the center every test patient is routed to."""
+
+
 @dataclass
 class Casework:
     app: CaseworkApplication
     clock: ManualClock
+    callers: Callers
 
     def route(self, center_id: str = "CHC-A", patient_id: UUID | None = None) -> UUID:
         """A PatientRouted arrives: returns the patient's new case id."""
@@ -49,13 +56,15 @@ class Casework:
         return case
 
     def published(self, patient_id: UUID) -> list[dict[str, Any]]:
-        """The integration events in the patient's outbox stream, as they go on Kafka."""
-        return [
+        """The care events in the patient's outbox stream, as they go on Kafka (without the
+        access log's `RecordAccessed`, which every read over `http()` adds)."""
+        messages = [
             json.loads(e.message)
             for e in self._events()
             if isinstance(e, PublishedStream.Appended)
             and e.originator_id == PublishedStream.create_id("casework", patient_id)
         ]
+        return [m for m in messages if m["event_type"] != "RecordAccessed"]
 
     def published_types(self, patient_id: UUID) -> list[str]:
         return [m["event_type"] for m in self.published(patient_id)]
@@ -66,20 +75,28 @@ class Casework:
             board.apply(domain_event)
         return board
 
-    def http(self) -> TestClient:
-        """The casework API over this application, its read model caught up at each request."""
+    def http(self, caller: tuple[str, str, str] = STAFF) -> TestClient:
+        """The casework API over this application, its read model caught up at each request,
+        called by `caller` (user, organisation, role), with every patient at center CHC-A."""
         service = FastAPI()
         install_error_handlers(service)
         for router in api.routers:
             service.include_router(router)
         service.state.application = self.app
+        self.callers.wire(
+            service, self.app, PatientRelations(center="CHC-A"), case_of=self._patient_of_case
+        )
 
         @service.middleware("http")
         async def fresh_read_model(request: Any, call_next: Any) -> Any:
             service.state.projection = self.board()
             return await call_next(request)
 
-        return TestClient(service)
+        return TestClient(service, headers=self.callers.headers(*caller))
+
+    def _patient_of_case(self, case_id: UUID) -> UUID | None:
+        case = self.board().case(case_id)
+        return None if case is None else case.patient_id
 
     def _events(self) -> list[Any]:
         notifications = self.app.process_recorder.select_notifications(0, 10_000)
@@ -87,7 +104,7 @@ class Casework:
 
 
 @pytest.fixture
-def casework() -> Casework:
+def casework(tmp_path: Path) -> Casework:
     clock = ManualClock(datetime(2026, 11, 2, 9, tzinfo=UTC))
     app = CaseworkApplication(
         {"PERSISTENCE_MODULE": "eventsourcing.popo"},
@@ -96,4 +113,4 @@ def casework() -> Casework:
         clock=clock,
         rosters=ROSTERS,
     )
-    return Casework(app, clock)
+    return Casework(app, clock, Callers(tmp_path / "keys"))

@@ -103,13 +103,13 @@ def test_attendance_reaches_each_patients_own_history(casework: Casework) -> Non
 @pytest.mark.parametrize(
     ("path", "change", "status"),
     [
-        ("/v1/centers/CHC-NOWHERE/sessions", {}, 422),
+        ("/v1/centers/CHC-B/sessions", {}, 403),
         ("/v1/centers/CHC-A/sessions", {"topic": "karaoke"}, 422),
         ("/v1/centers/CHC-A/sessions", {"duration_minutes": 30}, 422),
         ("/v1/centers/CHC-A/sessions", {"attendees": [str(uuid4())]}, 422),
     ],
 )
-def test_a_session_that_breaks_a_rule_is_refused(
+def test_a_session_that_breaks_a_rule_or_is_not_for_the_callers_center_is_refused(
     casework: Casework, path: str, change: dict[str, object], status: int
 ) -> None:
     body = {
@@ -123,6 +123,20 @@ def test_a_session_that_breaks_a_rule_is_refused(
     response = casework.http().post(path, json=body)
     assert response.status_code == status
     assert response.json()["detail"]
+
+
+def test_a_session_at_a_center_casework_does_not_know_is_refused(casework: Casework) -> None:
+    nowhere = casework.http(caller=("SW-X", "CHC-NOWHERE", "social_worker"))
+    body = {
+        "kind": "peer_support",
+        "topic": "social_skills",
+        "held_on": "2026-11-02",
+        "duration_minutes": 60,
+        "facilitator_id": "PS-3",
+    }
+    response = nowhere.post("/v1/centers/CHC-NOWHERE/sessions", json=body)
+    assert response.status_code == 422
+    assert "CHC-NOWHERE" in response.json()["detail"]
 
 
 def test_a_retried_session_is_a_conflict_and_an_unknown_session_is_not_found(

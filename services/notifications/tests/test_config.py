@@ -12,6 +12,8 @@ PRODUCTION = {
     "persistence": "postgres",
     "signing_key": "a PEM",
     "signing_key_id": "notifications-2026-11",
+    "auth_jwks": "https://id.example.org/jwks.json",
+    "auth_issuer": "https://id.example.org",
 }
 
 

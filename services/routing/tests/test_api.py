@@ -10,6 +10,8 @@ import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from carenet_access.relations import PatientRelations
+from carenet_devtools.callers import Callers
 from carenet_kit.http import install_error_handlers
 from carenet_routing import api
 from carenet_routing.application import RoutingApplication
@@ -21,7 +23,7 @@ OP = {"operator_id": "OP-1"}
 
 
 @pytest.fixture
-def http() -> Iterator[TestClient]:
+def http(tmp_path: Path) -> Iterator[TestClient]:
     application = RoutingApplication(
         {"PERSISTENCE_MODULE": "eventsourcing.popo"}, to_integration_event
     )
@@ -32,7 +34,9 @@ def http() -> Iterator[TestClient]:
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(api.directory_router)
-    with TestClient(app) as client:
+    callers = Callers(tmp_path / "keys")
+    callers.wire(app, application, PatientRelations())
+    with TestClient(app, headers=callers.headers("OP-1", "network", "operator")) as client:
         yield client
 
 

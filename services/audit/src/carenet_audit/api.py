@@ -1,6 +1,7 @@
-"""The audit read side's HTTP API: one patient's history, for auditors, every request recorded.
+"""The audit service's HTTP API: one patient's history, for auditors, every request recorded;
+and break-the-glass, emergency access to a record outside one's care network.
 
-A POST, so that neither the patient id nor the purpose ever sits in a URL or an access log.
+Both are POSTs, so that neither the patient id nor the purpose ever sits in a URL or a log.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, status
 from pydantic import AwareDatetime, BaseModel, Field
 
+from carenet_access import EXTENSION, Control, Role, for_roles
 from carenet_audit.application import AuditApplication, HistoryDenied, HistoryRequest
 from carenet_audit.projection import HistoryEntry
 from carenet_contracts.audit import Purpose
@@ -78,6 +80,7 @@ class PatientHistory(BaseModel):
     "/patient-histories",
     summary="One patient's whole history (auditors only; the request is recorded)",
     responses={401: {"description": "No valid token"}, 403: {"description": "Not an auditor"}},
+    openapi_extra={EXTENSION: {"access": "roles", "roles": [Role.AUDITOR]}},
 )
 async def read_history(
     query: HistoryQuery, actor: CurrentActor, app: Application, correlation_id: CorrelationId
@@ -93,4 +96,42 @@ async def read_history(
         patient_id=query.patient_id,
         as_of=query.as_of,
         messages=[HistoryMessage.of(entry) for entry in entries],
+    )
+
+
+class EmergencyAccessRequest(BaseModel):
+    patient_id: UUID
+    reason: str = Field(
+        min_length=10,
+        max_length=300,
+        description="The emergency, stated for the record; never personal data.",
+    )
+
+
+class EmergencyAccessOut(BaseModel):
+    grant_id: UUID
+    patient_id: UUID
+    expires_at: datetime
+
+
+@router.post(
+    "/emergency-accesses",
+    status_code=status.HTTP_201_CREATED,
+    summary="Break the glass: read a record outside your care network, for a stated reason",
+    **for_roles(Role.CLINICIAN, Role.COMMUNITY_DOCTOR),
+)
+def break_the_glass(
+    body: EmergencyAccessRequest,
+    actor: CurrentActor,
+    app: Application,
+    control: Control,
+    correlation_id: CorrelationId,
+) -> EmergencyAccessOut:
+    """Time-limited, recorded and published: the patient's center is told, every read made
+    under it names the grant, and auditors see both."""
+    if control.relations(body.patient_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "not found")
+    grant = app.break_the_glass(actor, body.patient_id, body.reason, Cause.request(correlation_id))
+    return EmergencyAccessOut(
+        grant_id=grant.grant_id, patient_id=body.patient_id, expires_at=grant.expires_at
     )

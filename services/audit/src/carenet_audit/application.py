@@ -8,11 +8,11 @@ caller gets an error and no history. Denials are recorded too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
 
-from carenet_audit.domain import HistoryRead
+from carenet_audit.domain import EmergencyAccess, HistoryRead
 from carenet_audit.projection import HistoryEntry, HistoryIndex
 from carenet_contracts.audit import Purpose
 from carenet_kit.application import OutboundMapper, ServiceApplication
@@ -35,14 +35,40 @@ class HistoryDenied(Exception):
     """The actor may not read patient histories (the refusal is recorded all the same)."""
 
 
+@dataclass(frozen=True)
+class Grant:
+    grant_id: UUID
+    expires_at: datetime
+
+
 class AuditApplication(ServiceApplication):
     producer: ClassVar = "audit"
 
     def __init__(
-        self, env: dict[str, str], outbound: OutboundMapper, clock: Clock | None = None
+        self,
+        env: dict[str, str],
+        outbound: OutboundMapper,
+        clock: Clock | None = None,
+        emergency_access: timedelta = timedelta(hours=4),
     ) -> None:
         super().__init__(env, outbound, clock)
         self.index = HistoryIndex.construct(self.factory)
+        self.emergency_access = emergency_access
+
+    def break_the_glass(self, actor: Actor, patient_id: UUID, reason: str, cause: Cause) -> Grant:
+        """Grant `actor` emergency access to the patient's record for a limited time; the
+        grant is published, so every service honours it and the patient's center is told."""
+        expires_at = self.clock.now() + self.emergency_access
+        grant = EmergencyAccess(
+            patient_id=patient_id,
+            reader_id=actor.subject,
+            reader_organisation=actor.organisation,
+            reader_role=actor.role,
+            reason=reason,
+            expires_at=expires_at,
+        )
+        self.commit(grant, cause=cause)
+        return Grant(grant.id, expires_at)
 
     def read_history(
         self, actor: Actor, request: HistoryRequest, cause: Cause

@@ -1,4 +1,4 @@
-"""The audit service's one fact of its own: someone asked for a patient's history."""
+"""The audit service's own facts: someone asked for a patient's history; someone broke the glass."""
 
 from __future__ import annotations
 
@@ -50,3 +50,32 @@ class HistoryRead(Aggregate):
         self.as_of = as_of
         self.granted = granted
         self.events_returned = events_returned
+
+
+class EmergencyAccess(Aggregate):
+    """Break the glass: one clinician's time-limited access to one patient, for a reason."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return uuid4()
+
+    class Granted(Aggregate.Created):
+        patient_id: UUID
+        reader_id: str
+        reader_organisation: str
+        reader_role: str
+        reason: str
+        expires_at: datetime
+
+    @event(Granted)
+    def __init__(
+        self,
+        patient_id: UUID,
+        reader_id: str,
+        reader_organisation: str,
+        reader_role: str,
+        reason: str,
+        expires_at: datetime,
+    ) -> None:
+        self.patient_id = patient_id
+        self.expires_at = expires_at

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from carenet_access import AccessControl
 from carenet_audit import api
 from carenet_audit.application import AuditApplication
 from carenet_audit.config import Settings
@@ -14,8 +17,12 @@ from carenet_kit.runtime import Service, serve
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
     application = AuditApplication(
-        settings.eventsourcing_env(), outbound=to_integration_event, clock=clock
+        settings.eventsourcing_env(),
+        outbound=to_integration_event,
+        clock=clock,
+        emergency_access=timedelta(minutes=settings.emergency_access_minutes),
     )
+    access = AccessControl(settings.service, application)
     return Service(
         settings=settings,
         application=application,
@@ -23,9 +30,11 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         routers=[api.router],
         description=(
             "Each patient's whole history across the network, verbatim and signed, for auditors "
-            "only; every request for it is itself recorded and published."
+            "only; every request for it is itself recorded and published. Break-the-glass "
+            "emergency access, time-limited and published."
         ),
-        batch_consumers=[history_loader(settings, application.index)],
+        batch_consumers=[history_loader(settings, application.index), access.loader(settings)],
+        state=access.state,
     )
 
 

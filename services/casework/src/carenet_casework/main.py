@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import yaml
 
+from carenet_access import AccessControl
 from carenet_casework import api
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.config import Settings
@@ -33,6 +35,11 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
     def deadlines(now: datetime) -> int:
         return application.handle_deadlines(board.falling_due(rules.local_date(now)), now)
 
+    def patient_of_case(case_id: UUID) -> UUID | None:
+        case = board.case(case_id)
+        return None if case is None else case.patient_id
+
+    access = AccessControl(settings.service, application, case_of=patient_of_case)
     return Service(
         settings=settings,
         application=application,
@@ -43,6 +50,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         consumes=["routing", "intake"],
         policy=policy(application),
         due_work=deadlines,
+        batch_consumers=[access.loader(settings)],
+        state=access.state,
     )
 
 

@@ -162,6 +162,11 @@ class IntakeApplication(ServiceApplication):
         self.commit(patient, cause=cause)
         return RecordedDiagnosis(diagnosis_id, category, reporting)
 
+    def registering_hospital(self, patient_id: UUID) -> str | None:
+        """The hospital that registered the patient, or None for a patient unknown here."""
+        patient: Patient | None = self.find(patient_id)
+        return None if patient is None else patient.registered_by
+
     def patient_record(self, patient_id: UUID) -> PatientRecord:
         patient: Patient = self.repository.get(patient_id)
         return PatientRecord(

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from uuid import UUID
+
 import yaml
 
+from carenet_access import AccessControl
+from carenet_access.relations import PatientRelations
 from carenet_intake import api
 from carenet_intake.application import IntakeApplication
 from carenet_intake.config import Settings
@@ -22,6 +27,16 @@ def load_hospitals(settings: Settings) -> dict[str, Hospital]:
     }
 
 
+def registered_here(application: IntakeApplication) -> Callable[[UUID], PatientRelations | None]:
+    """The hospital that registered a patient may act on them before any event is published."""
+
+    def relations(patient_id: UUID) -> PatientRelations | None:
+        hospital = application.registering_hospital(patient_id)
+        return None if hospital is None else PatientRelations(hospitals={hospital})
+
+    return relations
+
+
 def bootstrap(settings: Settings | None = None) -> Service:
     settings = settings or Settings()
     application = IntakeApplication(
@@ -31,6 +46,7 @@ def bootstrap(settings: Settings | None = None) -> Service:
         pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
         calendars=WorkingDayCalendars.from_file(settings.calendar_file),
     )
+    access = AccessControl(settings.service, application, known=registered_here(application))
     return Service(
         settings=settings,
         application=application,
@@ -40,6 +56,8 @@ def bootstrap(settings: Settings | None = None) -> Service:
         "with the reporting deadline, referrals from the community, admissions and discharges.",
         consumes=["routing"],
         policy=policy(application),
+        batch_consumers=[access.loader(settings)],
+        state=access.state,
     )
 
 

@@ -9,9 +9,11 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import AnyHttpUrl, BaseModel, EmailStr, Field, model_validator
 
+from carenet_access import AccessControl, Control, Role, for_roles
+from carenet_kit.auth import Actor, CurrentActor
 from carenet_kit.http import CorrelationId, from_app_state
 from carenet_kit.inbound import CommandRejected
 from carenet_kit.outbox import Cause
@@ -27,6 +29,30 @@ RECIPIENT_EXAMPLES = ["staff:SW-NS-LI", "center:CHC-NS-NANTOU", "role:CHC-NS-NAN
 Application = Annotated[NotificationsApplication, from_app_state("application")]
 Projection = Annotated[Inboxes, from_app_state("projection")]
 Recipient = Annotated[str, Query(pattern=RECIPIENT_PATTERN, examples=RECIPIENT_EXAMPLES)]
+EVERYONE = tuple(Role)
+
+
+def acting_for(actor: Actor, recipient: str) -> str:
+    """The recipient, if the caller may act for it (403 otherwise): themselves (`staff:`,
+    `family:`), or their own organisation (`center:`, `role:<organisation>/...`)."""
+    kind, _, name = recipient.partition(":")
+    own = {
+        "staff": name == actor.subject and actor.role != Role.FAMILY_MEMBER,
+        "family": name == actor.subject and actor.role == Role.FAMILY_MEMBER,
+        "center": name == actor.organisation and actor.role != Role.FAMILY_MEMBER,
+        "role": name.partition("/")[0] == actor.organisation,
+    }
+    if not own.get(kind, False):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "not a recipient you may act for")
+    return recipient
+
+
+def consented(actor: Actor, control: AccessControl, item: InboxItem) -> bool:
+    """A relative reads an item only while their consent for its patient stands."""
+    if actor.role != Role.FAMILY_MEMBER:
+        return True
+    relations = control.relations(item.patient_id)
+    return relations is not None and relations.consented_parts(actor.subject) is not None
 
 
 class InboxItemOut(BaseModel):
@@ -113,36 +139,56 @@ def masked(channel: str, address: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/…"
 
 
-@router.get("/inbox", response_model=list[InboxItemOut])
-async def read_inbox(inboxes: Projection, recipient: Recipient) -> list[InboxItemOut]:
-    return [InboxItemOut.of(item) for item in inboxes.inbox(recipient)]
+@router.get("/inbox", response_model=list[InboxItemOut], **for_roles(*EVERYONE))
+def read_inbox(
+    inboxes: Projection, recipient: Recipient, actor: CurrentActor, control: Control
+) -> list[InboxItemOut]:
+    items = inboxes.inbox(acting_for(actor, recipient))
+    return [InboxItemOut.of(item) for item in items if consented(actor, control, item)]
 
 
-@router.get("/inbox/{notification_id}", response_model=InboxItemOut)
-async def read_inbox_item(
-    inboxes: Projection, notification_id: UUID, recipient: Recipient
+@router.get("/inbox/{notification_id}", response_model=InboxItemOut, **for_roles(*EVERYONE))
+def read_inbox_item(
+    inboxes: Projection,
+    notification_id: UUID,
+    recipient: Recipient,
+    actor: CurrentActor,
+    control: Control,
 ) -> InboxItemOut:
     """One item, as linked from a webhook or an e-mail; unknown to anyone but its recipient."""
-    item = inboxes.item(notification_id, recipient)
-    if item is None:
+    item = inboxes.item(notification_id, acting_for(actor, recipient))
+    if item is None or not consented(actor, control, item):
         raise AggregateNotFoundError(notification_id)
     return InboxItemOut.of(item)
 
 
-@router.post("/inbox/{notification_id}/acknowledgement", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/inbox/{notification_id}/acknowledgement",
+    status_code=status.HTTP_204_NO_CONTENT,
+    **for_roles(*EVERYONE),
+)
 async def acknowledge(
-    app: Application, notification_id: UUID, body: AcknowledgementIn, correlation: CorrelationId
+    app: Application,
+    notification_id: UUID,
+    body: AcknowledgementIn,
+    correlation: CorrelationId,
+    actor: CurrentActor,
 ) -> None:
     """The recipient has seen it: an urgent notification stops counting towards escalation."""
-    await asyncio.to_thread(
-        app.acknowledge, notification_id, body.recipient, Cause.request(correlation)
-    )
+    recipient = acting_for(actor, body.recipient)
+    await asyncio.to_thread(app.acknowledge, notification_id, recipient, Cause.request(correlation))
 
 
 @router.post(
-    "/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated
+    "/subscriptions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubscriptionCreated,
+    **for_roles(*EVERYONE),
 )
-async def subscribe(app: Application, body: SubscriptionIn) -> SubscriptionCreated:
+async def subscribe(
+    app: Application, body: SubscriptionIn, actor: CurrentActor
+) -> SubscriptionCreated:
+    acting_for(actor, body.recipient)
     address = str(body.url) if body.channel == "webhook" else str(body.email)
     url = body.url
     if url is not None and app.require_https_webhooks and url.scheme != "https":
@@ -154,25 +200,39 @@ async def subscribe(app: Application, body: SubscriptionIn) -> SubscriptionCreat
     return SubscriptionCreated(**out.model_dump(), secret=created.secret)
 
 
-@router.get("/subscriptions", response_model=list[SubscriptionOut])
-async def list_subscriptions(app: Application, recipient: Recipient) -> list[SubscriptionOut]:
-    found = await asyncio.to_thread(app.active_subscriptions, recipient)
+@router.get("/subscriptions", response_model=list[SubscriptionOut], **for_roles(*EVERYONE))
+async def list_subscriptions(
+    app: Application, recipient: Recipient, actor: CurrentActor
+) -> list[SubscriptionOut]:
+    found = await asyncio.to_thread(app.active_subscriptions, acting_for(actor, recipient))
     return [SubscriptionOut.of(recipient, s) for s in found]
 
 
-@router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def unsubscribe(app: Application, subscription_id: UUID, recipient: Recipient) -> None:
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    **for_roles(*EVERYONE),
+)
+async def unsubscribe(
+    app: Application, subscription_id: UUID, recipient: Recipient, actor: CurrentActor
+) -> None:
     """Nothing more goes to this address, including deliveries still pending."""
-    await asyncio.to_thread(app.unsubscribe, recipient, subscription_id)
+    await asyncio.to_thread(app.unsubscribe, acting_for(actor, recipient), subscription_id)
 
 
-@router.get("/deliveries/failed", response_model=list[FailedDeliveryOut])
+@router.get(
+    "/deliveries/failed", response_model=list[FailedDeliveryOut], **for_roles(Role.OPERATOR)
+)
 async def failed_deliveries(inboxes: Projection) -> list[FailedDeliveryOut]:
     """The dead letters: deliveries that gave up after their attempts, awaiting redelivery."""
     return [FailedDeliveryOut.of(f) for f in inboxes.failed_deliveries()]
 
 
-@router.post("/deliveries/{delivery_id}/redelivery", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/deliveries/{delivery_id}/redelivery",
+    status_code=status.HTTP_202_ACCEPTED,
+    **for_roles(Role.OPERATOR),
+)
 async def redeliver(app: Application, delivery_id: UUID) -> dict[str, str]:
     """Try a failed delivery again, with a fresh budget of attempts, from now."""
     await asyncio.to_thread(app.redeliver, delivery_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from carenet_access import AccessControl
 from carenet_kit.clock import Clock
 from carenet_kit.runtime import Service, serve
 from carenet_notifications import api, rules
@@ -33,15 +34,18 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         },
         public_url=settings.public_url,
     )
+    access = AccessControl(settings.service, application)
     return Service(
         settings=settings,
         application=application,
         projection=Inboxes(),
         routers=[api.router],
         description="Tells the right people of care events, through the right channels, once.",
-        consumes=["intake", "routing", "casework"],
+        consumes=["intake", "routing", "casework", "audit"],
         policy=policy(application),
         due_work=dispatcher,
+        batch_consumers=[access.loader(settings)],
+        state=access.state,
     )
 
 

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
+from carenet_access import Access, Control, Role, for_roles, guarded, require_organisation
+from carenet_kit.auth import Actor, CurrentActor
 from carenet_kit.http import CorrelationId, from_app_state
 from carenet_kit.outbox import Cause
 from carenet_routing.application import RoutingApplication
@@ -52,7 +54,19 @@ Board = Annotated[RoutingBoard, from_app_state("projection")]
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    operator_id: OrganisationId = Field(description="Who made the change (kept for audit).")
+    operator_id: OrganisationId = Field(
+        description="Who made the change (kept for audit): the caller, as the token says."
+    )
+
+    def by(self, actor: Actor) -> Command:
+        """This command, if the caller is the operator it names (403 otherwise)."""
+        if self.operator_id != actor.subject:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "operator_id is not the caller")
+        return self
+
+
+STAFF = (Role.SOCIAL_WORKER, Role.COMMUNITY_DOCTOR)
+EVERYONE = tuple(Role)
 
 
 # -- routes, transfers and the manual routing queue ----------------------------------------
@@ -94,7 +108,7 @@ def _route_out(view: RouteView) -> RouteOut:
     return RouteOut(**view.__dict__)
 
 
-@router.get("/routes/{patient_id}", response_model=RouteOut)
+@router.get("/routes/{patient_id}", response_model=RouteOut, **guarded(Access.READ_ROUTE))
 async def read_route(patient_id: UUID, board: Board) -> RouteOut:
     view = board.route_of(patient_id)
     if view is None:
@@ -102,24 +116,33 @@ async def read_route(patient_id: UUID, board: Board) -> RouteOut:
     return _route_out(view)
 
 
-@router.get("/routing-queue", response_model=list[RouteOut])
-async def routing_queue(board: Board) -> list[RouteOut]:
+@router.get("/routing-queue", response_model=list[RouteOut], **for_roles(Role.OPERATOR))
+def routing_queue(
+    board: Board, actor: CurrentActor, control: Control, request: Request
+) -> list[RouteOut]:
     """Patients waiting for an operator, earliest deadline first; `overdue` when it passed."""
-    return [_route_out(view) for view in board.queue()]
+    queue = board.queue()
+    shown = control.visible(actor, (v.patient_id for v in queue), request, Access.READ_ROUTE)
+    return [_route_out(view) for view in queue if view.patient_id in shown]
 
 
-@router.post("/routes/{patient_id}/manual", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/routes/{patient_id}/manual", status_code=status.HTTP_202_ACCEPTED, **guarded(Access.ROUTE)
+)
 def route_by_hand(
-    patient_id: UUID, body: RouteByHand, routing: Routing, corr: CorrelationId
+    patient_id: UUID, body: RouteByHand, routing: Routing, corr: CorrelationId, actor: CurrentActor
 ) -> Decision:
     """Route a queued patient; a patient held after a move is transferred (or kept)."""
+    body.by(actor)
     outcome = routing.route_by_hand(
         patient_id, body.center_id, body.operator_id, Cause.request(corr)
     )
     return Decision(outcome=outcome, center_id=body.center_id)
 
 
-@router.post("/routes/{patient_id}/residence", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/routes/{patient_id}/residence", status_code=status.HTTP_202_ACCEPTED, **guarded(Access.ROUTE)
+)
 def change_residence(
     patient_id: UUID, body: ResidenceChange, routing: Routing, corr: CorrelationId
 ) -> Decision:
@@ -153,7 +176,11 @@ def _referral_out(view: ReferralView) -> ReferralOut:
     return ReferralOut(**{**view.__dict__, "escalations": list(view.escalations)})
 
 
-@router.get("/referrals/{referral_id}", response_model=ReferralOut)
+@router.get(
+    "/referrals/{referral_id}",
+    response_model=ReferralOut,
+    **guarded(Access.READ_CARE, target="referral"),
+)
 async def read_referral(referral_id: UUID, board: Board) -> ReferralOut:
     view = board.referral(referral_id)
     if view is None:
@@ -161,10 +188,19 @@ async def read_referral(referral_id: UUID, board: Board) -> ReferralOut:
     return _referral_out(view)
 
 
-@router.get("/referrals", response_model=list[ReferralOut])
-async def referrals_of_center(center_id: OrganisationId, board: Board) -> list[ReferralOut]:
-    """A center's referrals, in the order they were requested."""
-    return [_referral_out(view) for view in board.referrals_of(center_id)]
+@router.get("/referrals", response_model=list[ReferralOut], **for_roles(*STAFF))
+def referrals_of_center(
+    center_id: OrganisationId,
+    board: Board,
+    actor: CurrentActor,
+    control: Control,
+    request: Request,
+) -> list[ReferralOut]:
+    """The caller's center's referrals, in the order they were requested."""
+    require_organisation(actor, center_id)
+    referrals = board.referrals_of(center_id)
+    shown = control.visible(actor, (view.patient_id for view in referrals), request)
+    return [_referral_out(view) for view in referrals if view.patient_id in shown]
 
 
 # -- the directory -------------------------------------------------------------------------
@@ -254,7 +290,7 @@ def _center(c: Center) -> CenterOut:
     return CenterOut(id=c.id, name=c.name, catchment=list(c.catchment), staff=staff)
 
 
-@directory_router.get("", response_model=DirectoryOut)
+@directory_router.get("", response_model=DirectoryOut, **for_roles(*EVERYONE))
 def read_directory(routing: Routing) -> DirectoryOut:
     """The whole directory at its current version (the version routes and referrals record)."""
     d = routing.directory()
@@ -265,12 +301,14 @@ def read_directory(routing: Routing) -> DirectoryOut:
     )
 
 
-@directory_router.get("/centers", response_model=list[CenterOut])
+@directory_router.get("/centers", response_model=list[CenterOut], **for_roles(*EVERYONE))
 def directory_centers(routing: Routing) -> list[CenterOut]:
     return [_center(c) for c in routing.directory().centers]
 
 
-@directory_router.get("/centers/{center_id}", response_model=CenterAtVersion)
+@directory_router.get(
+    "/centers/{center_id}", response_model=CenterAtVersion, **for_roles(*EVERYONE)
+)
 def directory_center(center_id: str, routing: Routing) -> CenterAtVersion:
     d = routing.directory()
     center = next((c for c in d.centers if c.id == center_id), None)
@@ -279,7 +317,9 @@ def directory_center(center_id: str, routing: Routing) -> CenterAtVersion:
     return CenterAtVersion(**_center(center).model_dump(), directory_version=d.version)
 
 
-@directory_router.get("/hospitals/{hospital_id}", response_model=HospitalAtVersion)
+@directory_router.get(
+    "/hospitals/{hospital_id}", response_model=HospitalAtVersion, **for_roles(*EVERYONE)
+)
 def directory_hospital(hospital_id: str, routing: Routing) -> HospitalAtVersion:
     d = routing.directory()
     hospital = next((h for h in d.hospitals if h.id == hospital_id), None)
@@ -288,77 +328,105 @@ def directory_hospital(hospital_id: str, routing: Routing) -> HospitalAtVersion:
     return HospitalAtVersion(**_hospital(hospital).model_dump(), directory_version=d.version)
 
 
-@directory_router.post("/hospitals", status_code=status.HTTP_201_CREATED)
-def register_hospital(body: HospitalIn, routing: Routing, corr: CorrelationId) -> Changed:
+@directory_router.post(
+    "/hospitals", status_code=status.HTTP_201_CREATED, **for_roles(Role.OPERATOR)
+)
+def register_hospital(
+    body: HospitalIn, routing: Routing, corr: CorrelationId, actor: CurrentActor
+) -> Changed:
     version = routing.register_hospital(
-        body.hospital_id, body.name, body.district, body.certified, body.operator_id,
+        body.hospital_id, body.name, body.district, body.certified, body.by(actor).operator_id,
         Cause.request(corr),
     )  # fmt: skip
     return Changed(directory_version=version)
 
 
-@directory_router.put("/hospitals/{hospital_id}/certification")
+@directory_router.put("/hospitals/{hospital_id}/certification", **for_roles(Role.OPERATOR))
 def set_certification(
-    hospital_id: str, body: Certification, routing: Routing, corr: CorrelationId
+    hospital_id: str,
+    body: Certification,
+    routing: Routing,
+    corr: CorrelationId,
+    actor: CurrentActor,
 ) -> Changed:
     version = routing.set_certification(
-        hospital_id, body.certified, body.reason, body.operator_id, Cause.request(corr)
+        hospital_id, body.certified, body.reason, body.by(actor).operator_id, Cause.request(corr)
     )
     return Changed(directory_version=version)
 
 
-@directory_router.post("/centers", status_code=status.HTTP_201_CREATED)
-def register_center(body: CenterIn, routing: Routing, corr: CorrelationId) -> Changed:
+@directory_router.post("/centers", status_code=status.HTTP_201_CREATED, **for_roles(Role.OPERATOR))
+def register_center(
+    body: CenterIn, routing: Routing, corr: CorrelationId, actor: CurrentActor
+) -> Changed:
     version = routing.register_center(
-        body.center_id, body.name, body.catchment, body.operator_id, Cause.request(corr)
+        body.center_id, body.name, body.catchment, body.by(actor).operator_id, Cause.request(corr)
     )
     return Changed(directory_version=version)
 
 
-@directory_router.post("/centers/{center_id}/catchment")
+@directory_router.post("/centers/{center_id}/catchment", **for_roles(Role.OPERATOR))
 def add_catchment_area(
-    center_id: str, body: CatchmentArea, routing: Routing, corr: CorrelationId
+    center_id: str, body: CatchmentArea, routing: Routing, corr: CorrelationId, actor: CurrentActor
 ) -> Changed:
     """Add an area; 409 when another center holds it or an overlapping one (use a handover)."""
     version = routing.add_catchment_area(
-        center_id, body.region_code, body.operator_id, Cause.request(corr)
+        center_id, body.region_code, body.by(actor).operator_id, Cause.request(corr)
     )
     return Changed(directory_version=version)
 
 
-@directory_router.post("/centers/{center_id}/catchment/{region_code}/remove")
+@directory_router.post(
+    "/centers/{center_id}/catchment/{region_code}/remove", **for_roles(Role.OPERATOR)
+)
 def remove_catchment_area(
-    center_id: str, region_code: str, body: Removal, routing: Routing, corr: CorrelationId
+    center_id: str,
+    region_code: str,
+    body: Removal,
+    routing: Routing,
+    corr: CorrelationId,
+    actor: CurrentActor,
 ) -> Changed:
     version = routing.remove_catchment_area(
-        center_id, region_code, body.reason, body.operator_id, Cause.request(corr)
+        center_id, region_code, body.reason, body.by(actor).operator_id, Cause.request(corr)
     )
     return Changed(directory_version=version)
 
 
-@directory_router.post("/catchment-handovers")
-def hand_over_catchment_area(body: Handover, routing: Routing, corr: CorrelationId) -> Changed:
+@directory_router.post("/catchment-handovers", **for_roles(Role.OPERATOR))
+def hand_over_catchment_area(
+    body: Handover, routing: Routing, corr: CorrelationId, actor: CurrentActor
+) -> Changed:
     """Move an area from one center to another deliberately (patients already routed stay)."""
     version = routing.hand_over_catchment_area(
         body.region_code, body.from_center_id, body.to_center_id, body.reason,
-        body.operator_id, Cause.request(corr),
+        body.by(actor).operator_id, Cause.request(corr),
     )  # fmt: skip
     return Changed(directory_version=version)
 
 
-@directory_router.post("/centers/{center_id}/staff", status_code=status.HTTP_201_CREATED)
-def staff_joined(center_id: str, body: StaffIn, routing: Routing, corr: CorrelationId) -> Changed:
+@directory_router.post(
+    "/centers/{center_id}/staff", status_code=status.HTTP_201_CREATED, **for_roles(Role.OPERATOR)
+)
+def staff_joined(
+    center_id: str, body: StaffIn, routing: Routing, corr: CorrelationId, actor: CurrentActor
+) -> Changed:
     version = routing.staff_joined(
-        center_id, body.staff_id, body.role, body.operator_id, Cause.request(corr)
+        center_id, body.staff_id, body.role, body.by(actor).operator_id, Cause.request(corr)
     )
     return Changed(directory_version=version)
 
 
-@directory_router.post("/centers/{center_id}/staff/{staff_id}/leave")
+@directory_router.post("/centers/{center_id}/staff/{staff_id}/leave", **for_roles(Role.OPERATOR))
 def staff_left(
-    center_id: str, staff_id: str, body: Removal, routing: Routing, corr: CorrelationId
+    center_id: str,
+    staff_id: str,
+    body: Removal,
+    routing: Routing,
+    corr: CorrelationId,
+    actor: CurrentActor,
 ) -> Changed:
     version = routing.staff_left(
-        center_id, staff_id, body.reason, body.operator_id, Cause.request(corr)
+        center_id, staff_id, body.reason, body.by(actor).operator_id, Cause.request(corr)
     )
     return Changed(directory_version=version)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 
+from carenet_access import AccessControl
 from carenet_kit.clock import Clock
 from carenet_kit.runtime import Service, serve
 from carenet_routing import api
@@ -23,6 +24,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         accept_windows=settings.accept_windows,
     )
     application.load_directory(yaml.safe_load(settings.reference_file.read_text()))
+    access = AccessControl(settings.service, application)
     return Service(
         settings=settings,
         application=application,
@@ -34,6 +36,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         consumes=CONSUMES,
         policy=policy(application),
         due_work=application.act_on_due,
+        batch_consumers=[access.loader(settings)],
+        state=access.state,
     )
 
 

@@ -12,7 +12,8 @@ from enum import StrEnum
 from typing import Any
 
 from carenet_contracts import Envelope, Payload
-from carenet_contracts.audit import PatientHistoryRead
+from carenet_contracts.access import RecordAccessed
+from carenet_contracts.audit import EmergencyAccessGranted, PatientHistoryRead
 from carenet_contracts.casework import (
     CareTeamMemberJoined,
     CareTeamMemberLeft,
@@ -98,7 +99,7 @@ RULE_VERSION_FIELDS = {
 """Data fields naming the rules a producer decided under, and their names in a history."""
 
 
-def tier_of(envelope: Envelope[Any], tiers_by_event_id: dict[str, Tier]) -> Tier:
+def tier_of(envelope: Envelope[Any], tiers_by_event_id: dict[str, Tier]) -> Tier:  # noqa: PLR0911
     """The lane of an event; a notification sits where the event it is about sits, unless it
     went to a relative (then it is part of what the family was told)."""
     data = envelope.data
@@ -113,6 +114,8 @@ def tier_of(envelope: Envelope[Any], tiers_by_event_id: dict[str, Tier]) -> Tier
             return tiers_by_event_id.get(str(data.about_event_id), Tier.COMMUNITY)
         case NotificationEscalated():
             return tiers_by_event_id.get(str(data.about_event_id), Tier.COMMUNITY)
+        case RecordAccessed():
+            return Tier.AUDIT
     return PRODUCER_TIERS.get(envelope.producer, Tier.COMMUNITY)
 
 
@@ -144,7 +147,7 @@ def actor_of(data: Payload) -> str | None:  # noqa: PLR0911
             return data.withdrawn_by
         case NotificationAcknowledged():
             return data.recipient
-        case PatientHistoryRead():
+        case PatientHistoryRead() | RecordAccessed() | EmergencyAccessGranted():
             return f"{data.reader_id} ({data.reader_role}, {data.reader_organisation})"
     return None
 
@@ -294,5 +297,17 @@ def summary_of(data: Payload) -> str:  # noqa: PLR0911, PLR0912
             return (
                 f"History read{as_of} for {data.purpose} ({data.justification}): "
                 f"{data.outcome}, {data.events_returned} events"
+            )
+        case RecordAccessed():
+            grant = (
+                f" under grant {_short(data.emergency_access_id)}"
+                if data.emergency_access_id
+                else ""
+            )
+            return f"{data.record} ({data.access}) for {data.purpose}{grant}: {data.outcome}"
+        case EmergencyAccessGranted():
+            return (
+                f"Emergency access granted until {data.expires_at.isoformat()} "
+                f"({_short(data.grant_id)}): {data.reason}"
             )
     return data.event_type

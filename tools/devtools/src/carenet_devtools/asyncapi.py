@@ -124,7 +124,11 @@ def _message(payload: type[Payload]) -> dict[str, Any]:
                 {"$ref": "#/components/schemas/Headers"},
                 {
                     "properties": {
-                        "ce_source": {"const": f"urn:carenet:{payload.producer}"},
+                        "ce_source": (
+                            {"const": f"urn:carenet:{payload.producer}"}
+                            if payload.producer
+                            else {"pattern": "^urn:carenet:[a-z]+$"}
+                        ),
                         "ce_type": {"const": f"org.carenet.{event_type}.v{schema_version}"},
                         "ce_dataschema": {
                             "const": f"urn:carenet:contract:{event_type}:v{schema_version}"
@@ -179,15 +183,17 @@ def document(catalog: TopicCatalog | None = None) -> dict[str, Any]:
     """The AsyncAPI 3.0 document as plain data."""
     catalog = catalog or load_catalog()
     by_producer: dict[str, list[type[Payload]]] = defaultdict(list)
+    shared = [p for p in CONTRACTS.values() if p.producer is None]
     for payload in CONTRACTS.values():
-        by_producer[payload.producer].append(payload)
+        if payload.producer is not None:
+            by_producer[payload.producer].append(payload)
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     for topic in catalog.topics:
         if topic.name == DEAD_LETTER_TOPIC:
             channels["deadletter"] = _channel(topic, catalog, ["DeadLetter"])
             continue
-        payloads = by_producer[topic.producer]
+        payloads = by_producer[topic.producer] + shared
         channels[topic.producer] = _channel(topic, catalog, [message_id(p) for p in payloads])
         operations[f"{topic.producer}.publish"] = {
             "action": "send",

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from carenet_contracts.schema import export
 from carenet_devtools import asyncapi, kafka
-from carenet_devtools.issuer import DevIssuer
+from carenet_devtools.issuer import DevIssuer, demo_users
 from carenet_devtools.services import service_processes
 
 app = typer.Typer(help="CareNet developer tools.", no_args_is_help=True)
@@ -114,13 +114,25 @@ def asyncapi_document() -> None:
 
 @app.command()
 def token(
-    user: Annotated[str, typer.Option(help="The subject, e.g. auditor-wang.")],
-    org: Annotated[str, typer.Option(help="The organisation, e.g. NHC-AUDIT.")],
-    role: Annotated[str, typer.Option(help="The role, e.g. auditor.")],
+    user: Annotated[
+        str, typer.Argument(help="A demo user (reference/demo-users.yaml), e.g. SW-NS-LI.")
+    ],
+    org: Annotated[str | None, typer.Option(help="Another organisation than the user's.")] = None,
+    role: Annotated[str | None, typer.Option(help="Another role than the user's.")] = None,
     minutes: Annotated[float, typer.Option(help="How long the token is valid.")] = 60,
     run_dir: Annotated[Path, typer.Option(help="The run whose issuer signs.")] = Path(".run"),
 ) -> None:
-    """Print a bearer token from the run's development issuer (for curl's Authorization)."""
+    """Print a bearer token from the run's development issuer (for curl's Authorization).
+
+    A demo user's organisation and role come from reference/demo-users.yaml; any other user
+    needs both `--org` and `--role`."""
+    demo = demo_users().get(user)
+    if demo is not None:
+        org, role = org or demo.org, role or demo.role
+    if org is None or role is None:
+        raise typer.BadParameter(
+            f"{user} is no demo user: give --org and --role", param_hint="USER"
+        )
     typer.echo(DevIssuer(run_dir / "keys").token(user, org, role, minutes))
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from joserfc import jwt
 from joserfc.jwk import OKPKey
 
@@ -20,6 +22,19 @@ from carenet_kit.settings import DEVELOPMENT_ISSUER
 ALGORITHM = "Ed25519"
 KEY_FILE = "issuer.pem"
 KEY_SET_FILE = "issuer.jwks.json"
+DEMO_USERS = Path(__file__).resolve().parents[4] / "reference" / "demo-users.yaml"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    user: str
+    org: str
+    role: str
+
+
+def demo_users(path: Path = DEMO_USERS) -> dict[str, DemoUser]:
+    """The demo users by id (`reference/demo-users.yaml`)."""
+    return {u["user"]: DemoUser(**u) for u in yaml.safe_load(path.read_text())["users"]}
 
 
 class DevIssuer:
@@ -58,6 +73,11 @@ class DevIssuer:
         return jwt.encode(
             {"alg": ALGORITHM, "kid": self._key.kid}, claims, self._key, algorithms=[ALGORITHM]
         )
+
+    def token_of(self, user: str, minutes: float = 60) -> str:
+        """A token for one of the demo users."""
+        demo = demo_users()[user]
+        return self.token(demo.user, demo.org, demo.role, minutes)
 
     def _load_or_make(self) -> OKPKey:
         pem, key_set = self.directory / KEY_FILE, self.key_set_path

@@ -6,11 +6,13 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 
+from carenet_access import Access, Control, Role, for_roles, guarded
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.projection import CaseBoard, CaseView
+from carenet_kit.auth import CurrentActor
 from carenet_kit.http import from_app_state
 
 router = APIRouter(prefix="/v1", tags=["cases"])
@@ -53,17 +55,23 @@ def case_out(case: CaseView) -> CaseOut:
     return CaseOut(**{**case.__dict__, "visits": visits})
 
 
-@router.get("/cases", response_model=list[CaseOut])
-async def find_cases(
+@router.get("/cases", response_model=list[CaseOut], **for_roles(*Role))
+def find_cases(
     board: Board,
+    actor: CurrentActor,
+    control: Control,
+    request: Request,
     patient_id: UUID | None = None,
     center_id: str | None = None,
     case_manager_id: str | None = None,
 ) -> list[CaseOut]:
-    return [case_out(c) for c in board.find(patient_id, center_id, case_manager_id)]
+    """The cases the caller may read, among those the filters select."""
+    found = board.find(patient_id, center_id, case_manager_id)
+    shown = control.visible(actor, (c.patient_id for c in found), request)
+    return [case_out(c) for c in found if c.patient_id in shown]
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut)
+@router.get("/cases/{case_id}", response_model=CaseOut, **guarded(Access.READ_CARE, "case"))
 async def read_case(case_id: UUID, board: Board) -> CaseOut:
     case = board.case(case_id)
     if case is None:

@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from carenet_access import ANY_PART, Access, Role, guarded
 from carenet_casework.api.deps import Board, Casework, known
 from carenet_casework.application import FamilyLink
 from carenet_casework.domain.family import (
@@ -23,6 +24,7 @@ from carenet_casework.domain.family import (
     Withdrawer,
 )
 from carenet_casework.projection import CareBoard
+from carenet_kit.auth import CurrentActor
 from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
 
@@ -97,7 +99,10 @@ class FamilyView(BaseModel):
 
 
 @router.post(
-    "/patients/{patient_id}/family", status_code=status.HTTP_201_CREATED, response_model=Linked
+    "/patients/{patient_id}/family",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Linked,
+    **guarded(Access.RECORD_CARE),
 )
 def link_relative(
     patient_id: UUID, body: LinkRelative, casework: Casework, corr: CorrelationId
@@ -117,14 +122,20 @@ def link_relative(
     )
 
 
-@router.get("/patients/{patient_id}/family", response_model=list[RelativeOut])
+@router.get(
+    "/patients/{patient_id}/family",
+    response_model=list[RelativeOut],
+    **guarded(Access.READ_CARE),
+)
 async def list_relatives(patient_id: UUID, board: Board) -> list[RelativeOut]:
     """Every relative linked, standing or withdrawn, with their latest consent."""
     return [RelativeOut(**r.__dict__) for r in board.family(patient_id)]
 
 
 @router.post(
-    "/patients/{patient_id}/family/{member_id}/withdraw", status_code=status.HTTP_204_NO_CONTENT
+    "/patients/{patient_id}/family/{member_id}/withdraw",
+    status_code=status.HTTP_204_NO_CONTENT,
+    **guarded(Access.RECORD_CARE),
 )
 def withdraw_consent(
     patient_id: UUID, member_id: UUID, body: Withdraw, casework: Casework, corr: CorrelationId
@@ -139,9 +150,15 @@ def withdraw_consent(
     "/patients/{patient_id}/family/{member_id}/view",
     response_model=FamilyView,
     response_model_exclude_none=True,
+    **guarded(Access.READ_CARE, part=ANY_PART),
 )
-def family_view(patient_id: UUID, member_id: UUID, casework: Casework, board: Board) -> FamilyView:
-    """What this relative may see; 404 without a standing consent (checked in the store)."""
+def family_view(
+    patient_id: UUID, member_id: UUID, casework: Casework, board: Board, actor: CurrentActor
+) -> FamilyView:
+    """What this relative may see; 404 without a standing consent (checked in the store).
+    A relative may read their own view only."""
+    if actor.role == Role.FAMILY_MEMBER and str(member_id) != actor.subject:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a relative reads their own view only")
     consent = casework.family_consent(patient_id, str(member_id))
     if consent is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no standing consent for this relative")

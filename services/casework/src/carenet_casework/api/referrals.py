@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from carenet_access import Access, guarded
 from carenet_casework.api.cases import Casework
 from carenet_casework.domain import Emergency
 from carenet_contracts.casework import EmergencyKind
@@ -46,6 +47,7 @@ class WithdrawReferral(BaseModel):
     "/cases/{case_id}/emergencies",
     status_code=status.HTTP_201_CREATED,
     response_model=EmergencyOut,
+    **guarded(Access.RECORD_CARE, "case"),
 )
 def record_emergency(
     case_id: UUID, body: RecordEmergency, casework: Casework, corr: CorrelationId
@@ -60,6 +62,7 @@ def record_emergency(
 @router.post(
     "/cases/{case_id}/referrals/{referral_id}/withdrawal",
     status_code=status.HTTP_204_NO_CONTENT,
+    **guarded(Access.RECORD_CARE, "case"),
 )
 def withdraw_referral(
     case_id: UUID,

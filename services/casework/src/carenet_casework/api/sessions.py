@@ -8,10 +8,12 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from carenet_access import Access, Role, for_roles, guarded, of_organisation
 from carenet_casework.api.deps import Board, Casework, known
 from carenet_casework.domain.sessions import SESSION_RULES, SessionPlan
-from carenet_casework.projection import SessionView
+from carenet_casework.projection import CareBoard, SessionView
 from carenet_contracts.casework import SessionKind, StaffId
+from carenet_kit.auth import Actor, CurrentActor
 from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
 
@@ -20,6 +22,8 @@ router = APIRouter(prefix="/v1", tags=["rehabilitation"])
 TOPICS = "; ".join(f"{k.value}: {', '.join(r.topics)}" for k, r in SESSION_RULES.items())
 
 MAX_ATTENDEES = 200
+SESSION_STAFF = (Role.SOCIAL_WORKER, Role.COMMUNITY_DOCTOR, Role.PEER_SUPPORTER)
+"""Who holds sessions and records attendance, for their own center."""
 
 
 class HoldSession(BaseModel):
@@ -74,6 +78,7 @@ def _out(session: SessionView) -> SessionOut:
     "/centers/{center_id}/sessions",
     status_code=status.HTTP_201_CREATED,
     response_model=SessionOut,
+    **of_organisation("center_id", *SESSION_STAFF),
 )
 def hold_session(
     center_id: str, body: HoldSession, casework: Casework, corr: CorrelationId
@@ -91,10 +96,20 @@ def hold_session(
     return SessionOut(**{**plan.__dict__})
 
 
-@router.post("/sessions/{session_id}/attendance", response_model=AttendanceRecorded)
+@router.post(
+    "/sessions/{session_id}/attendance",
+    response_model=AttendanceRecorded,
+    **for_roles(*SESSION_STAFF),
+)
 def record_attendance(
-    session_id: UUID, body: Attendance, casework: Casework, corr: CorrelationId
+    session_id: UUID,
+    body: Attendance,
+    casework: Casework,
+    corr: CorrelationId,
+    board: Board,
+    actor: CurrentActor,
 ) -> AttendanceRecorded:
+    _session_of_own_center(board, session_id, actor)
     with known():
         new = casework.record_attendance(session_id, body.patient_ids, Cause.request(corr))
     return AttendanceRecorded(
@@ -104,15 +119,28 @@ def record_attendance(
     )
 
 
-@router.get("/sessions/{session_id}", response_model=SessionWithAttendance)
-async def read_session(session_id: UUID, board: Board) -> SessionWithAttendance:
+@router.get(
+    "/sessions/{session_id}",
+    response_model=SessionWithAttendance,
+    **for_roles(*SESSION_STAFF),
+)
+def read_session(session_id: UUID, board: Board, actor: CurrentActor) -> SessionWithAttendance:
+    return SessionWithAttendance(**_session_of_own_center(board, session_id, actor).__dict__)
+
+
+def _session_of_own_center(board: CareBoard, session_id: UUID, actor: Actor) -> SessionView:
+    """A session held by the caller's center; 404 for any other (its id tells nothing)."""
     session = board.session(session_id)
-    if session is None:
+    if session is None or session.center_id != actor.organisation:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such session")
-    return SessionWithAttendance(**session.__dict__)
+    return session
 
 
-@router.get("/patients/{patient_id}/sessions", response_model=list[SessionOut])
+@router.get(
+    "/patients/{patient_id}/sessions",
+    response_model=list[SessionOut],
+    **guarded(Access.READ_CARE),
+)
 async def sessions_of(patient_id: UUID, board: Board) -> list[SessionOut]:
     """The patient's rehabilitation history: sessions and activities attended."""
     return [_out(s) for s in board.sessions_of(patient_id)]

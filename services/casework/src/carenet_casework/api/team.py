@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from carenet_access import Access, guarded
 from carenet_casework.api.deps import Board, Casework, known
 from carenet_casework.domain.team import LeaveReason, ReassignmentReason
 from carenet_contracts.casework import StaffId
@@ -60,7 +61,7 @@ class Reassigned(BaseModel):
     previous_case_manager_id: str | None
 
 
-@router.get("/patients/{patient_id}/care-team", response_model=TeamOut)
+@router.get("/patients/{patient_id}/care-team", response_model=TeamOut, **guarded(Access.READ_CARE))
 async def read_team(patient_id: UUID, board: Board) -> TeamOut:
     team = board.team(patient_id)
     if team is None:
@@ -77,6 +78,7 @@ async def read_team(patient_id: UUID, board: Board) -> TeamOut:
     "/patients/{patient_id}/care-team",
     status_code=status.HTTP_201_CREATED,
     response_model=MemberAdded,
+    **guarded(Access.RECORD_CARE),
 )
 def add_member(
     patient_id: UUID, body: AddMember, casework: Casework, corr: CorrelationId
@@ -87,7 +89,9 @@ def add_member(
 
 
 @router.delete(
-    "/patients/{patient_id}/care-team/{member_id}", status_code=status.HTTP_204_NO_CONTENT
+    "/patients/{patient_id}/care-team/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    **guarded(Access.RECORD_CARE),
 )
 def remove_member(
     patient_id: UUID,
@@ -102,7 +106,11 @@ def remove_member(
         casework.remove_team_member(patient_id, member_id, role, reason, Cause.request(corr))
 
 
-@router.post("/cases/{case_id}/case-manager", response_model=Reassigned)
+@router.post(
+    "/cases/{case_id}/case-manager",
+    response_model=Reassigned,
+    **guarded(Access.RECORD_CARE, "case"),
+)
 def reassign_case_manager(
     case_id: UUID, body: Reassign, casework: Casework, corr: CorrelationId
 ) -> Reassigned:

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from carenet_access import Access, guarded
 from carenet_casework.api.cases import Casework
 from carenet_casework.domain import Medication, Visit
 from carenet_casework.rules import Rating, Symptoms, VisitFindings
@@ -68,6 +69,7 @@ class VisitRecordedOut(BaseModel):
     "/cases/{case_id}/visits",
     status_code=status.HTTP_201_CREATED,
     response_model=VisitRecordedOut,
+    **guarded(Access.RECORD_CARE, "case"),
 )
 def record_visit(
     case_id: UUID, body: RecordVisit, casework: Casework, corr: CorrelationId

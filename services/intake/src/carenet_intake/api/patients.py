@@ -11,9 +11,11 @@ from pydantic import BaseModel, Field, field_validator
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as NationalIdError
 
+from carenet_access import Access, Role, for_roles, guarded, of_organisation, require_organisation
 from carenet_contracts import DiagnosisCategory
 from carenet_intake.api.common import Intake, OrganisationId, Register, Strict
 from carenet_intake.application import Diagnosis, Registration
+from carenet_kit.auth import CurrentActor
 from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
 
@@ -116,8 +118,16 @@ class RegisteredPatientView(BaseModel):
     diagnoses: int
 
 
-@router.post("/patients", status_code=status.HTTP_201_CREATED, response_model=PatientCreated)
-def register_patient(body: RegisterPatient, intake: Intake, corr: CorrelationId) -> PatientCreated:
+@router.post(
+    "/patients",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PatientCreated,
+    **for_roles(Role.CLINICIAN),
+)
+def register_patient(
+    body: RegisterPatient, intake: Intake, corr: CorrelationId, actor: CurrentActor
+) -> PatientCreated:
+    require_organisation(actor, body.hospital_id)
     registration = Registration(
         **body.model_dump(exclude={"guardian"}),
         guardian=body.guardian.model_dump() if body.guardian else None,
@@ -129,10 +139,16 @@ def register_patient(body: RegisterPatient, intake: Intake, corr: CorrelationId)
     "/patients/{patient_id}/diagnoses",
     status_code=status.HTTP_201_CREATED,
     response_model=DiagnosisCreated,
+    **guarded(Access.RECORD_CARE),
 )
 def record_diagnosis(
-    patient_id: UUID, body: RecordDiagnosis, intake: Intake, corr: CorrelationId
+    patient_id: UUID,
+    body: RecordDiagnosis,
+    intake: Intake,
+    corr: CorrelationId,
+    actor: CurrentActor,
 ) -> DiagnosisCreated:
+    require_organisation(actor, body.hospital_id)
     diagnosis = Diagnosis(
         hospital_id=body.hospital_id,
         clinician_id=body.clinician_id,
@@ -162,7 +178,7 @@ def record_diagnosis(
     )
 
 
-@router.get("/patients/{patient_id}", response_model=PatientView)
+@router.get("/patients/{patient_id}", response_model=PatientView, **guarded(Access.READ_IDENTITY))
 def read_patient(patient_id: UUID, intake: Intake) -> PatientView:
     record = intake.patient_record(patient_id)
     return PatientView(
@@ -172,7 +188,11 @@ def read_patient(patient_id: UUID, intake: Intake) -> PatientView:
     )
 
 
-@router.get("/hospitals/{hospital_id}/patients", response_model=list[RegisteredPatientView])
+@router.get(
+    "/hospitals/{hospital_id}/patients",
+    response_model=list[RegisteredPatientView],
+    **of_organisation("hospital_id", Role.CLINICIAN),
+)
 async def patients_of_hospital(hospital_id: str, register: Register) -> list[RegisteredPatientView]:
     return [
         RegisteredPatientView(patient_id=p.patient_id, diagnoses=p.diagnoses)

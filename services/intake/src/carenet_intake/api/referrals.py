@@ -1,6 +1,6 @@
 """The hospital's side of two-way referral: worklist, accept, decline, admit, discharge.
 
-The acting hospital is named in the request for now; authentication will supply it.
+The acting hospital is named in the request, and must be the caller's organisation.
 """
 
 from __future__ import annotations
@@ -10,11 +10,21 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
 
+from carenet_access import (
+    Access,
+    Control,
+    Role,
+    for_roles,
+    guarded,
+    of_organisation,
+    require_organisation,
+)
 from carenet_intake.api.common import Intake, OrganisationId, Register, Strict
 from carenet_intake.domain import ON_WORKLIST, DeclineReason, ReferralStatus
+from carenet_kit.auth import CurrentActor
 from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
 
@@ -99,13 +109,19 @@ class InpatientView(BaseModel):
     admitted_on: date
 
 
-@router.get("/referrals", response_model=list[ReferralView])
-async def worklist(
+@router.get("/referrals", response_model=list[ReferralView], **for_roles(Role.CLINICIAN))
+def worklist(
     hospital_id: Annotated[str, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$")],
     register: Register,
+    actor: CurrentActor,
+    control: Control,
+    request: Request,
     status: WorklistFilter = WorklistFilter.OPEN,
 ) -> list[ReferralView]:
-    """The referrals addressed to the hospital, the most urgent first."""
+    """The referrals addressed to the actor's hospital, the most urgent first."""
+    require_organisation(actor, hospital_id)
+    referrals = register.worklist_of(hospital_id, status.statuses())
+    shown = control.visible(actor, (r.patient_id for r in referrals), request)
     return [
         ReferralView(
             referral_id=r.referral_id,
@@ -119,22 +135,37 @@ async def worklist(
             status=r.status,
             admission_id=r.admission_id,
         )
-        for r in register.worklist_of(hospital_id, status.statuses())
+        for r in referrals
+        if r.patient_id in shown
     ]
 
 
-@router.post("/referrals/{referral_id}/accept", response_model=ReferralAnswered)
+@router.post(
+    "/referrals/{referral_id}/accept",
+    response_model=ReferralAnswered,
+    **guarded(Access.RECORD_CARE, target="referral"),
+)
 def accept_referral(
-    referral_id: UUID, body: HospitalAction, intake: Intake, corr: CorrelationId
+    referral_id: UUID,
+    body: HospitalAction,
+    intake: Intake,
+    corr: CorrelationId,
+    actor: CurrentActor,
 ) -> ReferralAnswered:
+    require_organisation(actor, body.hospital_id)
     intake.accept_referral(referral_id, body.hospital_id, Cause.request(corr))
     return ReferralAnswered(referral_id=referral_id, status=ReferralStatus.ACCEPTED)
 
 
-@router.post("/referrals/{referral_id}/decline", response_model=ReferralAnswered)
+@router.post(
+    "/referrals/{referral_id}/decline",
+    response_model=ReferralAnswered,
+    **guarded(Access.RECORD_CARE, target="referral"),
+)
 def decline_referral(
-    referral_id: UUID, body: Decline, intake: Intake, corr: CorrelationId
+    referral_id: UUID, body: Decline, intake: Intake, corr: CorrelationId, actor: CurrentActor
 ) -> ReferralAnswered:
+    require_organisation(actor, body.hospital_id)
     intake.decline_referral(
         referral_id, body.hospital_id, body.reason, body.note, Cause.request(corr)
     )
@@ -145,25 +176,38 @@ def decline_referral(
     "/patients/{patient_id}/admissions",
     status_code=status.HTTP_201_CREATED,
     response_model=AdmissionCreated,
+    **guarded(Access.RECORD_CARE),
 )
-def admit(patient_id: UUID, body: Admit, intake: Intake, corr: CorrelationId) -> AdmissionCreated:
+def admit(
+    patient_id: UUID, body: Admit, intake: Intake, corr: CorrelationId, actor: CurrentActor
+) -> AdmissionCreated:
+    require_organisation(actor, body.hospital_id)
     admission_id = intake.admit(
         patient_id, body.hospital_id, body.admitted_on, body.referral_id, Cause.request(corr)
     )
     return AdmissionCreated(patient_id=patient_id, admission_id=admission_id)
 
 
-@router.post("/patients/{patient_id}/discharge", response_model=DischargeRecorded)
+@router.post(
+    "/patients/{patient_id}/discharge",
+    response_model=DischargeRecorded,
+    **guarded(Access.RECORD_CARE),
+)
 def discharge(
-    patient_id: UUID, body: Discharge, intake: Intake, corr: CorrelationId
+    patient_id: UUID, body: Discharge, intake: Intake, corr: CorrelationId, actor: CurrentActor
 ) -> DischargeRecorded:
+    require_organisation(actor, body.hospital_id)
     stay = intake.discharge(patient_id, body.hospital_id, body.discharged_on, Cause.request(corr))
     return DischargeRecorded(
         patient_id=patient_id, admission_id=stay.admission_id, referral_id=stay.referral_id
     )
 
 
-@router.get("/hospitals/{hospital_id}/inpatients", response_model=list[InpatientView])
+@router.get(
+    "/hospitals/{hospital_id}/inpatients",
+    response_model=list[InpatientView],
+    **of_organisation("hospital_id", Role.CLINICIAN),
+)
 async def inpatients(hospital_id: str, register: Register) -> list[InpatientView]:
     return [
         InpatientView(
