@@ -18,6 +18,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from carenet_access import Role
 from carenet_contracts import Envelope
 from carenet_devtools import kafka
 from carenet_devtools.issuer import DevIssuer
@@ -27,6 +28,23 @@ from carenet_devtools.topics import consumer_lag, read_topic, rewind_consumer_gr
 from carenet_kit.topics import load_catalog
 
 T = TypeVar("T")
+Caller = tuple[str, str, str]
+"""(user, organisation, role) of a token."""
+
+
+def reader_of(recipient: str) -> Caller:
+    """Someone who may act for a notification recipient: the person, or the organisation's."""
+    kind, _, name = recipient.partition(":")
+    if kind == "staff":
+        return (name, "CHC-STAFF", "social_worker")
+    if kind == "family":
+        return (name, "family", "family_member")
+    if kind == "center":
+        return (f"desk-{name}", name, "social_worker")
+    organisation, _, role = name.partition("/")
+    if organisation == "network":
+        return (f"{role}-on-duty", organisation, Role.OPERATOR)
+    return (f"{role}-on-duty", organisation, role if role in set(Role) else Role.SOCIAL_WORKER)
 
 
 def free_port() -> int:
@@ -52,16 +70,30 @@ class System:
     processes: dict[str, ServiceProcess]
     issuer: DevIssuer
 
-    def client(self, service: str, user: str | None) -> httpx.Client:
-        """A client of the service, calling as one of the demo users (None: anonymous)."""
-        headers = {} if user is None else {"Authorization": f"Bearer {self.issuer.token_of(user)}"}
+    def client(self, service: str, user: str | Caller | None) -> httpx.Client:
+        """A client of the service, calling as a demo user (`reference/demo-users.yaml`), as
+        (user, organisation, role), or anonymously (None)."""
+        if user is None:
+            token = None
+        elif isinstance(user, str):
+            token = self.issuer.token_of(user)
+        else:
+            token = self.issuer.token(*user)
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
         return httpx.Client(base_url=self.processes[service].url, timeout=30, headers=headers)
+
+    def inbox_reader(self, recipient: str) -> httpx.Client:
+        """A notifications client calling as someone who may read `recipient`'s inbox."""
+        return self.client("notifications", reader_of(recipient))
 
     def topic(self, producer: str) -> str:
         return self.namespace + load_catalog().topic_of(producer).name
 
-    def messages(self, producer: str) -> list[Envelope[Any]]:
-        return run_sync(read_topic(self.bootstrap, self.topic(producer)))
+    def messages(self, producer: str, access_log: bool = False) -> list[Envelope[Any]]:
+        """The producer's messages; without the `RecordAccessed` of the access log (which
+        every read adds) unless `access_log`."""
+        messages = run_sync(read_topic(self.bootstrap, self.topic(producer)))
+        return [m for m in messages if access_log or m.event_type != "RecordAccessed"]
 
     def restart(self, service: str) -> None:
         process = self.processes[service]

@@ -23,7 +23,7 @@ from carenet_contracts import Envelope
 from carenet_kit.signing import key_set
 
 from .conftest import System, eventually
-from .pathway import centers_today, diagnosis, registration, visit
+from .pathway import CENTER_STAFF, CLINICIAN, centers_today, diagnosis, registration, visit
 
 pytestmark = pytest.mark.e2e
 
@@ -45,8 +45,14 @@ def carenet_audit(system: System, *args: str) -> subprocess.CompletedProcess[str
 
 
 def published(system: System, patient_id: str) -> list[Envelope[Any]]:
-    """Everything the services published about the patient, in the timeline's order."""
-    messages = [m for p in PRODUCERS for m in system.messages(p) if str(m.patient_id) == patient_id]
+    """Everything the services published about the patient (reads of the record included), in
+    the timeline's order."""
+    messages = [
+        m
+        for p in PRODUCERS
+        for m in system.messages(p, access_log=True)
+        if str(m.patient_id) == patient_id
+    ]
     return sorted(
         messages,
         key=lambda m: (m.occurred_at, m.recorded_at, PRODUCER_ORDER[m.producer], m.sequence),
@@ -67,7 +73,7 @@ def ids(events: list[dict[str, Any]]) -> list[str]:
 
 
 def case_of(system: System, patient_id: str) -> dict[str, Any] | None:
-    with system.client("casework") as casework:
+    with system.client("casework", CENTER_STAFF) as casework:
         cases = casework.get("/v1/cases", params={"patient_id": patient_id}).json()
     return cases[0] if cases and cases[0]["case_manager_id"] else None
 
@@ -90,7 +96,7 @@ def walk_a_patient_with_a_late_visit(system: System) -> tuple[str, str]:
     visit's id."""
     today = centers_today()
     diagnosed_on = (today - timedelta(days=6)).isoformat()
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         response = intake.post("/v1/patients", json=registration(SERIAL))
         assert response.status_code == 201, response.text
         patient_id: str = response.json()["patient_id"]
@@ -100,7 +106,7 @@ def walk_a_patient_with_a_late_visit(system: System) -> tuple[str, str]:
         assert response.status_code == 201, response.text
 
     case = eventually(lambda: case_of(system, patient_id), timeout=60)
-    with system.client("casework") as casework:
+    with system.client("casework", CENTER_STAFF) as casework:
         linked = casework.post(
             f"/v1/patients/{patient_id}/family",
             json={

@@ -15,7 +15,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 from uuid import UUID
 
 import pytest
@@ -25,7 +25,7 @@ from standardwebhooks.webhooks import Webhook
 from carenet_contracts import Envelope
 
 from .conftest import System, eventually, free_port
-from .pathway import diagnose_new_patient, registration, visit
+from .pathway import CENTER_STAFF, CLINICIAN, OPERATOR, diagnose_new_patient, registration, visit
 
 pytestmark = pytest.mark.e2e
 
@@ -149,7 +149,7 @@ def receivers() -> Iterator[Callable[[float], WebhookReceiver]]:
 
 def case_with_manager(system: System, patient_id: str) -> dict[str, Any]:
     def found() -> dict[str, Any] | None:
-        with system.client("casework") as casework:
+        with system.client("casework", CENTER_STAFF) as casework:
             cases = casework.get("/v1/cases", params={"patient_id": patient_id}).json()
         return cases[0] if cases and cases[0]["case_manager_id"] else None
 
@@ -157,7 +157,7 @@ def case_with_manager(system: System, patient_id: str) -> dict[str, Any]:
 
 
 def subscribe(system: System, recipient: str, **channel: str) -> dict[str, Any]:
-    with system.client("notifications") as notifications:
+    with system.inbox_reader(recipient) as notifications:
         response = notifications.post("/v1/subscriptions", json={"recipient": recipient, **channel})
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
@@ -166,7 +166,7 @@ def subscribe(system: System, recipient: str, **channel: str) -> dict[str, Any]:
 
 def unsubscribe(system: System, recipient: str, subscription_id: str) -> None:
     """The receiver goes away with its test: nothing more is sent to its address."""
-    with system.client("notifications") as notifications:
+    with system.inbox_reader(recipient) as notifications:
         response = notifications.delete(
             f"/v1/subscriptions/{subscription_id}", params={"recipient": recipient}
         )
@@ -176,7 +176,7 @@ def unsubscribe(system: System, recipient: str, subscription_id: str) -> None:
 
 
 def inbox(system: System, recipient: str, patient_id: str) -> list[dict[str, Any]]:
-    with system.client("notifications") as notifications:
+    with system.inbox_reader(recipient) as notifications:
         items = notifications.get("/v1/inbox", params={"recipient": recipient}).json()
     return [i for i in items if i["patient_id"] == patient_id]
 
@@ -212,7 +212,8 @@ def follow(system: System, link: str) -> Any:
     """Open a message's link against the running service (its public URL is a stand-in)."""
     parts = urlsplit(link)
     assert f"{parts.scheme}://{parts.netloc}" == PUBLIC_URL
-    with system.client("notifications") as notifications:
+    (recipient,) = parse_qs(parts.query)["recipient"]
+    with system.inbox_reader(recipient) as notifications:
         return notifications.get(f"{parts.path}?{parts.query}")
 
 
@@ -220,7 +221,7 @@ def link_relative(
     system: System, patient_id: str, may_see: list[str], notified_of: list[str]
 ) -> str:
     """The case manager links a parent with the patient's consent; returns the member id."""
-    with system.client("casework") as casework:
+    with system.client("casework", CENTER_STAFF) as casework:
         linked = casework.post(
             f"/v1/patients/{patient_id}/family",
             json={
@@ -237,7 +238,7 @@ def link_relative(
 
 
 def record_visit(system: System, case_id: str, form: dict[str, Any]) -> dict[str, Any]:
-    with system.client("casework") as casework:
+    with system.client("casework", CENTER_STAFF) as casework:
         recorded = casework.post(f"/v1/cases/{case_id}/visits", json=form)
     assert recorded.status_code == 201, recorded.text
     outcome: dict[str, Any] = recorded.json()
@@ -283,7 +284,7 @@ def test_a_family_member_is_told_by_email_and_webhook_and_nothing_more_once_cons
     receivers: Callable[[float], WebhookReceiver],
 ) -> None:
     serial = 3001
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         patient_id = diagnose_new_patient(intake, serial)
     case = case_with_manager(system, patient_id)
     manager = f"staff:{case['case_manager_id']}"
@@ -330,7 +331,11 @@ def test_a_family_member_is_told_by_email_and_webhook_and_nothing_more_once_cons
     assert opened.json()["summary"] == summary
 
     # consent withdrawn, then a visit that the case manager (not the relative) is told of
-    with system.client("casework") as casework:
+    as_relative = (member, "family", "family_member")
+    view = f"/v1/patients/{patient_id}/family/{member}/view"
+    with system.client("casework", as_relative) as casework:
+        assert casework.get(view).json()["may_see"] == ["visits"]
+    with system.client("casework", CENTER_STAFF) as casework:
         withdrawn = casework.post(
             f"/v1/patients/{patient_id}/family/{member}/withdraw", json={"withdrawn_by": "patient"}
         )
@@ -355,6 +360,8 @@ def test_a_family_member_is_told_by_email_and_webhook_and_nothing_more_once_cons
     assert len(hook.requests) == 1
     assert inbox(system, relative, patient_id) == []  # withdrawn: not even the old item
     assert follow(system, link).status_code == 404
+    with system.client("casework", as_relative) as casework:
+        assert casework.get(view).status_code == 404  # and no part of the record either
 
 
 def test_a_webhook_receiver_that_fails_three_times_then_succeeds_gets_the_notification_once(
@@ -365,7 +372,7 @@ def test_a_webhook_receiver_that_fails_three_times_then_succeeds_gets_the_notifi
     hook = receivers(3)
     subscription = subscribe(system, center, channel="webhook", url=hook.url)
     secret = subscription["secret"]
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         patient_id = diagnose_new_patient(intake, 3010, region_code=yuehai)
 
     eventually(lambda: (center, "webhook") in _channels(system, center, patient_id), 60)
@@ -376,7 +383,7 @@ def test_a_webhook_receiver_that_fails_three_times_then_succeeds_gets_the_notifi
     assert (body["recipient"], body["event_type"]) == (center, "PatientRouted")
     assert _channels(system, center, patient_id) == [(center, "inbox"), (center, "webhook")]
     assert published(system, "NotificationFailed", patient_id) == []
-    with system.client("notifications") as notifications:
+    with system.client("notifications", OPERATOR) as notifications:
         failed = notifications.get("/v1/deliveries/failed").json()
     assert [f for f in failed if f["patient_id"] == patient_id] == []
 
@@ -384,7 +391,7 @@ def test_a_webhook_receiver_that_fails_three_times_then_succeeds_gets_the_notifi
     system.wait_until_consumed("notifications", CONSUMED)
     # A later patient's webhook proves the restarted sender has been through its due work;
     # a repeat of the first delivery would have been due before it.
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         later = diagnose_new_patient(intake, 3011, region_code=yuehai)
     eventually(lambda: [r for r in hook.about(later) if r.status == 204], timeout=60)
 
@@ -399,7 +406,7 @@ def test_a_webhook_that_keeps_failing_is_dead_lettered_and_redelivered_once_when
     center = "center:CHC-NS-SHEKOU"
     hook = receivers(math.inf)
     subscription = subscribe(system, center, channel="webhook", url=hook.url)
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         patient_id = diagnose_new_patient(intake, 3020, region_code="440305005")
 
     (failure,) = eventually(lambda: published(system, "NotificationFailed", patient_id), 60)
@@ -417,7 +424,7 @@ def test_a_webhook_that_keeps_failing_is_dead_lettered_and_redelivered_once_when
     assert _channels(system, center, patient_id) == [(center, "inbox")]
 
     def listed() -> list[dict[str, Any]]:
-        with system.client("notifications") as notifications:
+        with system.client("notifications", OPERATOR) as notifications:
             failed = notifications.get("/v1/deliveries/failed").json()
         return [f for f in failed if f["patient_id"] == patient_id]
 
@@ -427,7 +434,7 @@ def test_a_webhook_that_keeps_failing_is_dead_lettered_and_redelivered_once_when
     assert dead_letter["attempts"] == MAX_ATTEMPTS
 
     hook.failures = 0  # the subscriber fixed their endpoint
-    with system.client("notifications") as notifications:
+    with system.client("notifications", OPERATOR) as notifications:
         redelivery = notifications.post(f"/v1/deliveries/{delivery_id}/redelivery")
         assert redelivery.status_code == 202, redelivery.text
         again = notifications.post(f"/v1/deliveries/{delivery_id}/redelivery")

@@ -11,19 +11,28 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from .conftest import System, eventually
-from .pathway import centers_today, diagnose_new_patient, diagnosis, registration, visit
+from .pathway import (
+    CENTER_STAFF,
+    CLINICIAN,
+    OPERATOR,
+    centers_today,
+    diagnose_new_patient,
+    diagnosis,
+    registration,
+    visit,
+)
 
 pytestmark = pytest.mark.e2e
 
 
-def case_of(system: System, patient_id: str) -> dict[str, Any] | None:
-    with system.client("casework") as casework:
+def case_of(system: System, patient_id: str, user: str = CENTER_STAFF) -> dict[str, Any] | None:
+    with system.client("casework", user) as casework:
         cases = casework.get("/v1/cases", params={"patient_id": patient_id}).json()
     return cases[0] if cases and cases[0]["case_manager_id"] else None
 
 
 def inbox(system: System, recipient: str) -> list[dict[str, Any]]:
-    with system.client("notifications") as notifications:
+    with system.inbox_reader(recipient) as notifications:
         items: list[dict[str, Any]] = notifications.get(
             "/v1/inbox", params={"recipient": recipient}
         ).json()
@@ -31,10 +40,10 @@ def inbox(system: System, recipient: str) -> list[dict[str, Any]]:
 
 
 def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: System) -> None:
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         patient_id = diagnose_new_patient(intake, serial=1)
 
-    with system.client("routing") as routing:
+    with system.client("routing", CENTER_STAFF) as routing:
         route = eventually(
             lambda: routing.get(f"/v1/routes/{patient_id}").json()
             if routing.get(f"/v1/routes/{patient_id}").status_code == 200
@@ -50,7 +59,7 @@ def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: 
     manager = case["case_manager_id"]
     assert manager in {"SW-NS-LI", "SW-NS-CHEN"}
 
-    with system.client("casework") as casework:
+    with system.client("casework", CENTER_STAFF) as casework:
         recorded = casework.post(f"/v1/cases/{case['case_id']}/visits", json=visit(risk_level=3))
     assert recorded.status_code == 201, recorded.text
     assert recorded.json()["classification"] == "unstable"
@@ -96,10 +105,10 @@ def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: 
 
 
 def test_an_unroutable_region_waits_for_manual_routing_then_completes(system: System) -> None:
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         patient_id = diagnose_new_patient(intake, serial=2, region_code="440399001")
 
-    with system.client("routing") as routing:
+    with system.client("routing", OPERATOR) as routing:
         pending = eventually(
             lambda: [
                 r for r in routing.get("/v1/routing-queue").json() if r["patient_id"] == patient_id
@@ -117,16 +126,16 @@ def test_an_unroutable_region_waits_for_manual_routing_then_completes(system: Sy
 
         manual = routing.post(
             f"/v1/routes/{patient_id}/manual",
-            json={"center_id": "CHC-NS-SHEKOU", "operator_id": "OP-1"},
+            json={"center_id": "CHC-NS-SHEKOU", "operator_id": OPERATOR},
         )
         assert manual.status_code == 202, manual.text
         again = routing.post(
             f"/v1/routes/{patient_id}/manual",
-            json={"center_id": "CHC-NS-XILI", "operator_id": "OP-1"},
+            json={"center_id": "CHC-NS-XILI", "operator_id": OPERATOR},
         )
         assert again.status_code == 409
 
-    case = eventually(lambda: case_of(system, patient_id))
+    case = eventually(lambda: case_of(system, patient_id, "SW-NS-WANG"))
     assert case["center_id"] == "CHC-NS-SHEKOU"
     assert eventually(
         lambda: [
@@ -138,32 +147,32 @@ def test_an_unroutable_region_waits_for_manual_routing_then_completes(system: Sy
 
 
 @pytest.mark.parametrize(
-    ("change", "reason"),
+    ("change", "status", "reason"),
     [
-        (lambda d: d.update(icd10_code="F32.1"), "not one of the six severe mental disorders"),
-        (lambda d: d.pop("consent"), "consent"),
-        (lambda d: d.update(risk_level=7), "risk_level"),
-        (lambda d: d.update(hospital_id="H-SZ-CLINIC-9"), "not a certified hospital"),
+        (lambda d: d.update(icd10_code="F32.1"), 422, "not one of the six severe mental disorders"),
+        (lambda d: d.pop("consent"), 422, "consent"),
+        (lambda d: d.update(risk_level=7), 422, "risk_level"),
+        (lambda d: d.update(hospital_id="H-SZ-CLINIC-9"), 403, "not your organisation"),
     ],
 )
 def test_an_invalid_diagnosis_is_refused_with_the_reason(
-    system: System, change: Any, reason: str
+    system: System, change: Any, status: int, reason: str
 ) -> None:
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         patient_id = intake.post("/v1/patients", json=registration(serial=3 + len(reason))).json()[
             "patient_id"
         ]
         body = diagnosis()
         change(body)
         response = intake.post(f"/v1/patients/{patient_id}/diagnoses", json=body)
-    assert response.status_code == 422
+    assert response.status_code == status
     assert reason in response.text
 
 
 def test_a_malformed_national_id_is_refused_without_echoing_it(system: System) -> None:
     body = registration(serial=40)
     body["national_id"] = "440305199001150013"  # wrong check digit
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         response = intake.post("/v1/patients", json=body)
     assert response.status_code == 422
     assert "malformed national ID" in response.text
@@ -173,7 +182,7 @@ def test_a_malformed_national_id_is_refused_without_echoing_it(system: System) -
 def test_replaying_every_topic_changes_no_projection_and_notifies_nobody_twice(
     system: System,
 ) -> None:
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         patient_id = diagnose_new_patient(intake, serial=50)
     eventually(lambda: case_of(system, patient_id))
     consumers = {  # every service, rewound on every topic it consumes
@@ -187,9 +196,9 @@ def test_replaying_every_topic_changes_no_projection_and_notifies_nobody_twice(
 
     def snapshot() -> tuple[Any, ...]:
         with (
-            system.client("casework") as casework,
-            system.client("routing") as routing,
-            system.client("intake") as intake,
+            system.client("casework", CENTER_STAFF) as casework,
+            system.client("routing", OPERATOR) as routing,
+            system.client("intake", CLINICIAN) as intake,
         ):
             return (
                 casework.get("/v1/cases").json(),
@@ -233,7 +242,7 @@ def test_a_service_killed_in_a_burst_of_200_diagnoses_assigns_every_patient_exac
 ) -> None:
     casework = system.processes["casework"]
     patients = []
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         for serial in range(1000, 1200):
             patients.append(diagnose_new_patient(intake, serial))
             if serial == 1060:

@@ -19,7 +19,7 @@ import pytest
 from carenet_contracts import Envelope
 
 from .conftest import System, eventually
-from .pathway import HOSPITAL, diagnose_new_patient, visit
+from .pathway import AUDITOR, CENTER_STAFF, CLINICIAN, HOSPITAL, diagnose_new_patient, visit
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +27,7 @@ NANTOU, SHEKOU = "CHC-NS-NANTOU", "CHC-NS-SHEKOU"
 NANTOU_SOCIAL_WORKERS = {"SW-NS-LI", "SW-NS-CHEN"}
 SHEKOU_SOCIAL_WORKERS = {"SW-NS-WANG", "SW-NS-ZHAO", "SW-NS-HUANG"}
 SHEKOU_REGION = "440305005"
+SHEKOU_STAFF = "SW-NS-WANG"
 """A subdistrict in Shekou's catchment (reference/demo-directory.yaml)."""
 
 
@@ -68,7 +69,8 @@ def at_least(system: System, producer: str, patient_id: str, count: int) -> list
 
 
 def cases_of(system: System, patient_id: str) -> list[dict[str, Any]]:
-    with system.client("casework") as casework:
+    """The patient's cases, as an auditor reads them (wherever the patient is now)."""
+    with system.client("casework", AUDITOR) as casework:
         response = casework.get("/v1/cases", params={"patient_id": patient_id})
     assert response.status_code == 200, response.text
     cases: list[dict[str, Any]] = response.json()
@@ -84,7 +86,7 @@ def only_case(system: System, patient_id: str, status: str = "active") -> dict[s
 
 
 def inbox_about(system: System, recipient: str, patient_id: str) -> list[dict[str, Any]]:
-    with system.client("notifications") as notifications:
+    with system.inbox_reader(recipient) as notifications:
         response = notifications.get("/v1/inbox", params={"recipient": recipient})
     assert response.status_code == 200, response.text
     return [i for i in response.json() if i["patient_id"] == patient_id]
@@ -109,7 +111,7 @@ def everyone_told(
 
 def worklist_entry(system: System, referral_id: str, status: str) -> dict[str, Any] | None:
     """The referral on the hospital's worklist filtered by `status` ('open', 'admitted', ...)."""
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         response = intake.get("/v1/referrals", params={"hospital_id": HOSPITAL, "status": status})
     assert response.status_code == 200, response.text
     return next((r for r in response.json() if r["referral_id"] == referral_id), None)
@@ -117,7 +119,7 @@ def worklist_entry(system: System, referral_id: str, status: str) -> dict[str, A
 
 def saga_reaches(system: System, referral_id: str, stage: str) -> bool:
     def probe() -> bool:
-        with system.client("routing") as routing:
+        with system.client("routing", AUDITOR) as routing:
             return bool(routing.get(f"/v1/referrals/{referral_id}").json()["stage"] == stage)
 
     return eventually(probe)
@@ -127,7 +129,7 @@ def saga_reaches(system: System, referral_id: str, stage: str) -> bool:
 
 
 def routed_patient_with_case_manager(system: System, serial: int) -> tuple[str, dict[str, Any]]:
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         patient_id = diagnose_new_patient(intake, serial)
     case = eventually(lambda: only_case(system, patient_id))
     assert case["center_id"] == NANTOU
@@ -136,11 +138,16 @@ def routed_patient_with_case_manager(system: System, serial: int) -> tuple[str, 
 
 
 def record_visit(
-    system: System, case_id: str, risk_level: int, visited_on: date, thread: UUID | None = None
+    system: System,
+    case_id: str,
+    risk_level: int,
+    visited_on: date,
+    thread: UUID | None = None,
+    user: str = CENTER_STAFF,
 ) -> dict[str, Any]:
     body = visit(risk_level) | {"visited_on": visited_on.isoformat()}
     headers = {"X-Correlation-ID": str(thread)} if thread else {}
-    with system.client("casework") as casework:
+    with system.client("casework", user) as casework:
         response = casework.post(f"/v1/cases/{case_id}/visits", json=body, headers=headers)
     assert response.status_code == 201, response.text
     recorded: dict[str, Any] = response.json()
@@ -166,7 +173,7 @@ def hospital_takes_the_referral(
     assert (issued["from_center_id"], issued["reason"], issued["risk_level"]) == (NANTOU, "risk", 4)
     assert saga_reaches(system, referral_id, "issued")
 
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         accepted = intake.post(
             f"/v1/referrals/{referral_id}/accept", json={"hospital_id": HOSPITAL}
         )
@@ -185,7 +192,7 @@ def hospital_takes_the_referral(
 
 
 def hospital_discharges(system: System, patient_id: str, stay: Stay) -> None:
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         discharged = intake.post(
             f"/v1/patients/{patient_id}/discharge", json={"hospital_id": HOSPITAL}
         )
@@ -199,7 +206,7 @@ def hospital_discharges(system: System, patient_id: str, stay: Stay) -> None:
 
 
 def move_to_shekou(system: System, patient_id: str, moved_on: date, thread: UUID) -> None:
-    with system.client("routing") as routing:
+    with system.client("routing", CENTER_STAFF) as routing:
         moved = routing.post(
             f"/v1/routes/{patient_id}/residence",
             json={"region_code": SHEKOU_REGION, "moved_on": moved_on.isoformat()},
@@ -225,7 +232,7 @@ def cases_after_the_move(
     assert (new["center_id"], new["transferred_from_case_id"]) == (SHEKOU, old_case_id)
     assert (new["category"], new["risk_level"]) == (old["category"], old["risk_level"])
     assert new["case_manager_id"] in SHEKOU_SOCIAL_WORKERS
-    with system.client("casework") as casework:
+    with system.client("casework", SHEKOU_STAFF) as casework:
         team = casework.get(f"/v1/patients/{patient_id}/care-team").json()
     assert [(m["member_id"], m["role"]) for m in team["members"]] == [
         (new["case_manager_id"], "case_manager")
@@ -344,7 +351,7 @@ def test_a_move_to_another_catchment_transfers_the_case_with_its_history(system:
 
     thread = uuid4()
     move_to_shekou(system, patient_id, moved_on=today, thread=thread)
-    with system.client("routing") as routing:
+    with system.client("routing", SHEKOU_STAFF) as routing:
         # the route is a read model: it follows the 202 shortly
         route = eventually(
             lambda: (r := routing.get(f"/v1/routes/{patient_id}").json())["center_id"] == SHEKOU
@@ -432,14 +439,15 @@ def test_a_move_to_another_catchment_transfers_the_case_with_its_history(system:
 
     # the history carries over: still basically stable at the new center's first visit, the
     # rules ask a psychiatrist and set the next follow-up a month out, not 2 weeks
-    again = record_visit(system, new["case_id"], 1, visited_on=today)
+    again = record_visit(system, new["case_id"], 1, visited_on=today, user=SHEKOU_STAFF)
     assert (again["classification"], again["next_follow_up_due"]) == (
         "basically_stable",
         days_from(today, 30),
     )
-    with system.client("casework") as casework:
-        at_old_center = casework.post(
-            f"/v1/cases/{old_case_id}/visits", json=visit(1) | {"visited_on": today.isoformat()}
-        )
+    late_visit = visit(1) | {"visited_on": today.isoformat()}
+    with system.client("casework", SHEKOU_STAFF) as casework:
+        at_old_center = casework.post(f"/v1/cases/{old_case_id}/visits", json=late_visit)
     assert at_old_center.status_code == 409
     assert "the case is closed" in at_old_center.text
+    with system.client("casework", CENTER_STAFF) as casework:  # Nantou let the patient go
+        assert casework.post(f"/v1/cases/{old_case_id}/visits", json=late_visit).status_code == 404
