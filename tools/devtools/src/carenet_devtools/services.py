@@ -51,7 +51,7 @@ class ServiceProcess:
                 stderr=subprocess.STDOUT,
             )
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         """Until `/readyz` says the store, relay, projection and consumer are ready."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

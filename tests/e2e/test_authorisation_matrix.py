@@ -1,0 +1,356 @@
+"""The authorisation matrix: every endpoint x every role x every relation x every target.
+
+The endpoints come from the services' own OpenAPI documents, so a new endpoint cannot escape:
+each operation must declare what it allows (`x-carenet-access`), and each is called by every
+role, as an actor of the patient's own organisation, of a foreign one (related to another
+patient), of no related organisation, and anonymously, about the own patient, the other
+patient and an id nobody knows. The expected outcome of each cell is written below from the
+rules of the issue (who may see a patient), not computed by the policy under test.
+
+Writes are sent with an empty body: a cell that passes the door answers 422 (the body is
+refused), so the matrix changes nothing. Every denied answer is checked for personal data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from .conftest import Caller, System, eventually
+from .pathway import diagnosis, national_id, registration, visit
+
+pytestmark = pytest.mark.e2e
+
+SERVICES = ("intake", "routing", "casework", "notifications", "audit")
+ROLES = (
+    "clinician",
+    "community_doctor",
+    "social_worker",
+    "family_member",
+    "peer_supporter",
+    "auditor",
+    "operator",
+)
+RELATIONS = ("own", "foreign", "none", "anonymous")
+TARGETS = ("own", "other", "random")
+
+OWN_HOSPITAL, OTHER_HOSPITAL = "H-SZ-KANGNING", "H-SZ-NANSHAN"
+OWN_CENTER, OTHER_CENTER = "CHC-NS-NANTOU", "CHC-NS-SHEKOU"
+OWN_REGION, OTHER_REGION = "440305001", "440305005"
+SERIALS = {"own": 8101, "other": 8102}
+
+STAFF_ORGS = {"own": OWN_CENTER, "foreign": OTHER_CENTER, "none": "CHC-HD-WANSHOULU"}
+HOSPITAL_ORGS = {"own": OWN_HOSPITAL, "foreign": OTHER_HOSPITAL, "none": "H-BJ-ANDING"}
+NETWORK_ORGS = {
+    "auditor": {"own": "NHC-AUDIT", "foreign": "GD-AUDIT", "none": "XJ-AUDIT"},
+    "operator": {"own": "network", "foreign": "network", "none": "network"},
+}
+
+# -- what the rules say (architecture.md "Access", issue 5) ---------------------------------
+READS = {
+    "read-identity": {"clinician", "community_doctor", "social_worker", "auditor"},
+    "read-care": {"clinician", "community_doctor", "social_worker", "auditor"},
+    "read-route": {"clinician", "community_doctor", "social_worker", "auditor", "operator"},
+}
+WRITES = {
+    "record-care": {"clinician", "community_doctor", "social_worker"},
+    "route": {"community_doctor", "social_worker", "operator"},
+    "erase": {"operator"},
+}
+NETWORK_ROLES = {"auditor", "operator"}
+CENTER_ROLES = {"community_doctor", "social_worker", "peer_supporter"}
+
+
+@dataclass(frozen=True)
+class Patient:
+    patient_id: str
+    case_id: str
+    referral_id: str
+    member_id: str
+    session_id: str
+    personal: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Operation:
+    service: str
+    method: str
+    path: str
+    access: dict[str, Any]
+    has_body: bool
+    query: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.method.upper()} {self.service}{self.path}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    operation: Operation
+    role: str
+    relation: str
+    target: str
+
+
+# -- the world the matrix runs in ---------------------------------------------------------
+
+
+def actor(role: str, relation: str, patients: dict[str, Patient]) -> Caller:
+    if role == "family_member":
+        member = {
+            "own": patients["own"].member_id,
+            "foreign": patients["other"].member_id,
+            "none": str(uuid4()),
+        }[relation]
+        return (member, "family", role)
+    if role in NETWORK_ROLES:
+        return (f"{role}-{relation}", NETWORK_ORGS[role][relation], role)
+    orgs = HOSPITAL_ORGS if role == "clinician" else STAFF_ORGS
+    return (f"{role}-{relation}", orgs[relation], role)
+
+
+def diagnosed_routed_and_referred(system: System, which: str) -> Patient:
+    hospital, region = (
+        (OWN_HOSPITAL, OWN_REGION)
+        if which == "own"
+        else (
+            OTHER_HOSPITAL,
+            OTHER_REGION,
+        )
+    )
+    center = OWN_CENTER if which == "own" else OTHER_CENTER
+    clinician: Caller = ("DR-MATRIX", hospital, "clinician")
+    staff: Caller = ("SW-MATRIX", center, "social_worker")
+    serial = SERIALS[which]
+    registered = registration(serial, region) | {"hospital_id": hospital}
+    with system.client("intake", clinician) as intake:
+        patient_id = intake.post("/v1/patients", json=registered).json()["patient_id"]
+        diagnosed = intake.post(
+            f"/v1/patients/{patient_id}/diagnoses", json=diagnosis() | {"hospital_id": hospital}
+        )
+        assert diagnosed.status_code == 201, diagnosed.text
+
+    def case() -> dict[str, Any] | None:
+        with system.client("casework", staff) as casework:
+            found = casework.get("/v1/cases", params={"patient_id": patient_id}).json()
+        return found[0] if found and found[0]["case_manager_id"] else None
+
+    case_id = eventually(case, timeout=60)["case_id"]
+    with system.client("casework", staff) as casework:
+        referred = casework.post(f"/v1/cases/{case_id}/visits", json=visit(risk_level=4))
+        assert referred.status_code == 201, referred.text
+        linked = casework.post(
+            f"/v1/patients/{patient_id}/family",
+            json={
+                "relationship": "parent",
+                "consent_given_by": "patient",
+                "scope": {"may_see": ["appointments"], "notified_of": []},
+            },
+        )
+        assert linked.status_code == 201, linked.text
+        held = casework.post(
+            f"/v1/centers/{center}/sessions",
+            json={
+                "kind": "group_activity",
+                "topic": "crafts",
+                "held_on": "2026-11-02",
+                "duration_minutes": 60,
+                "facilitator_id": "SW-MATRIX",
+                "attendees": [patient_id],
+            },
+        )
+        assert held.status_code == 201, held.text
+    personal = (registered["name"], national_id(serial), registered["address"])
+    return Patient(
+        patient_id,
+        case_id,
+        referred.json()["referral_id"],
+        linked.json()["member_id"],
+        held.json()["session_id"],
+        personal,
+    )
+
+
+def operations(system: System) -> list[Operation]:
+    found = []
+    for service in SERVICES:
+        document = httpx.get(f"{system.processes[service].url}/openapi.json").json()
+        for path, methods in document["paths"].items():
+            for method, operation in methods.items():
+                if path in {"/healthz", "/readyz", "/.well-known/jwks.json"}:
+                    continue
+                assert "x-carenet-access" in operation, (
+                    f"{method} {service}{path} declares no access"
+                )
+                query = tuple(
+                    p["name"]
+                    for p in operation.get("parameters", [])
+                    if p["in"] == "query" and p.get("required")
+                )
+                found.append(
+                    Operation(
+                        service,
+                        method,
+                        path,
+                        operation["x-carenet-access"],
+                        "requestBody" in operation,
+                        query,
+                    )
+                )
+    return found
+
+
+def ids_for(target: str, patients: dict[str, Patient], caller: Caller | None) -> dict[str, str]:
+    """Every path or query parameter, for the own patient, the other one, or nobody."""
+    if target == "random":
+        return {
+            "patient_id": str(uuid4()),
+            "case_id": str(uuid4()),
+            "referral_id": str(uuid4()),
+            "member_id": str(uuid4()),
+            "session_id": str(uuid4()),
+            "hospital_id": "H-NOBODY",
+            "center_id": "CHC-NOBODY",
+            "recipient": "staff:NOBODY",
+        }
+    patient = patients[target]
+    mine = target == "own"
+    return {
+        "patient_id": patient.patient_id,
+        "case_id": patient.case_id,
+        "referral_id": patient.referral_id,
+        "member_id": patient.member_id,
+        "session_id": patient.session_id,
+        "hospital_id": OWN_HOSPITAL if mine else OTHER_HOSPITAL,
+        "center_id": OWN_CENTER if mine else OTHER_CENTER,
+        "recipient": recipient_of(caller) if mine and caller else "staff:SOMEONE-ELSE",
+    }
+
+
+def recipient_of(caller: Caller) -> str:
+    user, _, role = caller
+    return f"family:{user}" if role == "family_member" else f"staff:{user}"
+
+
+def request(system: System, cell: Cell, patients: dict[str, Patient]) -> httpx.Response:
+    op = cell.operation
+    caller = None if cell.relation == "anonymous" else actor(cell.role, cell.relation, patients)
+    values = ids_for(cell.target, patients, caller)
+    path = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), str(uuid4())), op.path)
+    params = {name: values.get(name, "x") for name in op.query}
+    body: dict[str, Any] | None = {} if op.has_body else None
+    if op.path in VALID_BODY:  # the one read whose patient is in the body
+        body = {
+            "patient_id": values["patient_id"],
+            "purpose": "compliance-audit",
+            "justification": "authorisation matrix",
+        }
+    with system.client(op.service, caller) as client:
+        return client.request(op.method, path, params=params, json=body)
+
+
+# -- the expected outcome of each cell ------------------------------------------------------
+
+
+def related(cell: Cell) -> bool:
+    """The actor's organisation (or person) stands in a relation to the target patient."""
+    return (cell.relation, cell.target) in {("own", "own"), ("foreign", "other")}
+
+
+def expected(cell: Cell) -> set[int]:  # noqa: PLR0911 (a decision table)
+    """What the rules want for this cell; `PASSES` means any answer beyond the door."""
+    if cell.relation == "anonymous":
+        return {401}
+    op = cell.operation
+    kind = op.access["access"]
+    if kind in READS or kind in WRITES:
+        return expected_for_patient(cell, kind)
+    if cell.role not in op.access["roles"]:
+        return {403}
+    if op.path in VALID_BODY:
+        return PASSES
+    if kind == "organisation" and not related(cell):
+        return {403}
+    if op.has_body:
+        return {422}
+    if "{session_id}" in op.path and not related(cell):
+        return {404}  # another center's session is not found, whatever its id
+    if {"hospital_id", "center_id", "recipient"} & set(op.query) and not related(cell):
+        return {403}  # not the caller's organisation, not a recipient they may act for
+    return PASSES
+
+
+def expected_for_patient(cell: Cell, kind: str) -> set[int]:
+    network = cell.role in NETWORK_ROLES
+    if cell.target == "random" or not (related(cell) or network):
+        return {404}  # a foreign organisation learns nothing, not even that the patient exists
+    granted = READS.get(kind) or WRITES[kind]
+    part = cell.operation.access.get("part")
+    if cell.role == "family_member" and kind == "read-care" and part:
+        granted = granted | {"family_member"}
+    if cell.role not in granted:
+        return {403}
+    return {422} if cell.operation.has_body or cell.operation.query else {200}
+
+
+PASSES = {200, 201, 202, 204, 404, 409, 422}
+VALID_BODY = {"/v1/patient-histories"}
+"""Operations sent a valid body: the audit service records (and refuses) a non-auditor itself."""
+
+
+# -- the test -------------------------------------------------------------------------------
+
+
+def test_every_endpoint_answers_every_role_relation_and_target_as_the_rules_say(
+    system: System,
+) -> None:
+    patients = {which: diagnosed_routed_and_referred(system, which) for which in ("own", "other")}
+
+    def referral_known_everywhere() -> bool:
+        with system.client("intake", actor("clinician", "own", patients)) as intake:
+            referral = patients["own"].referral_id
+            worklist = intake.get("/v1/referrals", params={"hospital_id": OWN_HOSPITAL}).json()
+        return any(r["referral_id"] == referral for r in worklist)
+
+    eventually(referral_known_everywhere, timeout=60)
+    ops = operations(system)
+    cells = [
+        Cell(op, role, relation, target)
+        for op in ops
+        for role in ROLES
+        for relation in RELATIONS
+        for target in TARGETS
+    ]
+    wrong, leaks, answers = [], [], Counter[int]()
+    hidden: dict[tuple[str, str], set[str]] = {}
+    for cell in cells:
+        response = request(system, cell, patients)
+        answers[response.status_code] += 1
+        want = expected(cell)
+        if response.status_code not in want:
+            wrong.append(
+                f"{cell.operation.name} {cell.role}/{cell.relation}/{cell.target}: "
+                f"{response.status_code} not in {sorted(want)}: {response.text[:120]}"
+            )
+        if response.status_code >= 400:
+            leaks.extend(
+                f"{cell.operation.name}: {value!r}"
+                for p in patients.values()
+                for value in p.personal
+                if value in response.text
+            )
+        if response.status_code == 404 and cell.target != "own":
+            hidden.setdefault((cell.operation.name, cell.role), set()).add(response.text)
+    print(f"\n{len(ops)} operations, {len(cells)} cells: {dict(sorted(answers.items()))}")
+    assert not wrong, f"{len(wrong)} of {len(cells)} cells wrong:\n" + "\n".join(wrong[:60])
+    assert not leaks, leaks
+    # a patient of another organisation and an id nobody has answer alike
+    assert all(len(bodies) == 1 for bodies in hidden.values()), hidden
+    assert len(ops) >= 45
