@@ -159,7 +159,7 @@ def diagnosed_routed_and_referred(system: System, which: str) -> Patient:
             f"/v1/centers/{center}/sessions",
             json={
                 "kind": "group_activity",
-                "topic": "crafts",
+                "topic": "handcrafts",
                 "held_on": "2026-11-02",
                 "duration_minutes": 60,
                 "facilitator_id": "SW-MATRIX",
