@@ -12,6 +12,9 @@ PRODUCTION = {
     "persistence": "postgres",
     "signing_key": "a PEM",
     "signing_key_id": "notifications-2026-11",
+    "kafka_security_protocol": "SASL_SSL",
+    "kafka_username": "carenet-notifications",
+    "kafka_password": "a password",
 }
 
 
