@@ -2,7 +2,8 @@
 
 Each service of the table becomes the SASL/SCRAM-SHA-512 user `carenet-<service>` with exactly
 the ACLs `TopicCatalog.acls_for` derives: ACLs of those users that the table no longer gives
-are deleted, so applying is a reconciliation and can be repeated. Kubernetes does the same with
+are deleted (within the namespace applied), so applying is a reconciliation and can be
+repeated. Kubernetes does the same with
 Strimzi's KafkaUser resources (one per service, `authentication: scram-sha-512`, the same ACLs).
 
 aiokafka's admin client has neither the ACL nor the SCRAM credential requests, so this uses
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from confluent_kafka import KafkaException
 from confluent_kafka.admin import (
     AclBinding,
     AclBindingFilter,
@@ -29,6 +31,7 @@ from confluent_kafka.admin import (
     UserScramCredentialAlteration,
     UserScramCredentialUpsertion,
 )
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from carenet_kit.kafka_security import KafkaSecurity
 from carenet_kit.topics import Acl, load_catalog
@@ -103,7 +106,10 @@ def apply_access(
     namespace: str = "",
 ) -> Applied:
     """Create or update every service's SCRAM user (password from `passwords`, by service) and
-    make its ACLs exactly those of the access table, topic and group names in `namespace`."""
+    make its ACLs exactly those of the access table, topic and group names in `namespace`.
+
+    Only ACLs on names in `namespace` are reconciled (all of them for the empty namespace, the
+    production one), so test runs in namespaces of their own can share one broker."""
     catalog = load_catalog()
     client = AdminClient(librdkafka_config(bootstrap, admin))
     users = [(entry.username, passwords[entry.service]) for entry in catalog.access]
@@ -117,11 +123,14 @@ def apply_access(
     ]
     for future in client.alter_user_scram_credentials(upserts).values():
         future.result(timeout=TIMEOUT_SECONDS)
+    for user, password in users:
+        _wait_until_accepted(bootstrap, admin, user, password)
     created = deleted = 0
     for entry in catalog.access:
         wanted = bindings(entry.username, catalog.acls_for(entry.service, namespace))
         existing = set(_acls_of(client, entry.username))
-        stale = [_exact_filter(b) for b in existing - wanted]
+        in_scope = {b for b in existing if b.name.startswith(namespace)}
+        stale = [_exact_filter(b) for b in in_scope - wanted]
         if stale:
             for future in client.delete_acls(stale).values():
                 future.result(timeout=TIMEOUT_SECONDS)
@@ -144,6 +153,23 @@ def service_passwords(directory: Path) -> dict[str, str]:
             path.write_text(secrets.token_urlsafe(24))
         passwords[entry.service] = path.read_text().strip()
     return passwords
+
+
+def _wait_until_accepted(bootstrap: str, admin: KafkaSecurity, user: str, password: str) -> None:
+    """A new credential reaches the broker's authenticator a moment after the controller has
+    committed it: log in as the user until that works, so nobody starts before it does."""
+    as_user = KafkaSecurity(
+        admin.protocol, admin.mechanism, username=user, password=password, cafile=admin.cafile
+    )
+    config = librdkafka_config(bootstrap, as_user) | {"log_level": 0}
+    for attempt in Retrying(
+        stop=stop_after_delay(TIMEOUT_SECONDS),
+        wait=wait_fixed(0.2),
+        retry=retry_if_exception_type(KafkaException),
+        reraise=True,
+    ):
+        with attempt:
+            AdminClient(config).list_topics(timeout=2)
 
 
 def _acls_of(client: AdminClient, username: str) -> list[AclBinding]:
