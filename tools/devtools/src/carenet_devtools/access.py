@@ -142,6 +142,17 @@ def apply_access(
     return Applied(tuple(user for user, _ in users), created, deleted)
 
 
+def service_env(service: str, bootstrap: str, password: str) -> dict[str, str]:
+    """A service's settings (`CARENET_*`) to connect to the secured local broker."""
+    return {
+        "CARENET_KAFKA_BOOTSTRAP": bootstrap,
+        "CARENET_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "CARENET_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "CARENET_KAFKA_USERNAME": load_catalog().access_of(service).username,
+        "CARENET_KAFKA_PASSWORD": password,
+    }
+
+
 def service_passwords(directory: Path) -> dict[str, str]:
     """Each service's password from `directory/<user>.password`, created (random) if absent."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -89,14 +89,31 @@ def down(work_dir: WorkDir = DEFAULT_WORK_DIR) -> None:
 @app.command()
 def run(
     run_dir: Annotated[Path, typer.Option(help="Kafka, data and logs of this run.")] = Path(".run"),
+    secured: Annotated[
+        bool,
+        typer.Option(
+            help="Kafka with SASL/SCRAM and ACLs (in RUN_DIR/kafka-secured): every service "
+            "connects as its own user and may use only what deploy/topics.yaml gives it."
+        ),
+    ] = False,
 ) -> None:
     """Run the whole system: Kafka and the five services, embedded storage, demo directory."""
-    up(run_dir / "kafka")
+    kafka_dir = run_dir / ("kafka-secured" if secured else "kafka")
+    up(kafka_dir, secured=secured)
+    env_of: dict[str, dict[str, str]] = {}
+    if secured:
+        kafka_acls(work_dir=kafka_dir)
+        passwords = access.service_passwords(kafka_dir / "users")
+        env_of = {
+            service: access.service_env(service, "127.0.0.1:9092", password)
+            for service, password in passwords.items()
+        }
     mail_catcher = Controller(Mailbox(run_dir / "mail"), hostname="127.0.0.1", port=DEMO_SMTP_PORT)
     mail_catcher.start()
     processes = service_processes(
         run_dir,
         {"CARENET_KAFKA_BOOTSTRAP": "127.0.0.1:9092", "CARENET_SMTP_PORT": str(DEMO_SMTP_PORT)},
+        env_of=env_of,
     )
     try:
         with console.status("Starting intake, routing, casework, notifications and audit"):

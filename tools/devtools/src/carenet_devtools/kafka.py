@@ -39,6 +39,8 @@ from carenet_kit.topics import Profile, load_catalog
 POM = Path(__file__).resolve().parents[3] / "kafka" / "pom.xml"
 PID_FILE = "broker.pid"
 LOG_FILE = "broker.log"
+MODE_FILE = "mode"
+"""`plain` or `secured`: what the storage was formatted for (the admin user exists or not)."""
 T = TypeVar("T")
 
 # reload4j logs nothing without a configuration; send everything to stdout, i.e. LOG_FILE.
@@ -123,6 +125,12 @@ def start(
     libs = libs or ensure_jars(default_cache_dir())
     work_dir.mkdir(parents=True, exist_ok=True)
     work_dir = work_dir.resolve()
+    mode, formatted_mode = ("plain" if admin is None else "secured"), work_dir / MODE_FILE
+    if formatted_mode.exists() and formatted_mode.read_text() != mode:
+        raise BrokerError(
+            f"{work_dir} holds a {formatted_mode.read_text()} broker's data; "
+            f"a {mode} one needs a work dir of its own"
+        )
     properties = work_dir / "server.properties"
     properties.touch(mode=0o600)  # a secured broker's file holds the admin's password
     properties.write_text(_server_properties(work_dir / "data", port, controller_port, admin))
@@ -134,6 +142,7 @@ def start(
             scram = f"SCRAM-SHA-512=[name={admin.username},password={admin.password}]"
             storage_tool += ["--add-scram", scram]
         _run([*storage_tool, "-t", _cluster_id()], "formatting the broker's storage")
+        formatted_mode.write_text(mode)
     with (work_dir / LOG_FILE).open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own argv, no shell
             [*java, "-Xmx512m", "kafka.Kafka", str(properties)],

@@ -63,13 +63,7 @@ class SecuredKafka:
 
     def env_of(self, service: str) -> dict[str, str]:
         """The service's settings to connect to this broker (`CARENET_*`)."""
-        return {
-            "CARENET_KAFKA_BOOTSTRAP": self.bootstrap,
-            "CARENET_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
-            "CARENET_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
-            "CARENET_KAFKA_USERNAME": load_catalog().access_of(service).username,
-            "CARENET_KAFKA_PASSWORD": self.passwords[service],
-        }
+        return access.service_env(service, self.bootstrap, self.passwords[service])
 
 
 @pytest.fixture(scope="module")
