@@ -25,6 +25,7 @@ from eventsourcing.persistence import PersistenceError, Tracking
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from carenet_contracts import ContractError, Envelope, parse_message
+from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 
 log = structlog.get_logger()
 
@@ -63,6 +64,7 @@ class BatchConsumer:
         sink: BatchSink,
         dead_letter_topic: str,
         max_records: int = 2_000,
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self.name = name
         self.bootstrap = bootstrap
@@ -70,6 +72,7 @@ class BatchConsumer:
         self.sink = sink
         self.dead_letter_topic = dead_letter_topic
         self.max_records = max_records
+        self.security = security
         self.ready = asyncio.Event()
         """Set once every partition is assigned at its tracked position."""
         self.caught_up = asyncio.Event()
@@ -102,9 +105,13 @@ class BatchConsumer:
                     enable_auto_commit=False,
                     auto_offset_reset="earliest",
                     max_partition_fetch_bytes=8 * 1024 * 1024,
+                    **self.security.client_options(),
                 )
                 producer = AIOKafkaProducer(
-                    bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
+                    bootstrap_servers=self.bootstrap,
+                    acks="all",
+                    enable_idempotence=True,
+                    **self.security.client_options(),
                 )
                 try:
                     await consumer.start()

@@ -21,6 +21,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from carenet_contracts import ContractError, Envelope, parse_message
 from carenet_kit.application import ServiceApplication
+from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 from carenet_kit.outbox import Cause
 
 log = structlog.get_logger()
@@ -36,13 +37,19 @@ class CommandConflict(CommandRejected):
     """The command contradicts what is already recorded (HTTP 409)."""
 
 
-def faust_app(consumer_group: str, bootstrap: str, data_dir: Path) -> faust.App:
+def faust_app(
+    consumer_group: str,
+    bootstrap: str,
+    data_dir: Path,
+    security: KafkaSecurity = PLAINTEXT,
+) -> faust.App:
     """The stream app; faust keeps its (unused) table directory under the service's data dir."""
     (data_dir / "faust").mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     return faust.App(
         consumer_group,
         datadir=str(data_dir / "faust" / "{conf.name}"),
         broker=f"kafka://{bootstrap}",
+        broker_credentials=security.faust_credentials(),
         key_serializer="raw",
         value_serializer="raw",
         consumer_auto_offset_reset="earliest",

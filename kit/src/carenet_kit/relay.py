@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 from tenacity import AsyncRetrying, wait_exponential
 
 from carenet_kit.application import ServiceApplication
+from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 from carenet_kit.outbox import PublishedStream
 from carenet_kit.wire import NOTIFICATION_ID_HEADER, header, kafka_record
 
@@ -36,12 +37,14 @@ class OutboxRelay:
         bootstrap: str,
         poll_seconds: float,
         batch_size: int = 500,
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self.app = app
         self.topic = topic
         self.bootstrap = bootstrap
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
+        self.security = security
         self.position_name = f"outbox:{topic}"
         self.ready = asyncio.Event()
         self._partitioner = DefaultPartitioner()
@@ -98,6 +101,7 @@ class OutboxRelay:
                     enable_idempotence=True,
                     acks="all",
                     linger_ms=5,
+                    **self.security.client_options(),
                 )
                 try:
                     await producer.start()
@@ -118,7 +122,11 @@ class OutboxRelay:
 
     async def _last_published(self, partitions: list[int]) -> dict[int, int]:
         """The notification id of the last message on each partition of the topic."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            **self.security.client_options(),
+        )
         await consumer.start()
         try:
             assigned = [TopicPartition(self.topic, p) for p in partitions]

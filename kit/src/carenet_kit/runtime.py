@@ -57,7 +57,11 @@ class Service:
     def __post_init__(self) -> None:
         s = self.settings
         self.relay = OutboxRelay(
-            self.application, s.topic(s.service), s.kafka_bootstrap, s.relay_poll_seconds
+            self.application,
+            s.topic(s.service),
+            s.kafka_bootstrap,
+            s.relay_poll_seconds,
+            security=s.kafka_security(),
         )
         self.projection_runner = (
             None
@@ -121,7 +125,9 @@ class Service:
                 yield
             else:
                 s = self.settings
-                stream_app = faust_app(s.consumer_group, s.kafka_bootstrap, s.data_dir)
+                stream_app = faust_app(
+                    s.consumer_group, s.kafka_bootstrap, s.data_dir, s.kafka_security()
+                )
                 self.consumer = InboundConsumer(
                     stream_app,
                     self.application,

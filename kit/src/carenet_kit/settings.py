@@ -11,6 +11,7 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from carenet_kit.auth import KeySource, TokenVerifier
+from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
 
 DEVELOPMENT_ISSUER = "urn:carenet:development-issuer"
@@ -33,6 +34,15 @@ class ServiceSettings(BaseSettings):
     postgres_password: SecretStr = SecretStr("")
     postgres_dbname: str = "carenet"
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    """PLAINTEXT only for the loopback development broker; SASL_SSL (or SASL_PLAINTEXT inside
+    an encrypted network) wherever the brokers enforce ACLs."""
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    """The service's principal on the brokers (`carenet-<service>`, see deploy/topics.yaml)."""
+    kafka_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    """The CA of the brokers' certificates for SASL_SSL (e.g. Strimzi's cluster CA)."""
     topic_profile: Profile = "local"
     topic_namespace: str = ""
     """Prefix of every topic and consumer group name: isolates test runs on one broker."""
@@ -58,6 +68,12 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> ServiceSettings:
+        self.kafka_security()  # SASL without a username or password is refused here
+        if self.environment == "production" and self.kafka_security_protocol == "PLAINTEXT":
+            raise ValueError(
+                "production authenticates to Kafka: set CARENET_KAFKA_SECURITY_PROTOCOL "
+                "(SASL_SSL), CARENET_KAFKA_USERNAME and CARENET_KAFKA_PASSWORD"
+            )
         if self.environment == "production" and self.persistence != "postgres":
             raise ValueError("production runs on PostgreSQL (CARENET_PERSISTENCE=postgres)")
         if self.environment == "production" and not (self.signing_key and self.signing_key_id):
@@ -81,6 +97,16 @@ class ServiceSettings(BaseSettings):
             algorithms=self.auth_algorithms,
             organisation_claim=self.auth_organisation_claim,
             role_claim=self.auth_role_claim,
+        )
+
+    def kafka_security(self) -> KafkaSecurity:
+        """How this service's Kafka clients authenticate (aiokafka options, faust credentials)."""
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol,
+            mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_username,
+            password=self.kafka_password.get_secret_value() if self.kafka_password else None,
+            cafile=self.kafka_ssl_cafile,
         )
 
     def topic(self, producer: str) -> str:

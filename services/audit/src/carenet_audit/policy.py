@@ -20,4 +20,5 @@ def history_loader(settings: Settings, index: HistoryIndex) -> BatchConsumer:
         sink=index,
         dead_letter_topic=settings.dead_letter_topic,
         max_records=settings.history_batch_size,
+        security=settings.kafka_security(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -12,9 +13,10 @@ from aiosmtpd.handlers import Mailbox
 from rich.console import Console
 
 from carenet_contracts.schema import export
-from carenet_devtools import asyncapi, kafka
+from carenet_devtools import access, asyncapi, kafka
 from carenet_devtools.issuer import DevIssuer, demo_users
 from carenet_devtools.services import service_processes
+from carenet_kit.kafka_security import KafkaSecurity
 
 app = typer.Typer(help="CareNet developer tools.", no_args_is_help=True)
 kafka_app = typer.Typer(
@@ -28,14 +30,38 @@ WorkDir = Annotated[
     Path, typer.Option(help="The broker's config, data, log and pid file (relative to the cwd).")
 ]
 DEFAULT_WORK_DIR = Path(".run/kafka")
+ADMIN_USER = "admin"
+Secured = Annotated[
+    bool,
+    typer.Option(
+        help="SASL/SCRAM-SHA-512 and ACLs: the admin's password is WORK_DIR/admin.password, "
+        "the services' users and ACLs come from `carenet-dev kafka-acls`."
+    ),
+]
 DEMO_SMTP_PORT = 8025
 """`run`'s mail catcher: notifications' e-mails land in a Maildir under the run dir."""
 
 
+def admin_security(work_dir: Path) -> KafkaSecurity:
+    """The secured broker's admin super-user; its password is made on first use."""
+    path = work_dir / "admin.password"
+    if not path.exists():
+        work_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(16))
+    return KafkaSecurity("SASL_PLAINTEXT", username=ADMIN_USER, password=path.read_text().strip())
+
+
 @kafka_app.command()
-def up(work_dir: WorkDir = DEFAULT_WORK_DIR, port: int = 9092, controller_port: int = 9093) -> None:
+def up(
+    work_dir: WorkDir = DEFAULT_WORK_DIR,
+    port: int = 9092,
+    controller_port: int = 9093,
+    secured: Secured = False,
+) -> None:
     """Fetch Kafka once, start the broker unless it runs already, and create the topics."""
     bootstrap = f"127.0.0.1:{port}"
+    admin = admin_security(work_dir) if secured else None
     try:
         if kafka.is_running(work_dir):
             console.print(f"Kafka is already running from {work_dir}")
@@ -43,8 +69,8 @@ def up(work_dir: WorkDir = DEFAULT_WORK_DIR, port: int = 9092, controller_port: 
             with console.status(f"Fetching Kafka {kafka.KAFKA_VERSION} (first run only)"):
                 libs = kafka.ensure_jars(kafka.default_cache_dir())
             with console.status(f"Starting Kafka {kafka.KAFKA_VERSION}"):
-                kafka.start(work_dir, port, controller_port, libs=libs)
-        created = kafka.run_sync(kafka.create_topics(bootstrap))
+                kafka.start(work_dir, port, controller_port, libs=libs, admin=admin)
+        created = kafka.run_sync(kafka.create_topics(bootstrap, security=admin))
     except kafka.BrokerError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from error
@@ -63,14 +89,31 @@ def down(work_dir: WorkDir = DEFAULT_WORK_DIR) -> None:
 @app.command()
 def run(
     run_dir: Annotated[Path, typer.Option(help="Kafka, data and logs of this run.")] = Path(".run"),
+    secured: Annotated[
+        bool,
+        typer.Option(
+            help="Kafka with SASL/SCRAM and ACLs (in RUN_DIR/kafka-secured): every service "
+            "connects as its own user and may use only what deploy/topics.yaml gives it."
+        ),
+    ] = False,
 ) -> None:
     """Run the whole system: Kafka and the five services, embedded storage, demo directory."""
-    up(run_dir / "kafka")
+    kafka_dir = run_dir / ("kafka-secured" if secured else "kafka")
+    up(kafka_dir, secured=secured)
+    env_of: dict[str, dict[str, str]] = {}
+    if secured:
+        kafka_acls(work_dir=kafka_dir)
+        passwords = access.service_passwords(kafka_dir / "users")
+        env_of = {
+            service: access.service_env(service, "127.0.0.1:9092", password)
+            for service, password in passwords.items()
+        }
     mail_catcher = Controller(Mailbox(run_dir / "mail"), hostname="127.0.0.1", port=DEMO_SMTP_PORT)
     mail_catcher.start()
     processes = service_processes(
         run_dir,
         {"CARENET_KAFKA_BOOTSTRAP": "127.0.0.1:9092", "CARENET_SMTP_PORT": str(DEMO_SMTP_PORT)},
+        env_of=env_of,
     )
     try:
         with console.status("Starting intake, routing, casework, notifications and audit"):
@@ -134,6 +177,30 @@ def token(
             f"{user} is no demo user: give --org and --role", param_hint="USER"
         )
     typer.echo(DevIssuer(run_dir / "keys").token(user, org, role, minutes))
+
+
+@app.command("kafka-acls")
+def kafka_acls(
+    bootstrap: str = "127.0.0.1:9092",
+    work_dir: WorkDir = DEFAULT_WORK_DIR,
+    namespace: Annotated[
+        str, typer.Option(help="Topic and group prefix (CARENET_TOPIC_NAMESPACE).")
+    ] = "",
+) -> None:
+    """Create each service's SCRAM user and ACLs (deploy/topics.yaml `access`) on a secured
+    broker (`carenet-dev kafka up --secured`); passwords are kept in WORK_DIR/users."""
+    users_dir = work_dir / "users"
+    applied = access.apply_access(
+        bootstrap, admin_security(work_dir), access.service_passwords(users_dir), namespace
+    )
+    console.print(
+        f"Users {', '.join(applied.users)}: {applied.created} ACLs created, "
+        f"{applied.deleted} removed; passwords in {users_dir}/<user>.password"
+    )
+    console.print(
+        "A service connects with CARENET_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT, "
+        "CARENET_KAFKA_USERNAME=carenet-<service> and CARENET_KAFKA_PASSWORD=<its password>."
+    )
 
 
 @kafka_app.command()

@@ -5,6 +5,12 @@ registries, so the broker's jars come from Maven Central (`tools/kafka/pom.xml`)
 runs as a plain JVM process: single node, KRaft, bound to 127.0.0.1 only, and with
 `auto.create.topics.enable=false` so that every topic comes from the one topic spec
 (`deploy/topics.yaml`), exactly as in production.
+
+Secured mode (`start(..., admin=...)`) is the production access model on one node: clients
+authenticate with SASL/SCRAM-SHA-512 on a SASL_PLAINTEXT listener, the KRaft
+`StandardAuthorizer` refuses whatever no ACL allows (`allow.everyone.if.no.acl.found=false`),
+and only the admin super-user, created when the storage is formatted, may do anything else:
+create topics, users and ACLs (`carenet_devtools.access`).
 """
 
 from __future__ import annotations
@@ -27,11 +33,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from carenet_kit.kafka_security import KafkaSecurity
 from carenet_kit.topics import Profile, load_catalog
 
 POM = Path(__file__).resolve().parents[3] / "kafka" / "pom.xml"
 PID_FILE = "broker.pid"
 LOG_FILE = "broker.log"
+MODE_FILE = "mode"
+"""`plain` or `secured`: what the storage was formatted for (the admin user exists or not)."""
 T = TypeVar("T")
 
 # reload4j logs nothing without a configuration; send everything to stdout, i.e. LOG_FILE.
@@ -98,6 +107,7 @@ def start(
     *,
     libs: Path | None = None,
     timeout: float = 90.0,
+    admin: KafkaSecurity | None = None,
 ) -> str:
     """Start a detached single-node broker keeping its data in `work_dir`; return its address.
 
@@ -106,19 +116,33 @@ def start(
     id would not match the existing data), so topics and records survive `stop` / `start`.
     Blocks, running its own event loop, until the broker answers metadata requests; if it does
     not within `timeout`, stops it and raises `BrokerError` quoting the broker's log.
+    With `admin` (a SASL/SCRAM-SHA-512 user), the broker runs secured, that user its only
+    super-user; the user is created when the storage is formatted, so the first `start` decides
+    the admin's password.
     """
     if is_running(work_dir):
         raise BrokerError(f"a broker is already running from {work_dir}")
     libs = libs or ensure_jars(default_cache_dir())
     work_dir.mkdir(parents=True, exist_ok=True)
     work_dir = work_dir.resolve()
+    mode, formatted_mode = ("plain" if admin is None else "secured"), work_dir / MODE_FILE
+    if formatted_mode.exists() and formatted_mode.read_text() != mode:
+        raise BrokerError(
+            f"{work_dir} holds a {formatted_mode.read_text()} broker's data; "
+            f"a {mode} one needs a work dir of its own"
+        )
     properties = work_dir / "server.properties"
-    properties.write_text(_server_properties(work_dir / "data", port, controller_port))
+    properties.touch(mode=0o600)  # a secured broker's file holds the admin's password
+    properties.write_text(_server_properties(work_dir / "data", port, controller_port, admin))
     (work_dir / "log4j.properties").write_text(LOG4J)
     java = ["java", "-cp", f"{libs}/*", f"-Dlog4j.configuration=file:{work_dir}/log4j.properties"]
     if not (work_dir / "data" / "meta.properties").exists():
         storage_tool = [*java, "kafka.tools.StorageTool", "format", "-c", str(properties)]
+        if admin is not None:
+            scram = f"SCRAM-SHA-512=[name={admin.username},password={admin.password}]"
+            storage_tool += ["--add-scram", scram]
         _run([*storage_tool, "-t", _cluster_id()], "formatting the broker's storage")
+        formatted_mode.write_text(mode)
     with (work_dir / LOG_FILE).open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own argv, no shell
             [*java, "-Xmx512m", "kafka.Kafka", str(properties)],
@@ -132,7 +156,7 @@ def start(
     (work_dir / PID_FILE).write_text(str(process.pid))
     bootstrap = f"127.0.0.1:{port}"
     try:
-        run_sync(_wait_until_ready(port, process, timeout))
+        run_sync(_wait_until_ready(port, process, timeout, admin or KafkaSecurity()))
     except Exception as error:
         stop(work_dir)
         raise BrokerError(
@@ -163,12 +187,16 @@ def is_running(work_dir: Path) -> bool:
 
 
 async def create_topics(
-    bootstrap: str, profile: Profile = "local", namespace: str = ""
+    bootstrap: str,
+    profile: Profile = "local",
+    namespace: str = "",
+    security: KafkaSecurity | None = None,
 ) -> list[str]:
     """Create every topic of the topic spec with the profile's replication; return those created.
 
     Idempotent: topics that already exist are left as they are (their settings are not changed).
     A `namespace` prefixes every name (`CARENET_TOPIC_NAMESPACE`), to isolate test runs.
+    On a secured broker, `security` is the admin's.
     """
     catalog = load_catalog()
     replication = catalog.profiles[profile].replication_factor
@@ -181,7 +209,9 @@ async def create_topics(
         )
         for t in catalog.topics
     ]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, **(security or KafkaSecurity()).client_options()
+    )
     await admin.start()
     try:
         response = await admin.create_topics(new_topics)
@@ -207,23 +237,62 @@ def run_sync(coro: Coroutine[object, object, T]) -> T:
         return runner.run(coro)
 
 
-def _server_properties(data_dir: Path, port: int, controller_port: int) -> str:
+def _server_properties(
+    data_dir: Path, port: int, controller_port: int, admin: KafkaSecurity | None = None
+) -> str:
     """Single-node KRaft on loopback; replication settings a one-broker cluster can satisfy."""
+    listeners = (
+        f"""\
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+"""
+        if admin is None
+        else _secured_listeners(port, controller_port, admin)
+    )
     return f"""\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{controller_port}
-listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
-advertised.listeners=PLAINTEXT://127.0.0.1:{port}
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-log.dirs={data_dir}
+{listeners}log.dirs={data_dir}
 auto.create.topics.enable=false
 offsets.topic.replication.factor=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
+"""
+
+
+def _secured_listeners(port: int, controller_port: int, admin: KafkaSecurity) -> str:
+    """SASL/SCRAM for clients and the broker itself, PLAIN (a static user) for the controller.
+
+    The controller listener cannot use SCRAM: the controller needs it before it has read the
+    credentials from the metadata log. Both listeners are loopback only.
+    """
+    if admin.mechanism != "SCRAM-SHA-512" or not (admin.username and admin.password):
+        raise BrokerError("a secured broker's admin is a SCRAM-SHA-512 user with a password")
+    user, password = admin.username, admin.password
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", user + password):
+        raise BrokerError("the admin's name and password: letters, digits, '_', '.', '-' only")
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
+    plain = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    return f"""listeners=SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{port}
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config={scram} required \
+    username="{user}" password="{password}";
+listener.name.controller.plain.sasl.jaas.config={plain} required \
+    username="{user}" password="{password}" user_{user}="{password}";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:{user}
 """
 
 
@@ -235,7 +304,9 @@ def _cluster_id() -> str:
     return cluster_id
 
 
-async def _wait_until_ready(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+async def _wait_until_ready(
+    port: int, process: subprocess.Popen[bytes], timeout: float, security: KafkaSecurity
+) -> None:
     """Retry a metadata request until the broker lists itself; give up at once if the JVM exits.
 
     A plain TCP connect comes first because aiokafka logs every refused connection as an error.
@@ -252,7 +323,9 @@ async def _wait_until_ready(port: int, process: subprocess.Popen[bytes], timeout
             _, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.close()
             admin = AIOKafkaAdminClient(
-                bootstrap_servers=f"127.0.0.1:{port}", request_timeout_ms=5000
+                bootstrap_servers=f"127.0.0.1:{port}",
+                request_timeout_ms=5000,
+                **security.client_options(),
             )
             try:
                 await admin.start()

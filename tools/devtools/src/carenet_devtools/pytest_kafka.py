@@ -7,21 +7,29 @@ Enable it with `pytest_plugins = ["carenet_devtools.pytest_kafka"]`. The broker 
 3. otherwise a local broker (`carenet_devtools.kafka`) on free ports in a temporary directory.
 
 Whichever it is, the topics of `deploy/topics.yaml` are created before the first test uses it.
+
+`secured_kafka` is another broker, for the modules that test the secured profile: always a local
+one (secured mode of `carenet_devtools.kafka`), with the topics, and every service's SCRAM user
+and ACLs from the access table.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import secrets
 import socket
 import warnings
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 
 import docker  # type: ignore[import-untyped]
 import pytest
 
-from carenet_devtools import kafka
+from carenet_devtools import access, kafka
+from carenet_kit.kafka_security import KafkaSecurity
+from carenet_kit.topics import load_catalog
 
 BOOTSTRAP_ENV = "CARENET_TEST_KAFKA_BOOTSTRAP"
 # Confluent Platform 7.9 ships Apache Kafka 3.9, the version the local broker runs.
@@ -34,6 +42,50 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with _broker(tmp_path_factory) as bootstrap:
         kafka.run_sync(kafka.create_topics(bootstrap))
         yield bootstrap
+
+
+@dataclass(frozen=True)
+class SecuredKafka:
+    """A broker that authenticates everyone (SASL/SCRAM-SHA-512) and allows only its ACLs."""
+
+    bootstrap: str
+    admin: KafkaSecurity
+    passwords: dict[str, str]
+    """Each service's password, by service."""
+
+    def security_of(self, service: str, password: str | None = None) -> KafkaSecurity:
+        """The credentials of the service's user (with another password, if given)."""
+        return KafkaSecurity(
+            "SASL_PLAINTEXT",
+            username=load_catalog().access_of(service).username,
+            password=password or self.passwords[service],
+        )
+
+    def env_of(self, service: str) -> dict[str, str]:
+        """The service's settings to connect to this broker (`CARENET_*`)."""
+        return access.service_env(service, self.bootstrap, self.passwords[service])
+
+
+@pytest.fixture(scope="module")
+def secured_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredKafka]:
+    """A local secured broker with the spec's topics, users and ACLs, for one test module."""
+    admin = KafkaSecurity("SASL_PLAINTEXT", username="admin", password=secrets.token_hex(16))
+    passwords = {entry.service: secrets.token_urlsafe(16) for entry in load_catalog().access}
+    work_dir = tmp_path_factory.mktemp("kafka-secured")
+    bootstrap = kafka.start(work_dir, *_free_ports(), admin=admin)
+    try:
+        kafka.run_sync(kafka.create_topics(bootstrap, security=admin))
+        access.apply_access(bootstrap, admin, passwords)
+        yield SecuredKafka(bootstrap, admin, passwords)
+    finally:
+        kafka.stop(work_dir)
+
+
+def _free_ports() -> tuple[int, int]:
+    with socket.socket() as broker, socket.socket() as controller:
+        broker.bind(("127.0.0.1", 0))
+        controller.bind(("127.0.0.1", 0))
+        return broker.getsockname()[1], controller.getsockname()[1]
 
 
 @contextmanager
@@ -55,11 +107,7 @@ def _broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield container.get_bootstrap_server()
     else:
         work_dir = tmp_path_factory.mktemp("kafka")
-        with socket.socket() as broker, socket.socket() as controller:
-            broker.bind(("127.0.0.1", 0))
-            controller.bind(("127.0.0.1", 0))
-            ports = broker.getsockname()[1], controller.getsockname()[1]
-        bootstrap = kafka.start(work_dir, *ports)
+        bootstrap = kafka.start(work_dir, *_free_ports())
         try:
             yield bootstrap
         finally:

@@ -89,16 +89,21 @@ def service_processes(
     run_dir: Path,
     env: Mapping[str, str],
     ports: Mapping[str, int] = DEFAULT_PORTS,
+    env_of: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, ServiceProcess]:
     """The services, each with its data under `run_dir/data`, its log in `run_dir/logs` and
     its signing key in `run_dir/keys` (whose `jwks.json` verifies everything they publish);
-    they trust the tokens of the run's development issuer (`carenet-dev token`)."""
+    they trust the tokens of the run's development issuer (`carenet-dev token`). `env_of` adds
+    settings of one service only (by name), e.g. its Kafka credentials."""
     issuer = DevIssuer(run_dir / "keys")
     shared = {"CARENET_DATA_DIR": str(run_dir / "data"), **issuer.env(), **env}
     keyring = DevKeyring(run_dir / "keys")
     return {
         name: ServiceProcess(
-            name, ports[name], shared | keyring.env(name), run_dir / "logs" / f"{name}.log"
+            name,
+            ports[name],
+            shared | keyring.env(name) | dict((env_of or {}).get(name, {})),
+            run_dir / "logs" / f"{name}.log",
         )
         for name in SERVICES
     }

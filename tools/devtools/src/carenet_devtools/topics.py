@@ -1,4 +1,7 @@
-"""Reading and rewinding CareNet topics: what tests, operators and auditors need from a broker."""
+"""Reading and rewinding CareNet topics: what tests, operators and auditors need from a broker.
+
+On a secured broker, pass the credentials of a user the ACLs allow (`security`).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,16 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from carenet_contracts import Envelope, parse_message
+from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 
 
-async def read_records(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+async def read_records(
+    bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT
+) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of a topic from offset 0 to its current end, partition by partition."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **security.client_options()
+    )
     await consumer.start()
     try:
         partitions = await _partitions(consumer, [topic])
@@ -29,18 +37,26 @@ async def read_records(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes,
         await consumer.stop()
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[Envelope[Any]]:
+async def read_topic(
+    bootstrap: str, topic: str, security: KafkaSecurity = PLAINTEXT
+) -> list[Envelope[Any]]:
     """Every message of a topic, parsed by its contract."""
-    return [parse_message(r.value) for r in await read_records(bootstrap, topic) if r.value]
+    records = await read_records(bootstrap, topic, security)
+    return [parse_message(r.value) for r in records if r.value]
 
 
-async def rewind_consumer_group(bootstrap: str, group: str, topics: list[str]) -> None:
+async def rewind_consumer_group(
+    bootstrap: str, group: str, topics: list[str], security: KafkaSecurity = PLAINTEXT
+) -> None:
     """Commit offset 0 on every partition, so the group's next run replays the topics.
 
     The group must have no running member (stop the service first).
     """
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        **security.client_options(),
     )
     await consumer.start()
     try:
@@ -51,10 +67,14 @@ async def rewind_consumer_group(bootstrap: str, group: str, topics: list[str]) -
         await consumer.stop()
 
 
-async def consumer_lag(bootstrap: str, group: str, topics: list[str]) -> int:
+async def consumer_lag(
+    bootstrap: str, group: str, topics: list[str], security: KafkaSecurity = PLAINTEXT
+) -> int:
     """How many messages of the topics the group has not committed yet."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security.client_options())
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **security.client_options()
+    )
     await admin.start()
     await consumer.start()
     try:
