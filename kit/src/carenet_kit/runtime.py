@@ -73,7 +73,7 @@ class Service:
         api.state.application = self.application
         api.state.projection = self.projection
         api.state.token_verifier = self.settings.token_verifier()
-        install_error_handlers(api)
+        install_error_handlers(api, self.settings.max_body_bytes)
         api.include_router(
             health_router(
                 {

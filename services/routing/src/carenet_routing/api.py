@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from carenet_kit.http import CorrelationId, from_app_state
 from carenet_kit.outbox import Cause
@@ -174,11 +174,11 @@ class HospitalIn(Command):
     hospital_id: OrganisationId
     name: Name
     district: DistrictCode
-    certified: bool
+    certified: StrictBool
 
 
 class Certification(Command):
-    certified: bool
+    certified: StrictBool
     reason: Reason
 
 
