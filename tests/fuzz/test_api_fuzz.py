@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from .harness import CASES, FuzzTarget
 
-EXAMPLES = int(os.environ.get("CARENET_FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("CARENET_FUZZ_EXAMPLES", "15"))
 """Per operation and generation phase; a longer local run: `CARENET_FUZZ_EXAMPLES=500`."""
 
 fuzz_settings = settings(
