@@ -81,7 +81,7 @@ class Service:
         api.state.token_verifier = self.settings.token_verifier()
         for name, value in self.state.items():
             setattr(api.state, name, value)
-        install_error_handlers(api)
+        install_error_handlers(api, self.settings.max_body_bytes)
         api.include_router(
             health_router(
                 {

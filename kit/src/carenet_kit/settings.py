@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 import psycopg
 from psycopg import sql
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from carenet_kit.auth import KeySource, TokenVerifier
@@ -48,6 +48,9 @@ class ServiceSettings(BaseSettings):
     """Prefix of every topic and consumer group name: isolates test runs on one broker."""
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    """The largest request body accepted (`CARENET_MAX_BODY_BYTES`); a larger one gets 413,
+    whatever `Content-Length` says or when it is sent chunked without one."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     relay_poll_seconds: float = 0.05
     scheduler_seconds: float = 5.0

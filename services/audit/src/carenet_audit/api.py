@@ -12,7 +12,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from carenet_access import EXTENSION, Control, Role, for_roles
 from carenet_audit.application import AuditApplication, HistoryDenied, HistoryRequest
@@ -38,6 +38,14 @@ class HistoryQuery(BaseModel):
     as_of: AwareDatetime | None = Field(
         default=None, description="What the network had recorded at that moment (recorded_at)."
     )
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _iso_8601(cls, value: object) -> object:
+        """A date-time string, as the document says: a bare number is not read as epoch seconds."""
+        if value is not None and not isinstance(value, str):
+            raise ValueError("as_of is an ISO 8601 date-time string")
+        return value
 
 
 class HistoryMessage(BaseModel):

@@ -80,7 +80,11 @@ class AcknowledgementIn(BaseModel):
 class SubscriptionIn(BaseModel):
     recipient: str = Field(pattern=RECIPIENT_PATTERN, examples=RECIPIENT_EXAMPLES)
     channel: Literal["webhook", "email"]
-    url: AnyHttpUrl | None = Field(default=None, description="For a webhook.")
+    url: AnyHttpUrl | None = Field(
+        default=None,
+        description="For a webhook.",
+        json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},  # what AnyHttpUrl checks
+    )
     email: EmailStr | None = Field(default=None, description="For e-mail; shown masked later.")
 
     @model_validator(mode="after")

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from carenet_access import Access, Control, Role, for_roles, guarded, require_organisation
 from carenet_kit.auth import Actor, CurrentActor
@@ -210,11 +210,11 @@ class HospitalIn(Command):
     hospital_id: OrganisationId
     name: Name
     district: DistrictCode
-    certified: bool
+    certified: StrictBool
 
 
 class Certification(Command):
-    certified: bool
+    certified: StrictBool
     reason: Reason
 
 
