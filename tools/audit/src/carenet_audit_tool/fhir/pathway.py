@@ -28,6 +28,8 @@ UNMAPPED: dict[str, str] = {
     "ManualRoutingOverdue": "the network's manual routing queue; no care relationship exists yet",
     "FollowUpsBelowYearlyMinimum": "a yearly compliance measure over the case, not a care fact",
     "PatientHistoryRead": "CareNet's own audit trail; it stays with the auditors",
+    "ContactDetailsShared": "sealed to one center's key; the export holds no personal data",
+    "PersonalDataErased": "a fact about CareNet's own store; the export holds no personal data",
 }
 """Event types with no FHIR counterpart in a clinical export, and why."""
 
