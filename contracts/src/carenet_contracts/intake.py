@@ -89,7 +89,7 @@ class PatientDischarged(Payload):
     discharged_on: date
 
 
-SEALING_SCHEME = "HPKE-base/DHKEM-X25519-HKDF-SHA256/HKDF-SHA256/AES-256-GCM"
+SealingScheme = Literal["HPKE-base/DHKEM-X25519-HKDF-SHA256/HKDF-SHA256/AES-256-GCM"]
 
 
 class ContactDetailsShared(Payload):
@@ -106,7 +106,7 @@ class ContactDetailsShared(Payload):
 
     case_id: UUID
     center_id: OrganisationId
-    scheme: Literal["HPKE-base/DHKEM-X25519-HKDF-SHA256/HKDF-SHA256/AES-256-GCM"] = SEALING_SCHEME
+    scheme: SealingScheme = "HPKE-base/DHKEM-X25519-HKDF-SHA256/HKDF-SHA256/AES-256-GCM"
     sealed: str = Field(
         min_length=1,
         max_length=8192,

@@ -29,6 +29,7 @@ def bootstrap(settings: Settings | None = None) -> Service:
         outbound=to_integration_event,
         hospitals=load_hospitals(settings),
         pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
+        master_key=settings.master_key_bytes(),
         calendars=WorkingDayCalendars.from_file(settings.calendar_file),
     )
     return Service(
@@ -38,7 +39,7 @@ def bootstrap(settings: Settings | None = None) -> Service:
         routers=[api.router],
         description="Hospital tier: patient registration, diagnoses of severe mental disorders "
         "with the reporting deadline, referrals from the community, admissions and discharges.",
-        consumes=["routing"],
+        consumes=["routing", "casework"],
         policy=policy(application),
     )
 
