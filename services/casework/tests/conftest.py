@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,5 +96,6 @@ def casework() -> Casework:
         RuleSet.load(),
         clock=clock,
         rosters=ROSTERS,
+        master_key=os.urandom(32),
     )
     return Casework(app, clock)
