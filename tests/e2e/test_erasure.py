@@ -208,11 +208,12 @@ def test_the_center_reads_the_contact_details_then_erasure_makes_them_unreadable
     system.wait_until_consumed("casework", ["intake"])
     for text in responses:
         assert found_in(text.encode(), erased.canaries) == []
+    broker_files = list(
+        files_under(*broker_log_dirs(system.bootstrap, tmp_path_factory.getbasetemp()))
+    )
     leaks = {
         str(path): hits
-        for path in files_under(
-            run_dir(system), *broker_log_dirs(system.bootstrap, tmp_path_factory.getbasetemp())
-        )
+        for path in [*files_under(run_dir(system)), *broker_files]
         if (hits := found_in(path.read_bytes(), erased.canaries))
     }
     assert leaks == {}
@@ -223,6 +224,13 @@ def test_the_center_reads_the_contact_details_then_erasure_makes_them_unreadable
         if str(m.patient_id) == erased.patient_id and isinstance(m.data, ContactDetailsShared)
     ]
     assert shared.data.case_id == UUID(erased.case_id)
+    sealed = shared.data.sealed.encode()  # the search did read the topic's bytes and stores
+    assert any(sealed in path.read_bytes() for path in broker_files)
+    assert (
+        sealed
+        in (run_dir(system) / "data" / "casework.sqlite").read_bytes()
+        + (run_dir(system) / "data" / "casework.sqlite-wal").read_bytes()
+    )
     data = run_dir(system) / "data"
     held = keys_still_held(data / "casework.sqlite") + keys_still_held(data / "intake.sqlite")
     assert len(held) >= 2  # the other patient's data key and case key, at least
