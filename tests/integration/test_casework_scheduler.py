@@ -9,6 +9,7 @@ the expected ones both times.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -65,7 +66,9 @@ class Scheduler:
     """One casework application with its own read model, as one service instance has."""
 
     def __init__(self, env: dict[str, str], clock: ManualClock) -> None:
-        self.app = CaseworkApplication(env, to_integration_event, RULES, clock=clock)
+        self.app = CaseworkApplication(
+            env, to_integration_event, RULES, clock=clock, master_key=os.urandom(32)
+        )
         self.board = CaseBoard()
         self.follower = ProjectionRunner(self.app, self.board, poll_seconds=0)
 

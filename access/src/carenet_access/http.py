@@ -114,6 +114,12 @@ class AccessControl:
         )
         return set(shown)
 
+    def enforce_request(
+        self, request: Request, actor: Actor, access: Access, patient_id: UUID
+    ) -> Decision:
+        """`enforce` for a patient named in the request's body rather than its path."""
+        return self.enforce(actor, access, patient_id, _record(request), _cause(request))
+
     def enforce(
         self,
         actor: Actor,

@@ -34,6 +34,12 @@ class CaseOpened(Payload):
     transferred_from_case_id: UUID | None = Field(
         default=None, description="The closed case whose history this one continues."
     )
+    contact_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{43}$",
+        description="The case's X25519 public key (32 bytes, unpadded base64url): intake seals "
+        "the patient's contact details to it (`ContactDetailsShared`). None: no contact wanted.",
+    )
 
 
 class CaseManagerAssigned(Payload):

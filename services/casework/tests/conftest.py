@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,5 +113,6 @@ def casework(tmp_path: Path) -> Casework:
         RuleSet.load(),
         clock=clock,
         rosters=ROSTERS,
+        master_key=os.urandom(32),
     )
     return Casework(app, clock, Callers(tmp_path / "keys"))

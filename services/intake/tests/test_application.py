@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -51,6 +52,7 @@ def app(clock: ManualClock) -> IntakeApplication:
             "H-BJ-ANDING": Hospital("H-BJ-ANDING", True, "110102"),
         },
         pseudonym_key=b"test",
+        master_key=os.urandom(32),
         calendars=calendars,
         clock=clock,
     )

@@ -36,16 +36,29 @@ def test_only_the_six_severe_disorders_are_in_scope(
 
 def registered_patient() -> Patient:
     return Patient(
+        id=uuid4(),
         hospital_id="H-SZ-KANGNING",
-        name="Zhang San",
-        national_id="11010519491231002X",
-        date_of_birth=date(1949, 12, 31),
-        sex="female",
-        phone="13800000000",
-        address="1 Nantou Street",
         region_code="440305001",
-        guardian=None,
+        personal_data="c2VhbGVk",  # the application encrypts it (test_personal_data)
     )
+
+
+def test_a_registration_stored_in_clear_before_encryption_still_reads() -> None:
+    state = {
+        "hospital_id": "H-SZ-KANGNING",
+        "name": "Zhang San",
+        "national_id": "11010519491231002X",
+        "date_of_birth": date(1949, 12, 31),
+        "sex": "female",
+        "phone": "13800000000",
+        "address": "1 Nantou Street",
+        "region_code": "440305001",
+        "guardian": None,
+    }
+    Patient.Registered.upcast_v1_v2(state)
+    assert state["personal_data"] == ""
+    assert state["legacy_personal_data"]["name"] == "Zhang San"
+    assert set(state) == {"hospital_id", "region_code", "personal_data", "legacy_personal_data"}
 
 
 def test_a_recorded_diagnosis_is_published_without_personal_data() -> None:

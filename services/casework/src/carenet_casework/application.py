@@ -13,6 +13,7 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
+from carenet_casework.contact_details import ContactDetails
 from carenet_casework.domain import Case, CaseConflict, Caseload, Emergency, PatientCases, Visit
 from carenet_casework.domain.errors import AlreadyRecorded, NotRecorded, RuleBroken
 from carenet_casework.domain.family import (
@@ -35,9 +36,10 @@ from carenet_casework.rules import RuleSet
 from carenet_contracts import Envelope, VisitClassification
 from carenet_contracts.common import CareTeamRole
 from carenet_contracts.routing import PatientRouted, PatientTransferred
-from carenet_kit.application import OutboundMapper, ServiceApplication
+from carenet_kit.application import OutboundMapper
 from carenet_kit.clock import Clock
 from carenet_kit.inbound import CommandConflict, CommandRejected
+from carenet_kit.keystore import KeyStore
 from carenet_kit.outbox import Cause
 from carenet_kit.scheduler import act_once_each
 
@@ -68,7 +70,7 @@ class EmergencyOutcome:
     rule_set_version: str
 
 
-class CaseworkApplication(ServiceApplication):
+class CaseworkApplication(ContactDetails):
     producer: ClassVar = "casework"
     snapshotting_intervals: ClassVar = {Caseload: 50}
     """A center's caseload takes an event per case opened: start from a recent snapshot."""
@@ -80,8 +82,12 @@ class CaseworkApplication(ServiceApplication):
         rules: RuleSet,
         clock: Clock | None = None,
         rosters: dict[str, list[str]] | None = None,
+        *,
+        master_key: bytes,
     ) -> None:
         super().__init__(env, outbound, clock)
+        self.contact_keys = KeyStore.construct(self.factory, master_key, self.contact_key_purpose)
+        """A key pair per case: its private key, for the patient's contact details."""
         self.rules = rules
         self.rosters = rosters or {}
         """Social workers per center from reference data, for routes that carry none."""
@@ -132,6 +138,8 @@ class CaseworkApplication(ServiceApplication):
                 previous.diagnosing_hospital_id, previous.category, previous.risk_level
             )
         diagnosis = diagnosis or Diagnosis(hospital_id="", category="", risk_level=0)
+        ordinal = len(patient.case_ids) + 1
+        case_id = Case.create_id(patient_id, center_id, ordinal)
         case = Case(
             patient_id=patient_id,
             center_id=center_id,
@@ -140,13 +148,14 @@ class CaseworkApplication(ServiceApplication):
             risk_level=diagnosis.risk_level,
             first_visit_due=first_visit_due,
             opened_on=self.rules.local_date(self.clock.now()),
-            ordinal=len(patient.case_ids) + 1,
+            ordinal=ordinal,
             transferred_from_case_id=previous.id if previous else None,
             last_classification=(
                 previous.last_classification.value
                 if previous and previous.last_classification
                 else None
             ),
+            contact_key=self.new_contact_key(patient, case_id),
         )
         changed: list[Case | Caseload | PatientCases] = []  # the old case closes first
         if previous is not None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from pydantic import SecretStr, model_validator
+
 from carenet_casework.rules import DEFAULT_RULE_SET
+from carenet_kit.keystore import DEVELOPMENT_MASTER_KEY, master_key
 from carenet_kit.settings import ServiceSettings
 
 
@@ -15,3 +18,18 @@ class Settings(ServiceSettings):
     http_port: int = 8003
     rule_set_file: Path = DEFAULT_RULE_SET
     """The follow-up rule set in force (a region may replace the national default)."""
+    master_key: SecretStr = SecretStr(DEVELOPMENT_MASTER_KEY)
+    """base64 of 32 bytes: wraps each case's private contact key (`carenet_kit.keystore`)."""
+
+    @model_validator(mode="after")
+    def _no_development_key_in_production(self) -> Settings:
+        master_key(self.master_key.get_secret_value())
+        if (
+            self.environment == "production"
+            and self.master_key.get_secret_value() == DEVELOPMENT_MASTER_KEY
+        ):
+            raise ValueError("set CARENET_MASTER_KEY in production")
+        return self
+
+    def master_key_bytes(self) -> bytes:
+        return master_key(self.master_key.get_secret_value())

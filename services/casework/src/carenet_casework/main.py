@@ -29,6 +29,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         rules=rules,
         clock=clock,
         rosters={c["id"]: list(c["social_workers"]) for c in directory["centers"]},
+        master_key=settings.master_key_bytes(),
     )
     board = CareBoard()
 

@@ -87,6 +87,7 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
                 center_id=e.center_id,
                 first_visit_due=e.first_visit_due,
                 transferred_from_case_id=e.transferred_from_case_id,
+                contact_key=e.contact_key,
             )
         case Case.ManagerAssigned() as e:
             return CaseManagerAssigned(

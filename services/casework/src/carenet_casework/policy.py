@@ -6,7 +6,12 @@ from typing import Any
 
 from carenet_casework.application import CaseworkApplication
 from carenet_contracts import Envelope
-from carenet_contracts.intake import PatientAdmitted, PatientDischarged
+from carenet_contracts.intake import (
+    ContactDetailsShared,
+    PatientAdmitted,
+    PatientDischarged,
+    PersonalDataErased,
+)
 from carenet_contracts.routing import (
     PatientRouted,
     PatientTransferred,
@@ -33,6 +38,10 @@ def policy(app: CaseworkApplication) -> Policy:
                 app.patient_discharged(patient_id, e.admission_id, e.discharged_on, cause)
             case ReferralCancelled() as e:
                 app.referral_ended(patient_id, e.referral_id, f"cancelled: {e.reason}", cause)
+            case ContactDetailsShared():
+                app.receive_contact_details(envelope, cause)
+            case PersonalDataErased():
+                app.erase_contact_keys(envelope, cause)
             case ReferralEscalated(referral_open=False) as e:
                 app.referral_not_admitted(
                     patient_id, e.referral_id, e.detail, envelope.occurred_at, cause

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
@@ -13,23 +14,30 @@ from uuid import UUID, uuid4
 import structlog
 from eventsourcing.application import AggregateNotFoundError
 
-from carenet_contracts import DiagnosisCategory
+from carenet_contracts import DiagnosisCategory, Envelope
+from carenet_contracts.casework import CaseOpened
+from carenet_contracts.intake import ErasureBasis
 from carenet_contracts.routing import ReferralCancelled, ReferralIssued
 from carenet_intake.domain import (
     DeclineReason,
+    Erasure,
     Hospital,
     IdentityClaim,
     Inpatient,
     Patient,
+    PersonalData,
     Referral,
     Stay,
 )
+from carenet_intake.domain.patient import PERSONAL_FIELDS
 from carenet_intake.rules import CHINA, ReportingTimeliness, categorise, reporting_timeliness
 from carenet_intake.workdays import WorkingDayCalendars
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
 from carenet_kit.inbound import CommandConflict, CommandRejected
+from carenet_kit.keystore import KeyStore
 from carenet_kit.outbox import Cause
+from carenet_kit.sealing import decrypt, encrypt, from_text, public_key_from_text, seal, to_text
 
 log = structlog.get_logger()
 
@@ -45,6 +53,10 @@ class Registration:
     address: str
     region_code: str
     guardian: dict[str, str] | None
+
+    @property
+    def personal_data(self) -> PersonalData:
+        return PersonalData(**{f: getattr(self, f) for f in PERSONAL_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,11 @@ class RecordedDiagnosis:
 @dataclass(frozen=True)
 class PatientRecord:
     patient_id: UUID
-    registration: Registration
+    hospital_id: str
+    region_code: str
+    personal_data: PersonalData | None
+    """None once erased."""
+    erasure: Erasure | None
     diagnosis_ids: tuple[UUID, ...]
 
 
@@ -85,6 +101,7 @@ class IntakeApplication(ServiceApplication):
         outbound: OutboundMapper,
         hospitals: dict[str, Hospital],
         pseudonym_key: bytes,
+        master_key: bytes,
         calendars: WorkingDayCalendars | None = None,
         clock: Clock | None = None,
     ) -> None:
@@ -92,6 +109,8 @@ class IntakeApplication(ServiceApplication):
         self.hospitals = hospitals
         self.calendars = calendars or WorkingDayCalendars()
         self._pseudonym_key = pseudonym_key
+        self.data_keys = KeyStore.construct(self.factory, master_key, DATA_KEY_PURPOSE)
+        """One data key per patient; destroying it erases the patient's personal data."""
 
     def today(self) -> date:
         """The date in China by the application's clock: the day a report is made on."""
@@ -102,7 +121,16 @@ class IntakeApplication(ServiceApplication):
         digest = self._identity_digest(registration.national_id)
         if IdentityClaim.create_id(digest) in self.repository:
             raise CommandConflict("a patient with this national ID is already registered")
-        patient = Patient(**registration.__dict__)
+        patient_id = uuid4()
+        data_key = self.data_keys.create(patient_id)
+        patient = Patient(
+            id=patient_id,
+            hospital_id=registration.hospital_id,
+            region_code=registration.region_code,
+            personal_data=to_text(
+                encrypt(data_key, registration.personal_data.to_json(), _aad(patient_id))
+            ),
+        )
         claim = IdentityClaim(digest, patient.id)
         self.commit(patient, claim, cause=cause)
         return patient.id
@@ -168,21 +196,72 @@ class IntakeApplication(ServiceApplication):
         return None if patient is None else patient.registered_by
 
     def patient_record(self, patient_id: UUID) -> PatientRecord:
-        patient: Patient = self.repository.get(patient_id)
+        patient = self._patient(patient_id)
         return PatientRecord(
             patient_id=patient.id,
-            registration=Registration(
-                hospital_id=patient.registered_by,
-                name=patient.name,
-                national_id=patient.national_id,
-                date_of_birth=patient.date_of_birth,
-                sex=patient.sex,
-                phone=patient.phone,
-                address=patient.address,
-                region_code=patient.region_code,
-                guardian=patient.guardian,
-            ),
+            hospital_id=patient.registered_by,
+            region_code=patient.region_code,
+            personal_data=self._personal_data(patient),
+            erasure=patient.erasure,
             diagnosis_ids=tuple(patient.diagnoses),
+        )
+
+    def share_contact_details(self, opened: Envelope[CaseOpened], cause: Cause) -> None:
+        """Seal name, phone and address to the new case's key, for its center alone."""
+        case = opened.data
+        patient = self.find(opened.patient_id)
+        if not isinstance(patient, Patient):
+            log.info("case opened for a patient not registered here")
+            return
+        if case.contact_key is None or case.case_id in patient.contacts_shared:
+            return
+        personal = self._personal_data(patient)
+        if personal is None:
+            log.info("no contact details to share: the personal data was erased")
+            return
+        contact = {"name": personal.name, "phone": personal.phone, "address": personal.address}
+        sealed = seal(
+            json.dumps(contact, ensure_ascii=False).encode(),
+            public_key_from_text(case.contact_key),
+            contact_context(patient.id, case.case_id),
+        )
+        patient.share_contact_details(case.case_id, case.center_id, to_text(sealed))
+        self.commit(patient, cause=cause)
+
+    def erase_personal_data(
+        self, patient_id: UUID, legal_basis: ErasureBasis, reference: str, cause: Cause
+    ) -> Erasure:
+        """Destroy the patient's data key, then record it; asked again, it changes nothing.
+
+        The key goes first: if recording fails, the data is erased already and a repeated
+        request records it.
+        """
+        patient = self._patient(patient_id)
+        self.data_keys.destroy(patient_id)
+        if patient.erasure is None:
+            patient.erase_personal_data(legal_basis.value, reference, self.clock.now())
+            self.commit(patient, cause=cause)
+            log.info("personal data erased", legal_basis=legal_basis.value)
+        assert patient.erasure is not None
+        return patient.erasure
+
+    def _patient(self, patient_id: UUID) -> Patient:
+        patient: object = self.repository.get(patient_id)
+        if not isinstance(patient, Patient):
+            raise AggregateNotFoundError(patient_id)
+        return patient
+
+    def _personal_data(self, patient: Patient) -> PersonalData | None:
+        """The patient's personal data in clear; None once erased (the key is gone)."""
+        if patient.erasure is not None:
+            return None
+        if patient.legacy_personal_data is not None:
+            return PersonalData(**patient.legacy_personal_data)
+        data_key = self.data_keys.get(patient.id)
+        if data_key is None:
+            return None
+        return PersonalData.from_json(
+            decrypt(data_key, from_text(patient.personal_data), _aad(patient.id))
         )
 
     def receive_referral(self, issued: ReferralIssued, patient_id: UUID, cause: Cause) -> None:
@@ -303,3 +382,16 @@ class IntakeApplication(ServiceApplication):
 
     def _identity_digest(self, national_id: str) -> str:
         return hmac.new(self._pseudonym_key, national_id.encode(), hashlib.sha256).hexdigest()
+
+
+DATA_KEY_PURPOSE = "personal-data"
+
+
+def _aad(patient_id: UUID) -> bytes:
+    """Binds the ciphertext to its patient: moved to another patient's event, it won't open."""
+    return f"carenet/intake/personal-data/{patient_id}".encode()
+
+
+def contact_context(patient_id: UUID, case_id: UUID) -> bytes:
+    """The HPKE info of `ContactDetailsShared`: the sealed details open for this case only."""
+    return f"carenet/contact-details/{patient_id}/{case_id}".encode()

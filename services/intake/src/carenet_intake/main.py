@@ -44,6 +44,7 @@ def bootstrap(settings: Settings | None = None) -> Service:
         outbound=to_integration_event,
         hospitals=load_hospitals(settings),
         pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
+        master_key=settings.master_key_bytes(),
         calendars=WorkingDayCalendars.from_file(settings.calendar_file),
     )
     access = AccessControl(settings.service, application, known=registered_here(application))
@@ -54,7 +55,7 @@ def bootstrap(settings: Settings | None = None) -> Service:
         routers=[api.router],
         description="Hospital tier: patient registration, diagnoses of severe mental disorders "
         "with the reporting deadline, referrals from the community, admissions and discharges.",
-        consumes=["routing"],
+        consumes=["routing", "casework"],
         policy=policy(application),
         batch_consumers=[access.loader(settings)],
         state=access.state,

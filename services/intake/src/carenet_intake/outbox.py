@@ -2,8 +2,10 @@
 
 Diagnoses in scope, late reports, and the hospital's answers to referrals, admissions and
 discharges leave intake; none carries a name, national ID, phone, address or free text.
-Registrations, out-of-scope diagnoses (kept at the hospital on an override reason), received
-and cancelled referrals (routing already knows) stay inside.
+Contact details leave only sealed to one case's key; an erasure is announced so that every
+holder of a key for the patient destroys it. Registrations, out-of-scope diagnoses (kept at
+the hospital on an override reason), received and cancelled referrals (routing already knows)
+stay inside.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from eventsourcing.domain import DomainEventProtocol
 
 from carenet_contracts import DiagnosisCategory
 from carenet_contracts.intake import (
+    ContactDetailsShared,
     DiagnosisRecorded,
+    ErasureBasis,
     PatientAdmitted,
     PatientDischarged,
+    PersonalDataErased,
     ReferralAccepted,
     ReferralDeclined,
     ReportingDeadlineMissed,
@@ -125,4 +130,22 @@ def _(e: Inpatient.Discharged) -> Outgoing:
             referral_id=e.referral_id,
             discharged_on=e.discharged_on,
         ),
+    )
+
+
+@_map.register
+def _(e: Patient.ContactDetailsShared) -> Outgoing:
+    return Outgoing(
+        patient_id=e.originator_id,
+        occurred_at=e.timestamp,
+        payload=ContactDetailsShared(case_id=e.case_id, center_id=e.center_id, sealed=e.sealed),
+    )
+
+
+@_map.register
+def _(e: Patient.PersonalDataErased) -> Outgoing:
+    return Outgoing(
+        patient_id=e.originator_id,
+        occurred_at=e.erased_at,
+        payload=PersonalDataErased(legal_basis=ErasureBasis(e.legal_basis), reference=e.reference),
     )

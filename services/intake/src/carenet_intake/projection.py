@@ -61,7 +61,7 @@ class HospitalRegister:
         """Events this read model does not need are ignored."""
 
     @apply.register
-    def _(self, e: Patient.Registered) -> None:  # type: ignore[name-defined]
+    def _(self, e: Patient.Registered) -> None:
         entry = RegisteredPatient(e.originator_id, e.timestamp)
         self.by_patient[e.originator_id] = entry
         self.by_hospital[e.hospital_id].append(entry)

@@ -35,9 +35,11 @@ from carenet_contracts.casework import (
 )
 from carenet_contracts.common import CareTeamRole
 from carenet_contracts.intake import (
+    ContactDetailsShared,
     DiagnosisRecorded,
     PatientAdmitted,
     PatientDischarged,
+    PersonalDataErased,
     ReferralAccepted,
     ReferralDeclined,
     ReportingDeadlineMissed,
@@ -188,6 +190,13 @@ def summary_of(data: Payload) -> str:  # noqa: PLR0911, PLR0912
             return f"Admitted to {data.hospital_id} on {data.admitted_on}"
         case PatientDischarged():
             return f"Discharged from {data.hospital_id} on {data.discharged_on}"
+        case ContactDetailsShared():
+            return f"Contact details sealed to case {_short(data.case_id)} at {data.center_id}"
+        case PersonalDataErased():
+            return (
+                f"Personal data erased ({data.legal_basis.value}, reference {data.reference}); "
+                "the history stays"
+            )
         # network
         case PatientRouted():
             return (

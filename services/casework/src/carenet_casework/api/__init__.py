@@ -1,9 +1,10 @@
 """Casework's HTTP API, one router per part of the community's work."""
 
-from carenet_casework.api import cases, family, referrals, sessions, team, visits
+from carenet_casework.api import cases, contact, family, referrals, sessions, team, visits
 
 routers = [
     cases.router,
+    contact.router,
     visits.router,
     referrals.router,
     team.router,

@@ -83,7 +83,7 @@ class Case(Aggregate):
         return uuid5(CASE_NAMESPACE, f"{patient_id}/{center_id}/{ordinal}")
 
     class Opened(Aggregate.Created):
-        class_version = 2
+        class_version = 3
 
         patient_id: UUID
         center_id: str
@@ -95,6 +95,8 @@ class Case(Aggregate):
         ordinal: int
         transferred_from_case_id: UUID | None
         last_classification: str | None
+        contact_key: str | None
+        """The public key the patient's contact details are sealed to (private key: keystore)."""
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -102,6 +104,10 @@ class Case(Aggregate):
             state["ordinal"] = 1
             state["transferred_from_case_id"] = None
             state["last_classification"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["contact_key"] = None
 
     @event(Opened)
     def __init__(
@@ -116,6 +122,7 @@ class Case(Aggregate):
         ordinal: int = 1,
         transferred_from_case_id: UUID | None = None,
         last_classification: str | None = None,
+        contact_key: str | None = None,
     ) -> None:
         self.patient_id = patient_id
         self.center_id = center_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -15,6 +15,7 @@ from carenet_access import Access, Role, for_roles, guarded, of_organisation, re
 from carenet_contracts import DiagnosisCategory
 from carenet_intake.api.common import Intake, OrganisationId, Register, Strict
 from carenet_intake.application import Diagnosis, Registration
+from carenet_intake.domain.patient import PERSONAL_FIELDS
 from carenet_kit.auth import CurrentActor
 from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
@@ -99,18 +100,27 @@ class DiagnosisCreated(BaseModel):
     reporting: ReportingView | None
 
 
+class ErasedView(BaseModel):
+    legal_basis: str
+    reference: str
+    erased_at: datetime
+
+
 class PatientView(BaseModel):
+    """After an erasure the personal fields are null and `erased` says when and why."""
+
     patient_id: UUID
     hospital_id: str
-    name: str
-    national_id: str
-    date_of_birth: date
-    sex: str
-    phone: str
-    address: str
+    name: str | None
+    national_id: str | None
+    date_of_birth: date | None
+    sex: str | None
+    phone: str | None
+    address: str | None
     region_code: str
     guardian: dict[str, str] | None
     diagnosis_ids: list[UUID]
+    erased: ErasedView | None = None
 
 
 class RegisteredPatientView(BaseModel):
@@ -181,10 +191,14 @@ def record_diagnosis(
 @router.get("/patients/{patient_id}", response_model=PatientView, **guarded(Access.READ_IDENTITY))
 def read_patient(patient_id: UUID, intake: Intake) -> PatientView:
     record = intake.patient_record(patient_id)
+    personal = record.personal_data
     return PatientView(
         patient_id=record.patient_id,
+        hospital_id=record.hospital_id,
+        region_code=record.region_code,
         diagnosis_ids=list(record.diagnosis_ids),
-        **record.registration.__dict__,
+        erased=None if record.erasure is None else ErasedView(**record.erasure.__dict__),
+        **(personal.__dict__ if personal else dict.fromkeys(PERSONAL_FIELDS)),
     )
 
 

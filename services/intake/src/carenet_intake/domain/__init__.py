@@ -5,7 +5,7 @@ topic; the re-export below keeps them readable.
 """
 
 from carenet_intake.domain.inpatient import Inpatient, Stay
-from carenet_intake.domain.patient import Hospital, IdentityClaim, Patient
+from carenet_intake.domain.patient import Erasure, Hospital, IdentityClaim, Patient, PersonalData
 from carenet_intake.domain.referral import (
     ON_WORKLIST,
     DeclineReason,
@@ -18,10 +18,12 @@ from carenet_intake.domain.referral import (
 __all__ = [
     "ON_WORKLIST",
     "DeclineReason",
+    "Erasure",
     "Hospital",
     "IdentityClaim",
     "Inpatient",
     "Patient",
+    "PersonalData",
     "Referral",
     "ReferralStatus",
     "StateConflict",

@@ -1,13 +1,15 @@
 """The hospital tier: a registered patient and the diagnoses certified hospitals record.
 
-Personal data lives here and nowhere else; other services know the patient by the
-pseudonymous id only.
+Personal data lives here, encrypted, and nowhere else in clear; other services know the
+patient by the pseudonymous id, and a case's center gets the contact details sealed to it.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -21,32 +23,104 @@ class Hospital:
     """Where it is: its working-day calendar is the one of this region."""
 
 
-class Patient(Aggregate):
-    """A patient as a hospital registered them, with the diagnoses recorded since."""
+PERSONAL_FIELDS = ("name", "national_id", "date_of_birth", "sex", "phone", "address", "guardian")
 
-    @event("Registered")
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Who the patient is. Stored only encrypted with the patient's own data key."""
+
+    name: str
+    national_id: str
+    date_of_birth: date
+    sex: str
+    phone: str
+    address: str
+    guardian: dict[str, str] | None
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {**self.__dict__, "date_of_birth": self.date_of_birth.isoformat()},
+            ensure_ascii=False,
+        ).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> PersonalData:
+        fields: dict[str, Any] = json.loads(data)
+        return cls(**fields | {"date_of_birth": date.fromisoformat(fields["date_of_birth"])})
+
+
+@dataclass(frozen=True)
+class Erasure:
+    legal_basis: str
+    reference: str
+    erased_at: datetime
+
+
+class Patient(Aggregate):
+    """A patient as a hospital registered them, with the diagnoses recorded since.
+
+    The personal data is held as ciphertext under the patient's data key (intake's keystore):
+    the events, snapshots and this aggregate never hold it in clear, and destroying the key
+    erases it while the clinical history stays.
+    """
+
+    class Registered(Aggregate.Created):
+        class_version = 2
+
+        hospital_id: str
+        region_code: str
+        personal_data: str
+        """`PersonalData` as JSON, AES-256-GCM under the patient's data key, base64."""
+        legacy_personal_data: dict[str, Any] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Registered before encryption at rest: the fields were stored in clear. They stay
+            readable until an erasure hides them; only a migration removes those bytes."""
+            state["legacy_personal_data"] = {f: state.pop(f) for f in PERSONAL_FIELDS}
+            state["personal_data"] = ""
+
+    @event(Registered)
     def __init__(
         self,
+        id: UUID,  # chosen by the application, which makes the data key for it first
         hospital_id: str,
-        name: str,
-        national_id: str,
-        date_of_birth: date,
-        sex: str,
-        phone: str,
-        address: str,
         region_code: str,
-        guardian: dict[str, str] | None,
+        personal_data: str,
+        legacy_personal_data: dict[str, Any] | None = None,
     ) -> None:
         self.registered_by = hospital_id
-        self.name = name
-        self.national_id = national_id
-        self.date_of_birth = date_of_birth
-        self.sex = sex
-        self.phone = phone
-        self.address = address
         self.region_code = region_code
-        self.guardian = guardian
+        self.personal_data = personal_data
+        self.legacy_personal_data = legacy_personal_data
         self.diagnoses: list[UUID] = []
+        self.contacts_shared: list[UUID] = []
+        """The cases whose center received the contact details."""
+        self.erasure: Erasure | None = None
+
+    class ContactDetailsShared(Aggregate.Event):
+        """Name, phone and address sealed to one case's key, for that center alone."""
+
+        case_id: UUID
+        center_id: str
+        sealed: str
+
+    @event(ContactDetailsShared)
+    def share_contact_details(self, case_id: UUID, center_id: str, sealed: str) -> None:
+        self.contacts_shared.append(case_id)
+
+    class PersonalDataErased(Aggregate.Event):
+        """The data key is destroyed: the personal data is unreadable; the history stays."""
+
+        legal_basis: str
+        reference: str
+        erased_at: datetime
+
+    @event(PersonalDataErased)
+    def erase_personal_data(self, legal_basis: str, reference: str, erased_at: datetime) -> None:
+        self.erasure = Erasure(legal_basis, reference, erased_at)
+        self.legacy_personal_data = None
 
     class DiagnosisRecorded(Aggregate.Event):
         """A diagnosis, with the residence at that time and the consent to community care."""

@@ -30,6 +30,8 @@ UNMAPPED: dict[str, str] = {
     "PatientHistoryRead": "CareNet's own audit trail; it stays with the auditors",
     "RecordAccessed": "CareNet's own access log; it stays with the auditors",
     "EmergencyAccessGranted": "CareNet's own access control; it stays with the auditors",
+    "ContactDetailsShared": "sealed to one center's key; the export holds no personal data",
+    "PersonalDataErased": "a fact about CareNet's own store; the export holds no personal data",
 }
 """Event types with no FHIR counterpart in a clinical export, and why."""
 

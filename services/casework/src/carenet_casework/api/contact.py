@@ -1,0 +1,43 @@
+"""The patient's contact details, for the case's center: opened from the sealed copy on read.
+
+Open for now: the lead's policy restricts it to the care team of the center the case is at.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel
+
+from carenet_access import Access, guarded
+from carenet_casework.api.deps import Casework
+from carenet_casework.contact_details import Erased, NoCase, NotYetShared
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+
+
+class ContactOut(BaseModel):
+    case_id: UUID
+    name: str
+    phone: str
+    address: str
+
+
+@router.get(
+    "/cases/{case_id}/contact",
+    response_model=ContactOut,
+    responses={
+        404: {"description": "No such case, or the hospital has not shared the details yet."},
+        410: {"description": "The patient's personal data was erased."},
+    },
+    **guarded(Access.READ_IDENTITY, "case"),
+)
+def read_contact(case_id: UUID, casework: Casework) -> ContactOut:
+    try:
+        contact = casework.contact(case_id)
+    except (NoCase, NotYetShared) as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+    except Erased as error:
+        raise HTTPException(status.HTTP_410_GONE, str(error)) from None
+    return ContactOut(case_id=case_id, **contact.__dict__)
