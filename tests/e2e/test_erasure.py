@@ -32,7 +32,7 @@ from carenet_kit.keystore import DEVELOPMENT_MASTER_KEY, KeyStore, master_key
 from carenet_kit.sealing import Unreadable, from_text, open_sealed, private_key
 
 from .conftest import System, eventually
-from .pathway import diagnosis, national_id
+from .pathway import CENTER_STAFF, CLINICIAN, OPERATOR, diagnosis, national_id
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +70,7 @@ class Patient:
 
 def register_and_route(system: System, canaries: Canaries) -> Patient:
     patient = Patient(canaries)
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         response = intake.post(
             "/v1/patients",
             json={
@@ -92,12 +92,12 @@ def register_and_route(system: System, canaries: Canaries) -> Patient:
 
 
 def contact(system: System, case_id: str) -> httpx.Response:
-    with system.client("casework") as casework:
+    with system.client("casework", CENTER_STAFF) as casework:
         return casework.get(f"/v1/cases/{case_id}/contact")
 
 
 def case_of(system: System, patient_id: str) -> str | None:
-    with system.client("casework") as casework:
+    with system.client("casework", CENTER_STAFF) as casework:
         cases = casework.get("/v1/cases", params={"patient_id": patient_id}).json()
     return cases[0]["case_id"] if cases else None
 
@@ -182,14 +182,17 @@ def test_the_center_reads_the_contact_details_then_erasure_makes_them_unreadable
         assert response.json()["name"] == patient.canaries.name  # the canaries did travel
         assert response.json()["phone"] == patient.canaries.phone
 
-    with system.client("intake") as intake:
+    with (
+        system.client("intake", OPERATOR) as operator,
+        system.client("intake", CLINICIAN) as intake,
+    ):
         body = {
             "patient_id": erased.patient_id,
             "legal_basis": "pipl_47_consent_withdrawn",
             "reference": "ERASURE-E2E-1",
         }
-        first = intake.post("/v1/erasure-requests", json=body)
-        again = intake.post("/v1/erasure-requests", json=body)
+        first = operator.post("/v1/erasure-requests", json=body)
+        again = operator.post("/v1/erasure-requests", json=body)
         assert first.status_code == again.status_code == 200, first.text
         assert first.json() == again.json()  # idempotent
         read = intake.get(f"/v1/patients/{erased.patient_id}")
