@@ -80,6 +80,8 @@ def test_production_refuses_an_unauthenticated_broker() -> None:
         "persistence": "postgres",
         "signing_key": "a PEM",
         "signing_key_id": "routing-1",
+        "auth_jwks": "https://id.example.org/jwks.json",
+        "auth_issuer": "https://id.example.org",
     }
     with pytest.raises(ValidationError, match="CARENET_KAFKA_SECURITY_PROTOCOL"):
         Settings(**production)  # type: ignore[arg-type]

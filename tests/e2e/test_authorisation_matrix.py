@@ -311,8 +311,10 @@ def expected(cell: Cell) -> set[int]:  # noqa: PLR0911 (a decision table)
         return {422}
     if "{session_id}" in op.path and not related(cell):
         return {404}  # another center's session is not found, whatever its id
-    if {"hospital_id", "center_id", "recipient"} & set(op.query) and not related(cell):
-        return {403}  # not the caller's organisation, not a recipient they may act for
+    if {"hospital_id", "center_id"} & set(op.query) and not related(cell):
+        return {403}  # not the caller's organisation
+    if "recipient" in op.query and cell.target != "own":
+        return {403}  # a recipient is a person or an organisation's desk: only one's own
     return PASSES
 
 
