@@ -34,8 +34,9 @@ from carenet_kit.wire import header
 from ..e2e.conftest import eventually, free_port
 from .test_services import persistence
 
-AUDITOR = ("auditor-wang", "NHC-AUDIT", "auditor")
-CASE_MANAGER = ("sw-li", "CHC-NS-NANTOU", "social_worker")
+AUDITOR = "AUD-WANG"
+CASE_MANAGER = "SW-NS-LI"
+"""Demo users (reference/demo-users.yaml): an auditor, and a social worker, who may not."""
 
 __all__ = ["persistence"]  # the fixture: SQLite, then PostgreSQL
 
@@ -59,8 +60,15 @@ class ReadSide:
         finally:
             factory.close()
 
-    def ask(self, patient_id: UUID, who: tuple[str, str, str]) -> httpx.Response:
-        token = DevIssuer(self.run_dir / "keys").token(*who)
+    def alive(self) -> bool:
+        """The process answers (`/healthz`); its store exists, its load may have begun."""
+        try:
+            return httpx.get(f"{self.process.url}/healthz", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def ask(self, patient_id: UUID, who: str) -> httpx.Response:
+        token = DevIssuer(self.run_dir / "keys").token_of(who)
         return httpx.post(
             f"{self.process.url}/v1/patient-histories",
             json={
@@ -116,7 +124,8 @@ def test_every_message_is_indexed_exactly_once_across_a_crash_mid_load(
     patients = run_sync(produce(read_side.bootstrap, read_side.namespace, network, 300, 2))
     total = len(patients) * 4 * 2
     read_side.process.start()
-    read_side.process.wait_ready()
+    # not `wait_ready()`: the service is ready only once the index has caught up
+    eventually(read_side.alive, every=0.05)
     at_crash = eventually(lambda: read_side.indexed() or None, every=0.02)
     read_side.process.kill()
     assert at_crash < total, "the load ended before the crash: the test proves nothing"

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import httpx
 import pytest
 
 from ..e2e.conftest import eventually
@@ -20,6 +19,12 @@ from ..e2e.pathway import visit
 from .test_services import Harness, of, persistence, routed, start_service
 
 __all__ = ["persistence"]  # the fixture: SQLite, then PostgreSQL
+
+CENTER = "CHC-NS-NANTOU"
+STAFF = "SW-NS-LI"
+"""A social worker of CENTER (reference/demo-users.yaml), the case manager's colleague."""
+NEW_CENTER_STAFF = "SW-NS-WANG"
+"""A social worker of CHC-NS-SHEKOU, where a transferred patient goes."""
 
 
 @pytest.fixture
@@ -29,6 +34,11 @@ def casework(
     yield from start_service("casework", kafka_bootstrap, persistence, tmp_path)
 
 
+def cases_of(api: Any, patient: str) -> list[Any]:
+    """The patient's cases, once the access graph has heard where the patient is routed."""
+    return eventually(lambda: api.get("/v1/cases", params={"patient_id": patient}).json())
+
+
 def published_of(harness: Harness, patient: str) -> list[Any]:
     return [m for m in harness.published("casework") if str(m.patient_id) == patient]
 
@@ -36,11 +46,11 @@ def published_of(harness: Harness, patient: str) -> list[Any]:
 def test_a_risk_4_visit_refers_and_the_discharged_patient_is_due_back_within_two_weeks(
     casework: Harness,
 ) -> None:
-    key, value, patient = routed("CHC-NS-XILI")
+    key, value, patient = routed(CENTER)
     casework.produce("routing", key, value)
     eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
-    api = httpx.Client(base_url=casework.process.url, timeout=10)
-    (case,) = api.get("/v1/cases", params={"patient_id": patient}).json()
+    api = casework.client(STAFF)
+    (case,) = cases_of(api, patient)
 
     response = api.post(f"/v1/cases/{case['case_id']}/visits", json=visit(risk_level=4))
     assert response.status_code == 201, response.text
@@ -85,14 +95,14 @@ def test_a_risk_4_visit_refers_and_the_discharged_patient_is_due_back_within_two
 def test_a_transfer_closes_the_old_case_and_opens_the_new_one_with_its_history(
     casework: Harness,
 ) -> None:
-    key, value, patient = routed("CHC-NS-XILI")
+    key, value, patient = routed(CENTER)
     casework.produce("routing", key, value)
     eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
     casework.send(
         "routing",
         "PatientTransferred",
         patient,
-        from_center_id="CHC-NS-XILI",
+        from_center_id=CENTER,
         to_center_id="CHC-NS-SHEKOU",
     )
     case_events = {"CaseOpened", "CaseManagerAssigned", "CaseClosed"}
@@ -112,18 +122,23 @@ def test_a_transfer_closes_the_old_case_and_opens_the_new_one_with_its_history(
     assert closed.data.continued_by_case_id == new_opened.data.case_id
     assert new_opened.data.transferred_from_case_id == old_opened.data.case_id
     assert new_opened.data.center_id == "CHC-NS-SHEKOU"
-    cases = httpx.get(f"{casework.process.url}/v1/cases", params={"patient_id": patient}).json()
+    cases = cases_of(casework.client(NEW_CENTER_STAFF), patient)
     assert sorted(c["status"] for c in cases) == ["active", "closed"]
+    # the old center no longer sees the patient's cases, once it hears of the transfer
+    old = casework.client(STAFF)
+    assert eventually(
+        lambda: old.get("/v1/cases", params={"patient_id": patient}).json() == [] or None
+    )
 
 
 def test_a_declined_referral_asks_for_a_joint_follow_up_and_lets_the_next_visit_refer_again(
     casework: Harness,
 ) -> None:
-    key, value, patient = routed("CHC-NS-XILI")
+    key, value, patient = routed(CENTER)
     casework.produce("routing", key, value)
     eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
-    api = httpx.Client(base_url=casework.process.url, timeout=10)
-    (case,) = api.get("/v1/cases", params={"patient_id": patient}).json()
+    api = casework.client(STAFF)
+    (case,) = cases_of(api, patient)
     first = api.post(f"/v1/cases/{case['case_id']}/visits", json=visit(risk_level=4)).json()
 
     casework.send(

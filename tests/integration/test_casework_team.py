@@ -17,12 +17,16 @@ import pytest
 
 from ..e2e.conftest import eventually
 from . import test_services
-from .test_services import Harness, of, routed, start_service
+from .test_services import Harness, of, reads_of, routed, start_service
 
 store = test_services.persistence
 """The store as a fixture parameter: SQLite, then PostgreSQL."""
 
 SHEKOU_SOCIAL_WORKERS = {"SW-NS-WANG", "SW-NS-ZHAO", "SW-NS-HUANG"}
+STAFF = "SW-NS-WANG"
+"""A social worker of CHC-NS-SHEKOU (reference/demo-users.yaml), who runs the care network."""
+RELATIVE = "5d0a3c8e-7f41-4b6a-9e2d-1c3b5a7f9e08"
+"""The demo relative: the center links them under this pseudonymous member id."""
 
 
 @pytest.fixture
@@ -40,7 +44,8 @@ def test_the_care_network_of_a_routed_patient_reaches_the_casework_topic(
 ) -> None:
     key, value, patient = routed("CHC-NS-SHEKOU")
     casework.produce("routing", key, value)
-    http = httpx.Client(base_url=casework.process.url, timeout=30)
+    http = casework.client(STAFF)
+    relative_http = casework.client(RELATIVE)
 
     def team() -> Any:
         response = http.get(f"/v1/patients/{patient}/care-team")
@@ -62,6 +67,7 @@ def test_the_care_network_of_a_routed_patient_reaches_the_casework_topic(
         http.post(
             f"/v1/patients/{patient}/family",
             json={
+                "member_id": RELATIVE,
                 "relationship": "parent",
                 "consent_given_by": "patient",
                 "scope": {"may_see": ["appointments"], "notified_of": ["VisitCompleted"]},
@@ -79,12 +85,15 @@ def test_the_care_network_of_a_routed_patient_reaches_the_casework_topic(
     }
     ok(http.post("/v1/centers/CHC-NS-SHEKOU/sessions", json=session), 201)
     view = f"/v1/patients/{patient}/family/{relative}/view"
+    # the relative reads their own view, once the network has heard of their consent
     assert "next_appointment" in eventually(
-        lambda: (v := ok(http.get(view), 200)).get("next_appointment") and v
+        lambda: (r := relative_http.get(view)).status_code == 200
+        and (v := r.json()).get("next_appointment")
+        and v
     )
     withdraw = {"withdrawn_by": "patient"}
     ok(http.post(f"/v1/patients/{patient}/family/{relative}/withdraw", json=withdraw), 204)
-    ok(http.get(view), 404)
+    ok(relative_http.get(view), 404)
 
     expected = [
         "CaseOpened",
@@ -103,11 +112,14 @@ def test_the_care_network_of_a_routed_patient_reaches_the_casework_topic(
 
     def stream() -> list[Any] | None:
         mine = [m for m in casework.published("casework") if str(m.patient_id) == patient]
-        return mine if len(mine) >= len(expected) else None
+        care = [m for m in mine if m.event_type != "RecordAccessed"]
+        return mine if len(care) >= len(expected) else None
 
-    messages = eventually(stream)
+    everything = eventually(stream)
+    messages = [m for m in everything if m.event_type != "RecordAccessed"]
     assert [m.event_type for m in messages] == expected
-    assert [m.sequence for m in messages] == list(range(1, len(expected) + 1))
+    # one stream per patient: the reads of the record are recorded on it, in order
+    assert [m.sequence for m in everything] == list(range(1, len(everything) + 1))
     reassigned = messages[3].data
     assert (reassigned.previous_case_manager_id, reassigned.case_manager_id) == (
         first_manager,
@@ -118,4 +130,10 @@ def test_the_care_network_of_a_routed_patient_reaches_the_casework_topic(
     assert messages[9].data.topic == "handcrafts"
     assert messages[11].data.reason == "consent_withdrawn"
     assert of(patient, casework.published("casework")) == expected  # nothing after
+    reads = {(r.reader_id, r.record, r.outcome) for r in reads_of(patient, everything)}
+    assert {
+        (STAFF, "casework.read_team", "granted"),
+        (relative, "casework.family_view", "granted"),
+    } <= reads
     http.close()
+    relative_http.close()

@@ -21,12 +21,25 @@ from carenet_devtools.kafka import run_sync
 from carenet_devtools.topics import consumer_lag, rewind_consumer_group
 
 from ..e2e.conftest import eventually
-from ..e2e.pathway import diagnosis, registration
-from .test_services import Harness, inbound, of, persistence, start_service
+from ..e2e.pathway import CLINICIAN, diagnosis, registration
+from .test_services import (
+    Harness,
+    inbound,
+    of,
+    once_known,
+    persistence,
+    reads_of,
+    start_service,
+)
 
 __all__ = ["persistence"]  # the fixture: SQLite, then PostgreSQL
 
 HOSPITAL = "H-SZ-KANGNING"
+"""The hospital the referrals are addressed to; CLINICIAN works there."""
+OTHER_CLINICIAN = "DR-NS-LIU"
+"""A clinician of H-SZ-NANSHAN, which diagnosed the referred patient in one test."""
+FOREIGN_CLINICIAN = "DR-BJ-ZHANG"
+"""A clinician of H-BJ-ANDING, in no relation to any patient of these tests."""
 SQLITE = {"CARENET_PERSISTENCE": "sqlite"}
 
 
@@ -43,14 +56,18 @@ def intake_on_each_store(
     yield from start_service("intake", kafka_bootstrap, persistence, tmp_path)
 
 
-def client(harness: Harness) -> httpx.Client:
-    return httpx.Client(base_url=harness.process.url, timeout=30)
+def client(harness: Harness, user: str = CLINICIAN) -> httpx.Client:
+    return harness.client(user)
 
 
-def issue_referral(harness: Harness) -> tuple[str, str]:
-    """ReferralIssued on routing's topic for a fresh patient; returns patient and referral ids."""
+def issue_referral(harness: Harness, diagnosed_at: str | None = None) -> tuple[str, str]:
+    """ReferralIssued on routing's topic for a fresh patient; returns patient and referral ids.
+    With `diagnosed_at`, the patient was routed first, diagnosed at that hospital."""
     referral_id = str(uuid4())
     key, value, patient = inbound("ReferralIssued", referral_id=referral_id, hospital_id=HOSPITAL)
+    if diagnosed_at is not None:
+        _, routed, _ = inbound("PatientRouted", patient, diagnosing_hospital_id=diagnosed_at)
+        harness.produce("routing", key, routed)
     harness.produce("routing", key, value)
     return patient, referral_id
 
@@ -67,6 +84,11 @@ def worklist(harness: Harness, status: str = "open") -> dict[str, dict[str, Any]
         response = http.get("/v1/referrals", params={"hospital_id": HOSPITAL, "status": status})
     assert response.status_code == 200, response.text
     return {r["referral_id"]: r for r in response.json()}
+
+
+def mine(harness: Harness, patient: str) -> list[Any]:
+    """Everything intake published about the patient, care events and recorded reads."""
+    return [m for m in harness.published("intake") if str(m.patient_id) == patient]
 
 
 def test_a_late_report_publishes_the_diagnosis_and_the_missed_deadline(intake: Harness) -> None:
@@ -99,14 +121,17 @@ def test_a_referral_on_the_worklist_is_accepted_admitted_and_discharged(
     intake_on_each_store: Harness,
 ) -> None:
     intake = intake_on_each_store
-    patient, referral_id = issue_referral(intake)
+    patient, referral_id = issue_referral(intake, diagnosed_at="H-SZ-NANSHAN")
     listed = eventually(lambda: worklist(intake).get(referral_id))
     assert (listed["patient_id"], listed["status"]) == (patient, "issued")
 
+    accept = f"/v1/referrals/{referral_id}/accept"
+    with client(intake, FOREIGN_CLINICIAN) as foreign:
+        unknown = foreign.post(accept, json={"hospital_id": "H-BJ-ANDING"})
+    with client(intake, OTHER_CLINICIAN) as diagnosing:
+        other = once_known(lambda: diagnosing.post(accept, json={"hospital_id": "H-SZ-NANSHAN"}))
     with client(intake) as http:
-        other = http.post(
-            f"/v1/referrals/{referral_id}/accept", json={"hospital_id": "H-BJ-ANDING"}
-        )
+        posing = http.post(accept, json={"hospital_id": "H-SZ-NANSHAN"})
         accepted = http.post(f"/v1/referrals/{referral_id}/accept", json={"hospital_id": HOSPITAL})
         early = http.post(f"/v1/patients/{patient}/discharge", json={"hospital_id": HOSPITAL})
         admit = {"hospital_id": HOSPITAL, "referral_id": referral_id}
@@ -114,10 +139,14 @@ def test_a_referral_on_the_worklist_is_accepted_admitted_and_discharged(
         again = http.post(f"/v1/patients/{patient}/admissions", json={"hospital_id": HOSPITAL})
         discharged = http.post(f"/v1/patients/{patient}/discharge", json={"hospital_id": HOSPITAL})
 
+    # a hospital in no relation to the patient learns nothing; the diagnosing hospital may
+    # not answer a referral addressed to another; no clinician acts for another hospital
+    assert (unknown.status_code, unknown.json()["detail"]) == (404, "not found")
     assert (other.status_code, other.json()["detail"]) == (
         422,
         "the referral is addressed to another hospital",
     )
+    assert (posing.status_code, posing.json()["detail"]) == (403, "not your organisation")
     assert accepted.status_code == 200, accepted.text
     assert (early.status_code, early.json()["detail"]) == (
         409,
@@ -130,13 +159,19 @@ def test_a_referral_on_the_worklist_is_accepted_admitted_and_discharged(
 
     expected = ["ReferralAccepted", "PatientAdmitted", "PatientDischarged"]
     assert eventually(lambda: of(patient, intake.published("intake")) == expected or None)
-    messages = [m for m in intake.published("intake") if str(m.patient_id) == patient]
+    everything = mine(intake, patient)
+    messages = [m for m in everything if m.event_type != "RecordAccessed"]
     admission_id = admitted.json()["admission_id"]
     assert {str(m.data.referral_id) for m in messages} == {referral_id}
     assert str(messages[1].data.admission_id) == str(messages[2].data.admission_id) == admission_id
-    assert [m.sequence for m in messages] == [1, 2, 3]
+    # one stream per patient: the worklist's reads of the record are on it too
+    assert [m.sequence for m in everything] == list(range(1, len(everything) + 1))
     assert eventually(lambda: worklist(intake, "admitted").get(referral_id))
     assert referral_id not in worklist(intake)
+    reads = eventually(lambda: reads_of(patient, intake.published("intake")))
+    assert {(r.reader_id, r.record, r.outcome) for r in reads} == {
+        (CLINICIAN, "intake.worklist", "granted")
+    }
 
 
 def test_a_cancelled_referral_leaves_the_worklist_and_cannot_be_accepted(
@@ -151,6 +186,7 @@ def test_a_cancelled_referral_leaves_the_worklist_and_cannot_be_accepted(
     assert response.status_code == 409
     assert response.json()["detail"] == "the referral is cancelled; it cannot be accepted"
     assert of(patient, intake.published("intake")) == []
+    assert reads_of(patient, intake.published("intake"))  # the worklist showed it
 
 
 def test_a_redelivered_referral_changes_nothing(intake: Harness) -> None:

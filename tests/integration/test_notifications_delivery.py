@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from standardwebhooks.webhooks import Webhook
 
 from carenet_contracts import Envelope, parse_message
+from carenet_devtools.issuer import DevIssuer
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause, PublishedStream
 from carenet_kit.runtime import Service
@@ -40,6 +41,13 @@ from ..e2e.conftest import free_port
 MESSAGES = Path(__file__).parents[2] / "contracts" / "tests" / "messages"
 START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 RETRY_MAX = timedelta(minutes=10)
+CASE_MANAGER = "SW-NS-LI"
+"""The case manager of the committed sample messages (reference/demo-users.yaml)."""
+COLLEAGUE = "SW-NS-CHEN"
+"""Another social worker of the same center."""
+OPERATOR = "OP-ZHAO"
+RELATIVE = "5d0a3c8e-7f41-4b6a-9e2d-1c3b5a7f9e08"
+"""The demo relative, linked under this pseudonymous member id."""
 
 
 @dataclass
@@ -124,6 +132,7 @@ class Notifications:
 
     service: Service
     clock: ManualClock
+    issuer: DevIssuer
     offset: int = 0
 
     @property
@@ -164,17 +173,23 @@ class Notifications:
             inboxes.apply(self.app.mapper.to_domain_event(n))
         return inboxes
 
-    def http(self) -> TestClient:
-        """The service's API without its lifespan (no Kafka): read model filled from the store."""
+    def http(self, user: str = CASE_MANAGER) -> TestClient:
+        """The service's API without its lifespan (no Kafka): read model filled from the store;
+        called by one of the demo users, with a token of the issuer the service trusts."""
         api = self.service.http_api()
         api.state.projection = self.inboxes()
-        return TestClient(api)
+        token = self.issuer.token_of(user)
+        return TestClient(api, headers={"Authorization": f"Bearer {token}"})
 
 
 @pytest.fixture
 def notifications(tmp_path: Path, smtp: tuple[Mailbox, int]) -> Iterator[Notifications]:
+    issuer = DevIssuer(tmp_path / "keys")
     settings = Settings(
         data_dir=tmp_path,
+        auth_jwks=str(issuer.key_set_path),
+        auth_issuer=issuer.issuer,
+        auth_audience=issuer.audience,
         smtp_port=smtp[1],
         retry_initial_seconds=60,
         retry_max_seconds=RETRY_MAX.total_seconds(),
@@ -184,12 +199,13 @@ def notifications(tmp_path: Path, smtp: tuple[Mailbox, int]) -> Iterator[Notific
     clock = ManualClock(START)
     service = bootstrap(settings, clock=clock)
     assert isinstance(service.due_work, Dispatcher)
-    yield Notifications(service, clock)
+    yield Notifications(service, clock, issuer)
     service.application.close()
 
 
-def subscribe(n: Notifications, recipient: str, **channel: str) -> dict[str, Any]:
-    api = n.http()
+def subscribe(n: Notifications, recipient: str, user: str, **channel: str) -> dict[str, Any]:
+    """`user` subscribes `recipient` (themselves) to a channel."""
+    api = n.http(user)
     response = api.post("/v1/subscriptions", json={"recipient": recipient, **channel})
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
@@ -200,9 +216,9 @@ def test_a_webhook_failing_three_times_then_succeeding_gets_the_notification_onc
     notifications: Notifications, receiver: WebhookReceiver
 ) -> None:
     receiver.failures = 3
-    secret = subscribe(notifications, "staff:SW-NS-LI", channel="webhook", url=receiver.url)[
-        "secret"
-    ]
+    secret = subscribe(
+        notifications, "staff:SW-NS-LI", CASE_MANAGER, channel="webhook", url=receiver.url
+    )["secret"]
     patient = uuid4()
     notifications.consume("CaseManagerAssigned", patient)
 
@@ -233,7 +249,7 @@ def test_a_webhook_that_keeps_failing_is_dead_lettered_and_redelivered_on_reques
     notifications: Notifications, receiver: WebhookReceiver
 ) -> None:
     receiver.failures = 5
-    subscribe(notifications, "staff:SW-NS-LI", channel="webhook", url=receiver.url)
+    subscribe(notifications, "staff:SW-NS-LI", CASE_MANAGER, channel="webhook", url=receiver.url)
     notifications.consume("CaseManagerAssigned", uuid4())
     notifications.run_due_work()
     for _ in range(6):
@@ -242,7 +258,7 @@ def test_a_webhook_that_keeps_failing_is_dead_lettered_and_redelivered_on_reques
 
     (failed,) = notifications.published("NotificationFailed")
     assert (failed.data.attempts, failed.data.reason) == (5, "webhook answered HTTP 503")
-    api = notifications.http()
+    api = notifications.http(OPERATOR)
     listed = api.get("/v1/deliveries/failed").json()
     assert [d["delivery_id"] for d in listed] == [str(failed.data.delivery_id)]
     assert api.post(f"/v1/deliveries/{failed.data.delivery_id}/redelivery").status_code == 202
@@ -299,18 +315,22 @@ def test_a_relative_gets_email_and_webhook_until_consent_is_withdrawn(
     notifications: Notifications, receiver: WebhookReceiver, smtp: tuple[Mailbox, int]
 ) -> None:
     mailbox = smtp[0]
-    relative = "family:FM-5c1e0d"
+    relative = f"family:{RELATIVE}"
     patient = uuid4()
     notifications.consume("CaseManagerAssigned", patient)
     notifications.consume(
         "FamilyMemberLinked",
         patient,
+        member_id=RELATIVE,
         scope={"may_see": ["appointments"], "notified_of": ["FollowUpScheduled", "VisitCompleted"]},
     )
-    secret = subscribe(notifications, relative, channel="webhook", url=receiver.url)["secret"]
-    mail = subscribe(notifications, relative, channel="email", email="relative@example.org")
+    webhook = subscribe(notifications, relative, RELATIVE, channel="webhook", url=receiver.url)
+    secret = webhook["secret"]
+    mail = subscribe(
+        notifications, relative, RELATIVE, channel="email", email="relative@example.org"
+    )
     assert mail["address"] == "r***@example.org"
-    api = notifications.http()
+    api = notifications.http(RELATIVE)
     listed = api.get("/v1/subscriptions", params={"recipient": relative}).json()
     assert "relative@example.org" not in json.dumps(listed)
     assert all("secret" not in s for s in listed)
@@ -334,7 +354,7 @@ def test_a_relative_gets_email_and_webhook_until_consent_is_withdrawn(
         {},
     )
     # ... and before it is sent, consent is withdrawn: the pending deliveries never go out.
-    notifications.consume("FamilyConsentWithdrawn", patient, member_id="FM-5c1e0d")
+    notifications.consume("FamilyConsentWithdrawn", patient, member_id=RELATIVE)
     notifications.run_due_work()
     notifications.consume("FollowUpScheduled", patient, due_on="2027-03-04")
     notifications.later(timedelta(days=1))
@@ -379,15 +399,21 @@ def test_a_subscription_without_the_right_address_is_refused_without_echoing_it(
 def test_an_inbox_item_and_a_subscription_are_unknown_to_anyone_else(
     notifications: Notifications, receiver: WebhookReceiver
 ) -> None:
-    created = subscribe(notifications, "staff:SW-NS-LI", channel="webhook", url=receiver.url)
+    created = subscribe(
+        notifications, "staff:SW-NS-LI", CASE_MANAGER, channel="webhook", url=receiver.url
+    )
     notifications.consume("CaseManagerAssigned", uuid4())
-    api = notifications.http()
+    api, colleague = notifications.http(), notifications.http(COLLEAGUE)
     (item,) = api.get("/v1/inbox", params={"recipient": "staff:SW-NS-LI"}).json()
     path = f"/v1/inbox/{item['notification_id']}"
     assert api.get(path, params={"recipient": "staff:SW-NS-LI"}).status_code == 200
-    assert api.get(path, params={"recipient": "staff:SW-NS-CHEN"}).status_code == 404
+    assert colleague.get(path, params={"recipient": "staff:SW-NS-CHEN"}).status_code == 404
+    # ... nor may anyone ask as its recipient
+    assert colleague.get(path, params={"recipient": "staff:SW-NS-LI"}).status_code == 403
     subscription = f"/v1/subscriptions/{created['subscription_id']}"
-    assert api.delete(subscription, params={"recipient": "staff:SW-NS-CHEN"}).status_code == 404
+    assert (
+        colleague.delete(subscription, params={"recipient": "staff:SW-NS-CHEN"}).status_code == 404
+    )
     assert api.delete(subscription, params={"recipient": "staff:SW-NS-LI"}).status_code == 204
     assert api.get("/v1/subscriptions", params={"recipient": "staff:SW-NS-LI"}).json() == []
     assert notifications.run_due_work() == 1  # the pending delivery is cancelled, not sent

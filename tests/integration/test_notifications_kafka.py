@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import httpx
 import pytest
 
 from ..e2e.conftest import eventually
@@ -54,10 +53,10 @@ def produce(service: Harness, name: str, patient: str, **data: Any) -> bytes:
 
 
 def subscribe(service: Harness, url: str) -> None:
-    response = httpx.post(
-        f"{service.process.url}/v1/subscriptions",
-        json={"recipient": RECIPIENT, "channel": "webhook", "url": url},
-    )
+    with service.client("SW-NS-LI") as http:  # the recipient subscribes themselves
+        response = http.post(
+            "/v1/subscriptions", json={"recipient": RECIPIENT, "channel": "webhook", "url": url}
+        )
     assert response.status_code == 201, response.text
 
 

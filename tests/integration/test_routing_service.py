@@ -17,11 +17,17 @@ import pytest
 from carenet_contracts import Envelope
 
 from ..e2e.conftest import eventually
-from .test_services import Harness, persistence, start_service
+from .test_services import Harness, once_known, persistence, reads_of, start_service
 
 __all__ = ["persistence"]  # the fixture: SQLite, then PostgreSQL
 
 SQLITE = {"CARENET_PERSISTENCE": "sqlite"}
+OPERATOR = "OP-ZHAO"
+"""Runs the directory and the manual routing queue (reference/demo-users.yaml)."""
+NANTOU_STAFF = "SW-NS-LI"
+"""A social worker of CHC-NS-NANTOU, the center of region 440305001."""
+SHEKOU_STAFF = "SW-NS-WANG"
+"""A social worker of CHC-NS-SHEKOU, the center of region 440305005."""
 
 
 @pytest.fixture
@@ -38,13 +44,23 @@ def routing_on_each_store(
 
 
 def published_about(harness: Harness, patient_id: str, count: int) -> list[Envelope[Any]]:
-    """Routing's messages about the patient, once there are `count` of them."""
+    """Routing's care events about the patient, once there are `count` of them (without the
+    access log's `RecordAccessed`, see `reads_about`)."""
 
     def probe() -> list[Envelope[Any]] | None:
-        found = [m for m in harness.published("routing") if str(m.patient_id) == patient_id]
+        found = [
+            m
+            for m in harness.published("routing")
+            if str(m.patient_id) == patient_id and m.event_type != "RecordAccessed"
+        ]
         return found if len(found) >= count else None
 
     return eventually(probe)
+
+
+def reads_about(harness: Harness, patient_id: str) -> list[Any]:
+    """The recorded reads of the patient's record at routing (`RecordAccessed` payloads)."""
+    return reads_of(patient_id, harness.published("routing"))
 
 
 def routed_patient(harness: Harness, region_code: str = "440305001") -> str:
@@ -54,23 +70,23 @@ def routed_patient(harness: Harness, region_code: str = "440305001") -> str:
     return patient_id
 
 
-def client(harness: Harness) -> httpx.Client:
-    return httpx.Client(base_url=harness.process.url, timeout=30)
+def client(harness: Harness, user: str = NANTOU_STAFF) -> httpx.Client:
+    return harness.client(user)
 
 
 def test_a_directory_change_is_recorded_by_the_next_route(routing: Harness) -> None:
-    with client(routing) as http:
+    with client(routing, OPERATOR) as http:
         before = http.get("/v1/directory").json()["version"]
         response = http.post(
             "/v1/directory/centers/CHC-NS-NANTOU/catchment",
-            json={"region_code": "440305004", "operator_id": "OP-1"},
+            json={"region_code": "440305004", "operator_id": OPERATOR},
         )
         assert response.status_code == 200, response.text
         version = response.json()["directory_version"]
         assert version == before + 1
         taken = http.post(
             "/v1/directory/centers/CHC-NS-XILI/catchment",
-            json={"region_code": "440305004", "operator_id": "OP-1"},
+            json={"region_code": "440305004", "operator_id": OPERATOR},
         )
         assert taken.status_code == 409
         assert "CHC-NS-NANTOU" in taken.json()["detail"]
@@ -86,21 +102,27 @@ def test_a_directory_change_is_recorded_by_the_next_route(routing: Harness) -> N
 
 def test_a_move_transfers_the_patient_or_waits_for_an_operator(routing: Harness) -> None:
     patient_id = routed_patient(routing, region_code="440305001")
-    with client(routing) as http:
-        moved = http.post(
-            f"/v1/routes/{patient_id}/residence",
-            json={"region_code": "440305005", "moved_on": "2026-11-01"},
+    residence = f"/v1/routes/{patient_id}/residence"
+    with client(routing) as nantou, client(routing, SHEKOU_STAFF) as shekou:
+        # the patient's center records the move, once the network knows where they are
+        moved = once_known(
+            lambda: nantou.post(
+                residence, json={"region_code": "440305005", "moved_on": "2026-11-01"}
+            )
         )
         assert moved.status_code == 202, moved.text
         assert moved.json() == {"outcome": "transferred", "center_id": "CHC-NS-SHEKOU"}
-        nowhere = http.post(
-            f"/v1/routes/{patient_id}/residence",
-            json={"region_code": "440399001", "moved_on": "2026-11-02"},
+        # ... and the next move, the center the patient was transferred to
+        nowhere = once_known(
+            lambda: shekou.post(
+                residence, json={"region_code": "440399001", "moved_on": "2026-11-02"}
+            )
         )
         assert nowhere.json() == {"outcome": "pending", "center_id": "CHC-NS-SHEKOU"}
+    with client(routing, OPERATOR) as http:
         by_hand = http.post(
             f"/v1/routes/{patient_id}/manual",
-            json={"center_id": "CHC-NS-XILI", "operator_id": "OP-1"},
+            json={"center_id": "CHC-NS-XILI", "operator_id": OPERATOR},
         )
         assert by_hand.status_code == 202, by_hand.text
         unknown = http.post(
@@ -157,14 +179,28 @@ def test_a_declined_referral_escalates_and_a_withdrawn_one_is_cancelled(
     assert cancelled.event_type == "ReferralCancelled"
     assert cancelled.data.hospital_id == "H-SZ-KANGNING"
 
-    with client(harness) as http:
+    with client(harness) as http:  # the referring center
         view = eventually(
             lambda: (r := http.get(f"/v1/referrals/{declined}").json()).get("stage") == "declined"
             and r
         )
         assert view["escalations"] == ["declined by H-SZ-KANGNING: no bed"]
-        listed = http.get("/v1/referrals", params={"center_id": "CHC-NS-NANTOU"}).json()
-        assert {str(declined), str(withdrawn)} <= {r["referral_id"] for r in listed}
+
+        def listed() -> set[str]:
+            found = http.get("/v1/referrals", params={"center_id": "CHC-NS-NANTOU"}).json()
+            return {r["referral_id"] for r in found}
+
+        assert eventually(lambda: {str(declined), str(withdrawn)} <= listed() or None)
+    # both reads of the record are recorded, by whom, what and with which outcome
+    read = {
+        (NANTOU_STAFF, "routing.read_referral", "granted"),
+        (NANTOU_STAFF, "routing.referrals_of_center", "granted"),
+    }
+    eventually(
+        lambda: read
+        <= {(r.reader_id, r.record, r.outcome) for r in reads_about(harness, declined_patient)}
+        or None
+    )
 
 
 def test_a_repeated_decline_and_an_unknown_referral_change_nothing(routing: Harness) -> None:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from carenet_contracts import Envelope
 from carenet_devtools import kafka
+from carenet_devtools.issuer import DevIssuer
 from carenet_devtools.kafka import run_sync
 from carenet_devtools.postgres import PostgresCluster, create_database
 from carenet_devtools.services import ServiceProcess
@@ -37,10 +39,18 @@ MESSAGES = REPO / "contracts" / "tests" / "messages"
 
 
 class Harness:
-    def __init__(self, bootstrap: str, namespace: str, process: ServiceProcess) -> None:
+    def __init__(
+        self, bootstrap: str, namespace: str, process: ServiceProcess, issuer: DevIssuer
+    ) -> None:
         self.bootstrap = bootstrap
         self.namespace = namespace
         self.process = process
+        self.issuer = issuer
+
+    def client(self, user: str | None) -> httpx.Client:
+        """A client of the service, calling as one of the demo users (None: anonymous)."""
+        headers = {} if user is None else {"Authorization": f"Bearer {self.issuer.token_of(user)}"}
+        return httpx.Client(base_url=self.process.url, timeout=30, headers=headers)
 
     def topic(self, producer: str) -> str:
         return self.namespace + load_catalog().topic_of(producer).name
@@ -92,7 +102,9 @@ def start_service(
 ) -> Iterator[Harness]:
     namespace = f"it-{uuid4().hex[:8]}."
     run_sync(kafka.create_topics(bootstrap, namespace=namespace))
+    issuer = DevIssuer(tmp_path / "keys")
     env = {
+        **issuer.env(),
         "CARENET_KAFKA_BOOTSTRAP": bootstrap,
         "CARENET_TOPIC_NAMESPACE": namespace,
         "CARENET_DATA_DIR": str(tmp_path / "data"),
@@ -103,7 +115,7 @@ def start_service(
     process.start()
     try:
         process.wait_ready()
-        yield Harness(bootstrap, namespace, process)
+        yield Harness(bootstrap, namespace, process, issuer)
     finally:
         process.stop()
 
@@ -128,7 +140,33 @@ def routed(center_id: str) -> tuple[bytes, bytes, str]:
 
 
 def of(patient_id: str, messages: list[Envelope[Any]]) -> list[str]:
-    return [m.event_type for m in messages if str(m.patient_id) == patient_id]
+    """The care events about the patient, without the access log's `RecordAccessed` (every
+    read of the patient's record over the API adds one; see `reads_of`)."""
+    return [
+        m.event_type
+        for m in messages
+        if str(m.patient_id) == patient_id and m.event_type != "RecordAccessed"
+    ]
+
+
+def once_known(send: Callable[[], httpx.Response]) -> httpx.Response:
+    """The answer to a request about a patient once the service's access graph has heard of
+    the patient from the topics; until then the patient is unknown there (404)."""
+
+    def probe() -> httpx.Response | None:
+        response = send()
+        return None if response.status_code == 404 else response
+
+    return eventually(probe)
+
+
+def reads_of(patient_id: str, messages: list[Envelope[Any]]) -> list[Any]:
+    """The recorded reads of the patient's record (`RecordAccessed` payloads)."""
+    return [
+        m.data
+        for m in messages
+        if str(m.patient_id) == patient_id and m.event_type == "RecordAccessed"
+    ]
 
 
 @pytest.fixture
