@@ -67,4 +67,5 @@ def graph_loader(settings: ServiceSettings, graph: AccessGraph) -> BatchConsumer
         topics=[settings.topic(producer) for producer in SOURCES],
         sink=graph,
         dead_letter_topic=settings.dead_letter_topic,
+        security=settings.kafka_security(),
     )
