@@ -114,7 +114,12 @@ def test_a_service_reads_its_own_topic_and_exactly_what_it_consumes() -> None:
         if acl.resource == "topic" and "Read" in acl.operations
     }
     assert read == {catalog.topic_of(p).name for p in ("routing", *entry.consumes)}
-    assert read == {"carenet.routing.v1", "carenet.intake.v1", "carenet.casework.v1"}
+    assert read == {
+        "carenet.routing.v1",
+        "carenet.intake.v1",
+        "carenet.casework.v1",
+        "carenet.audit.v1",
+    }
 
 
 def test_names_in_the_acls_follow_the_topic_namespace() -> None:
