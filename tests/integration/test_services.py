@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from carenet_devtools.topics import (
     rewind_consumer_group,
 )
 from carenet_kit.topics import DEAD_LETTER_TOPIC, load_catalog
+from carenet_kit.wire import header
 
 from ..e2e.conftest import eventually, free_port
 
@@ -78,6 +80,16 @@ class Harness:
     def dead_letters(self) -> int:
         topic = self.namespace + DEAD_LETTER_TOPIC
         return len(run_sync(read_records(self.bootstrap, topic)))
+
+    def dead_letters_by_consumer(self) -> Counter[str]:
+        """Dead letters per consumer that gave up on them, by its name without the namespace:
+        `carenet-<service>` (the inbound consumer), `carenet-<service>-access` (the loader of
+        the service's access graph, which reads the topics of every producer)."""
+        topic = self.namespace + DEAD_LETTER_TOPIC
+        return Counter(
+            (header(list(r.headers), "carenet_dlq_consumer") or "").removeprefix(self.namespace)
+            for r in run_sync(read_records(self.bootstrap, topic))
+        )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -227,4 +239,9 @@ def test_notifications_deliver_once_and_poison_goes_to_the_dead_letter_topic(
     assert eventually(lambda: of(patient, notifications.published("notifications"))) == [
         "NotificationDelivered"
     ]
-    assert eventually(lambda: notifications.dead_letters() == 2 or None)
+    # both bad messages, by each consumer of casework's topic in the service: the inbound
+    # consumer and the loader of the access graph
+    expected = {"carenet-notifications": 2, "carenet-notifications-access": 2}
+    assert eventually(lambda: notifications.dead_letters_by_consumer() == expected or None)
+    time.sleep(1)  # one more dead letter, had there been one, would now be on the topic
+    assert notifications.dead_letters_by_consumer() == expected
