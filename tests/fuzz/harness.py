@@ -192,13 +192,13 @@ def case_counts() -> list[tuple[str, str, int]]:
 
 
 ACTORS = {
-    "intake": Actor("DR-WANG", "H-SZ-KANGNING", "clinician"),
-    "routing": Actor("NET-COORD-1", "CARENET-NETWORK", "network-coordinator"),
-    "casework": Actor("SW-NS-LI", "CHC-NS-NANTOU", "social-worker"),
-    "notifications": Actor("SW-NS-LI", "CHC-NS-NANTOU", "social-worker"),
-    "audit": Actor("AUD-1", "CARENET-AUDIT", "auditor"),
+    "intake": Actor("DR-KN-WANG", "H-SZ-KANGNING", "clinician"),
+    "routing": Actor("OP-ZHAO", "network", "operator"),
+    "casework": Actor("SW-NS-LI", "CHC-NS-NANTOU", "social_worker"),
+    "notifications": Actor("SW-NS-LI", "CHC-NS-NANTOU", "social_worker"),
+    "audit": Actor("AUD-WANG", "NHC-AUDIT", "auditor"),
 }
-"""The actor each service's fuzz requests speak for; one line to change when policies land."""
+"""The demo user each service's fuzz requests speak for (`reference/demo-users.yaml`)."""
 
 
 def _seed_intake(target: FuzzTarget) -> None:
