@@ -291,12 +291,13 @@ def test_a_risk_4_visit_refers_the_patient_and_the_case_resumes_within_2_weeks_o
     intake_events = events(system, "intake", patient_id)
     assert kinds(intake_events) == [
         "DiagnosisRecorded",
+        "ContactDetailsShared",  # sealed to the new case's key, once casework opened it
         "ReferralAccepted",
         "PatientAdmitted",
         "PatientDischarged",
     ]
     requested, issued, scheduled = casework_events[4], routing_events[1], casework_events[5]
-    accepted, admitted, discharged = intake_events[1:]
+    accepted, admitted, discharged = intake_events[2:]
     referral = UUID(referral_id)
     assert requested.data.referral_id == issued.data.referral_id == referral
     assert (issued.data.hospital_id, str(issued.data.case_id)) == (HOSPITAL, case_id)
@@ -378,7 +379,12 @@ def test_a_move_to_another_catchment_transfers_the_case_with_its_history(system:
         first_visit_due,
     )
     assert transferred.correlation_id == thread
-    assert kinds(events(system, "intake", patient_id)) == ["DiagnosisRecorded"]
+    # each center's case gets the contact details sealed to its own key
+    assert kinds(at_least(system, "intake", patient_id, 3)) == [
+        "DiagnosisRecorded",
+        "ContactDetailsShared",
+        "ContactDetailsShared",
+    ]
 
     casework_events = at_least(system, "casework", patient_id, 9)
     assert kinds(casework_events) == [
