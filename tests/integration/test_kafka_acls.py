@@ -195,19 +195,19 @@ def test_applying_the_table_again_removes_a_permission_it_does_not_give(
     broker: SecuredKafka,
 ) -> None:
     """The table is the whole truth: an ACL added by hand is gone after the next apply."""
-    casework = CATALOG.topic_of("casework").name
-    assert casework not in readable("intake")
-    extra = Acl(resource="topic", name=casework, operations=("Read",))
+    foreign = CATALOG.topic_of("notifications").name
+    assert foreign not in readable("intake")
+    extra = Acl(resource="topic", name=foreign, operations=("Read",))
     client = AdminClient(access.librdkafka_config(broker.bootstrap, broker.admin))
     for future in client.create_acls(list(access.bindings("carenet-intake", (extra,)))).values():
         future.result(timeout=30)
     intake = broker.security_of("intake")
-    eventually(lambda: run_sync(_can_read(broker, intake, casework, group_of("intake"))))
+    eventually(lambda: run_sync(_can_read(broker, intake, foreign, group_of("intake"))))
 
     applied = access.apply_access(broker.bootstrap, broker.admin, broker.passwords)
 
     assert (applied.created, applied.deleted) == (0, 1)
-    eventually(lambda: not run_sync(_can_read(broker, intake, casework, group_of("intake"))))
+    eventually(lambda: not run_sync(_can_read(broker, intake, foreign, group_of("intake"))))
 
 
 async def _can_read(broker: SecuredKafka, who: KafkaSecurity, topic: str, group: str) -> bool:
