@@ -284,12 +284,13 @@ def test_a_risk_4_visit_refers_the_patient_and_the_case_resumes_within_2_weeks_o
     intake_events = events(system, "intake", patient_id)
     assert kinds(intake_events) == [
         "DiagnosisRecorded",
+        "ContactDetailsShared",
         "ReferralAccepted",
         "PatientAdmitted",
         "PatientDischarged",
     ]
     requested, issued, scheduled = casework_events[4], routing_events[1], casework_events[5]
-    accepted, admitted, discharged = intake_events[1:]
+    accepted, admitted, discharged = intake_events[2:]
     referral = UUID(referral_id)
     assert requested.data.referral_id == issued.data.referral_id == referral
     assert (issued.data.hospital_id, str(issued.data.case_id)) == (HOSPITAL, case_id)
@@ -371,7 +372,17 @@ def test_a_move_to_another_catchment_transfers_the_case_with_its_history(system:
         first_visit_due,
     )
     assert transferred.correlation_id == thread
-    assert kinds(events(system, "intake", patient_id)) == ["DiagnosisRecorded"]
+    # each center gets the contact details sealed to its own case's key
+    intake_events = at_least(system, "intake", patient_id, 3)
+    assert kinds(intake_events) == [
+        "DiagnosisRecorded",
+        "ContactDetailsShared",
+        "ContactDetailsShared",
+    ]
+    assert [(str(e.data.case_id), e.data.center_id) for e in intake_events[1:]] == [
+        (old_case_id, NANTOU),
+        (new["case_id"], SHEKOU),
+    ]
 
     casework_events = at_least(system, "casework", patient_id, 9)
     assert kinds(casework_events) == [
