@@ -248,24 +248,3 @@ def test_after_erasure_the_auditors_replay_still_verifies_every_stream(
     report: dict[str, Any] = json.loads(done.stdout)
     assert report["verified"] is True
     assert sum(report["summary"]["problems"].values()) == 0
-
-
-PERSONAL_IN_LOGS = [
-    re.compile(rb"Canary\w*Name|Canary\w*Road|Canary Name|Canary Road"),
-    re.compile(rb"\b440305199001\d{5}[\dX]\b"),  # the national IDs of `pathway.national_id`
-    re.compile(rb"\b13[89]\d{8}\b"),  # the tests' phone numbers
-]
-
-
-def test_no_service_log_of_the_run_holds_a_test_patients_personal_data(
-    system: System, patients: tuple[Patient, Patient], tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """Every service log of every e2e system of the session so far, this module's included."""
-    logs = list(tmp_path_factory.getbasetemp().glob("system*/logs/*.log"))
-    assert run_dir(system) / "logs" / "intake.log" in logs
-    hits = {
-        str(log): [m.group().decode() for p in PERSONAL_IN_LOGS for m in p.finditer(text)]
-        for log in logs
-        if (text := log.read_bytes())
-    }
-    assert {log: found for log, found in hits.items() if found} == {}

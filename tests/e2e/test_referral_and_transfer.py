@@ -291,7 +291,7 @@ def test_a_risk_4_visit_refers_the_patient_and_the_case_resumes_within_2_weeks_o
     intake_events = events(system, "intake", patient_id)
     assert kinds(intake_events) == [
         "DiagnosisRecorded",
-        "ContactDetailsShared",  # sealed to the new case's key, once casework opened it
+        "ContactDetailsShared",
         "ReferralAccepted",
         "PatientAdmitted",
         "PatientDischarged",
@@ -379,11 +379,16 @@ def test_a_move_to_another_catchment_transfers_the_case_with_its_history(system:
         first_visit_due,
     )
     assert transferred.correlation_id == thread
-    # each center's case gets the contact details sealed to its own key
-    assert kinds(at_least(system, "intake", patient_id, 3)) == [
+    # each center gets the contact details sealed to its own case's key
+    intake_events = at_least(system, "intake", patient_id, 3)
+    assert kinds(intake_events) == [
         "DiagnosisRecorded",
         "ContactDetailsShared",
         "ContactDetailsShared",
+    ]
+    assert [(str(e.data.case_id), e.data.center_id) for e in intake_events[1:]] == [
+        (old_case_id, NANTOU),
+        (new["case_id"], SHEKOU),
     ]
 
     casework_events = at_least(system, "casework", patient_id, 9)
