@@ -12,7 +12,7 @@ import re
 import pytest
 
 from .conftest import System, eventually
-from .pathway import diagnose_new_patient, national_id, registration
+from .pathway import CENTER_STAFF, CLINICIAN, diagnose_new_patient, national_id, registration
 
 pytestmark = pytest.mark.e2e
 
@@ -34,9 +34,9 @@ def test_the_patterns_find_the_test_patients_personal_data() -> None:
 def test_no_service_log_of_the_run_holds_a_test_patients_personal_data(
     system: System, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    with system.client("intake") as intake:
+    with system.client("intake", CLINICIAN) as intake:
         patient_id = diagnose_new_patient(intake, SERIAL)
-    with system.client("casework") as casework:
+    with system.client("casework", CENTER_STAFF) as casework:
         eventually(lambda: casework.get("/v1/cases", params={"patient_id": patient_id}).json())
     logs = list(tmp_path_factory.getbasetemp().glob("system*/logs/*.log"))
     assert system.processes["intake"].log_path in logs
