@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -58,7 +57,6 @@ class AccessControl:
     """What the service knows of a patient before the network does (intake: who registered)."""
     case_of: Callable[[UUID], UUID | None] | None = None
     """The patient of a case, from the service's own store (casework), if it has one."""
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def loader(self, settings: ServiceSettings) -> BatchConsumer:
         """What keeps the graph current from the topics (a `runtime.Service` batch consumer)."""
@@ -89,7 +87,7 @@ class AccessControl:
         self, actor: Actor, access: Access, patient_id: UUID | None, part: str | None = None
     ) -> Decision:
         relations = None if patient_id is None else self.relations(patient_id)
-        return decide(actor, access, relations, self.clock(), part)
+        return decide(actor, access, relations, self.application.clock.now(), part)
 
     def visible(
         self,
@@ -130,10 +128,9 @@ class AccessControl:
         part: str | None = None,
     ) -> Decision:
         """Decide, record a read of a known patient, and answer 404 or 403 unless granted."""
-        decision = self.decide(actor, access, patient_id, part)
-        known = patient_id is not None and self.relations(patient_id) is not None
-        if access in READS and known:
-            assert patient_id is not None
+        relations = None if patient_id is None else self.relations(patient_id)
+        decision = decide(actor, access, relations, self.application.clock.now(), part)
+        if access in READS and patient_id is not None and relations is not None:
             entry = _entry(actor, patient_id, record, access, decision)
             self.application.record_accesses([entry], cause)
         if decision.outcome is Outcome.HIDDEN:

@@ -29,7 +29,6 @@ RECIPIENT_EXAMPLES = ["staff:SW-NS-LI", "center:CHC-NS-NANTOU", "role:CHC-NS-NAN
 Application = Annotated[NotificationsApplication, from_app_state("application")]
 Projection = Annotated[Inboxes, from_app_state("projection")]
 Recipient = Annotated[str, Query(pattern=RECIPIENT_PATTERN, examples=RECIPIENT_EXAMPLES)]
-EVERYONE = tuple(Role)
 
 
 def acting_for(actor: Actor, recipient: str) -> str:
@@ -143,7 +142,7 @@ def masked(channel: str, address: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/…"
 
 
-@router.get("/inbox", response_model=list[InboxItemOut], **for_roles(*EVERYONE))
+@router.get("/inbox", response_model=list[InboxItemOut], **for_roles(*Role))
 def read_inbox(
     inboxes: Projection, recipient: Recipient, actor: CurrentActor, control: Control
 ) -> list[InboxItemOut]:
@@ -151,7 +150,7 @@ def read_inbox(
     return [InboxItemOut.of(item) for item in items if consented(actor, control, item)]
 
 
-@router.get("/inbox/{notification_id}", response_model=InboxItemOut, **for_roles(*EVERYONE))
+@router.get("/inbox/{notification_id}", response_model=InboxItemOut, **for_roles(*Role))
 def read_inbox_item(
     inboxes: Projection,
     notification_id: UUID,
@@ -169,7 +168,7 @@ def read_inbox_item(
 @router.post(
     "/inbox/{notification_id}/acknowledgement",
     status_code=status.HTTP_204_NO_CONTENT,
-    **for_roles(*EVERYONE),
+    **for_roles(*Role),
 )
 async def acknowledge(
     app: Application,
@@ -187,7 +186,7 @@ async def acknowledge(
     "/subscriptions",
     status_code=status.HTTP_201_CREATED,
     response_model=SubscriptionCreated,
-    **for_roles(*EVERYONE),
+    **for_roles(*Role),
 )
 async def subscribe(
     app: Application, body: SubscriptionIn, actor: CurrentActor
@@ -204,7 +203,7 @@ async def subscribe(
     return SubscriptionCreated(**out.model_dump(), secret=created.secret)
 
 
-@router.get("/subscriptions", response_model=list[SubscriptionOut], **for_roles(*EVERYONE))
+@router.get("/subscriptions", response_model=list[SubscriptionOut], **for_roles(*Role))
 async def list_subscriptions(
     app: Application, recipient: Recipient, actor: CurrentActor
 ) -> list[SubscriptionOut]:
@@ -215,7 +214,7 @@ async def list_subscriptions(
 @router.delete(
     "/subscriptions/{subscription_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    **for_roles(*EVERYONE),
+    **for_roles(*Role),
 )
 async def unsubscribe(
     app: Application, subscription_id: UUID, recipient: Recipient, actor: CurrentActor

@@ -66,7 +66,6 @@ class Command(BaseModel):
 
 
 STAFF = (Role.SOCIAL_WORKER, Role.COMMUNITY_DOCTOR)
-EVERYONE = tuple(Role)
 
 
 # -- routes, transfers and the manual routing queue ----------------------------------------
@@ -290,7 +289,7 @@ def _center(c: Center) -> CenterOut:
     return CenterOut(id=c.id, name=c.name, catchment=list(c.catchment), staff=staff)
 
 
-@directory_router.get("", response_model=DirectoryOut, **for_roles(*EVERYONE))
+@directory_router.get("", response_model=DirectoryOut, **for_roles(*Role))
 def read_directory(routing: Routing) -> DirectoryOut:
     """The whole directory at its current version (the version routes and referrals record)."""
     d = routing.directory()
@@ -301,14 +300,12 @@ def read_directory(routing: Routing) -> DirectoryOut:
     )
 
 
-@directory_router.get("/centers", response_model=list[CenterOut], **for_roles(*EVERYONE))
+@directory_router.get("/centers", response_model=list[CenterOut], **for_roles(*Role))
 def directory_centers(routing: Routing) -> list[CenterOut]:
     return [_center(c) for c in routing.directory().centers]
 
 
-@directory_router.get(
-    "/centers/{center_id}", response_model=CenterAtVersion, **for_roles(*EVERYONE)
-)
+@directory_router.get("/centers/{center_id}", response_model=CenterAtVersion, **for_roles(*Role))
 def directory_center(center_id: str, routing: Routing) -> CenterAtVersion:
     d = routing.directory()
     center = next((c for c in d.centers if c.id == center_id), None)
@@ -318,7 +315,7 @@ def directory_center(center_id: str, routing: Routing) -> CenterAtVersion:
 
 
 @directory_router.get(
-    "/hospitals/{hospital_id}", response_model=HospitalAtVersion, **for_roles(*EVERYONE)
+    "/hospitals/{hospital_id}", response_model=HospitalAtVersion, **for_roles(*Role)
 )
 def directory_hospital(hospital_id: str, routing: Routing) -> HospitalAtVersion:
     d = routing.directory()
