@@ -42,6 +42,7 @@ def faust_app(
     bootstrap: str,
     data_dir: Path,
     security: KafkaSecurity = PLAINTEXT,
+    session_timeout_seconds: float = 30.0,
 ) -> faust.App:
     """The stream app; faust keeps its (unused) table directory under the service's data dir."""
     (data_dir / "faust").mkdir(parents=True, exist_ok=True)  # faust makes only the last level
@@ -58,6 +59,7 @@ def faust_app(
         web_enabled=False,
         autodiscover=False,
         broker_commit_interval=1.0,
+        broker_session_timeout=session_timeout_seconds,
     )
 
 

@@ -6,6 +6,13 @@ key. Kafka keeps each partition a gap-free prefix of what was sent to it, so aft
 the relay reads the last notification id published on every partition and skips anything at
 or below it. The relay's own position (stored as a tracking record after every acknowledged
 batch) only says where to start reading.
+
+Replicas of a service share one store, and only one of them may publish: the relay works while
+it holds its lease (`carenet_kit.lease`) and waits as a standby otherwise. Each time it takes
+the lease it reads again what is already on every partition, since the previous holder may have
+published more since; before each batch it checks that it still holds the lease, and gives the
+work up as soon as it does not. The relay is ready (`/readyz`) once it reaches the broker,
+whether it holds the lease or not: a standby is a healthy replica.
 """
 
 from __future__ import annotations
@@ -15,12 +22,13 @@ import asyncio
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.utils import get_topic
 from tenacity import AsyncRetrying, wait_exponential
 
 from carenet_kit.application import ServiceApplication
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
+from carenet_kit.lease import Lease, Unshared
 from carenet_kit.outbox import PublishedStream
 from carenet_kit.wire import NOTIFICATION_ID_HEADER, header, kafka_record
 
@@ -38,6 +46,8 @@ class OutboxRelay:
         poll_seconds: float,
         batch_size: int = 500,
         security: KafkaSecurity = PLAINTEXT,
+        lease: Lease | None = None,
+        lease_retry_seconds: float = 1.0,
     ) -> None:
         self.app = app
         self.topic = topic
@@ -46,51 +56,78 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.security = security
         self.position_name = f"outbox:{topic}"
+        self.lease = lease or Unshared()
+        self.lease_retry_seconds = lease_retry_seconds
         self.ready = asyncio.Event()
+        """Set once the relay reaches the broker, lease or not."""
+        self.leading = asyncio.Event()
+        """Set while this relay holds the lease and publishes."""
         self._partitioner = DefaultPartitioner()
 
     async def run(self) -> None:
         producer = await self._connect()
         try:
             partitions = sorted(await producer.partitions_for(self.topic))
-            already_published = await self._last_published(partitions)
-            position = await asyncio.to_thread(
-                self.app.process_recorder.max_tracking_id, self.position_name
-            )
             self.ready.set()
-            log.info("relay started", topic=self.topic, position=position)
             while True:
-                batch = await asyncio.to_thread(self._read_after, position or 0)
-                if not batch:
-                    await asyncio.sleep(self.poll_seconds)
+                if not await asyncio.to_thread(self.lease.acquire):
+                    await asyncio.sleep(self.lease_retry_seconds)
                     continue
-                sends = []
-                for notification in batch:
-                    appended = self.app.mapper.to_domain_event(notification)
-                    assert isinstance(appended, PublishedStream.Appended)
-                    message = appended.message
-                    key, headers = kafka_record(message, notification.id, appended.signed)
-                    partition = self._partitioner(key, partitions, partitions)
-                    if notification.id <= already_published.get(partition, 0):
-                        continue
-                    sends.append(
-                        await producer.send(
-                            self.topic,
-                            value=message.encode(),
-                            key=key,
-                            partition=partition,
-                            headers=headers,
-                        )
+                self.leading.set()
+                try:
+                    await self._publish_while_leased(producer, partitions)
+                finally:
+                    self.leading.clear()
+                log.warning("relay lease lost", topic=self.topic, lease=self.lease.name)
+        finally:
+            self.ready.clear()
+            await asyncio.to_thread(self.lease.release)
+            await producer.stop()
+
+    async def _publish_while_leased(
+        self, producer: AIOKafkaProducer, partitions: list[int]
+    ) -> None:
+        """Publish until the lease is lost (returns) or the task is cancelled."""
+        already_published = await self._last_published(partitions)
+        position = await asyncio.to_thread(
+            self.app.process_recorder.max_tracking_id, self.position_name
+        )
+        log.info("relay lease taken", topic=self.topic, lease=self.lease.name, position=position)
+        while True:
+            batch = await asyncio.to_thread(self._read_after, position or 0)
+            if not batch:
+                await asyncio.sleep(self.poll_seconds)
+                continue
+            if not await asyncio.to_thread(self.lease.held):
+                return
+            sends = []
+            for notification in batch:
+                appended = self.app.mapper.to_domain_event(notification)
+                assert isinstance(appended, PublishedStream.Appended)
+                message = appended.message
+                key, headers = kafka_record(message, notification.id, appended.signed)
+                partition = self._partitioner(key, partitions, partitions)
+                if notification.id <= already_published.get(partition, 0):
+                    continue
+                sends.append(
+                    await producer.send(
+                        self.topic,
+                        value=message.encode(),
+                        key=key,
+                        partition=partition,
+                        headers=headers,
                     )
-                await asyncio.gather(*sends)
-                position = batch[-1].id
+                )
+            await asyncio.gather(*sends)
+            position = batch[-1].id
+            try:
                 await asyncio.to_thread(
                     self.app.process_recorder.insert_tracking,
                     Tracking(self.position_name, position),
                 )
-        finally:
-            self.ready.clear()
-            await producer.stop()
+            except IntegrityError:
+                # another replica took the lease and recorded this position already
+                return
 
     async def _connect(self) -> AIOKafkaProducer:
         """An idempotent producer; waits for the broker rather than fail the service."""

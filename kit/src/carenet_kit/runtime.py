@@ -62,6 +62,8 @@ class Service:
             s.kafka_bootstrap,
             s.relay_poll_seconds,
             security=s.kafka_security(),
+            lease=s.relay_lease(),
+            lease_retry_seconds=s.relay_lease_seconds,
         )
         self.projection_runner = (
             None
@@ -126,7 +128,11 @@ class Service:
             else:
                 s = self.settings
                 stream_app = faust_app(
-                    s.consumer_group, s.kafka_bootstrap, s.data_dir, s.kafka_security()
+                    s.consumer_group,
+                    s.kafka_bootstrap,
+                    s.data_dir,
+                    s.kafka_security(),
+                    session_timeout_seconds=s.consumer_session_timeout_seconds,
                 )
                 self.consumer = InboundConsumer(
                     stream_app,

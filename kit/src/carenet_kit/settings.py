@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import psycopg
 from psycopg import sql
@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from carenet_kit.auth import KeySource, TokenVerifier
 from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
+from carenet_kit.lease import FileLease, Lease, PostgresLease
 from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
 
 DEVELOPMENT_ISSUER = "urn:carenet:development-issuer"
@@ -53,6 +54,11 @@ class ServiceSettings(BaseSettings):
     whatever `Content-Length` says or when it is sent chunked without one."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     relay_poll_seconds: float = 0.05
+    relay_lease_seconds: float = Field(default=1.0, gt=0)
+    """How often a standby replica's relay tries to take the lease of the one that publishes."""
+    consumer_session_timeout_seconds: float = Field(default=30.0, ge=6)
+    """How long the consumer group waits for a silent member before giving its partitions to
+    the other replicas (Kafka's `session.timeout.ms`): the failover time after a crash."""
     scheduler_seconds: float = 5.0
     """How often a service with deadlines looks for what has fallen due."""
     reference_file: Path = Path("reference/demo-directory.yaml")
@@ -124,6 +130,15 @@ class ServiceSettings(BaseSettings):
     def consumer_group(self) -> str:
         return f"{self.topic_namespace}carenet-{self.service}"
 
+    def relay_lease(self) -> Lease:
+        """The lease that lets one replica's relay publish the outbox (`carenet_kit.relay`):
+        an advisory lock in the service's PostgreSQL database, or a lock file next to its
+        SQLite database."""
+        name = f"carenet-relay:{self.topic(self.service)}"
+        if self.persistence == "postgres":
+            return PostgresLease(name, self._postgres_connect())
+        return FileLease(name, self.data_dir / f"{self.service}.relay.lock")
+
     def eventsourcing_env(self) -> dict[str, str]:
         """The `eventsourcing` library's settings for this service's own store, and its key.
 
@@ -162,14 +177,16 @@ class ServiceSettings(BaseSettings):
 
     def _create_schema(self) -> None:
         """The library creates its tables, not the schema that holds them."""
-        with psycopg.connect(
-            host=self.postgres_host,
-            port=self.postgres_port,
-            user=self.postgres_user,
-            password=self.postgres_password.get_secret_value(),
-            dbname=self.postgres_dbname,
-            autocommit=True,
-        ) as connection:
+        with psycopg.connect(**self._postgres_connect(), autocommit=True) as connection:
             connection.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.service))
             )
+
+    def _postgres_connect(self) -> dict[str, Any]:
+        return {
+            "host": self.postgres_host,
+            "port": self.postgres_port,
+            "user": self.postgres_user,
+            "password": self.postgres_password.get_secret_value(),
+            "dbname": self.postgres_dbname,
+        }
