@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import faust
 import structlog
-from eventsourcing.persistence import PersistenceError, Tracking
+from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from carenet_contracts import ContractError, Envelope, parse_message
@@ -92,7 +93,9 @@ class InboundConsumer:
                     rejection = await asyncio.to_thread(self._process, message.value, tracking)
             if rejection is not None:
                 await self._dead_letter(message, rejection)
-                await asyncio.to_thread(self.app.process_recorder.insert_tracking, tracking)
+                # a replica that had the partition before a rebalance may have tracked it too
+                with suppress(IntegrityError):
+                    await asyncio.to_thread(self.app.process_recorder.insert_tracking, tracking)
 
     def _process(self, value: bytes, tracking: Tracking) -> str | None:
         """Apply one message; returns the reason when it must go to the dead-letter topic."""
