@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, suppress
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,10 @@ import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
 from confluent_kafka.admin import AdminClient
+from eventsourcing.persistence import InfrastructureFactory
 
+from bench.synthetic import SyntheticNetwork, produce
+from carenet_audit.projection import HistoryIndex
 from carenet_contracts import Envelope
 from carenet_devtools import kafka
 from carenet_devtools.issuer import DevIssuer
@@ -43,6 +48,7 @@ from carenet_routing.application import RoutingApplication
 from carenet_routing.outbox import to_integration_event
 
 from ..e2e.conftest import eventually, free_port
+from .test_audit_readside import store_env
 from .test_routing_deadlines import diagnosed
 from .test_services import routed
 
@@ -108,24 +114,40 @@ class Replicas:
 
     def log_lines(self, process: ServiceProcess, event: str) -> int:
         """How many times the process logged that event."""
-        count = 0
-        for line in process.log_path.read_text(errors="replace").splitlines():
-            with suppress(ValueError):
-                count += json.loads(line).get("event") == event
-        return count
+        return sum(entry.get("event") == event for entry in _log(process))
+
+
+@dataclass
+class SharedStore:
+    """A fresh namespace of topics and PostgreSQL database, and the settings of a replica."""
+
+    namespace: str
+    env: dict[str, str]
+    tmp_path: Path
+
+    def replicas(self, service: str) -> list[ServiceProcess]:
+        """Two processes of the service on the store, each with a data directory of its own."""
+        return [
+            ServiceProcess(
+                service,
+                free_port(),
+                {**self.env, "CARENET_DATA_DIR": str(self.tmp_path / name / "data")},
+                self.tmp_path / name / f"{service}.log",
+            )
+            for name in ("a", "b")
+        ]
 
 
 @pytest.fixture
-def replicas(
+def shared_store(
     kafka_bootstrap: str, postgres_cluster: PostgresCluster, tmp_path: Path
-) -> Iterator[Replicas]:
+) -> SharedStore:
     namespace = f"it-{uuid4().hex[:8]}."
     run_sync(kafka.create_topics(kafka_bootstrap, namespace=namespace))
     database = f"svc_{uuid4().hex[:12]}"
     create_database(postgres_cluster, database)
-    issuer = DevIssuer(tmp_path / "keys")
     env = {
-        **issuer.env(),
+        **DevIssuer(tmp_path / "keys").env(),
         "CARENET_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "CARENET_TOPIC_NAMESPACE": namespace,
         "CARENET_REFERENCE_FILE": str(REPO / "reference" / "demo-directory.yaml"),
@@ -138,24 +160,26 @@ def replicas(
         "CARENET_CONSUMER_SESSION_TIMEOUT_SECONDS": "10",
         "CARENET_RELAY_LEASE_SECONDS": "0.5",
     }
-    processes = [
-        ServiceProcess(
-            "casework",
-            free_port(),
-            {**env, "CARENET_DATA_DIR": str(tmp_path / name / "data")},
-            tmp_path / name / "casework.log",
-        )
-        for name in ("a", "b")
-    ]
+    return SharedStore(namespace, env, tmp_path)
+
+
+@contextmanager
+def started(processes: list[ServiceProcess]) -> Iterator[list[ServiceProcess]]:
     try:
         for process in processes:
             process.start()
         for process in processes:
             process.wait_ready()
-        yield Replicas(kafka_bootstrap, namespace, processes)
+        yield processes
     finally:
         for process in processes:
             process.stop()
+
+
+@pytest.fixture
+def replicas(kafka_bootstrap: str, shared_store: SharedStore) -> Iterator[Replicas]:
+    with started(shared_store.replicas("casework")) as processes:
+        yield Replicas(kafka_bootstrap, shared_store.namespace, processes)
 
 
 def assert_every_effect_once(published: list[Envelope[Any]], patients: list[str]) -> None:
@@ -367,3 +391,73 @@ async def test_one_relay_publishes_and_the_standby_takes_over_when_the_holder_go
             await asyncio.to_thread(relay.lease.release)
         for app in apps:
             app.close()
+
+
+# -- a read side on the shared store ---------------------------------------------------------
+
+
+def test_two_audit_replicas_load_every_message_into_the_shared_index_once(
+    kafka_bootstrap: str, shared_store: SharedStore
+) -> None:
+    """Each replica reads every partition (no group) and both write one index: the rows'
+    primary key and the tracking record in the same transaction keep each message once."""
+    network = SyntheticNetwork()
+    patients = run_sync(produce(kafka_bootstrap, shared_store.namespace, network, 300, 2))
+    total = len(patients) * 4 * 2
+    env = shared_store.env
+    persistence = {k: v for k, v in env.items() if k.startswith("CARENET_P")}
+    index_env = store_env(persistence, shared_store.tmp_path)
+
+    def indexed() -> int:
+        factory = InfrastructureFactory.construct(index_env)  # type: ignore[var-annotated]
+        try:
+            return HistoryIndex.construct(factory).count()
+        finally:
+            factory.close()
+
+    processes = shared_store.replicas("audit")
+    for process in processes:  # small batches: many transactions of the two writers interleave
+        process.env = {**process.env, "CARENET_HISTORY_BATCH_SIZE": "25"}
+    with started(processes):  # ready: each replica's index load has caught up
+        assert indexed() == total
+        logs = [_log(p) for p in processes]
+        caught_up = [
+            [e for e in log if e.get("event") == "batch consumer caught up"] for log in logs
+        ]
+        assert [[e["consumer"].endswith("-history") for e in c].count(True) for c in caught_up] == [
+            1,
+            1,
+        ], "each replica loaded the topics"
+        retried = [
+            sum(e.get("event") == "storage unavailable, retrying" for e in log) for log in logs
+        ]
+        print(f"\naudit replicas: {total} messages, writes retried after a race: {retried}")
+
+
+def _log(process: ServiceProcess) -> list[dict[str, Any]]:
+    entries = []
+    for line in process.log_path.read_text(errors="replace").splitlines():
+        with suppress(ValueError):
+            entries.append(json.loads(line))
+    return entries
+
+
+# -- replicas that start together on a new database -------------------------------------------
+
+
+def test_replicas_starting_together_on_a_new_database_all_start(
+    postgres_database: dict[str, str],
+) -> None:
+    env = {"PERSISTENCE_MODULE": "eventsourcing.postgres", "CREATE_TABLE": "y", **postgres_database}
+    together = threading.Barrier(4)
+
+    def start() -> RoutingApplication:
+        together.wait()
+        return RoutingApplication(env, to_integration_event)
+
+    with ThreadPoolExecutor(4) as pool:
+        apps = [pool.submit(start) for _ in range(4)]
+        started_apps = [app.result(timeout=60) for app in apps]
+    for app in started_apps:
+        assert app.process_recorder.max_notification_id() is None
+        app.close()

@@ -21,6 +21,7 @@ from carenet_contracts import Producer
 from carenet_kit import access_log
 from carenet_kit.access_log import AccessEntry, RecordAccess
 from carenet_kit.clock import Clock, SystemClock
+from carenet_kit.lease import creating_tables
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
 from carenet_kit.signing import Signer
 
@@ -52,7 +53,8 @@ class ServiceApplication(Application[UUID]):
     def __init__(
         self, env: dict[str, str], outbound: OutboundMapper, clock: Clock | None = None
     ) -> None:
-        super().__init__(env)
+        with creating_tables(env):
+            super().__init__(env)
         self._outbound = outbound
         self.clock = clock or SystemClock()
         self.signer = Signer.from_env(self.env, self.producer)

@@ -35,6 +35,8 @@ from eventsourcing.postgres import BasePostgresFactory, PostgresDatastore, Postg
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory, SQLiteRecorder
 from psycopg.sql import SQL, Identifier
 
+from carenet_kit.lease import creating_tables
+
 log = structlog.get_logger()
 
 KEY_BYTES = 32
@@ -75,7 +77,8 @@ class KeyStore(ABC):
         else:
             return MemoryKeyStore(master, purpose)  # the library's in-memory (POPO) store
         if factory.env_create_table():
-            store.create_table()
+            with creating_tables(factory.env):
+                store.create_table()
         return store
 
     def create(self, subject: UUID) -> bytes:

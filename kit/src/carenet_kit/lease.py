@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -140,6 +141,32 @@ class PostgresLease:
         if connection is not None:
             with contextlib.suppress(psycopg.Error):
                 connection.close()
+
+
+@contextmanager
+def postgres_exclusive(name: str, connect: Mapping[str, Any]) -> Iterator[None]:
+    """Wait for, then hold, a session advisory lock for the duration of the block: replicas
+    that start together on a new database create its tables one after the other."""
+    with psycopg.connect(**connect, autocommit=True, connect_timeout=10) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (advisory_key(name),))
+        yield  # closing the connection releases the lock
+
+
+def creating_tables(env: Mapping[str, str]) -> AbstractContextManager[None]:
+    """Around the creation of a store's tables (the `eventsourcing` settings in `env`): on
+    PostgreSQL, one replica at a time, since two that start together on a new database would
+    both create the tracking table and both record its migration, and one would fail."""
+    if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
+        return nullcontext()
+    connect = {
+        "host": env.get("POSTGRES_HOST"),
+        "port": env.get("POSTGRES_PORT"),
+        "user": env.get("POSTGRES_USER"),
+        "password": env.get("POSTGRES_PASSWORD"),
+        "dbname": env.get("POSTGRES_DBNAME"),
+    }
+    name = f"carenet-create-tables:{env.get('POSTGRES_SCHEMA') or 'public'}"
+    return postgres_exclusive(name, {k: v for k, v in connect.items() if v})
 
 
 class FileLease:
