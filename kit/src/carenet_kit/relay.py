@@ -79,6 +79,7 @@ class OutboxRelay:
                 finally:
                     self.leading.clear()
                 log.warning("relay lease lost", topic=self.topic, lease=self.lease.name)
+                await asyncio.sleep(self.lease_retry_seconds)  # a standby's turn first
         finally:
             self.ready.clear()
             await asyncio.to_thread(self.lease.release)
