@@ -18,6 +18,7 @@ from carenet_contracts.audit import Purpose
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.auth import Actor
 from carenet_kit.clock import Clock
+from carenet_kit.lease import creating_tables
 from carenet_kit.outbox import Cause
 
 AUDITOR_ROLE = "auditor"
@@ -52,7 +53,8 @@ class AuditApplication(ServiceApplication):
         emergency_access: timedelta = timedelta(hours=4),
     ) -> None:
         super().__init__(env, outbound, clock)
-        self.index = HistoryIndex.construct(self.factory)
+        with creating_tables(self.env):  # replicas starting together on a new database
+            self.index = HistoryIndex.construct(self.factory)
         self.emergency_access = emergency_access
 
     def break_the_glass(self, actor: Actor, patient_id: UUID, reason: str, cause: Cause) -> Grant:
