@@ -1,7 +1,7 @@
 """structlog JSON logs, for our own lines and for the libraries' (uvicorn, faust, aiokafka).
 
 Bind pseudonymous ids only (event, correlation, patient pseudonym): no personal data is ever
-logged.
+logged. Each line made inside a span carries its `trace_id` and `span_id` (`tracing`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ import sys
 import structlog
 from structlog.typing import EventDict, Processor
 
+from carenet_kit.tracing import add_trace_ids
+
 SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
+    add_trace_ids,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -19,6 +19,7 @@ from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.utils import get_topic
 from tenacity import AsyncRetrying, wait_exponential
 
+from carenet_kit import metrics
 from carenet_kit.application import ServiceApplication
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 from carenet_kit.outbox import PublishedStream
@@ -61,6 +62,7 @@ class OutboxRelay:
             log.info("relay started", topic=self.topic, position=position)
             while True:
                 batch = await asyncio.to_thread(self._read_after, position or 0)
+                metrics.OUTBOX_BACKLOG.labels(self.topic).set(len(batch))
                 if not batch:
                     await asyncio.sleep(self.poll_seconds)
                     continue
@@ -69,7 +71,9 @@ class OutboxRelay:
                     appended = self.app.mapper.to_domain_event(notification)
                     assert isinstance(appended, PublishedStream.Appended)
                     message = appended.message
-                    key, headers = kafka_record(message, notification.id, appended.signed)
+                    key, headers = kafka_record(
+                        message, notification.id, appended.signed, appended.traceparent
+                    )
                     partition = self._partitioner(key, partitions, partitions)
                     if notification.id <= already_published.get(partition, 0):
                         continue
@@ -83,6 +87,7 @@ class OutboxRelay:
                         )
                     )
                 await asyncio.gather(*sends)
+                metrics.EVENTS_PRODUCED.labels(self.topic).inc(len(sends))
                 position = batch[-1].id
                 await asyncio.to_thread(
                     self.app.process_recorder.insert_tracking,

@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from faust.contrib.asgi import faust_app_running
 
+from carenet_kit import metrics, tracing
 from carenet_kit.application import ServiceApplication
 from carenet_kit.batches import BatchConsumer
 from carenet_kit.http import health_router, install_error_handlers, signing_key_router
@@ -82,6 +83,8 @@ class Service:
         for name, value in self.state.items():
             setattr(api.state, name, value)
         install_error_handlers(api, self.settings.max_body_bytes)
+        metrics.instrument_http(api)
+        tracing.instrument_http(api)
         api.include_router(
             health_router(
                 {
@@ -101,6 +104,17 @@ class Service:
             api.include_router(router)
         return api
 
+    def _lag_sampler(self) -> metrics.GroupLagSampler:
+        s = self.settings
+        return metrics.GroupLagSampler(
+            InboundConsumer.metrics_name,
+            s.consumer_group,
+            [s.topic(producer) for producer in self.consumes],
+            s.kafka_bootstrap,
+            s.consumer_lag_seconds,
+            s.kafka_security(),
+        )
+
     def _consumer_started(self) -> bool:
         return self.consumer is not None and self.consumer.stream_app.started
 
@@ -118,6 +132,8 @@ class Service:
                 self.due_work, self.application.clock, self.settings.scheduler_seconds
             )
             tasks.append(asyncio.create_task(scheduler.run(), name="scheduler"))
+        if self.policy is not None:
+            tasks.append(asyncio.create_task(self._lag_sampler().run(), name="consumer-lag"))
         for task in tasks:
             task.add_done_callback(_crash_on_failure)
         try:
@@ -154,6 +170,7 @@ def _crash_on_failure(task: asyncio.Task[None]) -> None:
 def serve(service: Service) -> None:
     settings = service.settings
     configure_logging(settings.service, settings.log_level)
+    tracing.configure_tracing(settings.service)
     uvicorn.run(
         service.http_api(),
         host=settings.http_host,

@@ -54,6 +54,8 @@ class ServiceSettings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     relay_poll_seconds: float = 0.05
     scheduler_seconds: float = 5.0
+    consumer_lag_seconds: float = Field(default=10.0, gt=0)
+    """How often the inbound consumer group's lag is sampled for `GET /metrics`."""
     """How often a service with deadlines looks for what has fallen due."""
     reference_file: Path = Path("reference/demo-directory.yaml")
     signing_key: SecretStr | None = None

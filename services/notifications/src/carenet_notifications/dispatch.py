@@ -15,6 +15,7 @@ import structlog
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
+from prometheus_client import Counter
 
 from carenet_kit.outbox import Cause
 from carenet_notifications.application import NotificationsApplication
@@ -22,6 +23,13 @@ from carenet_notifications.channels import Sender, SendFailed, message_of
 from carenet_notifications.domain import Delivery, Notification
 
 log = structlog.get_logger()
+
+DELIVERY_ATTEMPTS = Counter(
+    "carenet_notification_deliveries",
+    "Attempts to deliver a notification, by channel and outcome: `delivered`, `failed` (to be "
+    "retried) or `gave_up` (the last attempt failed).",
+    ["channel", "outcome"],
+)
 
 
 class DueIndex:
@@ -121,6 +129,8 @@ class Dispatcher:
             except SendFailed as failure:
                 retry_at = policy.retry_at(self.app.clock.now(), delivery.attempts)
                 delivery.fail(str(failure), retry_at)
+                outcome = "failed" if retry_at is not None else "gave_up"
+                DELIVERY_ATTEMPTS.labels(delivery.channel, outcome).inc()
                 log.warning(
                     "delivery attempt failed",
                     channel=delivery.channel,
@@ -130,6 +140,7 @@ class Dispatcher:
                 )
             else:
                 delivery.succeed(self.app.clock.now())
+                DELIVERY_ATTEMPTS.labels(delivery.channel, "delivered").inc()
                 log.info("delivered", channel=delivery.channel, attempt=delivery.attempts)
             return self._commit(delivery)
 
