@@ -9,15 +9,18 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+import structlog
 from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, UUIDAsHex
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from structlog.testing import LogCapture
 
 from carenet_contracts import parse_message
 from carenet_kit import tracing
+from carenet_kit.logs import RequestLog
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
 from carenet_kit.signing import Signer, TrustedKeys, key_set
 from carenet_kit.wire import header, kafka_record
@@ -169,3 +172,22 @@ def test_spans_are_exported_only_where_a_collector_is_configured() -> None:
     assert [type(p) for p in exporting] == [BatchSpanProcessor]
     traces_only = processors({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:4318"})
     assert [type(p) for p in traces_only] == [BatchSpanProcessor]
+
+
+def test_the_request_log_line_carries_the_trace_and_the_route_template_only() -> None:
+    api = traced_api()
+    api.add_middleware(RequestLog)
+    capture = LogCapture()
+    structlog.configure(processors=[tracing.add_trace_ids, capture])
+    thing_id = str(uuid4())
+    try:
+        with TestClient(api) as client:
+            answer = client.get(f"/v1/things/{thing_id}", headers={"traceparent": PARENT}).json()
+    finally:
+        structlog.reset_defaults()
+    trace_id, span_id = ids(answer["traceparent"])
+    [line] = [e for e in capture.entries if e["event"] == "request handled"]
+    assert (line["trace_id"], line["span_id"]) == (trace_id, span_id)
+    assert trace_id == PARENT_TRACE
+    assert (line["method"], line["route"], line["status"]) == ("GET", "/v1/things/{thing_id}", 200)
+    assert thing_id not in str(line)

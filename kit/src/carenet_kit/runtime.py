@@ -23,7 +23,7 @@ from carenet_kit.application import ServiceApplication
 from carenet_kit.batches import BatchConsumer
 from carenet_kit.http import health_router, install_error_handlers, signing_key_router
 from carenet_kit.inbound import InboundConsumer, Policy, faust_app
-from carenet_kit.logs import configure_logging
+from carenet_kit.logs import RequestLog, configure_logging
 from carenet_kit.projection import Projection, ProjectionRunner
 from carenet_kit.relay import OutboxRelay
 from carenet_kit.scheduler import DueWork, Scheduler
@@ -82,6 +82,7 @@ class Service:
         api.state.token_verifier = self.settings.token_verifier()
         for name, value in self.state.items():
             setattr(api.state, name, value)
+        api.add_middleware(RequestLog)  # innermost: in the request's span and correlation id
         install_error_handlers(api, self.settings.max_body_bytes)
         metrics.instrument_http(api)
         tracing.instrument_http(api)
