@@ -90,6 +90,16 @@ def consuming(topic: str, traceparent: str | None) -> Iterator[trace.Span]:
         yield span
 
 
+@contextmanager
+def continuing(name: str, traceparent: str | None) -> Iterator[trace.Span]:
+    """A span continuing a stored trace context, for work done later on its behalf (a
+    notification's delivery attempts); a new trace when none was stored."""
+    with tracer.start_as_current_span(
+        name, context=context_of(traceparent), kind=SpanKind.PRODUCER
+    ) as span:
+        yield span
+
+
 def add_trace_ids(_: object, __: str, event: EventDict) -> EventDict:
     """structlog processor: the current span's `trace_id` and `span_id`, as in `traceparent`."""
     span_context = trace.get_current_span().get_span_context()

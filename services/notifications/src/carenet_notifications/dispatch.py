@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 from prometheus_client import Counter
 
+from carenet_kit import tracing
 from carenet_kit.outbox import Cause
 from carenet_notifications.application import NotificationsApplication
 from carenet_notifications.channels import Sender, SendFailed, message_of
@@ -108,8 +109,11 @@ class Dispatcher:
         delivery: Delivery = self.app.repository.get(delivery_id)
         if not delivery.is_due(now):
             return False
-        with structlog.contextvars.bound_contextvars(
-            delivery_id=str(delivery_id), patient_id=str(delivery.patient_id)
+        with (
+            tracing.continuing(f"deliver {delivery.channel}", delivery.traceparent),
+            structlog.contextvars.bound_contextvars(
+                delivery_id=str(delivery_id), patient_id=str(delivery.patient_id)
+            ),
         ):
             if (refusal := self.app.may_still_reach(delivery)) is not None:
                 delivery.cancel(refusal)
