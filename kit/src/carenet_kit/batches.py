@@ -25,6 +25,7 @@ from eventsourcing.persistence import PersistenceError, Tracking
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from carenet_contracts import ContractError, Envelope, parse_message
+from carenet_kit import metrics
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 
 log = structlog.get_logger()
@@ -88,6 +89,8 @@ class BatchConsumer:
                 fetched = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
                 for tp, records in fetched.items():
                     await self._take(producer, tp, records)
+                    metrics.EVENTS_CONSUMED.labels(self.name, tp.topic).inc(len(records))
+                await self._record_lag(consumer, ends)
                 if not self.caught_up.is_set() and await _reached(consumer, ends):
                     self.caught_up.set()
                     log.info("batch consumer caught up", consumer=self.name)
@@ -95,6 +98,14 @@ class BatchConsumer:
             self.ready.clear()
             await consumer.stop()
             await producer.stop()
+
+    async def _record_lag(
+        self, consumer: AIOKafkaConsumer, partitions: dict[TopicPartition, int]
+    ) -> None:
+        """Each partition's lag from what the last fetch learnt of its end (no broker call)."""
+        ends = {tp: consumer.highwater(tp) for tp in partitions}
+        known = {tp: end for tp, end in ends.items() if end is not None}
+        metrics.record_lag(self.name, known, {tp: await consumer.position(tp) for tp in known})
 
     async def _connect(self) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
         """Waits for the broker rather than fail the service."""
@@ -180,6 +191,7 @@ class BatchConsumer:
         await producer.send_and_wait(
             self.dead_letter_topic, record.value, key=record.key, headers=headers
         )
+        metrics.DEAD_LETTERS.labels(self.name, record.topic).inc()
         log.warning(
             "message dead-lettered",
             topic=record.topic,

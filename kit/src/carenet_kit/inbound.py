@@ -21,6 +21,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from carenet_contracts import ContractError, Envelope, parse_message
+from carenet_kit import metrics, tracing
 from carenet_kit.application import ServiceApplication
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 from carenet_kit.outbox import Cause
@@ -65,6 +66,9 @@ def faust_app(
 
 
 class InboundConsumer:
+    metrics_name = "inbound"
+    """The agent's name in the metrics' `consumer` label (batch consumers use their own)."""
+
     def __init__(
         self,
         stream_app: faust.App,
@@ -84,32 +88,44 @@ class InboundConsumer:
         async for event in stream.events():
             message = event.message
             tracking = Tracking(f"{message.topic}:{message.partition}", message.offset)
+            metrics.EVENTS_CONSUMED.labels(self.metrics_name, message.topic).inc()
+            traceparent = tracing.traceparent_in(message.headers)
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception_type(PersistenceError),
                 wait=wait_exponential(max=10),
                 before_sleep=lambda state: log.warning("storage unavailable, retrying"),
             ):
                 with attempt:
-                    rejection = await asyncio.to_thread(self._process, message.value, tracking)
+                    rejection = await asyncio.to_thread(
+                        self._process, message.value, tracking, message.topic, traceparent
+                    )
             if rejection is not None:
                 await self._dead_letter(message, rejection)
                 # a replica that had the partition before a rebalance may have tracked it too
                 with suppress(IntegrityError):
                     await asyncio.to_thread(self.app.process_recorder.insert_tracking, tracking)
 
-    def _process(self, value: bytes, tracking: Tracking) -> str | None:
-        """Apply one message; returns the reason when it must go to the dead-letter topic."""
+    def _process(
+        self, value: bytes, tracking: Tracking, topic: str, traceparent: str | None
+    ) -> str | None:
+        """Apply one message; returns the reason when it must go to the dead-letter topic.
+
+        The command runs in a child span of the message's trace context, so the messages it
+        causes carry the same trace id."""
         if self.app.is_tracked(tracking.application_name, tracking.notification_id):
             return None
         try:
             envelope = parse_message(value)
         except ContractError as error:
             return f"contract: {error}"
-        with structlog.contextvars.bound_contextvars(
-            event_id=str(envelope.event_id),
-            event_type=envelope.event_type,
-            patient_id=str(envelope.patient_id),
-            correlation_id=str(envelope.correlation_id),
+        with (
+            tracing.consuming(topic, traceparent),
+            structlog.contextvars.bound_contextvars(
+                event_id=str(envelope.event_id),
+                event_type=envelope.event_type,
+                patient_id=str(envelope.patient_id),
+                correlation_id=str(envelope.correlation_id),
+            ),
         ):
             try:
                 self.policy(envelope, Cause.inbound(envelope, tracking))
@@ -129,6 +145,7 @@ class InboundConsumer:
         await self.stream_app.producer.send_and_wait(
             self.dead_letter_topic, message.key, message.value, None, None, headers
         )
+        metrics.DEAD_LETTERS.labels(self.metrics_name, message.topic).inc()
         log.warning(
             "message dead-lettered",
             topic=message.topic,

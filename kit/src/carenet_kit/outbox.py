@@ -19,6 +19,7 @@ from eventsourcing.persistence import Tracking
 
 from carenet_contracts import Envelope, Payload, envelope_of
 from carenet_kit.signing import Signature, Signer
+from carenet_kit.tracing import current_traceparent
 
 STREAM_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:published-stream")
 
@@ -86,6 +87,7 @@ class PublishedStream(Aggregate):
             digest=hashlib.sha256(message.encode()).hexdigest(),
             key_id=signature.key_id,
             signature=signature.value,
+            traceparent=current_traceparent(),
         )
         return envelope
 
@@ -96,12 +98,19 @@ class PublishedStream(Aggregate):
         key_id: str | None
         signature: str | None
         """The producer's signature of `message`; None in stores written before signing."""
+        traceparent: str | None
+        """The W3C trace context the message was committed in, for the Kafka header; None
+        outside a trace and in stores written before tracing."""
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, object]) -> None:
             state["key_id"] = state["signature"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, object]) -> None:
+            state["traceparent"] = None
 
         @property
         def signed(self) -> Signature | None:
@@ -110,6 +119,8 @@ class PublishedStream(Aggregate):
             return Signature(self.key_id, self.signature)
 
     @event(Appended)
-    def _append(self, message: str, digest: str, key_id: str, signature: str) -> None:
+    def _append(
+        self, message: str, digest: str, key_id: str, signature: str, traceparent: str | None
+    ) -> None:
         self.sequence += 1
         self.last_hash = digest

@@ -26,6 +26,7 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.utils import get_topic
 from tenacity import AsyncRetrying, wait_exponential
 
+from carenet_kit import metrics
 from carenet_kit.application import ServiceApplication
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 from carenet_kit.lease import Lease, Unshared
@@ -74,10 +75,13 @@ class OutboxRelay:
                     await asyncio.sleep(self.lease_retry_seconds)
                     continue
                 self.leading.set()
+                metrics.RELAY_LEASE_HELD.labels(self.topic).set(1)
                 try:
                     await self._publish_while_leased(producer, partitions)
                 finally:
                     self.leading.clear()
+                    metrics.RELAY_LEASE_HELD.labels(self.topic).set(0)
+                    metrics.OUTBOX_BACKLOG.labels(self.topic).set(0)  # the holder's to say
                 log.warning("relay lease lost", topic=self.topic, lease=self.lease.name)
                 await asyncio.sleep(self.lease_retry_seconds)  # a standby's turn first
         finally:
@@ -96,6 +100,7 @@ class OutboxRelay:
         log.info("relay lease taken", topic=self.topic, lease=self.lease.name, position=position)
         while True:
             batch = await asyncio.to_thread(self._read_after, position or 0)
+            metrics.OUTBOX_BACKLOG.labels(self.topic).set(len(batch))
             if not batch:
                 await asyncio.sleep(self.poll_seconds)
                 continue
@@ -106,7 +111,9 @@ class OutboxRelay:
                 appended = self.app.mapper.to_domain_event(notification)
                 assert isinstance(appended, PublishedStream.Appended)
                 message = appended.message
-                key, headers = kafka_record(message, notification.id, appended.signed)
+                key, headers = kafka_record(
+                    message, notification.id, appended.signed, appended.traceparent
+                )
                 partition = self._partitioner(key, partitions, partitions)
                 if notification.id <= already_published.get(partition, 0):
                     continue
@@ -120,6 +127,7 @@ class OutboxRelay:
                     )
                 )
             await asyncio.gather(*sends)
+            metrics.EVENTS_PRODUCED.labels(self.topic).inc(len(sends))
             position = batch[-1].id
             try:
                 await asyncio.to_thread(

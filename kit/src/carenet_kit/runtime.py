@@ -18,11 +18,12 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from faust.contrib.asgi import faust_app_running
 
+from carenet_kit import metrics, tracing
 from carenet_kit.application import ServiceApplication
 from carenet_kit.batches import BatchConsumer
 from carenet_kit.http import health_router, install_error_handlers, signing_key_router
 from carenet_kit.inbound import InboundConsumer, Policy, faust_app
-from carenet_kit.logs import configure_logging
+from carenet_kit.logs import RequestLog, configure_logging
 from carenet_kit.projection import Projection, ProjectionRunner
 from carenet_kit.relay import OutboxRelay
 from carenet_kit.scheduler import DueWork, Scheduler
@@ -83,7 +84,10 @@ class Service:
         api.state.token_verifier = self.settings.token_verifier()
         for name, value in self.state.items():
             setattr(api.state, name, value)
+        api.add_middleware(RequestLog)  # innermost: in the request's span and correlation id
         install_error_handlers(api, self.settings.max_body_bytes)
+        metrics.instrument_http(api)
+        tracing.instrument_http(api)
         api.include_router(
             health_router(
                 {
@@ -103,6 +107,17 @@ class Service:
             api.include_router(router)
         return api
 
+    def _lag_sampler(self) -> metrics.GroupLagSampler:
+        s = self.settings
+        return metrics.GroupLagSampler(
+            InboundConsumer.metrics_name,
+            s.consumer_group,
+            [s.topic(producer) for producer in self.consumes],
+            s.kafka_bootstrap,
+            s.consumer_lag_seconds,
+            s.kafka_security(),
+        )
+
     def _consumer_started(self) -> bool:
         return self.consumer is not None and self.consumer.stream_app.started
 
@@ -120,6 +135,8 @@ class Service:
                 self.due_work, self.application.clock, self.settings.scheduler_seconds
             )
             tasks.append(asyncio.create_task(scheduler.run(), name="scheduler"))
+        if self.policy is not None:
+            tasks.append(asyncio.create_task(self._lag_sampler().run(), name="consumer-lag"))
         for task in tasks:
             task.add_done_callback(_crash_on_failure)
         try:
@@ -160,6 +177,7 @@ def _crash_on_failure(task: asyncio.Task[None]) -> None:
 def serve(service: Service) -> None:
     settings = service.settings
     configure_logging(settings.service, settings.log_level)
+    tracing.configure_tracing(settings.service)
     uvicorn.run(
         service.http_api(),
         host=settings.http_host,

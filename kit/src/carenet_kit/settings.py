@@ -60,6 +60,8 @@ class ServiceSettings(BaseSettings):
     """How long the consumer group waits for a silent member before giving its partitions to
     the other replicas (Kafka's `session.timeout.ms`): the failover time after a crash."""
     scheduler_seconds: float = 5.0
+    consumer_lag_seconds: float = Field(default=10.0, gt=0)
+    """How often the inbound consumer group's lag is sampled for `GET /metrics`."""
     """How often a service with deadlines looks for what has fallen due."""
     reference_file: Path = Path("reference/demo-directory.yaml")
     signing_key: SecretStr | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signature
+from carenet_kit.tracing import TRACEPARENT_HEADER
 
 Headers = list[tuple[str, bytes]]
 
@@ -19,9 +20,13 @@ CONTENT_TYPE = b"application/json"
 
 
 def kafka_record(
-    message: str, notification_id: int, signature: Signature | None
+    message: str,
+    notification_id: int,
+    signature: Signature | None,
+    traceparent: str | None = None,
 ) -> tuple[bytes, Headers]:
-    """The key (the pseudonymous patient id) and the headers of a signed outbox message."""
+    """The key (the pseudonymous patient id) and the headers of a signed outbox message, with
+    the W3C `traceparent` it was committed in (a header: the signed value is unchanged)."""
     envelope = json.loads(message)
     attributes = {
         "ce_specversion": "1.0",
@@ -40,6 +45,8 @@ def kafka_record(
     }
     if signature is not None:
         attributes |= {KEY_ID_HEADER: signature.key_id, SIGNATURE_HEADER: signature.value}
+    if traceparent is not None:
+        attributes[TRACEPARENT_HEADER] = traceparent
     headers = [("content-type", CONTENT_TYPE)] + [(k, v.encode()) for k, v in attributes.items()]
     return envelope["patient_id"].encode(), headers
 

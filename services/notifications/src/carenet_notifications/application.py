@@ -28,6 +28,7 @@ from carenet_contracts.routing import PatientRouted, PatientTransferred
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
 from carenet_kit.outbox import Cause
+from carenet_kit.tracing import current_traceparent
 from carenet_notifications import rules
 from carenet_notifications.circle import family_member_of, role
 from carenet_notifications.domain import Delivery, Notification, PatientCircle, Subscriptions
@@ -136,6 +137,7 @@ class NotificationsApplication(ServiceApplication):
                 about_event_id=notification.about_event_id,
                 about_event_type=notification.about_event_type,
                 due_at=notification.delivered_at,
+                traceparent=current_traceparent(),
             )
             for subscription in self.active_subscriptions(notification.recipient)
             if subscription.channel in channels

@@ -15,13 +15,22 @@ import structlog
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
+from prometheus_client import Counter
 
+from carenet_kit import tracing
 from carenet_kit.outbox import Cause
 from carenet_notifications.application import NotificationsApplication
 from carenet_notifications.channels import Sender, SendFailed, message_of
 from carenet_notifications.domain import Delivery, Notification
 
 log = structlog.get_logger()
+
+DELIVERY_ATTEMPTS = Counter(
+    "carenet_notification_deliveries",
+    "Attempts to deliver a notification, by channel and outcome: `delivered`, `failed` (to be "
+    "retried) or `gave_up` (the last attempt failed).",
+    ["channel", "outcome"],
+)
 
 
 class DueIndex:
@@ -100,8 +109,11 @@ class Dispatcher:
         delivery: Delivery = self.app.repository.get(delivery_id)
         if not delivery.is_due(now):
             return False
-        with structlog.contextvars.bound_contextvars(
-            delivery_id=str(delivery_id), patient_id=str(delivery.patient_id)
+        with (
+            tracing.continuing(f"deliver {delivery.channel}", delivery.traceparent),
+            structlog.contextvars.bound_contextvars(
+                delivery_id=str(delivery_id), patient_id=str(delivery.patient_id)
+            ),
         ):
             if (refusal := self.app.may_still_reach(delivery)) is not None:
                 delivery.cancel(refusal)
@@ -121,6 +133,8 @@ class Dispatcher:
             except SendFailed as failure:
                 retry_at = policy.retry_at(self.app.clock.now(), delivery.attempts)
                 delivery.fail(str(failure), retry_at)
+                outcome = "failed" if retry_at is not None else "gave_up"
+                DELIVERY_ATTEMPTS.labels(delivery.channel, outcome).inc()
                 log.warning(
                     "delivery attempt failed",
                     channel=delivery.channel,
@@ -130,6 +144,7 @@ class Dispatcher:
                 )
             else:
                 delivery.succeed(self.app.clock.now())
+                DELIVERY_ATTEMPTS.labels(delivery.channel, "delivered").inc()
                 log.info("delivered", channel=delivery.channel, attempt=delivery.attempts)
             return self._commit(delivery)
 

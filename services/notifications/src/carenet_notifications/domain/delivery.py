@@ -52,6 +52,15 @@ class Delivery(Aggregate):
         about_event_id: UUID
         about_event_type: str
         due_at: datetime
+        traceparent: str | None
+        """The W3C trace context of the message that caused the notification: the attempts
+        continue its trace. None in stores written before tracing."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["traceparent"] = None
 
     @event(Scheduled)
     def __init__(
@@ -65,6 +74,7 @@ class Delivery(Aggregate):
         about_event_id: UUID,
         about_event_type: str,
         due_at: datetime,
+        traceparent: str | None = None,
     ) -> None:
         self.notification_id = notification_id
         self.subscription_id = subscription_id
@@ -78,6 +88,7 @@ class Delivery(Aggregate):
         self.attempts = 0
         self.next_attempt_at: datetime | None = due_at
         self.last_failure: str | None = None
+        self.traceparent = traceparent
 
     def is_due(self, now: datetime) -> bool:
         return (
