@@ -13,7 +13,7 @@ from aiosmtpd.handlers import Mailbox
 from rich.console import Console
 
 from carenet_contracts.schema import export
-from carenet_devtools import access, asyncapi, kafka
+from carenet_devtools import access, asyncapi, kafka, kubernetes
 from carenet_devtools.issuer import DevIssuer, demo_users
 from carenet_devtools.services import service_processes
 from carenet_kit.kafka_security import KafkaSecurity
@@ -153,6 +153,14 @@ def asyncapi_document() -> None:
     """Write contracts/asyncapi.yaml (AsyncAPI 3.0) from the contracts and the topics."""
     path = asyncapi.write()
     console.print(f"wrote contracts/{path.name}")
+
+
+@app.command()
+def strimzi() -> None:
+    """Write deploy/kubernetes/strimzi/ (KafkaTopic and KafkaUser resources for each profile)
+    from deploy/topics.yaml (commit the result)."""
+    for path in kubernetes.write():
+        console.print(f"wrote {path.relative_to(kubernetes.REPO)}")
 
 
 @app.command()
