@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,12 +38,82 @@ def free_port() -> int:
         return port
 
 
+def docker_pattern(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern as Docker reads it: `**` any number of directories, `*` and `?`
+    within one name, a leading or trailing `/` ignored."""
+    translated = ""
+    parts = re.split(r"(\*\*/?|\*|\?)", pattern.strip("/"))
+    for part in parts:
+        if part.startswith("**"):
+            translated += "(.*/)?" if part.endswith("/") else ".*"
+        elif part == "*":
+            translated += "[^/]*"
+        elif part == "?":
+            translated += "[^/]"
+        else:
+            translated += re.escape(part)
+    return re.compile(translated)
+
+
+def in_build_context(path: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
+    """Docker's rule: the last pattern that matches the path or one of its parents decides."""
+    parents = [path] + ["/".join(path.split("/")[:i]) for i in range(1, path.count("/") + 1)]
+    included = True
+    for exclude, pattern in rules:
+        if any(pattern.fullmatch(p) for p in parents):
+            included = not exclude
+    return included
+
+
+def build_context(destination: Path) -> Path:
+    """A copy of the files `docker build .` would send, by .dockerignore."""
+    rules = [
+        (not line.startswith("!"), docker_pattern(line.removeprefix("!")))
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    tracked = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    for name in tracked:
+        if in_build_context(name, rules) and (REPO / name).exists():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target, follow_symlinks=False)
+    return destination
+
+
 @pytest.fixture(scope="module")
-def app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The image's /app for intake, laid out by the Dockerfile's build step."""
+def context(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_context(tmp_path_factory.mktemp("context"))
+
+
+@pytest.fixture(scope="module")
+def app_dir(context: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The image's /app for intake, laid out by the Dockerfile's build step from the build
+    context the Dockerfile gets."""
     dest = tmp_path_factory.mktemp("image") / "app"
-    subprocess.run([str(BUILD_APP), SERVICE, str(dest)], check=True, capture_output=True)
+    subprocess.run(
+        [str(context / "deploy" / "build-app.sh"), SERVICE, str(dest)],
+        check=True,
+        capture_output=True,
+    )
     return dest
+
+
+def test_the_build_context_holds_what_the_build_needs_and_no_more(context: Path) -> None:
+    assert (context / "uv.lock").is_file()
+    assert (context / "kit" / "src" / "carenet_kit" / "topics.yaml").read_text().startswith("#")
+    assert (context / "services" / "intake" / "pyproject.toml").is_file()
+    assert not (context / "tests").exists()
+    assert not list(context.glob("**/tests"))
+    assert not (context / ".git").exists()
+    assert not (context / "deploy" / "kubernetes").exists()
+    assert not (context / "reference" / "demo-users.yaml").exists()
 
 
 def test_the_dockerfile_builds_with_the_shared_script_and_pinned_uv() -> None:
