@@ -5,6 +5,8 @@ CRD schemas, and the built output obeys the platform's policy."""
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -245,3 +247,38 @@ def test_production_is_replicated_on_postgres_and_authenticated(kustomize: Path)
         ca = {m["mountPath"] for m in container["volumeMounts"]}
         assert str(Path(settings["CARENET_KAFKA_SSL_CAFILE"]).parent) in ca, name
         assert {v["name"] for v in pod["volumes"]} >= {"kafka-ca", "data", "tmp"}
+
+
+def test_the_optional_pod_monitor_scrapes_every_service(kustomize: Path, tmp_path: Path) -> None:
+    overlays = kubernetes.REPO / "deploy" / "kubernetes"
+    (tmp_path / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [os.path.relpath(overlays / "overlays" / "production", tmp_path)],
+                "components": [
+                    os.path.relpath(overlays / "components" / "prometheus-operator", tmp_path)
+                ],
+            }
+        )
+    )
+    output = subprocess.run(
+        [str(kustomize), "build", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    documents = [d for d in yaml.safe_load_all(output) if d]
+    monitor = next(d for d in documents if d["kind"] == "PodMonitor")
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    endpoint = monitor["spec"]["podMetricsEndpoints"][0]
+    scraped = set()
+    for deployment in (d for d in documents if d["kind"] == "Deployment"):
+        template = deployment["spec"]["template"]
+        if selector.items() <= template["metadata"]["labels"].items():
+            ports = {p["name"] for p in template["spec"]["containers"][0]["ports"]}
+            assert endpoint["port"] in ports
+            scraped.add(deployment["metadata"]["name"])
+    assert scraped == set(SERVICES)
+    assert endpoint["path"] == "/metrics"
