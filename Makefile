@@ -1,7 +1,9 @@
 # CareNet: the two commands a new machine needs are `make run` and `make test`.
 # Everything they need is installed by `make setup` (Python packages, the Kafka jars, and
 # Debian's PostgreSQL, JDK and Chromium when missing; apt-get runs through sudo unless you are
-# root). Chromium renders the auditor's HTML timeline in its test.
+# root). Chromium renders the auditor's HTML timeline in its test. The deployment tests' tools,
+# kustomize (built with Go from the Go module proxy) and Strimzi's CRD schemas (generated from
+# Strimzi's Maven artifacts), are cached beside the Kafka jars.
 
 UV_VERSION := 0.13.9
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -17,6 +19,8 @@ setup: ## install everything the system and the tests need
 		|| { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 			--no-install-recommends postgresql openjdk-17-jre-headless maven chromium; }
 	$(UV) run python -c "from carenet_devtools import kafka; print('Kafka jars:', kafka.ensure_jars(kafka.default_cache_dir()))"
+	@command -v go >/dev/null 2>&1 || { echo "make setup: Go is needed to build kustomize (go install)" >&2; exit 1; }
+	$(UV) run python -c "from carenet_devtools import kubernetes; print('kustomize, Strimzi CRDs:', *kubernetes.ensure_tools())"
 
 run: setup ## run Kafka and the four services with embedded storage and the demo directory
 	$(UV) run carenet-dev run

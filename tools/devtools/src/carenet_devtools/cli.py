@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 from pathlib import Path
@@ -11,12 +12,15 @@ import typer
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
 from rich.console import Console
+from rich.table import Table
 
 from carenet_contracts.schema import export
-from carenet_devtools import access, asyncapi, kafka
+from carenet_devtools import access, asyncapi, dead_letters, kafka, kubernetes
 from carenet_devtools.issuer import DevIssuer, demo_users
 from carenet_devtools.services import service_processes
-from carenet_kit.kafka_security import KafkaSecurity
+from carenet_devtools.topics import read_records
+from carenet_kit.kafka_security import KafkaSecurity, SecurityProtocol
+from carenet_kit.topics import DEAD_LETTER_TOPIC
 
 app = typer.Typer(help="CareNet developer tools.", no_args_is_help=True)
 kafka_app = typer.Typer(
@@ -156,6 +160,14 @@ def asyncapi_document() -> None:
 
 
 @app.command()
+def strimzi() -> None:
+    """Write deploy/kubernetes/strimzi/ (KafkaTopic and KafkaUser resources for each profile)
+    from deploy/topics.yaml (commit the result)."""
+    for path in kubernetes.write():
+        console.print(f"wrote {path.relative_to(kubernetes.REPO)}")
+
+
+@app.command()
 def token(
     user: Annotated[
         str, typer.Argument(help="A demo user (reference/demo-users.yaml), e.g. SW-NS-LI.")
@@ -201,6 +213,54 @@ def kafka_acls(
         "A service connects with CARENET_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT, "
         "CARENET_KAFKA_USERNAME=carenet-<service> and CARENET_KAFKA_PASSWORD=<its password>."
     )
+
+
+@app.command("dead-letters")
+def dead_letters_summary(
+    bootstrap: str = "127.0.0.1:9092",
+    namespace: Annotated[
+        str, typer.Option(help="Topic and group prefix (CARENET_TOPIC_NAMESPACE).")
+    ] = "",
+    security_protocol: Annotated[
+        str, typer.Option(help="PLAINTEXT, SASL_PLAINTEXT or SASL_SSL.")
+    ] = "PLAINTEXT",
+    username: Annotated[
+        str | None,
+        typer.Option(help="A SCRAM user allowed to read the dead-letter topic (an operator's)."),
+    ] = None,
+    password_env: Annotated[
+        str, typer.Option(help="The environment variable that holds that user's password.")
+    ] = "CARENET_KAFKA_PASSWORD",  # noqa: S107 - the variable's name, not a password
+    cafile: Annotated[Path | None, typer.Option(help="The brokers' CA (SASL_SSL).")] = None,
+    positions: Annotated[
+        bool, typer.Option(help="Also list every dead letter's source position.")
+    ] = False,
+) -> None:
+    """Summarise the dead-letter topic: how many messages each consumer gave up on, from which
+    topic, why (first line of the reason), first and last time. Prints no message content."""
+    protocol: SecurityProtocol = security_protocol  # type: ignore[assignment]  # checked below
+    if protocol not in ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"):
+        raise typer.BadParameter(security_protocol, param_hint="--security-protocol")
+    password = os.environ.get(password_env) if username else None
+    security = KafkaSecurity(protocol, username=username, password=password, cafile=cafile)
+    records = kafka.run_sync(read_records(bootstrap, namespace + DEAD_LETTER_TOPIC, security))
+    groups = dead_letters.summarise(records, namespace)
+    table = Table("consumer", "source topic", "reason", "count", "first", "last")
+    for group in groups:
+        table.add_row(
+            group.consumer,
+            group.topic,
+            group.reason,
+            str(len(group.letters)),
+            f"{group.first.dead_lettered_at:%Y-%m-%d %H:%M:%SZ}",
+            f"{group.last.dead_lettered_at:%Y-%m-%d %H:%M:%SZ}",
+        )
+    console.print(table)
+    console.print(f"{len(records)} dead letters on {namespace + DEAD_LETTER_TOPIC}")
+    if positions:
+        for group in groups:
+            for letter in group.letters:
+                console.print(f"{group.consumer}  {letter.source}  (dead letter {letter.offset})")
 
 
 @kafka_app.command()

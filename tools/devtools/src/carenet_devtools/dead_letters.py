@@ -1,0 +1,73 @@
+"""What lies on the dead-letter topic, summarised for an operator (`carenet-dev dead-letters`).
+
+Every consumer that gives up on a message (`carenet_kit.inbound`, `carenet_kit.batches`) sends
+the message's bytes to the dead-letter topic with headers saying who gave up, on what and why:
+`carenet_dlq_consumer`, `carenet_dlq_topic`, `carenet_dlq_partition`, `carenet_dlq_offset`,
+`carenet_dlq_reason`. The summary groups them by consumer, source topic and the first line of
+the reason, and prints no message content (which may be about a patient): only positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiokafka import ConsumerRecord
+
+from carenet_kit.wire import header
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    offset: str
+    """Where it lies on the dead-letter topic: `partition:offset`."""
+    dead_lettered_at: datetime
+    consumer: str
+    source: str
+    """Where the original lies: `topic:partition:offset`."""
+    reason: str
+
+
+@dataclass
+class Group:
+    """The dead letters of one consumer, from one topic, for one reason."""
+
+    consumer: str
+    topic: str
+    reason: str
+    letters: list[DeadLetter] = field(default_factory=list)
+
+    @property
+    def first(self) -> DeadLetter:
+        return min(self.letters, key=lambda letter: letter.dead_lettered_at)
+
+    @property
+    def last(self) -> DeadLetter:
+        return max(self.letters, key=lambda letter: letter.dead_lettered_at)
+
+
+def dead_letter(record: ConsumerRecord[bytes, bytes], namespace: str = "") -> DeadLetter:
+    headers = list(record.headers)
+
+    def value(name: str) -> str:
+        return header(headers, f"carenet_dlq_{name}") or "?"
+
+    return DeadLetter(
+        offset=f"{record.partition}:{record.offset}",
+        dead_lettered_at=datetime.fromtimestamp(record.timestamp / 1000, UTC),
+        consumer=value("consumer").removeprefix(namespace),
+        source=f"{value('topic').removeprefix(namespace)}:{value('partition')}:{value('offset')}",
+        reason=(value("reason").splitlines() or ["?"])[0][:200],
+    )
+
+
+def summarise(records: Iterable[ConsumerRecord[bytes, bytes]], namespace: str = "") -> list[Group]:
+    """The dead letters grouped by consumer, source topic and reason, largest group first."""
+    groups: dict[tuple[str, str, str], Group] = {}
+    for record in records:
+        letter = dead_letter(record, namespace)
+        topic = letter.source.rsplit(":", 2)[0]
+        key = (letter.consumer, topic, letter.reason)
+        groups.setdefault(key, Group(*key)).letters.append(letter)
+    return sorted(groups.values(), key=lambda g: (-len(g.letters), g.consumer, g.topic, g.reason))
