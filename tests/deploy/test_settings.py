@@ -1,6 +1,7 @@
 """The settings each overlay gives each service are settings that service knows and accepts:
 every CARENET_* name in its ConfigMaps is one of its settings (pydantic-settings ignores unknown
-names, so a misspelt one would silently fall back to the default), and, with the secrets the
+names, so a misspelt one would silently fall back to the default), every OTEL_* name one of the
+OpenTelemetry SDK's, and, with the secrets the
 runbook tells operators to create, the service's own validation (which refuses an unsafe
 production) passes."""
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.sdk import environment_variables as otel_environment
 from pydantic_settings import BaseSettings
 
 from .conftest import OVERLAYS, Built, build
@@ -57,12 +59,20 @@ def overlay(request: pytest.FixtureRequest) -> Built:
     return build(kustomize, request.param)
 
 
+OPENTELEMETRY_SETTINGS = {
+    value
+    for name, value in vars(otel_environment).items()
+    if name.startswith("OTEL_") and isinstance(value, str)
+}
+"""The OpenTelemetry SDK's own variables (the exporter's endpoint, the sampler)."""
+
+
 @pytest.mark.parametrize("service", list(SECRET_KEYS))
 def test_every_setting_in_the_config_maps_is_one_the_service_knows(
     overlay: Built, service: str
 ) -> None:
     known = {f"CARENET_{name.upper()}" for name in settings_class(service).model_fields}
-    unknown = set(environment(overlay, service)) - known
+    unknown = set(environment(overlay, service)) - known - OPENTELEMETRY_SETTINGS
     assert not unknown, f"{overlay.overlay}: {service} has no setting {sorted(unknown)}"
     secrets = {*EVERY_SERVICE_SECRET_KEYS, *SECRET_KEYS[service], "CARENET_KAFKA_PASSWORD"}
     assert secrets <= known
