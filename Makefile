@@ -3,15 +3,16 @@
 # Debian's PostgreSQL, JDK and Chromium when missing; apt-get runs through sudo unless you are
 # root). Chromium renders the auditor's HTML timeline in its test. The deployment tests' tools,
 # kustomize (built with Go from the Go module proxy) and Strimzi's CRD schemas (generated from
-# Strimzi's Maven artifacts), are cached beside the Kafka jars.
+# Strimzi's Maven artifacts), are installed by `make test` (deploy-tools) and cached beside the
+# Kafka jars: `make run` does not need them.
 
 UV_VERSION := 0.13.9
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup run test lint format schemas kafka-up kafka-down clean
+.PHONY: setup deploy-tools run test lint format schemas kafka-up kafka-down clean
 
-setup: ## install everything the system and the tests need
+setup: ## install everything the system and the tests need (but the deployment tools)
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen
 	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 \
@@ -19,13 +20,15 @@ setup: ## install everything the system and the tests need
 		|| { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 			--no-install-recommends postgresql openjdk-17-jre-headless maven chromium; }
 	$(UV) run python -c "from carenet_devtools import kafka; print('Kafka jars:', kafka.ensure_jars(kafka.default_cache_dir()))"
-	@command -v go >/dev/null 2>&1 || { echo "make setup: Go is needed to build kustomize (go install)" >&2; exit 1; }
+
+deploy-tools: setup ## kustomize and Strimzi's CRD schemas, for the deployment tests
+	@command -v go >/dev/null 2>&1 || { echo "make deploy-tools: Go is needed to build kustomize (go install)" >&2; exit 1; }
 	$(UV) run python -c "from carenet_devtools import kubernetes; print('kustomize, Strimzi CRDs:', *kubernetes.ensure_tools())"
 
 run: setup ## run Kafka and the four services with embedded storage and the demo directory
 	$(UV) run carenet-dev run
 
-test: setup ## run every test against a real Kafka broker, SQLite and PostgreSQL
+test: setup deploy-tools ## run every test against a real Kafka broker, SQLite and PostgreSQL
 	$(UV) run pytest
 
 lint: ## ruff (lint and format) and mypy --strict

@@ -1,7 +1,8 @@
 """Fixtures of the deployment tests: the tools (kustomize, Strimzi's CRDs) and the built overlays.
 
-The tools are installed by `make setup` into the cache (`carenet_devtools.kubernetes`); if one is
-missing here they are installed now, and if that fails the tests fail: they never skip.
+The tools are installed by `make deploy-tools` (a step of `make test`) into the cache
+(`carenet_devtools.kubernetes`); if one is missing here they are installed now, and if that
+fails the tests fail: they never skip.
 """
 
 from __future__ import annotations
