@@ -85,6 +85,7 @@ def test_the_metrics_follow_consumed_produced_and_dead_lettered_messages(
         == 1
     )
     assert total(samples, "carenet_outbox_backlog", topic=routing_topic) == 0
+    assert total(samples, "carenet_relay_lease_held", topic=routing_topic) == 1  # one replica
     partitions = {
         labels["partition"]
         for name, labels, _ in samples

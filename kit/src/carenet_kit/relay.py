@@ -70,6 +70,7 @@ class OutboxRelay:
         try:
             partitions = sorted(await producer.partitions_for(self.topic))
             self.ready.set()
+            metrics.RELAY_LEASE_HELD.labels(self.topic).set(0)
             while True:
                 if not await asyncio.to_thread(self.lease.acquire):
                     await asyncio.sleep(self.lease_retry_seconds)
