@@ -19,7 +19,7 @@ setup: ## install everything the system and the tests need (but the deployment t
 		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
 		|| { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 			--no-install-recommends postgresql openjdk-17-jre-headless maven chromium; }
-	$(UV) run python -c "from carenet_devtools import kafka; print('Kafka jars:', kafka.ensure_jars(kafka.default_cache_dir()))"
+	$(UV) run python -c "from carenet_devtools import cache, kafka; print('Kafka jars:', kafka.ensure_jars(cache.default_cache_dir()))"
 
 deploy-tools: setup ## kustomize and Strimzi's CRD schemas, for the deployment tests
 	@command -v go >/dev/null 2>&1 || { echo "make deploy-tools: Go is needed to build kustomize (go install)" >&2; exit 1; }

@@ -38,6 +38,7 @@ from rich.table import Table
 from bench.synthetic import PRODUCERS, SyntheticNetwork, produce
 from carenet_audit.projection import HistoryIndex
 from carenet_devtools import kafka
+from carenet_devtools.cache import default_cache_dir
 from carenet_devtools.issuer import DevIssuer
 from carenet_devtools.services import SERVICES, service_processes
 from carenet_kit.topics import load_catalog
@@ -246,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             run(args, args.bootstrap, work)
             return
         with console.status("Starting a local Kafka broker"):
-            libs = kafka.ensure_jars(kafka.default_cache_dir())
+            libs = kafka.ensure_jars(default_cache_dir())
             bootstrap = kafka.start(work / "kafka", _free_port(), _free_port(), libs=libs)
         try:
             run(args, bootstrap, work)

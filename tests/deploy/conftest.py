@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from carenet_devtools import kubernetes
-from carenet_devtools.kafka import default_cache_dir
+from carenet_devtools.cache import default_cache_dir
 
 OVERLAYS_DIR = kubernetes.REPO / "deploy" / "kubernetes" / "overlays"
 OVERLAYS = ("development", "production")

@@ -212,6 +212,17 @@ def subscribe(n: Notifications, recipient: str, user: str, **channel: str) -> di
     return created
 
 
+def webhook_gives_up(notifications: Notifications, receiver: WebhookReceiver) -> None:
+    """A case manager's webhook answers 503 to every one of the 5 attempts the policy allows."""
+    receiver.failures = 5
+    subscribe(notifications, "staff:SW-NS-LI", CASE_MANAGER, channel="webhook", url=receiver.url)
+    notifications.consume("CaseManagerAssigned", uuid4())
+    notifications.run_due_work()
+    for _ in range(6):
+        notifications.later(RETRY_MAX)
+    assert len(receiver.requests) == 5
+
+
 def test_a_webhook_failing_three_times_then_succeeding_gets_the_notification_once_signed(
     notifications: Notifications, receiver: WebhookReceiver
 ) -> None:
@@ -248,13 +259,7 @@ def test_a_webhook_failing_three_times_then_succeeding_gets_the_notification_onc
 def test_a_webhook_that_keeps_failing_is_dead_lettered_and_redelivered_on_request(
     notifications: Notifications, receiver: WebhookReceiver
 ) -> None:
-    receiver.failures = 5
-    subscribe(notifications, "staff:SW-NS-LI", CASE_MANAGER, channel="webhook", url=receiver.url)
-    notifications.consume("CaseManagerAssigned", uuid4())
-    notifications.run_due_work()
-    for _ in range(6):
-        notifications.later(RETRY_MAX)
-    assert len(receiver.requests) == 5
+    webhook_gives_up(notifications, receiver)
 
     (failed,) = notifications.published("NotificationFailed")
     assert (failed.data.attempts, failed.data.reason) == (5, "webhook answered HTTP 503")

@@ -27,6 +27,7 @@ from .test_notifications_delivery import (
     receiver,
     smtp,
     subscribe,
+    webhook_gives_up,
 )
 
 __all__ = ["notifications", "receiver", "smtp"]  # the fixtures this module uses
@@ -43,13 +44,7 @@ def test_delivery_attempts_are_counted_per_channel_and_outcome(
     notifications: Notifications, receiver: WebhookReceiver
 ) -> None:
     before = {o: attempts(o) for o in ("delivered", "failed", "gave_up")}
-    receiver.failures = 5
-    subscribe(notifications, "staff:SW-NS-LI", CASE_MANAGER, channel="webhook", url=receiver.url)
-    notifications.consume("CaseManagerAssigned", uuid4())
-    notifications.run_due_work()
-    for _ in range(6):
-        notifications.later(RETRY_MAX)
-    assert len(receiver.requests) == 5
+    webhook_gives_up(notifications, receiver)
     moved = {o: attempts(o) - before[o] for o in before}
     assert moved == {"delivered": 0, "failed": 4, "gave_up": 1}
 

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from carenet_contracts.schema import export
 from carenet_devtools import access, asyncapi, dead_letters, kafka, kubernetes
+from carenet_devtools.cache import ToolError, default_cache_dir
 from carenet_devtools.issuer import DevIssuer, demo_users
 from carenet_devtools.services import service_processes
 from carenet_devtools.topics import read_records
@@ -71,11 +72,11 @@ def up(
             console.print(f"Kafka is already running from {work_dir}")
         else:
             with console.status(f"Fetching Kafka {kafka.KAFKA_VERSION} (first run only)"):
-                libs = kafka.ensure_jars(kafka.default_cache_dir())
+                libs = kafka.ensure_jars(default_cache_dir())
             with console.status(f"Starting Kafka {kafka.KAFKA_VERSION}"):
                 kafka.start(work_dir, port, controller_port, libs=libs, admin=admin)
         created = kafka.run_sync(kafka.create_topics(bootstrap, security=admin))
-    except kafka.BrokerError as error:
+    except ToolError as error:  # the broker's, or fetching it
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from error
     console.print(f"Topics created: {', '.join(created) or 'none (all exist)'}")

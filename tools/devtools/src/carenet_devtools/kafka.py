@@ -19,13 +19,11 @@ import asyncio
 import base64
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import TypeVar
 
@@ -33,6 +31,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from carenet_devtools.cache import ToolError, cached, default_cache_dir, run
 from carenet_kit.kafka_security import KafkaSecurity
 from carenet_kit.topics import Profile, load_catalog
 
@@ -57,7 +56,7 @@ log4j.logger.state.change.logger=WARN
 _started: dict[int, subprocess.Popen[bytes]] = {}
 
 
-class BrokerError(RuntimeError):
+class BrokerError(ToolError):
     """The broker could not be fetched, formatted, started or configured."""
 
 
@@ -71,33 +70,14 @@ def _kafka_version() -> str:
 KAFKA_VERSION = _kafka_version()
 
 
-def default_cache_dir() -> Path:
-    """`$CARENET_CACHE`, else `~/.cache/carenet`: outside the repo, so jars outlive a checkout."""
-    return Path(os.environ.get("CARENET_CACHE") or Path.home() / ".cache" / "carenet")
-
-
 def ensure_jars(cache_dir: Path) -> Path:
-    """Fetch Kafka and its runtime dependencies with Maven once; return the directory of jars.
+    """Fetch Kafka and its runtime dependencies with Maven once; return the directory of jars."""
 
-    Maven copies into a fresh directory that is renamed into place only when complete, so an
-    interrupted fetch is never mistaken for a cached one and concurrent callers do not collide.
-    """
-    libs = cache_dir / f"kafka-{KAFKA_VERSION}" / "libs"
-    if libs.is_dir():
-        return libs
-    libs.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="libs-", dir=libs.parent))
-    try:
-        fetch = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies"]
-        _run([*fetch, "-DincludeScope=runtime", f"-DoutputDirectory={staging}"], "fetching Kafka")
-        try:
-            staging.rename(libs)
-        except OSError:
-            if not libs.is_dir():  # not a lost race with another fetch
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return libs
+    def fetch(staging: Path) -> None:
+        maven = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies"]
+        run([*maven, "-DincludeScope=runtime", f"-DoutputDirectory={staging}"], "fetching Kafka")
+
+    return cached(cache_dir / f"kafka-{KAFKA_VERSION}" / "libs", fetch)
 
 
 def start(
@@ -141,7 +121,7 @@ def start(
         if admin is not None:
             scram = f"SCRAM-SHA-512=[name={admin.username},password={admin.password}]"
             storage_tool += ["--add-scram", scram]
-        _run([*storage_tool, "-t", _cluster_id()], "formatting the broker's storage")
+        run([*storage_tool, "-t", _cluster_id()], "formatting the broker's storage")
         formatted_mode.write_text(mode)
     with (work_dir / LOG_FILE).open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own argv, no shell
@@ -351,13 +331,6 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def _run(command: Sequence[str], what: str) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr).splitlines()[-40:]
-        raise BrokerError(f"{what} failed ({result.returncode}):\n" + "\n".join(output))
 
 
 def _log_excerpt(work_dir: Path, count: int = 40) -> str:
