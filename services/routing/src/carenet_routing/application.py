@@ -58,7 +58,8 @@ class DirectoryView:
 @dataclass(frozen=True)
 class Moved:
     outcome: str
-    """'transferred', 'residence_recorded', 'pending', 'routed' or 'unchanged'."""
+    """'transferred', 'residence_recorded', 'pending', 'routed', 'earlier_residence_recorded'
+    or 'unchanged'."""
     center_id: str | None
 
 
