@@ -132,6 +132,20 @@ def test_a_transfer_is_published_with_a_first_visit_from_receipt(
     assert transferred.social_worker_ids == ["SW-NS-WANG", "SW-NS-ZHAO", "SW-NS-HUANG"]
 
 
+def test_a_move_reported_after_a_newer_one_is_history_and_publishes_nothing(
+    app: RoutingApplication, clock: ManualClock
+) -> None:
+    patient = diagnose(app, "440305001")
+    clock.advance(timedelta(days=30))
+    app.change_residence(patient, "440305005", date(2026, 11, 28), Cause.request())
+    late = app.change_residence(patient, "440305008", date(2026, 11, 20), Cause.request())
+    assert (late.outcome, late.center_id) == ("earlier_residence_recorded", "CHC-NS-SHEKOU")
+    assert [m.event_type for m in published(app, patient)] == [
+        "PatientRouted",
+        "PatientTransferred",
+    ]
+
+
 def test_a_move_made_today_in_china_is_transferred_before_the_utc_date_turns(
     app: RoutingApplication, clock: ManualClock
 ) -> None:
