@@ -2,7 +2,7 @@
 
 Both instances run the due work at the same moment; each deadline is acted on exactly once
 (optimistic concurrency on the aggregate), and the relay puts exactly one escalation on the
-real broker.
+real broker. So is the routing of a patient who waited for a catchment the directory gained.
 """
 
 from __future__ import annotations
@@ -155,3 +155,43 @@ def test_deadlines_passed_are_acted_on_once_by_two_instances_and_published_once(
     assert escalated.schema_version == 2
     assert (escalated.data.cause, escalated.data.referral_open) == ("not_accepted_in_time", True)
     assert escalated.data.detail == f"not accepted by {(START + timedelta(hours=24)).isoformat()}"
+
+
+def test_a_new_catchment_routes_its_waiting_patient_once_across_instances_and_restarts(
+    store: dict[str, str], kafka_bootstrap: str
+) -> None:
+    """Given a patient waiting for a region no catchment holds, when an operator registers a
+    center that holds it, then the due work of two instances racing routes the patient once,
+    an instance started afterwards (a restart) routes nobody again, and the broker carries one
+    PatientRouted naming the directory version of the change."""
+    clock = ManualClock(START)
+    apps = [RoutingApplication(store, to_integration_event, clock) for _ in range(2)]
+    try:
+        apps[0].load_directory(yaml.safe_load((REPO / "reference/demo-directory.yaml").read_text()))
+        waiting = diagnosed(apps[0], "440399001")
+        assert both_at_once(apps, clock.now()) == 0
+        version = apps[1].register_center("CHC-NEW", "New", ["440399"], "OP-1", Cause.request())
+
+        assert both_at_once(apps, clock.advance(timedelta(minutes=1))) == 1
+        restarted = RoutingApplication(store, to_integration_event, clock)
+        apps.append(restarted)
+        assert restarted.act_on_due(clock.advance(timedelta(days=4))) == 0  # nor overdue
+
+        namespace = f"it-{uuid4().hex[:8]}."
+        run_sync(kafka.create_topics(kafka_bootstrap, namespace=namespace))
+        topic = namespace + load_catalog().topic_of("routing").name
+        run_sync(relay_everything(apps[0], kafka_bootstrap, topic))
+        messages = [
+            m for m in run_sync(read_topic(kafka_bootstrap, topic)) if m.patient_id == waiting
+        ]
+    finally:
+        for app in apps:
+            app.close()
+
+    assert [m.event_type for m in messages] == ["RoutingPending", "PatientRouted"]
+    routed = messages[1].data
+    assert (routed.center_id, routed.routed_by, routed.directory_version) == (
+        "CHC-NEW",
+        "catchment",
+        version,
+    )

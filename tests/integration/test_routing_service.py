@@ -145,6 +145,31 @@ def test_a_move_transfers_the_patient_or_waits_for_an_operator(routing: Harness)
     assert str(second.moved_on) == "2026-11-02"
 
 
+def test_a_new_center_routes_the_patient_waiting_for_its_catchment(routing: Harness) -> None:
+    """Given a patient waiting in the manual queue (no catchment holds 440399001), when an
+    operator registers a center whose catchment holds the district, then routing publishes
+    PatientRouted for the patient, naming the directory version of that change."""
+    patient_id = str(uuid4())
+    routing.send("intake", "DiagnosisRecorded", patient_id, region_code="440399001")
+    [pending] = published_about(routing, patient_id, 1)
+    assert pending.event_type == "RoutingPending"
+
+    with client(routing, OPERATOR) as http:
+        created = http.post(
+            "/v1/directory/centers",
+            json={"center_id": "CHC-NEW", "name": "New", "catchment": ["440399"],
+                  "operator_id": OPERATOR},
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        version = created.json()["directory_version"]
+
+        routed = published_about(routing, patient_id, 2)[1]
+        assert routed.event_type == "PatientRouted"
+        assert (routed.data.center_id, routed.data.routed_by) == ("CHC-NEW", "catchment")
+        assert routed.data.directory_version == version
+        assert eventually(lambda: http.get("/v1/routing-queue").json() == [] or None)
+
+
 def referral(harness: Harness) -> tuple[str, UUID]:
     patient_id = routed_patient(harness)
     referral_id = uuid4()

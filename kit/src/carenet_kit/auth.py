@@ -28,8 +28,15 @@ from joserfc.jwk import KeySet
 
 log = structlog.get_logger()
 
-SAFE_ALGORITHMS = frozenset({"Ed25519", "ES256", "ES384", "PS256", "RS256"})
-"""Asymmetric algorithms only: a service never holds a secret that could mint tokens."""
+SAFE_ALGORITHMS = frozenset({"EdDSA", "Ed25519", "ES256", "ES384", "PS256", "RS256"})
+"""Asymmetric algorithms only: a service never holds a secret that could mint tokens.
+
+`EdDSA` is the name RFC 8037 gave Ed25519 signatures and the one OIDC providers emit; RFC 9864
+renamed it `Ed25519` (joserfc warns that `EdDSA` is deprecated). Both are accepted."""
+DEFAULT_ALGORITHMS = ("EdDSA", "Ed25519", "ES256", "RS256")
+LEEWAY_SECONDS = 30
+"""How far the issuer's clock may be from ours: a token counts as expired only this long after
+its `exp`, and as not yet valid this long before its `nbf` or `iat`."""
 
 
 @dataclass(frozen=True)
@@ -84,10 +91,10 @@ class TokenVerifier:
         keys: KeySource,
         issuer: str,
         audience: str,
-        algorithms: Collection[str] = ("Ed25519", "ES256", "RS256"),
+        algorithms: Collection[str] = DEFAULT_ALGORITHMS,
         organisation_claim: str = "org",
         role_claim: str = "role",
-        leeway_seconds: int = 30,
+        leeway_seconds: int = LEEWAY_SECONDS,
     ) -> None:
         unsafe = set(algorithms) - SAFE_ALGORITHMS
         if unsafe or not algorithms:

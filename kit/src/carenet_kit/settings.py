@@ -10,7 +10,7 @@ from psycopg import sql
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from carenet_kit.auth import KeySource, TokenVerifier
+from carenet_kit.auth import DEFAULT_ALGORITHMS, LEEWAY_SECONDS, KeySource, TokenVerifier
 from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from carenet_kit.lease import FileLease, Lease, PostgresLease
 from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
@@ -73,9 +73,11 @@ class ServiceSettings(BaseSettings):
     Unset: the service authenticates nobody, so every endpoint that needs a caller answers 401."""
     auth_issuer: str = DEVELOPMENT_ISSUER
     auth_audience: str = "carenet"
-    auth_algorithms: tuple[str, ...] = ("Ed25519", "ES256", "RS256")
+    auth_algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     auth_organisation_claim: str = "org"
     auth_role_claim: str = "role"
+    auth_leeway_seconds: int = Field(default=LEEWAY_SECONDS, ge=0, le=300)
+    """The clock skew allowed between the token issuer and the service (`exp`, `nbf`, `iat`)."""
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> ServiceSettings:
@@ -108,6 +110,7 @@ class ServiceSettings(BaseSettings):
             algorithms=self.auth_algorithms,
             organisation_claim=self.auth_organisation_claim,
             role_claim=self.auth_role_claim,
+            leeway_seconds=self.auth_leeway_seconds,
         )
 
     def kafka_security(self) -> KafkaSecurity:

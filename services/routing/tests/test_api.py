@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 import yaml
@@ -11,8 +14,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from carenet_access.relations import PatientRelations
+from carenet_contracts import Envelope, envelope_of
+from carenet_contracts.common import DiagnosisCategory
+from carenet_contracts.intake import DiagnosisRecorded
 from carenet_devtools.callers import Callers
 from carenet_kit.http import install_error_handlers
+from carenet_kit.outbox import Cause
 from carenet_routing import api
 from carenet_routing.application import RoutingApplication
 from carenet_routing.outbox import to_integration_event
@@ -20,6 +27,31 @@ from carenet_routing.projection import RoutingBoard
 
 REFERENCE = Path(__file__).parents[3] / "reference" / "demo-directory.yaml"
 OP = {"operator_id": "OP-1"}
+
+
+def diagnosis_of(patient_id: UUID, region_code: str) -> Envelope[Any]:
+    now = datetime.now(UTC)
+    return envelope_of(DiagnosisRecorded)(
+        event_id=uuid4(),
+        event_type="DiagnosisRecorded",
+        schema_version=1,
+        occurred_at=now,
+        recorded_at=now,
+        producer="intake",
+        patient_id=patient_id,
+        correlation_id=uuid4(),
+        causation_id=None,
+        sequence=1,
+        data=DiagnosisRecorded(
+            diagnosis_id=uuid4(),
+            hospital_id="H-SZ-NANSHAN",
+            icd10_code="F20.0",
+            category=DiagnosisCategory.SCHIZOPHRENIA,
+            diagnosed_on=now.date(),
+            risk_level=1,
+            region_code=region_code,
+        ),
+    )
 
 
 @pytest.fixture
@@ -150,3 +182,23 @@ def test_a_refused_change_says_why(
     response = http.post(path, json={**body, **OP})
     assert response.status_code == status
     assert reason in response.text
+
+
+def test_a_move_dated_in_the_future_is_a_422_naming_the_field_not_the_date(
+    http: TestClient,
+) -> None:
+    routing: RoutingApplication = http.app.state.application  # type: ignore[attr-defined]
+    patient_id = uuid4()
+    routing.route_diagnosed_patient(diagnosis_of(patient_id, "440305001"), Cause.request())
+    in_a_week = (date.today() + timedelta(days=7)).isoformat()
+
+    moved = http.post(
+        f"/v1/routes/{patient_id}/residence",
+        json={"region_code": "440305005", "moved_on": in_a_week},
+    )
+
+    assert moved.status_code == 422, moved.text
+    assert moved.json()["detail"] == (
+        "moved_on: must not be after today in China (clock tolerance 5 minutes)"
+    )
+    assert in_a_week not in moved.text

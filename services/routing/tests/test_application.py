@@ -17,6 +17,7 @@ from carenet_contracts.intake import DiagnosisRecorded, ReferralDeclined
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause, PublishedStream
 from carenet_routing.application import RoutingApplication
+from carenet_routing.domain import DIRECTORY_ID, Route
 from carenet_routing.outbox import to_integration_event
 
 REFERENCE = Path(__file__).parents[3] / "reference" / "demo-directory.yaml"
@@ -131,6 +132,20 @@ def test_a_transfer_is_published_with_a_first_visit_from_receipt(
     assert transferred.social_worker_ids == ["SW-NS-WANG", "SW-NS-ZHAO", "SW-NS-HUANG"]
 
 
+def test_a_move_reported_after_a_newer_one_is_history_and_publishes_nothing(
+    app: RoutingApplication, clock: ManualClock
+) -> None:
+    patient = diagnose(app, "440305001")
+    clock.advance(timedelta(days=30))
+    app.change_residence(patient, "440305005", date(2026, 11, 28), Cause.request())
+    late = app.change_residence(patient, "440305008", date(2026, 11, 20), Cause.request())
+    assert (late.outcome, late.center_id) == ("earlier_residence_recorded", "CHC-NS-SHEKOU")
+    assert [m.event_type for m in published(app, patient)] == [
+        "PatientRouted",
+        "PatientTransferred",
+    ]
+
+
 def test_a_move_made_today_in_china_is_transferred_before_the_utc_date_turns(
     app: RoutingApplication, clock: ManualClock
 ) -> None:
@@ -178,6 +193,56 @@ def test_a_manual_routing_deadline_is_published_once_when_it_passed(
     assert [m.event_type for m in published(app, patient)] == [
         "RoutingPending",
         "ManualRoutingOverdue",
+    ]
+
+
+def test_a_waiting_patient_is_routed_once_when_a_new_center_holds_the_region(
+    app: RoutingApplication, clock: ManualClock
+) -> None:
+    """Given a patient waiting because no catchment holds 440399001, when an operator registers
+    a center for district 440399, then the next due work routes the patient there, naming the
+    directory version of the change, and no later round routes them again."""
+    waiting = diagnose(app, "440399001")
+    elsewhere = diagnose(app, "110108099")
+    clock.advance(timedelta(days=1))
+    version = app.register_center("CHC-NEW", "New", ["440399"], "OP-1", Cause.request())
+
+    assert app.act_on_due(clock.now()) == 1
+
+    pending, routed = published(app, waiting)
+    assert (pending.event_type, routed.event_type) == ("RoutingPending", "PatientRouted")
+    assert (routed.data.center_id, routed.data.routed_by) == ("CHC-NEW", "catchment")
+    assert routed.data.directory_version == version
+    assert routed.data.first_visit_due == date(2026, 11, 17)
+    assert [m.event_type for m in published(app, elsewhere)] == ["RoutingPending"]
+    assert app.act_on_due(clock.advance(timedelta(days=4))) == 1  # only the other one overdue
+    assert [m.event_type for m in published(app, waiting)][2:] == []
+
+
+def test_an_extended_catchment_routes_its_waiting_patients(app: RoutingApplication) -> None:
+    waiting = diagnose(app, "440305004")
+    version = app.add_catchment_area("CHC-NS-NANTOU", "440305004", "OP-1", Cause.request())
+    assert app.act_on_due(START) == 1
+    routed = published(app, waiting)[-1]
+    assert (routed.data.center_id, routed.data.directory_version) == ("CHC-NS-NANTOU", version)
+
+
+def test_a_hold_decided_on_the_directory_before_a_catchment_change_is_routed_after_it(
+    app: RoutingApplication,
+) -> None:
+    """The race: a diagnosis is routed on the directory as it was, while an operator's change
+    that holds its region is committed; the hold is recorded after the change."""
+    before = app.repository.get(DIRECTORY_ID)
+    app.add_catchment_area("CHC-NS-NANTOU", "440305004", "OP-1", Cause.request())
+    assert app.act_on_due(START) == 0
+    late_hold = Route(uuid4(), "H-SZ-NANSHAN", "schizophrenia", 1, "440305004")
+    late_hold.route_by_catchment(before, START.date())
+    app.commit(late_hold, cause=Cause.request())
+
+    assert app.act_on_due(START) == 1
+    assert [m.event_type for m in published(app, late_hold.patient_id)] == [
+        "RoutingPending",
+        "PatientRouted",
     ]
 
 

@@ -97,7 +97,8 @@ class RouteOut(BaseModel):
 
 class Decision(BaseModel):
     outcome: str = Field(
-        description="'routed', 'transferred', 'kept', 'pending', 'residence_recorded' or "
+        description="'routed', 'transferred', 'kept', 'pending', 'residence_recorded', "
+        "'earlier_residence_recorded' (a move dated before the current residence's) or "
         "'unchanged'."
     )
     center_id: str | None
@@ -145,7 +146,10 @@ def route_by_hand(
 def change_residence(
     patient_id: UUID, body: ResidenceChange, routing: Routing, corr: CorrelationId
 ) -> Decision:
-    """The patient moved: transfer to the new center, or hold for an operator if none fits."""
+    """The patient moved: transfer to the new center, or hold for an operator if none fits.
+
+    Moves count in the order of `moved_on`: one dated before the current residence's move is
+    history only; a date after today (beyond a 5-minute clock tolerance) is a 422."""
     moved = routing.change_residence(
         patient_id, body.region_code, body.moved_on, Cause.request(corr)
     )

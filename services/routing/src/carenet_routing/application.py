@@ -38,6 +38,7 @@ from carenet_routing.domain import (
     Unknown,
 )
 from carenet_routing.rules import AcceptWindows, local_date
+from carenet_routing.waiting import WaitingRoutes
 
 log = structlog.get_logger()
 
@@ -57,7 +58,8 @@ class DirectoryView:
 @dataclass(frozen=True)
 class Moved:
     outcome: str
-    """'transferred', 'residence_recorded', 'pending', 'routed' or 'unchanged'."""
+    """'transferred', 'residence_recorded', 'pending', 'routed', 'earlier_residence_recorded'
+    or 'unchanged'."""
     center_id: str | None
 
 
@@ -74,6 +76,7 @@ class RoutingApplication(ServiceApplication):
         super().__init__(env, outbound, clock)
         self.accept_windows = accept_windows or AcceptWindows()
         self._due = DueWatch()
+        self._waiting = WaitingRoutes()
 
     # -- the directory ---------------------------------------------------------------------
 
@@ -188,7 +191,7 @@ class RoutingApplication(ServiceApplication):
         self, patient_id: UUID, region_code: str, moved_on: date, cause: Cause
     ) -> Moved:
         route = self._route(patient_id)
-        outcome = route.move(region_code, moved_on, self._directory(), self._today())
+        outcome = route.move(region_code, moved_on, self._directory(), self.clock.now())
         self.commit(route, cause=cause)
         return Moved(outcome, route.center_id)
 
@@ -281,9 +284,11 @@ class RoutingApplication(ServiceApplication):
     # -- deadlines -------------------------------------------------------------------------
 
     def act_on_due(self, now: datetime) -> int:
-        """Flag overdue manual routing and escalate unaccepted referrals, each exactly once."""
-        self._due.catch_up(self)
+        """Route the waiting patients whose region the directory has come to hold, then flag
+        overdue manual routing and escalate unaccepted referrals, each exactly once."""
         today = local_date(now)
+        routed = self._waiting.route_those_now_held(self, today)
+        self._due.catch_up(self)
 
         def flag(route: Route) -> bool:
             return route.flag_if_overdue(today)
@@ -291,6 +296,8 @@ class RoutingApplication(ServiceApplication):
         def escalate(referral: Referral) -> bool:
             return referral.escalate_if_unaccepted(now)
 
-        return act_once_each(self, self._due.routes_overdue(today), flag) + act_once_each(
-            self, self._due.referrals_unaccepted(now), escalate
+        return (
+            routed
+            + act_once_each(self, self._due.routes_overdue(today), flag)
+            + act_once_each(self, self._due.referrals_unaccepted(now), escalate)
         )

@@ -58,7 +58,15 @@ class DevIssuer:
             "CARENET_AUTH_AUDIENCE": self.audience,
         }
 
-    def token(self, user: str, organisation: str, role: str, minutes: float = 60) -> str:
+    def token(
+        self,
+        user: str,
+        organisation: str,
+        role: str,
+        minutes: float = 60,
+        algorithm: str = ALGORITHM,
+    ) -> str:
+        """A signed token; `algorithm="EdDSA"` signs as OIDC providers name it (RFC 8037)."""
         now = int(time.time())
         claims = {
             "iss": self.issuer,
@@ -71,7 +79,7 @@ class DevIssuer:
             "jti": secrets.token_hex(8),
         }
         return jwt.encode(
-            {"alg": ALGORITHM, "kid": self._key.kid}, claims, self._key, algorithms=[ALGORITHM]
+            {"alg": algorithm, "kid": self._key.kid}, claims, self._key, algorithms=[algorithm]
         )
 
     def token_of(self, user: str, minutes: float = 60) -> str:
@@ -88,6 +96,6 @@ class DevIssuer:
         self.directory.mkdir(parents=True, exist_ok=True)
         pem.touch(mode=0o600)
         pem.write_bytes(key.as_pem(private=True))
-        public = {**key.as_dict(private=False), "use": "sig", "alg": ALGORITHM}
+        public = {**key.as_dict(private=False), "use": "sig"}  # for Ed25519 and EdDSA
         key_set.write_text(json.dumps({"keys": [public]}, indent=2))
         return key

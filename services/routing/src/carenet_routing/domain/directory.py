@@ -170,7 +170,15 @@ class Directory(Aggregate):
             self._refuse_if_held(region_code, besides=None)
         self._register_center(center_id, name, catchment, by)
 
-    @event("CenterRegistered")
+    class CenterRegistered(Aggregate.Event):
+        """A new center; its catchment may hold the residence of patients waiting for one."""
+
+        center_id: str
+        name: str
+        catchment: list[str]
+        by: str
+
+    @event(CenterRegistered)
     def _register_center(self, center_id: str, name: str, catchment: list[str], by: str) -> None:
         self.centers[center_id] = Center(center_id, name, list(catchment))
 
@@ -182,7 +190,12 @@ class Directory(Aggregate):
         self._refuse_if_held(region_code, besides=None)
         self._add_catchment_area(center_id, region_code, by)
 
-    @event("CatchmentAreaAdded")
+    class CatchmentAreaAdded(Aggregate.Event):
+        center_id: str
+        region_code: str
+        by: str
+
+    @event(CatchmentAreaAdded)
     def _add_catchment_area(self, center_id: str, region_code: str, by: str) -> None:
         self.centers[center_id].catchment.append(region_code)
 
@@ -208,7 +221,14 @@ class Directory(Aggregate):
             raise Refused("a handover needs two different centers")
         self._hand_over_catchment_area(region_code, from_center_id, to_center_id, reason, by)
 
-    @event("CatchmentAreaHandedOver")
+    class CatchmentAreaHandedOver(Aggregate.Event):
+        region_code: str
+        from_center_id: str
+        to_center_id: str
+        reason: str
+        by: str
+
+    @event(CatchmentAreaHandedOver)
     def _hand_over_catchment_area(
         self, region_code: str, from_center_id: str, to_center_id: str, reason: str, by: str
     ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -36,6 +36,7 @@ class Route(Aggregate):
         self.risk_level = risk_level
         self.region_code = region_code
         self.moved_on: date | None = None
+        self.earlier_residences: list[tuple[date, str]] = []
         self.center_id: str | None = None
         self.pending_reason: str | None = None
         self.route_by: date | None = None
@@ -117,6 +118,17 @@ class Route(Aggregate):
         self.region_code = region_code
         self.moved_on = moved_on
         self._release_hold()
+
+    class EarlierResidenceRecorded(Aggregate.Event):
+        """A move reported late, dated before the current residence: history, not a transfer."""
+
+        patient_id: UUID
+        region_code: str
+        moved_on: date
+
+    @event(EarlierResidenceRecorded)
+    def _record_earlier_residence(self, patient_id: UUID, region_code: str, moved_on: date) -> None:
+        self.earlier_residences.append((moved_on, region_code))
 
     class Transferred(Aggregate.Event):
         patient_id: UUID
@@ -244,17 +256,44 @@ class Route(Aggregate):
         )
         return "transferred"
 
-    def move(self, region_code: str, moved_on: date, directory: Directory, today: date) -> str:
+    def route_if_held_now(self, directory: Directory, today: date) -> bool:
+        """A waiting patient whose region the directory has come to hold: route them there.
+
+        Only when exactly one center holds the region (an ambiguous or still unheld region
+        keeps the patient waiting); a patient waiting after a move is transferred, or kept
+        when the new residence is their own center's. Returns whether anything was decided.
+        """
+        if not self.is_pending:
+            return False
+        centers = directory.centers_covering(self.region_code)
+        if len(centers) != 1:
+            return False
+        if centers[0].id == self.center_id:
+            self._keep(self.patient_id, centers[0].id, "catchment", directory.version)
+        else:
+            self.send_to(centers[0], directory.version, today, routed_by="catchment")
+        return True
+
+    def move(self, region_code: str, moved_on: date, directory: Directory, now: datetime) -> str:
         """A change of residence: transfer, record only, or hold for an operator.
 
-        Returns 'unchanged' when the residence is the one already recorded (a retry).
+        Moves take effect in the order they happened, not the order they were reported: one
+        dated before the move to the current residence is recorded as an earlier residence and
+        changes nothing else ('earlier_residence_recorded'). On the same day the later report
+        wins, as a correction. Returns 'unchanged' when the residence is the one already
+        recorded (a retry).
         """
-        if moved_on > today:
-            raise Refused("moved_on is in the future")
+        if moved_on > rules.latest_plausible_day(now):
+            raise Refused(rules.in_the_future("moved_on"))
+        if self.moved_on is not None and moved_on < self.moved_on:
+            if (moved_on, region_code) in self.earlier_residences:
+                return "unchanged"
+            self._record_earlier_residence(self.patient_id, region_code, moved_on)
+            return "earlier_residence_recorded"
         if region_code == self.region_code:
             return "unchanged"
         self._change_residence(self.patient_id, region_code, moved_on)
-        return self.route_by_catchment(directory, today)
+        return self.route_by_catchment(directory, rules.local_date(now))
 
     def flag_if_overdue(self, today: date) -> bool:
         """Once per hold, when its deadline has passed without a route."""
