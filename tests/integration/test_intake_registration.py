@@ -17,7 +17,7 @@ import pytest
 
 from ..e2e.conftest import eventually
 from ..e2e.pathway import CLINICIAN, centers_today, diagnosis, national_id, registration
-from .test_services import Harness, of, reads_of, start_service
+from .test_services import Harness, of, persistence, reads_of, start_service
 
 OUTSIDER = "DR-BJ-ZHANG"
 """A clinician of H-BJ-ANDING (Beijing), in no relation to the Shenzhen patients here."""
@@ -27,9 +27,21 @@ VOLATILE_HEADERS = {"date", "x-correlation-id"}
 SAMPLES = 30
 
 
+__all__ = ["persistence"]  # the fixture: SQLite, then PostgreSQL
+
+
 @pytest.fixture
 def intake(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Harness]:
     yield from start_service("intake", kafka_bootstrap, {"CARENET_PERSISTENCE": "sqlite"}, tmp_path)
+
+
+@pytest.fixture
+def intake_on_each_store(
+    kafka_bootstrap: str, persistence: dict[str, str], tmp_path: Path
+) -> Iterator[Harness]:
+    """Intake on SQLite, then on PostgreSQL (`persistence` is parametrised): the timing of
+    each store's transactions is what could tell the two paths apart."""
+    yield from start_service("intake", kafka_bootstrap, persistence, tmp_path)
 
 
 def outsiders_registration(serial: int) -> dict[str, Any]:
@@ -57,7 +69,10 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1]
 
 
-def test_an_unrelated_hospital_cannot_tell_a_registered_id_from_a_new_one(intake: Harness) -> None:
+def test_an_unrelated_hospital_cannot_tell_a_registered_id_from_a_new_one(
+    intake_on_each_store: Harness,
+) -> None:
+    intake = intake_on_each_store
     registered = range(7100, 7100 + SAMPLES)
     new = range(7200, 7200 + SAMPLES)
     with intake.client(CLINICIAN) as kangning:
@@ -103,18 +118,23 @@ def test_an_unrelated_hospital_cannot_tell_a_registered_id_from_a_new_one(intake
     by_id = {UUID(p["patient_id"]): p["diagnoses"] for p in listed}
     assert by_id[handles["registered"]] == by_id[handles["new"]] == 0
 
-    # no gross timing difference: the same work is done on both paths
+    # no gross timing difference: the same work is done on both paths (the median is the
+    # robust figure on a shared machine; a stray pause moves a mean or a p95 of 30 a lot)
     report = {
-        kind: (statistics.mean(took) * 1000, p95(took) * 1000) for kind, took in seconds.items()
+        kind: (statistics.mean(took) * 1000, p95(took) * 1000, statistics.median(took) * 1000)
+        for kind, took in seconds.items()
     }
     print(
-        "\nregistration by an unrelated hospital, "
-        + ", ".join(f"{k}: mean {m:.1f} ms, p95 {p:.1f} ms" for k, (m, p) in report.items())
+        f"\nregistration by an unrelated hospital ({intake.process.env['CARENET_PERSISTENCE']}), "
+        + ", ".join(
+            f"{k}: mean {m:.1f} ms, p95 {p:.1f} ms, median {d:.1f} ms"
+            for k, (m, p, d) in report.items()
+        )
     )
     mean_ratio = report["registered"][0] / report["new"][0]
-    p95_ratio = report["registered"][1] / report["new"][1]
-    assert 0.5 < mean_ratio < 2.0, report
-    assert 0.33 < p95_ratio < 3.0, report
+    median_ratio = report["registered"][2] / report["new"][2]
+    assert 0.5 < median_ratio < 2.0, report
+    assert 0.33 < mean_ratio < 3.0, report
 
 
 def test_a_second_hospitals_diagnosis_joins_the_one_record_and_is_logged(
