@@ -11,7 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from carenet_contracts.intake import ErasureBasis
 from carenet_intake.application import JOIN_ACCESS, IntakeApplication, Registration
-from carenet_intake.domain import JoiningRegistration, Patient
+from carenet_intake.domain import IdentityClaim, JoiningRegistration, Patient
 from carenet_intake.projection import HospitalRegister
 from carenet_kit.outbox import Cause
 from carenet_kit.projection import ProjectionRunner
@@ -153,3 +153,25 @@ def test_what_the_joining_hospital_entered_is_erased_with_the_patient(
     assert app.date_of_birth(joining) == date(1981, 2, 3)  # its own entry, not the record's
     app.erase_personal_data(patient, ErasureBasis.CONSENT_WITHDRAWN, "ERASURE-1", Cause.request())
     assert app.date_of_birth(app.find(handle)) is None
+
+
+def test_of_two_hospitals_registering_one_new_id_at_once_the_second_joins(
+    app: IntakeApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient = register(app, HOSPITAL)
+    find, hidden = app.find, []
+
+    def racing(aggregate_id: UUID) -> object:
+        """Beijing's first look misses Kangning's claim, committed just after it."""
+        found = find(aggregate_id)
+        if isinstance(found, IdentityClaim) and not hidden:
+            hidden.append(found)
+            return None
+        return found
+
+    monkeypatch.setattr(app, "find", racing)
+    handle = register(app, BEIJING)  # its commit conflicts on the claim; the retry joins
+
+    assert hidden
+    assert isinstance(app.find(handle), JoiningRegistration)
+    assert patients(app) == [patient]
