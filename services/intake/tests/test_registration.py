@@ -155,6 +155,19 @@ def test_what_the_joining_hospital_entered_is_erased_with_the_patient(
     assert app.date_of_birth(app.find(handle)) is None
 
 
+def test_a_registration_joining_an_erased_patient_keeps_its_entry_under_a_key_of_its_own(
+    app: IntakeApplication,
+) -> None:
+    patient = register(app, HOSPITAL)
+    app.erase_personal_data(patient, ErasureBasis.CONSENT_WITHDRAWN, "ERASURE-1", Cause.request())
+    handle = register(app, BEIJING, date_of_birth=date(1981, 2, 3))
+    joining = app.find(handle)
+    assert (joining.patient_id, joining.sealed_under) == (patient, handle)
+    assert app.date_of_birth(joining) == date(1981, 2, 3)
+    joined = app.record_diagnosis(handle, diagnosis(date(2026, 11, 19), BEIJING), Cause.request())
+    assert joined.patient_id == patient
+
+
 def test_of_two_hospitals_registering_one_new_id_at_once_the_second_joins(
     app: IntakeApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -152,7 +152,7 @@ class IntakeApplication(ReferralDesk):
         registered: Patient | JoiningRegistration
         if isinstance(claimed, IdentityClaim):
             registered = self._joining(handle, registration, claimed.patient_id)
-            claims: list[Any] = []
+            claims: list[IdentityClaim] = []
         else:
             registered = self._new_patient(handle, registration)
             claims = [IdentityClaim(identity_digest, handle)]
