@@ -17,6 +17,7 @@ from uuid import UUID, uuid4
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
@@ -258,7 +259,7 @@ class IntakeApplication(ReferralDesk):
 
     def _join(
         self, joining: JoiningRegistration, diagnosis_id: UUID, diagnosis: Diagnosis
-    ) -> list[Any]:
+    ) -> list[Aggregate]:
         """The first diagnosis through it joins the patient, logged as an access granted on the
         patient's own stream; a later one through it is an ordinary diagnosis."""
         if joining.joined_by is not None:
