@@ -48,7 +48,6 @@ from carenet_kit.application import OutboundMapper
 from carenet_kit.auth import Actor
 from carenet_kit.clock import Clock
 from carenet_kit.inbound import CommandRejected
-from carenet_kit.keystore import KeyDestroyed
 from carenet_kit.outbox import Cause
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.sealing import encrypt, public_key_from_text, seal, to_text
@@ -153,11 +152,11 @@ class IntakeApplication(ReferralDesk):
         registered: Patient | JoiningRegistration
         if isinstance(claimed, IdentityClaim):
             registered = self._joining(handle, registration, claimed.patient_id)
-            claims: list[IdentityClaim] = []
+            claimed.register_again(handle)
         else:
             registered = self._new_patient(handle, registration)
-            claims = [IdentityClaim(identity_digest, handle)]
-        self.commit(registered, *claims, RegistrationClaim(retry_digest, handle), cause=cause)
+            claimed = IdentityClaim(identity_digest, handle)
+        self.commit(registered, claimed, RegistrationClaim(retry_digest, handle), cause=cause)
         return handle
 
     def _new_patient(self, patient_id: UUID, registration: Registration) -> Patient:
@@ -172,18 +171,13 @@ class IntakeApplication(ReferralDesk):
     def _joining(
         self, handle: UUID, registration: Registration, patient_id: UUID
     ) -> JoiningRegistration:
-        """What the hospital entered, under the patient's data key (made, as for a new patient,
-        if it had none), or under a key of its own if the patient's was destroyed."""
-        try:
-            sealed_under, data_key = patient_id, self.data_keys.create(patient_id)
-        except KeyDestroyed:
-            sealed_under, data_key = handle, self.data_keys.create(handle)
+        """What the hospital entered, under a data key of its own, made as a new patient's is:
+        the same writes on both paths."""
         return JoiningRegistration(
             id=handle,
             hospital_id=registration.hospital_id,
             patient_id=patient_id,
-            sealed_under=sealed_under,
-            personal_data=self._sealed(data_key, registration, handle),
+            personal_data=self._sealed(self.data_keys.create(handle), registration, handle),
         )
 
     @staticmethod
@@ -337,10 +331,15 @@ class IntakeApplication(ReferralDesk):
     ) -> Erasure:
         """Destroy the patient's data key, then record it; asked again, it changes nothing.
 
-        The key goes first: if recording fails, the data is erased already and a repeated
-        request records it.
+        The keys go first: if recording fails, the data is erased already and a repeated
+        request records it. The keys of the ID's later registrations by other hospitals go
+        before the patient's, whose data names the ID (the identity claim lists them).
         """
         patient = self._patient(patient_id)
+        personal = self.personal_data(patient)
+        if personal is not None:
+            for registration_id in self._registered_again(personal.national_id):
+                self.data_keys.destroy(registration_id)
         self.data_keys.destroy(patient_id)
         if patient.erasure is None:
             patient.erase_personal_data(legal_basis.value, reference, self.clock.now())
@@ -348,6 +347,10 @@ class IntakeApplication(ReferralDesk):
             log.info("personal data erased", legal_basis=legal_basis.value)
         assert patient.erasure is not None
         return patient.erasure
+
+    def _registered_again(self, national_id: str) -> list[UUID]:
+        claim = self.find(IdentityClaim.create_id(self._digest(national_id)))
+        return list(claim.registered_again) if isinstance(claim, IdentityClaim) else []
 
     def _patient(self, patient_id: UUID) -> Patient:
         patient: object = self.repository.get(patient_id)

@@ -79,7 +79,7 @@ class HospitalTier(ServiceApplication):
         )
 
     def _entered(self, joining: JoiningRegistration) -> PersonalData | None:
-        data_key = self.data_keys.get(joining.sealed_under)
+        data_key = self.data_keys.get(joining.id)
         if data_key is None:
             return None
         return PersonalData.from_json(

@@ -233,3 +233,9 @@ class IdentityClaim(Aggregate):
     @event("Claimed")
     def __init__(self, identity_digest: str, patient_id: UUID) -> None:
         self.patient_id = patient_id
+        self.registered_again: list[UUID] = []
+        """The registrations of the ID since, by any hospital: they join the patient."""
+
+    @event("RegisteredAgain")
+    def register_again(self, registration_id: UUID) -> None:
+        self.registered_again.append(registration_id)

@@ -29,10 +29,10 @@ class RegistrationClaim(Aggregate):
 class JoiningRegistration(Aggregate):
     """A hospital's registration of a national ID registered before, pending its diagnosis.
 
-    What the hospital entered is kept encrypted under the data key of `sealed_under` (the
-    patient's own, so that erasing the patient erases it too; its own id only if the patient's
-    key was destroyed before), bound to this registration's id. The diagnosis through it is
-    checked against this entry, never against the record of another hospital.
+    What the hospital entered is kept encrypted under this registration's own data key, as
+    every registration's, bound to its id; erasing the patient destroys that key too (the
+    identity claim lists the registrations of the ID). The diagnosis through it is checked
+    against this entry, never against the record of another hospital.
     """
 
     @event("Registered")
@@ -41,12 +41,10 @@ class JoiningRegistration(Aggregate):
         id: UUID,  # chosen by the application: it is the handle the hospital was given
         hospital_id: str,
         patient_id: UUID,
-        sealed_under: UUID,
         personal_data: str,
     ) -> None:
         self.hospital_id = hospital_id
         self.patient_id = patient_id
-        self.sealed_under = sealed_under
         self.personal_data = personal_data
         self.joined_by: UUID | None = None
         """The diagnosis that joined the patient's record; None while pending."""
