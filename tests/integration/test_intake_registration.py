@@ -59,6 +59,11 @@ def shape(response: httpx.Response) -> tuple[int, tuple[tuple[str, str], ...], s
     return response.status_code, headers, fields
 
 
+def full_width(digits: str) -> str:
+    """The ID as some input methods type it: full-width digits, normalised by the service."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in digits)
+
+
 def timed(http: httpx.Client, body: dict[str, Any]) -> tuple[httpx.Response, float]:
     started = time.perf_counter()
     response = http.post("/v1/patients", json=body)
@@ -94,6 +99,10 @@ def test_an_unrelated_hospital_cannot_tell_a_registered_id_from_a_new_one(
             kind: beijing.post("/v1/patients", json=outsiders_registration(serial)).json()
             for kind, serial in (("registered", registered[0]), ("new", new[0]))
         }
+        wide = outsiders_registration(registered[0]) | {
+            "national_id": full_width(national_id(registered[0]))
+        }
+        in_full_width = beijing.post("/v1/patients", json=wide).json()
         reads = {kind: beijing.get(f"/v1/patients/{h}") for kind, h in handles.items()}
         admits = {
             kind: beijing.post(f"/v1/patients/{h}/admissions", json={"hospital_id": "H-BJ-ANDING"})
@@ -114,8 +123,9 @@ def test_an_unrelated_hospital_cannot_tell_a_registered_id_from_a_new_one(
     assert shape(answers["new"][0])[0] == 201
     assert {handle.version for handle in handles.values()} == {4}
     assert handles["registered"] != UUID(known["patient_id"])  # never the patient's own id
-    # asking again: the same handle, on both paths
+    # asking again: the same handle, on both paths, in full-width digits too
     assert {kind: UUID(body["patient_id"]) for kind, body in again.items()} == handles
+    assert UUID(in_full_width["patient_id"]) == handles["registered"]
     # nothing to read, nothing to admit, through either handle; listed alike
     assert shape(reads["registered"]) == shape(reads["new"])
     assert (reads["new"].status_code, reads["new"].json()) == (404, {"detail": "not found"})
