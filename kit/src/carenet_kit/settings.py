@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from carenet_kit.auth import DEFAULT_ALGORITHMS, LEEWAY_SECONDS, KeySource, TokenVerifier
 from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from carenet_kit.lease import FileLease, Lease, PostgresLease
+from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
 
 DEVELOPMENT_ISSUER = "urn:carenet:development-issuer"
@@ -64,6 +66,11 @@ class ServiceSettings(BaseSettings):
     """How often the inbound consumer group's lag is sampled for `GET /metrics`."""
     """How often a service with deadlines looks for what has fallen due."""
     reference_file: Path = Path("reference/demo-directory.yaml")
+    clock_tolerance_seconds: float = Field(
+        default=DEFAULT_CLOCK_TOLERANCE.total_seconds(), ge=0, le=3600
+    )
+    """How far a caller's clock may run ahead of the service's: a date or moment stated later
+    than that is refused as in the future (`carenet_kit.plausibility`)."""
     signing_key: SecretStr | None = None
     """The service's Ed25519 private key (PKCS#8 PEM) that signs every message it publishes."""
     signing_key_id: str | None = None
@@ -98,6 +105,10 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production" and self.auth_issuer == DEVELOPMENT_ISSUER:
             raise ValueError("production trusts a real OIDC issuer (CARENET_AUTH_ISSUER)")
         return self
+
+    @property
+    def clock_tolerance(self) -> timedelta:
+        return timedelta(seconds=self.clock_tolerance_seconds)
 
     def token_verifier(self) -> TokenVerifier | None:
         """How callers are authenticated, if an issuer's key set is configured."""

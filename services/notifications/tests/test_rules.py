@@ -116,6 +116,20 @@ def test_a_missed_reporting_deadline_reaches_the_hospital_and_the_auditors() -> 
     }
 
 
+def test_the_center_hears_of_a_hospital_joining_its_patient_and_of_no_ordinary_read() -> None:
+    joined = told(
+        "RecordAccessed",
+        TEAM,
+        access="join-care-network",
+        reader_id="DR-BJ-ZHANG",
+        reader_organisation="H-BJ-ANDING",
+        record="intake.record_diagnosis",
+    )
+    assert list(joined) == ["center:CHC-NS-NANTOU"]
+    assert "H-BJ-ANDING joined the care" in (joined["center:CHC-NS-NANTOU"].summary or "")
+    assert told("RecordAccessed", TEAM) == {}
+
+
 def test_a_transfer_reaches_both_centers_and_the_closed_case_its_case_manager() -> None:
     assert set(
         told(
