@@ -218,7 +218,7 @@ class CaseworkApplication(ContactDetails):
     ) -> None:
         self._change_active_case(
             patient_id,
-            lambda case: case.admitted(admission_id, hospital_id, admitted_on),
+            lambda case: case.admitted(admission_id, hospital_id, admitted_on, self.rules),
             cause,
             unchanged_because="admission of a patient without an active case at home",
         )
