@@ -159,6 +159,8 @@ def test_an_overdue_first_visit_without_a_case_manager_reaches_the_center() -> N
         "FirstVisitOverdue",
         "FollowUpOverdue",
         "LostToFollowUp",
+        "FollowUpMissWithdrawn",
+        "LostToFollowUpWithdrawn",
         "FollowUpsBelowYearlyMinimum",
         "EmergencyRecorded",
         "ReferralIssued",
