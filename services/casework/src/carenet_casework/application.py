@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
 
@@ -32,6 +32,7 @@ from carenet_casework.domain.team import (
     ReassignmentReason,
     relative_role,
 )
+from carenet_casework.plausibility import DEFAULT_CLOCK_TOLERANCE, DateRules
 from carenet_casework.rules import RuleSet
 from carenet_contracts import Envelope, VisitClassification
 from carenet_contracts.common import CareTeamRole
@@ -84,11 +85,14 @@ class CaseworkApplication(ContactDetails):
         rosters: dict[str, list[str]] | None = None,
         *,
         master_key: bytes,
+        clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
     ) -> None:
         super().__init__(env, outbound, clock)
         self.contact_keys = KeyStore.construct(self.factory, master_key, self.contact_key_purpose)
         """A key pair per case: its private key, for the patient's contact details."""
         self.rules = rules
+        self.dates = DateRules(rules, clock_tolerance)
+        """The plausibility rules of the dates casework accepts (`plausibility`)."""
         self.rosters = rosters or {}
         """Social workers per center from reference data, for routes that carry none."""
 
@@ -175,9 +179,8 @@ class CaseworkApplication(ContactDetails):
     # -- the case manager's work -------------------------------------------------------------------
 
     def record_visit(self, case_id: UUID, visit: Visit, cause: Cause) -> VisitOutcome:
-        if visit.visited_on > self.rules.local_date(self.clock.now()):
-            raise CommandRejected("visited_on is in the future")
         case: Case = self.repository.get(case_id)
+        self.dates.visit(visit.visited_on, case.opened_on, self.clock.now())
         referral_before = case.open_referral_id
         with _as_conflict():
             classification = case.record_visit(visit, self.rules)
@@ -189,6 +192,7 @@ class CaseworkApplication(ContactDetails):
         self, case_id: UUID, emergency: Emergency, cause: Cause
     ) -> EmergencyOutcome:
         case: Case = self.repository.get(case_id)
+        self.dates.emergency(emergency.occurred_at, case.opened_on, self.clock.now())
         if emergency.emergency_id in case.emergencies:
             raise CommandConflict("this emergency is already recorded")
         referral_before = case.open_referral_id
@@ -397,6 +401,7 @@ class CaseworkApplication(ContactDetails):
             raise CommandRejected(f"{plan.center_id} is not a community health center")
         if plan.session_id in self.repository:
             raise CommandConflict("this session is already recorded")
+        self.dates.session(plan.held_on, self.clock.now())
         with refusals():
             session = RehabilitationSession.hold(plan)
         self._attend(session, attendees)

@@ -7,8 +7,10 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import HTTPException, status
+from fastapi.exceptions import RequestValidationError
 
 from carenet_casework.application import CaseworkApplication, Unknown
+from carenet_casework.plausibility import ImplausibleDate
 from carenet_casework.projection import CareBoard
 from carenet_kit.http import from_app_state
 
@@ -23,3 +25,14 @@ def known() -> Iterator[None]:
         yield
     except Unknown as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+
+
+@contextmanager
+def plausible_dates() -> Iterator[None]:
+    """An implausible date answers 422 in the shape of every other invalid field of the body:
+    where (`loc`) and which rule (`msg`), never the value."""
+    try:
+        yield
+    except ImplausibleDate as error:
+        problem = {"loc": ("body", error.field), "msg": error.rule, "type": "implausible_date"}
+        raise RequestValidationError([problem]) from None

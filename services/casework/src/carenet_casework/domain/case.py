@@ -696,8 +696,6 @@ class Case(Aggregate):
         """Record the emergency and its handling; late past the rules' hours. Refers at once."""
         if self.status == CLOSED:
             raise CaseConflict("the case is closed")
-        if emergency.occurred_at > now:
-            raise CaseConflict("an emergency cannot be recorded before it happens")
         late = now - emergency.occurred_at > rules.hours(rules.emergency_record_within_hours)
         self.trigger_event(
             self.EmergencyRecorded,
