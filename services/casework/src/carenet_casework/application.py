@@ -15,7 +15,12 @@ from eventsourcing.domain import Aggregate
 
 from carenet_casework.contact_details import ContactDetails
 from carenet_casework.domain import Case, CaseConflict, Caseload, Emergency, PatientCases, Visit
-from carenet_casework.domain.errors import AlreadyRecorded, NotRecorded, RuleBroken
+from carenet_casework.domain.errors import (
+    AlreadyRecorded,
+    ImplausibleDate,
+    NotRecorded,
+    RuleBroken,
+)
 from carenet_casework.domain.family import (
     Consent,
     ConsentGiver,
@@ -368,6 +373,8 @@ class CaseworkApplication(ContactDetails):
         """Record the consent and put the relative on the care team, in one transaction."""
         team = self._team(patient_id)
         family = self._family(patient_id)
+        given_on = link.given_on or self._today()
+        self.dates.consent("given_on", given_on, self._opened_on(team.case_id), self.clock.now())
         with refusals():
             family.link(
                 team.case_id,
@@ -376,17 +383,26 @@ class CaseworkApplication(ContactDetails):
                 link.is_guardian,
                 link.given_by,
                 link.scope,
+                given_on,
             )
             team.join(link.member_id, relative_role(link.is_guardian))
         self.commit(family, team, cause=cause)
 
     def withdraw_family_consent(
-        self, patient_id: UUID, member_id: str, withdrawn_by: Withdrawer, cause: Cause
+        self,
+        patient_id: UUID,
+        member_id: str,
+        withdrawn_by: Withdrawer,
+        cause: Cause,
+        withdrawn_on: date | None = None,
     ) -> None:
         team = self._team(patient_id)
         family = self._family(patient_id)
+        withdrawn_on = withdrawn_on or self._today()
+        now = self.clock.now()
+        self.dates.consent("withdrawn_on", withdrawn_on, self._opened_on(team.case_id), now)
         with refusals():
-            consent = family.withdraw(team.case_id, member_id, withdrawn_by)
+            consent = family.withdraw(team.case_id, member_id, withdrawn_by, withdrawn_on)
             team.leave(member_id, relative_role(consent.is_guardian), CONSENT_WITHDRAWN)
         self.commit(family, team, cause=cause)
 
@@ -427,6 +443,13 @@ class CaseworkApplication(ContactDetails):
             raise CommandRejected(f"no case for patient(s): {', '.join(map(str, unknown))}")
         with refusals():
             return session.record_attendance(patient_ids, self.clock.now().date())
+
+    def _today(self) -> date:
+        return self.rules.local_date(self.clock.now())
+
+    def _opened_on(self, case_id: UUID) -> date:
+        case: Case = self.repository.get(case_id)
+        return case.opened_on
 
     def _team(self, patient_id: UUID) -> CareTeam:
         team: CareTeam | None = self.find(CareTeam.create_id(patient_id))
@@ -483,6 +506,8 @@ def refusals() -> Iterator[None]:
     """The domain's refusals, as the inbound and HTTP layers know them."""
     try:
         yield
+    except ImplausibleDate:
+        raise  # the HTTP layer names its field
     except RuleBroken as error:
         raise CommandRejected(str(error)) from None
     except AlreadyRecorded as error:
@@ -498,3 +523,5 @@ class FamilyLink:
     is_guardian: bool
     given_by: ConsentGiver
     scope: Scope
+    given_on: date | None = None
+    """The day the consent was given, when it is entered later; today if not said."""

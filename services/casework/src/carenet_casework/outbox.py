@@ -81,6 +81,12 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, CENTERS_ZONE)
 
 
+def _on_day(day: date, recorded: datetime) -> datetime:
+    """When a record dated `day` happened: the moment it was recorded if that was on the day,
+    else the start of that (earlier) day."""
+    return recorded if recorded.astimezone(CENTERS_ZONE).date() == day else _start_of(day)
+
+
 def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa: PLR0911
     if (deadline := _deadline(domain_event)) is not None:
         return deadline
@@ -273,7 +279,7 @@ def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None
         case Family.Linked() as e:
             return Outgoing(
                 patient_id=e.patient_id,
-                occurred_at=e.timestamp,
+                occurred_at=_on_day(e.given_on, e.timestamp),
                 payload=FamilyMemberLinked(
                     case_id=e.case_id,
                     member_id=e.member_id,
@@ -286,7 +292,7 @@ def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None
         case Family.ConsentWithdrawn() as e:
             return Outgoing(
                 patient_id=e.patient_id,
-                occurred_at=e.timestamp,
+                occurred_at=_on_day(e.withdrawn_on, e.timestamp),
                 payload=FamilyConsentWithdrawn(
                     case_id=e.case_id, member_id=e.member_id, withdrawn_by=e.withdrawn_by
                 ),

@@ -3,7 +3,8 @@
 A record may be entered late: that is normal, and the schedule places it where it belongs.
 A date that cannot be true is refused instead of being placed: a visit dated after today at the
 centers, or before the case was opened; an emergency that has not begun yet, or began before
-the case was opened; a rehabilitation session more than a year away on either side. "After
+the case was opened; a relative's consent given or withdrawn after today or before the case;
+a rehabilitation session more than a year away on either side. "After
 today" allows the clock tolerance (`CARENET_CLOCK_TOLERANCE_SECONDS`, 300 by default) for a
 client whose clock runs a little ahead. Casework does not know a patient's date of birth (intake
 keeps it), so "not before birth" is intake's rule; a case is never opened before the patient's
@@ -17,22 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from carenet_casework.domain.errors import ImplausibleDate
 from carenet_casework.rules import RuleSet
-from carenet_kit.inbound import CommandRejected
 
 DEFAULT_CLOCK_TOLERANCE = timedelta(minutes=5)
 
 SESSION_WINDOW = timedelta(days=366)
 """A session is planned at most a year ahead and recorded at most a year after it was held."""
-
-
-class ImplausibleDate(CommandRejected):
-    """A dated field breaks a plausibility rule; `field` and `rule` say which (no values)."""
-
-    def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field}: {rule}")
-        self.field = field
-        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -55,6 +47,15 @@ class DateRules:
             raise ImplausibleDate("occurred_at", self._future())
         if self.rules.local_date(occurred_at) < opened_on:
             raise ImplausibleDate("occurred_at", "must not be before the case was opened")
+
+    def consent(self, field: str, day: date, opened_on: date, now: datetime) -> None:
+        """A consent given or withdrawn: not ahead of today, not before the care team's case.
+
+        (Against the relative's own history, the `Family` aggregate checks the order.)"""
+        if day > self._today(now):
+            raise ImplausibleDate(field, self._future())
+        if day < opened_on:
+            raise ImplausibleDate(field, "must not be before the case was opened")
 
     def session(self, held_on: date, now: datetime) -> None:
         today = self.rules.local_date(now)

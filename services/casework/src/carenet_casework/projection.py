@@ -44,7 +44,8 @@ class CaseView:
     emergencies: int = 0
     visits: list[VisitSummary] = field(default_factory=list)
     latest_stay: tuple[date, int] | None = None
-    """The latest admission (1) or discharge (0) by the day it happened: the case's status."""
+    """The latest admission (0) or discharge (1) by the day it happened (a discharge follows a
+    same-day admission): the case's status."""
 
     def falls_due_by(self, today: date) -> bool:
         """Whether the case has a deadline the scheduler must look at (`Case` decides)."""
@@ -142,14 +143,14 @@ class CaseBoard:
 
     @apply.register
     def _(self, e: Case.Admitted) -> None:
-        self._stay(self.cases[e.originator_id], (e.admitted_on, 1))
+        self._stay(self.cases[e.originator_id], (e.admitted_on, 0))
 
     @apply.register
     def _(self, e: Case.ResumedAfterDischarge) -> None:
         case = self.cases[e.originator_id]
         case.next_follow_up_due = e.due_on
         case.open_referral_id = None
-        if self._stay(case, (e.discharged_on, 0)):
+        if self._stay(case, (e.discharged_on, 1)):
             case.consecutive_misses = 0
             case.lost_to_follow_up = False
 
@@ -160,7 +161,7 @@ class CaseBoard:
             return False
         case.latest_stay = stay
         if case.status != CLOSED:
-            case.status = IN_HOSPITAL if stay[1] else ACTIVE
+            case.status = ACTIVE if stay[1] else IN_HOSPITAL
         return True
 
     @apply.register

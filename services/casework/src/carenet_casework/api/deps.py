@@ -10,7 +10,7 @@ from fastapi import HTTPException, status
 from fastapi.exceptions import RequestValidationError
 
 from carenet_casework.application import CaseworkApplication, Unknown
-from carenet_casework.plausibility import ImplausibleDate
+from carenet_casework.domain.errors import ImplausibleDate
 from carenet_casework.projection import CareBoard
 from carenet_kit.http import from_app_state
 

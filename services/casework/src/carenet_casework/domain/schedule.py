@@ -6,9 +6,10 @@ pure function of the case's dated facts (visits, admissions, discharges, joint f
 sorted by the day they happened, under the rule set. A late record takes its place in the
 history and everything after it follows from there, so it never overrules anything newer.
 
-Facts of the same day are taken discharge, visit, joint follow-up, admission (a visit on the
-day of discharge follows the discharge; an admission on the day of a visit follows the visit
-that asked for it), and facts of the same kind on the same day in the order recorded.
+Facts of the same day are taken visit, joint follow-up, admission, discharge: an admission on
+the day of a visit follows the visit that asked for it, a discharge follows an admission of the
+same day, and a discharge's interval wins over a same-day visit's (the earlier follow-up is the
+safer one). Facts of the same kind on the same day keep the order they were recorded in.
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ class JointFollowUpFact:
 Fact = VisitFact | AdmissionFact | DischargeFact | JointFollowUpFact
 
 _SAME_DAY_ORDER: dict[type[Fact], int] = {
-    DischargeFact: 0,
-    VisitFact: 1,
-    JointFollowUpFact: 2,
-    AdmissionFact: 3,
+    VisitFact: 0,
+    JointFollowUpFact: 1,
+    AdmissionFact: 2,
+    DischargeFact: 3,
 }
 
 

@@ -104,3 +104,39 @@ def test_a_session_more_than_a_year_away_is_refused(casework: Casework) -> None:
         refused = http.post("/v1/centers/CHC-A/sessions", json=body)
         assert refusal(refused, "held_on") == "must be within a year of today"
         assert held_on not in refused.text
+
+
+def test_a_consent_dated_in_the_future_before_the_case_or_before_its_withdrawal_is_refused(
+    casework: Casework,
+) -> None:
+    case_id = casework.route("CHC-A")
+    patient = casework.case(case_id).patient_id
+    http = casework.http()
+    today = casework.clock.now().date()
+    path = f"/v1/patients/{patient}/family"
+    consent = {
+        "member_id": str(uuid4()),
+        "relationship": "parent",
+        "consent_given_by": "patient",
+        "scope": {"may_see": ["visits"], "notified_of": []},
+    }
+    ahead = http.post(path, json=consent | {"given_on": str(today + timedelta(days=30))})
+    assert refusal(ahead, "given_on").startswith("must not be in the future")
+    ancient = http.post(path, json=consent | {"given_on": "1900-01-01"})
+    assert refusal(ancient, "given_on") == "must not be before the case was opened"
+
+    casework.clock.advance(timedelta(days=10))
+    signed = str(today + timedelta(days=2))  # a paper form, entered eight days later
+    assert http.post(path, json=consent | {"given_on": signed}).status_code == 201
+    (linked,) = [m for m in casework.published(patient) if m["event_type"] == "FamilyMemberLinked"]
+    assert linked["occurred_at"].startswith(signed)  # the day it happened, recorded today
+    withdraw = f"{path}/{consent['member_id']}/withdraw"
+    too_early = http.post(withdraw, json={"withdrawn_by": "patient", "withdrawn_on": str(today)})
+    assert refusal(too_early, "withdrawn_on") == "must not be before the consent was given"
+    withdrawn_on = str(today + timedelta(days=6))
+    no = http.post(withdraw, json={"withdrawn_by": "patient", "withdrawn_on": withdrawn_on})
+    assert no.status_code == 204, no.text
+    # an older "yes", entered after the "no", does not grant again
+    older_yes = http.post(path, json=consent | {"given_on": str(today + timedelta(days=4))})
+    assert refusal(older_yes, "given_on") == "must not be before the consent was withdrawn"
+    assert casework.app.family_consent(patient, consent["member_id"]) is None
