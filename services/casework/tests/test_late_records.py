@@ -16,6 +16,9 @@ from carenet_casework.domain import Case, Visit
 from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification as C
 
+from .conftest import Casework
+from .test_family import visit as visit_body
+
 RULES = RuleSet.load()
 OPENED = date(2026, 1, 5)
 FIRST_DUE = date(2026, 1, 19)
@@ -85,7 +88,7 @@ def test_a_miss_is_withdrawn_by_a_visit_entered_late_that_was_made_in_time() -> 
     assert isinstance(recorded, Case.VisitRecorded)
     assert isinstance(withdrawn, Case.FollowUpMissWithdrawn)
     assert withdrawn.due_on == FIRST_DUE
-    assert "visit on 2026-01-17" in withdrawn.reason
+    assert withdrawn.reason == "a visit on 2026-01-17 was recorded"
     assert case.missed == []
     # the visit's three months, not the miss's reschedule (2 February)
     assert recorded.next_follow_up_due == case.next_due == date(2026, 4, 18)
@@ -223,3 +226,46 @@ def schedule_of(case: Case) -> tuple[object, ...]:
         year_one,
         case.years_checked,
     )
+
+
+# -- over the API: what the case manager and the subscribers see ---------------------------------
+
+
+def test_over_the_api_a_late_visit_keeps_the_newer_schedule(casework: Casework) -> None:
+    case_id = casework.route("CHC-A")
+    http = casework.http()
+    casework.clock.advance(timedelta(days=10))
+    today = casework.clock.now().date()
+    unstable = visit_body(3) | {"visited_on": str(today)}
+    assert http.post(f"/v1/cases/{case_id}/visits", json=unstable).status_code == 201
+    nine_days_ago = visit_body(1) | {"visited_on": str(today - timedelta(days=9))}
+    late = http.post(f"/v1/cases/{case_id}/visits", json=nine_days_ago)
+    assert late.status_code == 201, late.text
+    assert late.json()["classification"] == "basically_stable"  # the visit's own
+    assert late.json()["next_follow_up_due"] == str(today + timedelta(days=14))  # the case's
+    case = http.get(f"/v1/cases/{case_id}").json()
+    assert (case["risk_level"], case["next_follow_up_due"]) == (3, str(today + timedelta(days=14)))
+
+
+def test_subscribers_see_the_miss_withdrawn_and_the_visit_where_it_happened(
+    casework: Casework,
+) -> None:
+    case_id = casework.route("CHC-A")  # first visit due 2026-11-16
+    patient = casework.case(case_id).patient_id
+    casework.clock.advance(timedelta(days=18))
+    casework.app.handle_deadlines([case_id], casework.clock.now())
+    http = casework.http()
+    made_in_time = visit_body(0) | {"visited_on": "2026-11-14"}
+    assert http.post(f"/v1/cases/{case_id}/visits", json=made_in_time).status_code == 201
+
+    published = casework.published(patient)
+    kinds = [m["event_type"] for m in published]
+    assert kinds[-3:] == ["FirstVisitOverdue", "VisitCompleted", "FollowUpMissWithdrawn"]
+    overdue, visited, withdrawn = published[-3:]
+    assert withdrawn["data"]["due_on"] == overdue["data"]["due_on"] == "2026-11-16"
+    assert withdrawn["data"]["reason"] == "a visit on 2026-11-14 was recorded"
+    assert visited["occurred_at"].startswith("2026-11-14")
+    assert visited["recorded_at"] > visited["occurred_at"]  # recorded when entered (wall clock)
+    assert visited["data"]["next_follow_up_due"] == "2027-02-13"
+    case = http.get(f"/v1/cases/{case_id}").json()
+    assert (case["next_follow_up_due"], case["consecutive_misses"]) == ("2027-02-13", 0)

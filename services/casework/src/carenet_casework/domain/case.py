@@ -328,7 +328,7 @@ class Case(Aggregate):
             next_follow_up_due=derived.next_due,
             rule_set_version=rules.version,
         )
-        self._settle(derived, f"a visit on {visit.visited_on} was recorded late", rules)
+        self._settle(derived, f"a visit on {visit.visited_on} was recorded", rules)
         is_latest = max(derived.visit_dates) == visit.visited_on
         if is_latest and rules.asks_for_referral(classification, f.risk_level):
             reason = "risk" if f.risk_level >= rules.refer_from_risk else "unstable"
@@ -617,7 +617,7 @@ class Case(Aggregate):
             due_on=derived.next_due,
             rule_set_version=rules.version,
         )
-        self._settle(derived, f"a joint follow-up decided on {today}", rules)
+        self._settle(derived, f"a joint follow-up was decided on {today}", rules)
         return True
 
     class Admitted(Aggregate.Event):
@@ -643,7 +643,7 @@ class Case(Aggregate):
             hospital_id=hospital_id,
             admitted_on=admitted_on,
         )
-        self._settle(derived, f"an admission on {admitted_on} was reported late", rules)
+        self._settle(derived, f"an admission on {admitted_on} was reported", rules)
         return True
 
     class ResumedAfterDischarge(Aggregate.Event):
@@ -675,7 +675,7 @@ class Case(Aggregate):
             due_on=derived.next_due,
             rule_set_version=rules.version,
         )
-        self._settle(derived, f"a discharge on {discharged_on} was reported late", rules)
+        self._settle(derived, f"a discharge on {discharged_on} was reported", rules)
         return True
 
     class EmergencyRecorded(Aggregate.Event):
