@@ -194,6 +194,22 @@ class FollowUpsBelowYearlyMinimum(Payload):
     rule_set_version: str
 
 
+class FollowUpsBelowYearlyMinimumWithdrawn(Payload):
+    """Visits entered late bring a case year published as below the minimum up to it."""
+
+    event_type: ClassVar[str] = "FollowUpsBelowYearlyMinimumWithdrawn"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    center_id: OrganisationId
+    year_from: date
+    year_to: date = Field(description="Exclusive end of the case year.")
+    follow_ups: int = Field(ge=0, description="Counted again, with the late visits.")
+    required: int = Field(ge=1)
+    reason: str = Field(description="Which late record showed it, by kind and date only.")
+    rule_set_version: str
+
+
 class ReferralRequested(Payload):
     """The community asks for the patient to be referred to a hospital (two-way referral)."""
 

@@ -160,6 +160,21 @@ def test_a_late_admission_dated_before_the_latest_visit_does_not_reset_its_sched
     assert (case.status, case.next_due) == ("active", date(2026, 5, 22))
 
 
+def test_visits_entered_late_withdraw_a_yearly_minimum_found_short() -> None:
+    case = a_case()
+    for day in (date(2026, 2, 1), date(2026, 5, 1), date(2026, 8, 1)):
+        case.record_visit(visit(day, STABLE), RULES)
+    case.handle_deadlines(date(2027, 1, 6), RULES)  # the case year to 2027-01-05: 3 of 4
+    assert case.years_below == {OPENED: date(2027, 1, 5)}
+    new_events(case)
+
+    case.record_visit(visit(date(2026, 11, 1), STABLE), RULES)  # made in the year, entered now
+
+    withdrawn = [e for e in new_events(case) if isinstance(e, Case.BelowYearlyMinimumWithdrawn)]
+    assert [(e.year_from, e.follow_ups, e.required) for e in withdrawn] == [(OPENED, 4, 4)]
+    assert case.years_below == {}
+
+
 # -- the property: the order of recording does not matter ----------------------------------------
 
 WINDOW = 400
@@ -225,6 +240,7 @@ def schedule_of(case: Case) -> tuple[object, ...]:
         sorted(case.missed),
         year_one,
         case.years_checked,
+        case.years_below,
     )
 
 

@@ -162,6 +162,7 @@ def test_an_overdue_first_visit_without_a_case_manager_reaches_the_center() -> N
         "FollowUpMissWithdrawn",
         "LostToFollowUpWithdrawn",
         "FollowUpsBelowYearlyMinimum",
+        "FollowUpsBelowYearlyMinimumWithdrawn",
         "EmergencyRecorded",
         "ReferralIssued",
         "ReferralEscalated",

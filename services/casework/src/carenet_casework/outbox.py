@@ -29,6 +29,7 @@ from carenet_contracts.casework import (
     FollowUpMissWithdrawn,
     FollowUpOverdue,
     FollowUpsBelowYearlyMinimum,
+    FollowUpsBelowYearlyMinimumWithdrawn,
     FollowUpScheduled,
     LostToFollowUp,
     LostToFollowUpWithdrawn,
@@ -203,6 +204,17 @@ def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noq
                 center_id=e.center_id,
                 case_manager_id=e.case_manager_id,
                 missed_due_dates=e.missed_due_dates,
+                reason=e.reason,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.BelowYearlyMinimumWithdrawn() as e:
+            return FollowUpsBelowYearlyMinimumWithdrawn(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                year_from=e.year_from,
+                year_to=e.year_to,
+                follow_ups=e.follow_ups,
+                required=e.required,
                 reason=e.reason,
                 rule_set_version=e.rule_set_version,
             )

@@ -27,6 +27,7 @@ from carenet_contracts.casework import (
     FollowUpMissWithdrawn,
     FollowUpOverdue,
     FollowUpsBelowYearlyMinimum,
+    FollowUpsBelowYearlyMinimumWithdrawn,
     FollowUpScheduled,
     LostToFollowUp,
     LostToFollowUpWithdrawn,
@@ -174,6 +175,11 @@ def _correction(data: Payload) -> str | None:
         case LostToFollowUpWithdrawn():
             dates = ", ".join(map(str, data.missed_due_dates))
             return f"Lost to follow-up (misses due {dates}) withdrawn: {data.reason}"
+        case FollowUpsBelowYearlyMinimumWithdrawn():
+            return (
+                f"{data.follow_ups} of {data.required} follow-ups after all in the case year "
+                f"{data.year_from} to {data.year_to}: {data.reason}"
+            )
     return None
 
 

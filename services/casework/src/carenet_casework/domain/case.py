@@ -165,6 +165,8 @@ class Case(Aggregate):
         self.lost_streaks: list[tuple[date, ...]] = []
         """The runs of misses recorded as making the patient lost, and not withdrawn."""
         self.years_checked = 0
+        self.years_below: dict[date, date] = {}
+        """Case years (from: to) found below the yearly minimum, and not withdrawn."""
         self.open_referral_id: UUID | None = None
         self.emergencies: list[UUID] = []
 
@@ -417,6 +419,23 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.years_checked += 1
+            if self.below_minimum:
+                case.years_below[self.year_from] = self.year_to
+
+    class BelowYearlyMinimumWithdrawn(Aggregate.Event):
+        """Visits entered late bring a case year found below the minimum up to it."""
+
+        patient_id: UUID
+        center_id: str
+        year_from: date
+        year_to: date
+        follow_ups: int
+        required: int
+        reason: str
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            del case.years_below[self.year_from]
 
     def next_year_check(self) -> date:
         return add_years(self.opened_on, self.years_checked + 1)
@@ -443,7 +462,8 @@ class Case(Aggregate):
 
         Misses it no longer holds are withdrawn, with `reason`; misses it holds are recorded
         (also those a late record reveals before a later visit: history, not an escalation);
-        the next due day is revised if it moved.
+        a case year found below the yearly minimum that late visits bring up to it is
+        withdrawn; the next due day is revised if it moved.
         """
         still_missed = {miss.due_on for miss in derived.misses}
         for due_on in [d for d in self.missed if d not in still_missed]:
@@ -479,6 +499,20 @@ class Case(Aggregate):
                 missed_due_dates=list(current),
                 rule_set_version=rules.version,
             )
+        for year_from, year_to in list(self.years_below.items()):
+            follow_ups = sum(1 for d in derived.visit_dates if year_from <= d < year_to)
+            if follow_ups >= rules.yearly_minimum_follow_ups:
+                self.trigger_event(
+                    self.BelowYearlyMinimumWithdrawn,
+                    patient_id=self.patient_id,
+                    center_id=self.center_id,
+                    year_from=year_from,
+                    year_to=year_to,
+                    follow_ups=follow_ups,
+                    required=rules.yearly_minimum_follow_ups,
+                    reason=reason,
+                    rule_set_version=rules.version,
+                )
         if derived.next_due != self.next_due:
             self.trigger_event(
                 self.NextFollowUpRevised,
