@@ -7,6 +7,7 @@ follows the day things happened, never the order they were entered.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from random import Random
 from uuid import uuid4
 
 from hypothesis import given, settings
@@ -197,7 +198,7 @@ a_visit = st.tuples(
 def test_the_schedule_is_the_same_whatever_the_order_of_recording(
     visits: list[tuple[int, VisitFindings, int]],
     scheduler_days: list[int],
-    shuffle: object,
+    shuffle: Random,
 ) -> None:
     """Visits entered on time, or late in any order, with the scheduler running in between,
     end in the same classification, risk, next due day, misses and yearly counts.
@@ -213,19 +214,17 @@ def test_the_schedule_is_the_same_whatever_the_order_of_recording(
     in_order.handle_deadlines(end, RULES)
 
     late = a_case()
-    entries = [
+    timeline: list[tuple[date, int, date | None, VisitFindings | None]] = [
         (OPENED + timedelta(days=day + delay), 1, OPENED + timedelta(days=day), seen)
         for day, seen, delay in visits
     ]
-    runs = [(OPENED + timedelta(days=day), 0, None, None) for day in scheduler_days]
-    timeline = entries + runs
-    shuffle.shuffle(timeline)  # type: ignore[attr-defined]
-    for when, _, on, seen in sorted(timeline, key=lambda t: t[:2]):  # ties in random order
-        if on is None:
-            late.handle_deadlines(when, RULES)
+    timeline += [(OPENED + timedelta(days=day), 0, None, None) for day in scheduler_days]
+    shuffle.shuffle(timeline)
+    for when, _, happened_on, found in sorted(timeline, key=lambda t: t[:2]):  # ties: random
+        if happened_on is None or found is None:
+            late.handle_deadlines(when, RULES)  # a scheduler run
         else:
-            assert seen is not None
-            late.record_visit(visit(on, seen), RULES)
+            late.record_visit(visit(happened_on, found), RULES)
     late.handle_deadlines(end, RULES)
 
     assert schedule_of(late) == schedule_of(in_order)
