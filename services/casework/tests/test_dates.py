@@ -140,3 +140,20 @@ def test_a_consent_dated_in_the_future_before_the_case_or_before_its_withdrawal_
     older_yes = http.post(path, json=consent | {"given_on": str(today + timedelta(days=4))})
     assert refusal(older_yes, "given_on") == "must not be before the consent was withdrawn"
     assert casework.app.family_consent(patient, consent["member_id"]) is None
+
+
+def test_attendance_counts_days_in_the_centers_calendar(casework: Casework) -> None:
+    """01:00 at the centers is still the day before in UTC: today's session has taken place."""
+    case_id = casework.route("CHC-A")
+    patient = casework.case(case_id).patient_id
+    casework.clock.advance(timedelta(hours=8))  # 2026-11-02 17:00 UTC, 2026-11-03 01:00 there
+    body = {
+        "kind": "peer_support",
+        "topic": "social_skills",
+        "held_on": "2026-11-03",
+        "duration_minutes": 60,
+        "facilitator_id": "PS-1",
+        "attendees": [str(patient)],
+    }
+    held = casework.http().post("/v1/centers/CHC-A/sessions", json=body)
+    assert held.status_code == 201, held.text

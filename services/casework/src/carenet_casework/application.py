@@ -442,7 +442,7 @@ class CaseworkApplication(ContactDetails):
         if unknown := [p for p in patient_ids if CareTeam.create_id(p) not in self.repository]:
             raise CommandRejected(f"no case for patient(s): {', '.join(map(str, unknown))}")
         with refusals():
-            return session.record_attendance(patient_ids, self.clock.now().date())
+            return session.record_attendance(patient_ids, self._today())
 
     def _today(self) -> date:
         return self.rules.local_date(self.clock.now())
