@@ -13,7 +13,8 @@ from uuid import uuid4
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carenet_casework.domain import Case, Visit
+from carenet_casework.domain import Case, Family, Visit
+from carenet_casework.domain.family import ConsentGiver, Relationship, Scope, Withdrawer
 from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification as C
 
@@ -24,6 +25,7 @@ RULES = RuleSet.load()
 OPENED = date(2026, 1, 5)
 FIRST_DUE = date(2026, 1, 19)
 TODAY = date(2026, 6, 1)
+SCOPE = Scope(("visits",), ())
 
 
 def findings(risk_level: int, symptoms: Symptoms = Symptoms.ESSENTIALLY_GONE) -> VisitFindings:
@@ -284,3 +286,46 @@ def test_subscribers_see_the_miss_withdrawn_and_the_visit_where_it_happened(
     assert visited["data"]["next_follow_up_due"] == "2027-02-13"
     case = http.get(f"/v1/cases/{case_id}").json()
     assert (case["next_follow_up_due"], case["consecutive_misses"]) == ("2027-02-13", 0)
+
+
+# -- old stored events still load -----------------------------------------------------------------
+
+
+def stored_before_this_change(casework: Casework, domain_event: object, *dropped: str) -> object:
+    """The event as an older version stored it (without `dropped`), read back by the mapper."""
+    mapper = casework.app.mapper
+    stored = mapper.to_stored_event(domain_event)  # type: ignore[arg-type]
+    state = mapper.transcoder.decode(stored.state)
+    for name in (*dropped, "class_version"):
+        state.pop(name, None)
+    old = type(stored)(
+        originator_id=stored.originator_id,
+        originator_version=stored.originator_version,
+        topic=stored.topic,
+        state=mapper.transcoder.encode(state),
+    )
+    return mapper.to_domain_event(old)
+
+
+def test_events_stored_before_dates_were_kept_load_with_the_day_they_were_recorded(
+    casework: Casework,
+) -> None:
+    case = a_case()
+    case.open_referral_id = uuid4()
+    case.referral_not_admitted(case.open_referral_id, "no bed", date(2026, 1, 15), RULES)
+    (joint,) = new_events(case)
+    family = Family(uuid4())
+    family.link(uuid4(), "m-1", Relationship.PARENT, False, ConsentGiver.PATIENT, SCOPE, TODAY)
+    family.withdraw(uuid4(), "m-1", Withdrawer.PATIENT, TODAY)
+    _, linked, withdrawn = family.collect_events()
+
+    old_joint = stored_before_this_change(casework, joint, "decided_on")
+    old_linked = stored_before_this_change(casework, linked, "given_on")
+    old_withdrawn = stored_before_this_change(casework, withdrawn, "withdrawn_on")
+
+    assert isinstance(old_joint, Case.JointFollowUpScheduled)
+    assert old_joint.decided_on == joint.timestamp.date()
+    assert isinstance(old_linked, Family.Linked)
+    assert old_linked.given_on == linked.timestamp.date()
+    assert isinstance(old_withdrawn, Family.ConsentWithdrawn)
+    assert old_withdrawn.withdrawn_on == withdrawn.timestamp.date()
