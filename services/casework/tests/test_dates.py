@@ -1,7 +1,7 @@
 """Recording visits, emergencies and sessions over the API: which dates are refused, and how.
 
-A refusal is a 422 in the shape of every invalid field (`loc`, `msg`, `type`): it names the
-field and the rule and never echoes the date, which is personal data.
+A refusal is a 422 exactly as a field validator gives it (`loc`, `msg`, `type: value_error`): it
+names the field and the rule and never echoes the date, which is personal data.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ def refusal(response: Any, field: str) -> str:
     """The rule a 422 names for `field` (and that the refused value is not in the answer)."""
     assert response.status_code == 422, response.text
     (problem,) = response.json()["detail"]
-    assert (problem["loc"], problem["type"]) == (["body", field], "implausible_date")
-    rule: str = problem["msg"]
+    assert (problem["loc"], problem["type"]) == (["body", field], "value_error")
+    rule: str = problem["msg"].removeprefix("Value error, ")
     return rule
 
 

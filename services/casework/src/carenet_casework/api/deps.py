@@ -29,10 +29,10 @@ def known() -> Iterator[None]:
 
 @contextmanager
 def plausible_dates() -> Iterator[None]:
-    """An implausible date answers 422 in the shape of every other invalid field of the body:
-    where (`loc`) and which rule (`msg`), never the value."""
+    """An implausible date answers 422 exactly as a field validator would: where (`loc`) and
+    which rule (`msg`, as pydantic words a `value_error`), never the value."""
     try:
         yield
     except ImplausibleDate as error:
-        problem = {"loc": ("body", error.field), "msg": error.rule, "type": "implausible_date"}
-        raise RequestValidationError([problem]) from None
+        problem = {"loc": ("body", error.field), "msg": f"Value error, {error.rule}"}
+        raise RequestValidationError([problem | {"type": "value_error"}]) from None
