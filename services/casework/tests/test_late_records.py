@@ -17,6 +17,7 @@ from carenet_casework.domain import Case, Family, Visit
 from carenet_casework.domain.family import ConsentGiver, Relationship, Scope, Withdrawer
 from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification as C
+from carenet_kit.outbox import Cause
 
 from .conftest import Casework
 from .test_family import visit as visit_body
@@ -329,3 +330,18 @@ def test_events_stored_before_dates_were_kept_load_with_the_day_they_were_record
     assert old_linked.given_on == linked.timestamp.date()
     assert isinstance(old_withdrawn, Family.ConsentWithdrawn)
     assert old_withdrawn.withdrawn_on == withdrawn.timestamp.date()
+
+
+def test_the_case_board_follows_the_stay_that_happened_last(casework: Casework) -> None:
+    case_id = casework.route("CHC-A")
+    patient = casework.case(case_id).patient_id
+    stay, earlier_stay = uuid4(), uuid4()
+    casework.clock.advance(timedelta(days=20))
+    app = casework.app
+    app.patient_admitted(patient, stay, "H-1", date(2026, 11, 10), Cause.request())
+    app.patient_discharged(patient, stay, date(2026, 11, 18), Cause.request())
+    app.patient_admitted(patient, earlier_stay, "H-2", date(2026, 11, 4), Cause.request())
+
+    case = casework.http().get(f"/v1/cases/{case_id}").json()
+    assert (case["status"], case["next_follow_up_due"]) == ("active", "2026-12-02")
+    assert casework.case(case_id).status == "active"
