@@ -80,16 +80,14 @@ class Miss:
 
 @dataclass(frozen=True)
 class Schedule:
-    """The case's follow-up state, as the facts in the order they happened give it."""
+    """The case's follow-up deadlines, as the facts in the order they happened give them.
 
-    classification: VisitClassification | None
-    risk_level: int
+    (Classification, risk and whether the patient is in hospital need no rules: the case reads
+    them from its latest facts in the same order, `in_order_of_occurrence`.)"""
+
     next_due: date
-    in_hospital: bool
     misses: tuple[Miss, ...]
     """Every follow-up missed in the whole history, counted up to the horizon."""
-    streak: tuple[date, ...]
-    """The due days missed in a row since the last visit or discharge."""
     lost_streaks: tuple[tuple[date, ...], ...]
     """Each run of misses that made the patient lost to follow-up (its first misses)."""
     lost: bool
@@ -111,12 +109,8 @@ def derive(start: Start, facts: Iterable[Fact], horizon: date, rules: RuleSet) -
         fold.take(fact)
     fold.misses_before(horizon)
     return Schedule(
-        classification=fold.classification,
-        risk_level=fold.risk_level,
         next_due=fold.next_due,
-        in_hospital=fold.in_hospital,
         misses=tuple(fold.misses),
-        streak=tuple(fold.streak),
         lost_streaks=tuple(fold.lost_streaks),
         lost=fold.lost,
         visit_dates=tuple(fold.visit_dates),
@@ -124,10 +118,12 @@ def derive(start: Start, facts: Iterable[Fact], horizon: date, rules: RuleSet) -
 
 
 class _Fold:
+    """The state while folding: what the next fact's rules depend on, and what was missed."""
+
     def __init__(self, start: Start, rules: RuleSet) -> None:
         self.rules = rules
         self.classification = start.classification
-        self.risk_level = start.risk_level
+        """The previous visit's, which the next visit's interval depends on."""
         self.next_due = start.first_visit_due
         self.in_hospital = False
         self.misses: list[Miss] = []
@@ -160,7 +156,7 @@ class _Fold:
                 self.next_due = self.rules.next_follow_up(
                     fact.classification, fact.on, self.classification
                 )
-                self.classification, self.risk_level = fact.classification, fact.risk_level
+                self.classification = fact.classification
                 self.visit_dates.append(fact.on)
                 self._streak_ends()
             case AdmissionFact():
