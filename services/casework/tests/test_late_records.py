@@ -6,6 +6,7 @@ follows the day things happened, never the order they were entered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from random import Random
 from uuid import uuid4
@@ -174,8 +175,8 @@ def test_visits_entered_late_withdraw_a_yearly_minimum_found_short() -> None:
 
     case.record_visit(visit(date(2026, 11, 1), STABLE), RULES)  # made in the year, entered now
 
-    withdrawn = [e for e in new_events(case) if isinstance(e, Case.BelowYearlyMinimumWithdrawn)]
-    assert [(e.year_from, e.follow_ups, e.required) for e in withdrawn] == [(OPENED, 4, 4)]
+    recounts = [e for e in new_events(case) if isinstance(e, Case.YearRecounted)]
+    assert [(e.year_from, e.follow_ups, e.below_minimum) for e in recounts] == [(OPENED, 4, False)]
     assert case.years_below == {}
 
 
@@ -231,6 +232,85 @@ def test_the_schedule_is_the_same_whatever_the_order_of_recording(
     late.handle_deadlines(end, RULES)
 
     assert schedule_of(late) == schedule_of(in_order)
+
+
+a_stay = st.tuples(
+    st.integers(min_value=0, max_value=WINDOW),
+    st.integers(min_value=0, max_value=60),
+    st.integers(min_value=0, max_value=20),
+    st.integers(min_value=0, max_value=20),
+)
+"""(day admitted, days in hospital, days until the admission and the discharge are reported)."""
+
+Entry = tuple[date, int, Callable[[Case], object]]
+"""(day it is recorded, order among that day's records, what is recorded)."""
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    visits=st.lists(a_visit, min_size=1, max_size=6, unique_by=lambda v: v[0]),
+    stay=a_stay,
+    scheduler_days=st.lists(st.integers(min_value=0, max_value=WINDOW + 100), max_size=6),
+    shuffle=st.randoms(use_true_random=False),
+)
+def test_with_a_hospital_stay_the_schedule_is_the_same_whatever_the_order_of_recording(
+    visits: list[tuple[int, VisitFindings, int]],
+    stay: tuple[int, int, int, int],
+    scheduler_days: list[int],
+    shuffle: Random,
+) -> None:
+    """As above, with an admission and a discharge reported late by the hospital (in their own
+    order: intake reports the discharge after the admission)."""
+    end = OPENED + timedelta(days=WINDOW + 101)
+    admitted_day, days_in, admission_delay, discharge_delay = stay
+    admitted_on = OPENED + timedelta(days=admitted_day)
+    discharged_on = admitted_on + timedelta(days=days_in)
+    admission, reported = uuid4(), admitted_on + timedelta(days=admission_delay)
+    entries: list[tuple[date, int, date, Callable[[Case], object]]] = [
+        (
+            OPENED + timedelta(days=day + delay),
+            1,
+            OPENED + timedelta(days=day),
+            lambda case, on=OPENED + timedelta(days=day), seen=seen: case.record_visit(
+                visit(on, seen), RULES
+            ),
+        )
+        for day, seen, delay in visits
+    ]
+    entries.append(
+        (reported, 1, admitted_on, lambda case: case.admitted(admission, "H", admitted_on, RULES))
+    )
+    entries.append(
+        (
+            max(reported, discharged_on + timedelta(days=discharge_delay)),
+            2,  # after the admission's report on the same day
+            discharged_on,
+            lambda case: case.discharged(admission, discharged_on, RULES),
+        )
+    )
+
+    in_order = a_case()  # as it happened: by day; a visit, the admission, then the discharge
+    for _, _, _, record in sorted(entries, key=lambda e: (e[2], e[1])):
+        record(in_order)
+    in_order.handle_deadlines(end, RULES)
+
+    late = a_case()
+    timeline: list[Entry] = [(when, kind, record) for when, kind, _, record in entries]
+    timeline += [
+        (
+            OPENED + timedelta(days=day),
+            0,
+            lambda case, day=day: case.handle_deadlines(OPENED + timedelta(days=day), RULES),
+        )
+        for day in scheduler_days
+    ]
+    shuffle.shuffle(timeline)
+    for _, _, record in sorted(timeline, key=lambda t: t[:2]):  # ties in random order
+        record(late)
+    late.handle_deadlines(end, RULES)
+
+    assert schedule_of(late) == schedule_of(in_order)
+    assert late.status == in_order.status
 
 
 def schedule_of(case: Case) -> tuple[object, ...]:

@@ -207,7 +207,7 @@ def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noq
                 reason=e.reason,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.BelowYearlyMinimumWithdrawn() as e:
+        case Case.YearRecounted(below_minimum=False) as e:
             return FollowUpsBelowYearlyMinimumWithdrawn(
                 case_id=e.originator_id,
                 center_id=e.center_id,
@@ -218,7 +218,7 @@ def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noq
                 reason=e.reason,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.YearChecked(below_minimum=True) as e:
+        case Case.YearChecked(below_minimum=True) | Case.YearRecounted(below_minimum=True) as e:
             return FollowUpsBelowYearlyMinimum(
                 case_id=e.originator_id,
                 center_id=e.center_id,

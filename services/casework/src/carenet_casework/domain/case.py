@@ -422,8 +422,9 @@ class Case(Aggregate):
             if self.below_minimum:
                 case.years_below[self.year_from] = self.year_to
 
-    class BelowYearlyMinimumWithdrawn(Aggregate.Event):
-        """Visits entered late bring a case year found below the minimum up to it."""
+    class YearRecounted(Aggregate.Event):
+        """Records entered late change a checked case year: its visits, or whether the patient
+        was at home at its end. `below_minimum` is the year's finding from now on."""
 
         patient_id: UUID
         center_id: str
@@ -431,11 +432,15 @@ class Case(Aggregate):
         year_to: date
         follow_ups: int
         required: int
+        below_minimum: bool
         reason: str
         rule_set_version: str
 
         def apply(self, case: Case) -> None:
-            del case.years_below[self.year_from]
+            if self.below_minimum:
+                case.years_below[self.year_from] = self.year_to
+            else:
+                del case.years_below[self.year_from]
 
     def next_year_check(self) -> date:
         return add_years(self.opened_on, self.years_checked + 1)
@@ -462,8 +467,7 @@ class Case(Aggregate):
 
         Misses it no longer holds are withdrawn, with `reason`; misses it holds are recorded
         (also those a late record reveals before a later visit: history, not an escalation);
-        a case year found below the yearly minimum that late visits bring up to it is
-        withdrawn; the next due day is revised if it moved.
+        a checked case year is counted again; the next due day is revised if it moved.
         """
         still_missed = {miss.due_on for miss in derived.misses}
         for due_on in [d for d in self.missed if d not in still_missed]:
@@ -499,17 +503,22 @@ class Case(Aggregate):
                 missed_due_dates=list(current),
                 rule_set_version=rules.version,
             )
-        for year_from, year_to in list(self.years_below.items()):
-            follow_ups = sum(1 for d in derived.visit_dates if year_from <= d < year_to)
-            if follow_ups >= rules.yearly_minimum_follow_ups:
+        for year in range(self.years_checked):
+            year_from, year_to = (
+                add_years(self.opened_on, year),
+                add_years(self.opened_on, year + 1),
+            )
+            follow_ups, below = self._year_count(year_from, year_to, rules)
+            if below != (year_from in self.years_below):
                 self.trigger_event(
-                    self.BelowYearlyMinimumWithdrawn,
+                    self.YearRecounted,
                     patient_id=self.patient_id,
                     center_id=self.center_id,
                     year_from=year_from,
                     year_to=year_to,
                     follow_ups=follow_ups,
                     required=rules.yearly_minimum_follow_ups,
+                    below_minimum=below,
                     reason=reason,
                     rule_set_version=rules.version,
                 )
@@ -540,7 +549,7 @@ class Case(Aggregate):
     def _check_year(self, rules: RuleSet) -> None:
         year_from = add_years(self.opened_on, self.years_checked)
         year_to = self.next_year_check()
-        follow_ups = sum(1 for d in self.visit_dates if year_from <= d < year_to)
+        follow_ups, below = self._year_count(year_from, year_to, rules)
         self.trigger_event(
             self.YearChecked,
             patient_id=self.patient_id,
@@ -549,10 +558,18 @@ class Case(Aggregate):
             year_to=year_to,
             follow_ups=follow_ups,
             required=rules.yearly_minimum_follow_ups,
-            # the minimum is for patients living at home, not for one in hospital
-            below_minimum=self.status == ACTIVE and follow_ups < rules.yearly_minimum_follow_ups,
+            below_minimum=below,
             rule_set_version=rules.version,
         )
+
+    def _year_count(self, year_from: date, year_to: date, rules: RuleSet) -> tuple[int, bool]:
+        """The follow-ups of a case year, and whether they fall short of the minimum: it is
+        for patients living at home, not for one in hospital at the end of the year."""
+        follow_ups = sum(1 for d in self.visit_dates if year_from <= d < year_to)
+        stays = [f for f in in_order_of_occurrence(self.facts) if f.on < year_to]
+        stays = [f for f in stays if isinstance(f, AdmissionFact | DischargeFact)]
+        at_home = not stays or isinstance(stays[-1], DischargeFact)
+        return follow_ups, at_home and follow_ups < rules.yearly_minimum_follow_ups
 
     # -- referral, admission, discharge, emergencies ---------------------------------------
 
