@@ -197,6 +197,8 @@ class FollowUpsBelowYearlyMinimum(Payload):
 class FollowUpsBelowYearlyMinimumWithdrawn(Payload):
     """Visits entered late bring a case year published as below the minimum up to it."""
 
+    # or a stay in hospital at the year's end, reported late, shows the minimum did not apply
+
     event_type: ClassVar[str] = "FollowUpsBelowYearlyMinimumWithdrawn"
     producer: ClassVar[Producer] = "casework"
 
