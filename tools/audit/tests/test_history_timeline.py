@@ -312,6 +312,34 @@ def test_the_table_lists_every_event_and_flags_the_late_one() -> None:
     assert "1 recorded late" in text
 
 
+def test_as_of_a_late_visit_and_its_withdrawn_miss_show_when_they_happened_and_were_recorded() -> (
+    None
+):
+    """Issue 14: a visit of day 2 entered on day 6, after its follow-up was counted as missed."""
+    visit = envelope(example("VisitCompleted"), DAY + timedelta(days=2), DAY + timedelta(days=6))
+    missed = envelope(example("FollowUpOverdue"), DAY + timedelta(days=4), DAY + timedelta(days=4))
+    withdrawn = envelope(
+        example("FollowUpMissWithdrawn", reason="a visit on 2026-03-04 was recorded"),
+        DAY + timedelta(days=6),
+        DAY + timedelta(days=6),
+    )
+    timeline = build_timeline(PATIENT, [missed, visit, withdrawn]).as_of(visit.recorded_at)
+    console = Console(record=True, width=260)
+    render_table(timeline, console)
+    (row,) = [line for line in console.export_text().splitlines() if "Home visit" in line]
+    assert "2026-03-04 10:00" in row  # occurred (the centers' time)
+    assert "2026-03-08 10:00 +4d 0h LATE" in row  # recorded, and how late
+    entries = {e.event_type: e for e in timeline.entries}
+    assert [e.event_type for e in timeline.entries] == [
+        "VisitCompleted",
+        "FollowUpOverdue",
+        "FollowUpMissWithdrawn",
+    ]
+    assert entries["FollowUpMissWithdrawn"].summary == (
+        "Follow-up due 2026-11-16 no longer counts as missed: a visit on 2026-03-04 was recorded"
+    )
+
+
 def test_the_page_is_self_contained() -> None:
     timeline, _, late_visit = sample_timeline()
     page = render_html(timeline.as_of(DAY + timedelta(days=4)))

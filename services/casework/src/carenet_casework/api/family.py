@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import ANY_PART, Access, Role, guarded
-from carenet_casework.api.deps import Board, Casework, known
+from carenet_casework.api.deps import Board, Casework, known, plausible_dates
 from carenet_casework.application import FamilyLink
 from carenet_casework.domain.family import (
     NOTIFIABLE_EVENT_TYPES,
@@ -54,6 +54,12 @@ class LinkRelative(BaseModel):
     is_guardian: bool = False
     consent_given_by: ConsentGiver
     scope: ScopeIn
+    given_on: date | None = Field(
+        default=None,
+        description="The day the consent was given, if earlier than today (a form entered "
+        "late); not after today, not before the case opened, not before this relative's last "
+        "withdrawal. It takes effect when recorded.",
+    )
 
 
 class Linked(BaseModel):
@@ -80,6 +86,11 @@ class Withdraw(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     withdrawn_by: Withdrawer
+    withdrawn_on: date | None = Field(
+        default=None,
+        description="The day it was withdrawn, if earlier than today; not before the consent "
+        "was given. It takes effect when recorded.",
+    )
 
 
 class VisitSeen(BaseModel):
@@ -114,8 +125,9 @@ def link_relative(
         is_guardian=body.is_guardian,
         given_by=body.consent_given_by,
         scope=Scope(tuple(body.scope.may_see), tuple(body.scope.notified_of)),
+        given_on=body.given_on,
     )
-    with known():
+    with known(), plausible_dates():
         casework.link_family_member(patient_id, link, Cause.request(corr))
     return Linked(
         patient_id=patient_id, member_id=member_id, notification_recipient=f"family:{member_id}"
@@ -140,9 +152,9 @@ async def list_relatives(patient_id: UUID, board: Board) -> list[RelativeOut]:
 def withdraw_consent(
     patient_id: UUID, member_id: UUID, body: Withdraw, casework: Casework, corr: CorrelationId
 ) -> None:
-    with known():
+    with known(), plausible_dates():
         casework.withdraw_family_consent(
-            patient_id, str(member_id), body.withdrawn_by, Cause.request(corr)
+            patient_id, str(member_id), body.withdrawn_by, Cause.request(corr), body.withdrawn_on
         )
 
 

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from carenet_access import Access, guarded
 from carenet_casework.api.cases import Casework
+from carenet_casework.api.deps import plausible_dates
 from carenet_casework.domain import Emergency
 from carenet_contracts.casework import EmergencyKind
 from carenet_kit.http import CorrelationId
@@ -23,7 +24,9 @@ class RecordEmergency(BaseModel):
 
     emergency_id: UUID = Field(default_factory=uuid4)
     kind: EmergencyKind
-    occurred_at: AwareDatetime
+    occurred_at: AwareDatetime = Field(
+        description="Not in the future (clock tolerance), not before the case opened."
+    )
     handled_by: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     handling: str = Field(min_length=1, max_length=2000, description="What was done.")
 
@@ -55,7 +58,8 @@ def record_emergency(
     emergency = Emergency(
         body.emergency_id, body.kind.value, body.occurred_at, body.handled_by, body.handling
     )
-    outcome = casework.record_emergency(case_id, emergency, Cause.request(corr))
+    with plausible_dates():
+        outcome = casework.record_emergency(case_id, emergency, Cause.request(corr))
     return EmergencyOut(emergency_id=body.emergency_id, **outcome.__dict__)
 
 

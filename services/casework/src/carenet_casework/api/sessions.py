@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import Access, Role, for_roles, guarded, of_organisation
-from carenet_casework.api.deps import Board, Casework, known
+from carenet_casework.api.deps import Board, Casework, known, plausible_dates
 from carenet_casework.domain.sessions import SESSION_RULES, SessionPlan
 from carenet_casework.projection import CareBoard, SessionView
 from carenet_contracts.casework import SessionKind, StaffId
@@ -34,7 +34,7 @@ class HoldSession(BaseModel):
     )
     kind: SessionKind
     topic: str = Field(description=f"By kind: {TOPICS}.")
-    held_on: date
+    held_on: date = Field(description="Within a year of today, either way.")
     duration_minutes: int = Field(description="Peer support: 40-120; group activity: 30-240.")
     facilitator_id: StaffId = Field(description="The staff member or peer supporter leading it.")
     attendees: list[UUID] = Field(
@@ -92,7 +92,8 @@ def hold_session(
         duration_minutes=body.duration_minutes,
         facilitator_id=body.facilitator_id,
     )
-    casework.hold_session(plan, body.attendees, Cause.request(corr))
+    with plausible_dates():
+        casework.hold_session(plan, body.attendees, Cause.request(corr))
     return SessionOut(**{**plan.__dict__})
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import Access, guarded
 from carenet_casework.api.cases import Casework
+from carenet_casework.api.deps import plausible_dates
 from carenet_casework.domain import Medication, Visit
 from carenet_casework.rules import Rating, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification, VisitMode
@@ -35,7 +36,9 @@ class RecordVisit(BaseModel):
     visit_id: UUID = Field(
         default_factory=uuid4, description="Client-chosen id makes a retried request safe."
     )
-    visited_on: date
+    visited_on: date = Field(
+        description="Not after today at the centers (clock tolerance), not before the case opened."
+    )
     mode: VisitMode
     seen: Literal["patient", "family", "patient_and_family"]
     risk_level: int = Field(ge=0, le=5)
@@ -98,5 +101,6 @@ def record_visit(
         rehabilitation_measures=tuple(body.rehabilitation_measures),
         notes=body.notes,
     )
-    outcome = casework.record_visit(case_id, visit, Cause.request(corr))
+    with plausible_dates():
+        outcome = casework.record_visit(case_id, visit, Cause.request(corr))
     return VisitRecordedOut(case_id=case_id, visit_id=body.visit_id, **outcome.__dict__)
