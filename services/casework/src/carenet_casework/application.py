@@ -17,7 +17,6 @@ from carenet_casework.contact_details import ContactDetails
 from carenet_casework.domain import Case, CaseConflict, Caseload, Emergency, PatientCases, Visit
 from carenet_casework.domain.errors import (
     AlreadyRecorded,
-    ImplausibleDate,
     NotRecorded,
     RuleBroken,
 )
@@ -37,7 +36,7 @@ from carenet_casework.domain.team import (
     ReassignmentReason,
     relative_role,
 )
-from carenet_casework.plausibility import DEFAULT_CLOCK_TOLERANCE, DateRules
+from carenet_casework.plausibility import DateRules
 from carenet_casework.rules import RuleSet
 from carenet_contracts import Envelope, VisitClassification
 from carenet_contracts.common import CareTeamRole
@@ -47,6 +46,7 @@ from carenet_kit.clock import Clock
 from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.keystore import KeyStore
 from carenet_kit.outbox import Cause
+from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.scheduler import act_once_each
 
 log = structlog.get_logger()
@@ -506,8 +506,6 @@ def refusals() -> Iterator[None]:
     """The domain's refusals, as the inbound and HTTP layers know them."""
     try:
         yield
-    except ImplausibleDate:
-        raise  # the HTTP layer names its field
     except RuleBroken as error:
         raise CommandRejected(str(error)) from None
     except AlreadyRecorded as error:

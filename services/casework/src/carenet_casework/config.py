@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import SecretStr, model_validator
 
-from carenet_casework.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_casework.rules import DEFAULT_RULE_SET
 from carenet_kit.keystore import DEVELOPMENT_MASTER_KEY, master_key
 from carenet_kit.settings import ServiceSettings
@@ -19,11 +18,6 @@ class Settings(ServiceSettings):
     http_port: int = 8003
     rule_set_file: Path = DEFAULT_RULE_SET
     """The follow-up rule set in force (a region may replace the national default)."""
-    clock_tolerance_seconds: int = Field(
-        default=int(DEFAULT_CLOCK_TOLERANCE.total_seconds()), ge=0, le=3600
-    )
-    """How far ahead of this server's clock a dated record may be (a client's clock drifts):
-    a visit dated tomorrow or an emergency an hour ahead is refused beyond it."""
     master_key: SecretStr = SecretStr(DEVELOPMENT_MASTER_KEY)
     """base64 of 32 bytes: wraps each case's private contact key (`carenet_kit.keystore`)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 import yaml
@@ -30,7 +30,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         clock=clock,
         rosters={c["id"]: list(c["social_workers"]) for c in directory["centers"]},
         master_key=settings.master_key_bytes(),
-        clock_tolerance=timedelta(seconds=settings.clock_tolerance_seconds),
+        clock_tolerance=settings.clock_tolerance,
     )
     board = CareBoard()
 

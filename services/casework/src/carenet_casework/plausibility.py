@@ -10,7 +10,8 @@ client whose clock runs a little ahead. Casework does not know a patient's date 
 keeps it), so "not before birth" is intake's rule; a case is never opened before the patient's
 diagnosis, which bounds every date checked against the case's opening.
 
-A refusal names the field and the rule, never the value: dates of care are personal data.
+A refusal (the kit's `Implausible`) names the field and the rule, never the value: dates of
+care are personal data.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from carenet_casework.domain.errors import ImplausibleDate
 from carenet_casework.rules import RuleSet
+from carenet_kit.plausibility import Implausible, refuse_future
 
-DEFAULT_CLOCK_TOLERANCE = timedelta(minutes=5)
+BEFORE_CASE = "must not be before the case was opened"
 
 SESSION_WINDOW = timedelta(days=366)
 """A session is planned at most a year ahead and recorded at most a year after it was held."""
@@ -32,36 +33,28 @@ class DateRules:
     rules: RuleSet
     clock_tolerance: timedelta
 
-    def _today(self, now: datetime) -> date:
-        """The latest day at the centers a client's clock may be on."""
-        return self.rules.local_date(now + self.clock_tolerance)
+    def _not_future(self, field: str, stated: date, now: datetime) -> None:
+        refuse_future(field, stated, now, self.rules.zone, self.clock_tolerance)
 
     def visit(self, visited_on: date, opened_on: date, now: datetime) -> None:
-        if visited_on > self._today(now):
-            raise ImplausibleDate("visited_on", self._future())
+        self._not_future("visited_on", visited_on, now)
         if visited_on < opened_on:
-            raise ImplausibleDate("visited_on", "must not be before the case was opened")
+            raise Implausible("visited_on", "before_case", BEFORE_CASE)
 
     def emergency(self, occurred_at: datetime, opened_on: date, now: datetime) -> None:
-        if occurred_at > now + self.clock_tolerance:
-            raise ImplausibleDate("occurred_at", self._future())
+        self._not_future("occurred_at", occurred_at, now)
         if self.rules.local_date(occurred_at) < opened_on:
-            raise ImplausibleDate("occurred_at", "must not be before the case was opened")
+            raise Implausible("occurred_at", "before_case", BEFORE_CASE)
 
     def consent(self, field: str, day: date, opened_on: date, now: datetime) -> None:
         """A consent given or withdrawn: not ahead of today, not before the care team's case.
 
         (Against the relative's own history, the `Family` aggregate checks the order.)"""
-        if day > self._today(now):
-            raise ImplausibleDate(field, self._future())
+        self._not_future(field, day, now)
         if day < opened_on:
-            raise ImplausibleDate(field, "must not be before the case was opened")
+            raise Implausible(field, "before_case", BEFORE_CASE)
 
     def session(self, held_on: date, now: datetime) -> None:
         today = self.rules.local_date(now)
         if not today - SESSION_WINDOW <= held_on <= today + SESSION_WINDOW:
-            raise ImplausibleDate("held_on", "must be within a year of today")
-
-    def _future(self) -> str:
-        seconds = int(self.clock_tolerance.total_seconds())
-        return f"must not be in the future (clock tolerance {seconds} s)"
+            raise Implausible("held_on", "outside_year", "must be within a year of today")

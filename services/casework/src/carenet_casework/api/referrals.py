@@ -10,7 +10,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from carenet_access import Access, guarded
 from carenet_casework.api.cases import Casework
-from carenet_casework.api.deps import plausible_dates
 from carenet_casework.domain import Emergency
 from carenet_contracts.casework import EmergencyKind
 from carenet_kit.http import CorrelationId
@@ -58,8 +57,7 @@ def record_emergency(
     emergency = Emergency(
         body.emergency_id, body.kind.value, body.occurred_at, body.handled_by, body.handling
     )
-    with plausible_dates():
-        outcome = casework.record_emergency(case_id, emergency, Cause.request(corr))
+    outcome = casework.record_emergency(case_id, emergency, Cause.request(corr))
     return EmergencyOut(emergency_id=body.emergency_id, **outcome.__dict__)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import Access, Role, for_roles, guarded, of_organisation
-from carenet_casework.api.deps import Board, Casework, known, plausible_dates
+from carenet_casework.api.deps import Board, Casework, known
 from carenet_casework.domain.sessions import SESSION_RULES, SessionPlan
 from carenet_casework.projection import CareBoard, SessionView
 from carenet_contracts.casework import SessionKind, StaffId
@@ -92,8 +92,7 @@ def hold_session(
         duration_minutes=body.duration_minutes,
         facilitator_id=body.facilitator_id,
     )
-    with plausible_dates():
-        casework.hold_session(plan, body.attendees, Cause.request(corr))
+    casework.hold_session(plan, body.attendees, Cause.request(corr))
     return SessionOut(**{**plan.__dict__})
 
 

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import Access, guarded
 from carenet_casework.api.cases import Casework
-from carenet_casework.api.deps import plausible_dates
 from carenet_casework.domain import Medication, Visit
 from carenet_casework.rules import Rating, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification, VisitMode
@@ -101,6 +100,5 @@ def record_visit(
         rehabilitation_measures=tuple(body.rehabilitation_measures),
         notes=body.notes,
     )
-    with plausible_dates():
-        outcome = casework.record_visit(case_id, visit, Cause.request(corr))
+    outcome = casework.record_visit(case_id, visit, Cause.request(corr))
     return VisitRecordedOut(case_id=case_id, visit_id=body.visit_id, **outcome.__dict__)

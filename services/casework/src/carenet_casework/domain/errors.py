@@ -7,16 +7,6 @@ class RuleBroken(ValueError):
     """The command breaks a rule of the care pathway (refused)."""
 
 
-class ImplausibleDate(RuleBroken):
-    """A dated field breaks a plausibility rule; `field` and `rule` say which, never the value
-    (dates of care are personal data). The HTTP layer answers it as an invalid field."""
-
-    def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field}: {rule}")
-        self.field = field
-        self.rule = rule
-
-
 class AlreadyRecorded(ValueError):
     """The command contradicts what is already recorded (conflict)."""
 

@@ -20,10 +20,10 @@ from eventsourcing.domain import Aggregate, event
 
 from carenet_casework.domain.errors import (
     AlreadyRecorded,
-    ImplausibleDate,
     NotRecorded,
     RuleBroken,
 )
+from carenet_kit.plausibility import Implausible
 
 FAMILY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:casework:family")
 
@@ -194,7 +194,9 @@ class Family(Aggregate):
         if member_id in self.consents:
             raise AlreadyRecorded("this relative is already linked; withdraw first to change")
         if given_on < self.withdrawn_on.get(member_id, date.min):
-            raise ImplausibleDate("given_on", "must not be before the consent was withdrawn")
+            raise Implausible(
+                "given_on", "before_withdrawal", "must not be before the consent was withdrawn"
+            )
         if given_by == ConsentGiver.GUARDIAN and not (is_guardian or self.has_guardian()):
             raise RuleBroken("consent by the guardian needs a linked guardian; link them first")
         self._linked(
@@ -216,6 +218,8 @@ class Family(Aggregate):
         if consent is None:
             raise NotRecorded("no standing consent for this relative")
         if withdrawn_on < self.given_on[member_id]:
-            raise ImplausibleDate("withdrawn_on", "must not be before the consent was given")
+            raise Implausible(
+                "withdrawn_on", "before_consent", "must not be before the consent was given"
+            )
         self._withdrawn(self.patient_id, case_id, member_id, withdrawn_by.value, withdrawn_on)
         return consent
