@@ -15,12 +15,22 @@ from eventsourcing.persistence import (
     ProcessRecorder,
     Transcoding,
 )
+from eventsourcing.popo import POPOFactory
+from eventsourcing.sqlite import SQLiteFactory
+from eventsourcing.utils import get_topic
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 from carenet_contracts import Producer
 from carenet_kit import access_log
 from carenet_kit.access_log import AccessEntry, RecordAccess
+from carenet_kit.admission import Stream, StreamPosition
 from carenet_kit.clock import Clock, SystemClock
+from carenet_kit.consumed_streams import (
+    POPOStreamProcessRecorder,
+    PostgresStreamProcessRecorder,
+    SQLiteStreamProcessRecorder,
+    StreamPositions,
+)
 from carenet_kit.lease import creating_tables
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
 from carenet_kit.signing import Signer
@@ -60,6 +70,16 @@ class ServiceApplication(Application[UUID]):
         self.signer = Signer.from_env(self.env, self.producer)
 
     def construct_recorder(self) -> ProcessRecorder:
+        """The library's process recorder, keeping the position of each inbound stream in the
+        transaction of its tracking record (`carenet_kit.consumed_streams`)."""
+        if isinstance(self.factory, POPOFactory):
+            return POPOStreamProcessRecorder()
+        recorder = (
+            SQLiteStreamProcessRecorder
+            if isinstance(self.factory, SQLiteFactory)
+            else PostgresStreamProcessRecorder
+        )
+        self.factory.env[self.factory.PROCESS_RECORDER_TOPIC] = get_topic(recorder)
         return self.factory.process_recorder()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -105,6 +125,11 @@ class ServiceApplication(Application[UUID]):
 
     def is_tracked(self, application_name: str, position: int) -> bool:
         return self.process_recorder.has_tracking_id(application_name, position)
+
+    def stream_position(self, stream: Stream) -> StreamPosition | None:
+        """The last message taken from an inbound (producer, patient) stream, if any."""
+        positions: StreamPositions = self.recorder  # type: ignore[assignment]
+        return positions.stream_positions([stream]).get(stream)
 
     def _stream(self, patient_id: UUID) -> PublishedStream:
         stream: PublishedStream | None = self.find(

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import psycopg
+import structlog
 from psycopg import sql
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from carenet_kit.admission import Gate
 from carenet_kit.auth import KeySource, TokenVerifier
 from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from carenet_kit.lease import FileLease, Lease, PostgresLease
 from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
+
+log = structlog.get_logger()
 
 DEVELOPMENT_ISSUER = "urn:carenet:development-issuer"
 """The issuer of `carenet-dev token`; production settings refuse it."""
@@ -68,6 +73,11 @@ class ServiceSettings(BaseSettings):
     """The service's Ed25519 private key (PKCS#8 PEM) that signs every message it publishes."""
     signing_key_id: str | None = None
     """That key's id in the published key set (`kid`); a new id for every new key."""
+    trusted_keys: Path | None = None
+    """The network's key set (a JWKS file: every producer's public keys, current and retired).
+    The service acts only on messages signed with one of them, by the producer the key speaks
+    for (`carenet_kit.admission`); read at start, so a new key needs a restart. Unset
+    (development only: production refuses to start) the service acts on no message at all."""
     auth_jwks: str | None = None
     """The token issuer's public keys (JWKS): a file path or an https URL of the OIDC provider.
     Unset: the service authenticates nobody, so every endpoint that needs a caller answers 401."""
@@ -91,6 +101,10 @@ class ServiceSettings(BaseSettings):
             raise ValueError(
                 "production signs its events: set CARENET_SIGNING_KEY and CARENET_SIGNING_KEY_ID"
             )
+        if self.environment == "production" and self.trusted_keys is None:
+            raise ValueError(
+                "production verifies every message it consumes: set CARENET_TRUSTED_KEYS"
+            )
         if self.environment == "production" and not self.auth_jwks:
             raise ValueError("production authenticates every caller: set CARENET_AUTH_JWKS")
         if self.environment == "production" and self.auth_issuer == DEVELOPMENT_ISSUER:
@@ -109,6 +123,13 @@ class ServiceSettings(BaseSettings):
             organisation_claim=self.auth_organisation_claim,
             role_claim=self.auth_role_claim,
         )
+
+    def gate(self) -> Gate:
+        """A reader's admission of messages, with the network's key set."""
+        if self.trusted_keys is None:
+            log.warning("no trusted key set (CARENET_TRUSTED_KEYS): no message will be acted on")
+            return Gate(None, self.topic_namespace)
+        return Gate(json.loads(self.trusted_keys.read_text()), self.topic_namespace)
 
     def kafka_security(self) -> KafkaSecurity:
         """How this service's Kafka clients authenticate (aiokafka options, faust credentials)."""

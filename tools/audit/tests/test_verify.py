@@ -12,8 +12,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from bench.synthetic import Message, SyntheticNetwork
-from carenet_audit_tool.stream import Record
-from carenet_audit_tool.verify import ProblemKind, Report, StreamVerifier
+from carenet_audit_tool.verify import Report, StreamVerifier
+from carenet_kit.inspection import ProblemKind, Record
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signer
 from carenet_kit.topics import load_catalog
 
