@@ -238,7 +238,9 @@ def dead_letters_summary(
     ] = False,
 ) -> None:
     """Summarise the dead-letter topic: how many messages each consumer gave up on, from which
-    topic, why (first line of the reason), first and last time. Prints no message content."""
+    topic, why (first line of the reason; for a message refused unverified, the kind:
+    forged, misplaced, oversized, gap, repeat, ...), first and last time. Prints no message
+    content."""
     protocol: SecurityProtocol = security_protocol  # type: ignore[assignment]  # checked below
     if protocol not in ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"):
         raise typer.BadParameter(security_protocol, param_hint="--security-protocol")
@@ -261,7 +263,11 @@ def dead_letters_summary(
     if positions:
         for group in groups:
             for letter in group.letters:
-                console.print(f"{group.consumer}  {letter.source}  (dead letter {letter.offset})")
+                console.print(
+                    f"{group.consumer}  {letter.source}  (dead letter {letter.offset})  "
+                    f"{letter.reason}",
+                    markup=False,
+                )
 
 
 @kafka_app.command()
