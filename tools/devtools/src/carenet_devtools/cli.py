@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -21,6 +22,7 @@ from carenet_devtools.issuer import DevIssuer, demo_users
 from carenet_devtools.services import service_processes
 from carenet_devtools.topics import read_records
 from carenet_kit.kafka_security import KafkaSecurity, SecurityProtocol
+from carenet_kit.signing import Signer
 from carenet_kit.topics import DEAD_LETTER_TOPIC
 
 app = typer.Typer(help="CareNet developer tools.", no_args_is_help=True)
@@ -190,6 +192,21 @@ def token(
             f"{user} is no demo user: give --org and --role", param_hint="USER"
         )
     typer.echo(DevIssuer(run_dir / "keys").token(user, org, role, minutes))
+
+
+@app.command("public-key")
+def public_key(
+    pem: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help="An Ed25519 private key (PKCS#8 PEM)."),
+    ],
+    producer: Annotated[str, typer.Option(help="The producer (service) it signs for.")],
+    key_id: Annotated[str, typer.Option(help="Its key id, as in CARENET_SIGNING_KEY_ID.")],
+) -> None:
+    """Print a signing key's public key as a member of the network's key set (a JWK), to add
+    to the key set every service trusts before the producer signs with it."""
+    signer = Signer.from_pem(pem.read_text(), key_id, producer)
+    typer.echo(json.dumps(signer.public_jwk(), indent=2))
 
 
 @app.command("kafka-acls")
