@@ -15,9 +15,6 @@ from eventsourcing.persistence import (
     ProcessRecorder,
     Transcoding,
 )
-from eventsourcing.popo import POPOFactory
-from eventsourcing.sqlite import SQLiteFactory
-from eventsourcing.utils import get_topic
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 from carenet_contracts import Producer
@@ -25,12 +22,7 @@ from carenet_kit import access_log
 from carenet_kit.access_log import AccessEntry, RecordAccess
 from carenet_kit.admission import Stream, StreamPosition
 from carenet_kit.clock import Clock, SystemClock
-from carenet_kit.consumed_streams import (
-    POPOStreamProcessRecorder,
-    PostgresStreamProcessRecorder,
-    SQLiteStreamProcessRecorder,
-    StreamPositions,
-)
+from carenet_kit.consumed_streams import StreamPositions, stream_process_recorder
 from carenet_kit.lease import creating_tables
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
 from carenet_kit.signing import Signer
@@ -72,15 +64,7 @@ class ServiceApplication(Application[UUID]):
     def construct_recorder(self) -> ProcessRecorder:
         """The library's process recorder, keeping the position of each inbound stream in the
         transaction of its tracking record (`carenet_kit.consumed_streams`)."""
-        if isinstance(self.factory, POPOFactory):
-            return POPOStreamProcessRecorder()
-        recorder = (
-            SQLiteStreamProcessRecorder
-            if isinstance(self.factory, SQLiteFactory)
-            else PostgresStreamProcessRecorder
-        )
-        self.factory.env[self.factory.PROCESS_RECORDER_TOPIC] = get_topic(recorder)
-        return self.factory.process_recorder()
+        return stream_process_recorder(self.factory)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

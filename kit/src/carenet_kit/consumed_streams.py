@@ -14,10 +14,21 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, ClassVar, Protocol
 
-from eventsourcing.persistence import IntegrityError, Tracking
-from eventsourcing.popo import POPOProcessRecorder
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    ProcessRecorder,
+    Tracking,
+)
+from eventsourcing.popo import POPOFactory, POPOProcessRecorder
 from eventsourcing.postgres import PostgresProcessRecorder, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder, SQLiteTrackingRecorder
+from eventsourcing.sqlite import (
+    SQLiteCursor,
+    SQLiteFactory,
+    SQLiteProcessRecorder,
+    SQLiteTrackingRecorder,
+)
+from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -159,6 +170,19 @@ class POPOStreamProcessRecorder(POPOProcessRecorder):
     def stream_positions(self, streams: Collection[Stream]) -> dict[Stream, StreamPosition]:
         with self._database_lock:
             return {s: self._streams[s] for s in streams if s in self._streams}
+
+
+def stream_process_recorder(factory: InfrastructureFactory[Any]) -> ProcessRecorder:
+    """The library's process recorder of the factory's store, keeping stream positions."""
+    if isinstance(factory, POPOFactory):
+        return POPOStreamProcessRecorder()
+    recorder = (
+        SQLiteStreamProcessRecorder
+        if isinstance(factory, SQLiteFactory)
+        else PostgresStreamProcessRecorder
+    )
+    factory.env[factory.PROCESS_RECORDER_TOPIC] = get_topic(recorder)
+    return factory.process_recorder()
 
 
 def _positions(rows: Any) -> dict[Stream, StreamPosition]:
