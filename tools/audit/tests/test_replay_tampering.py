@@ -122,6 +122,7 @@ def test_a_tampered_copy_is_caught_at_every_tampered_position(
         "forged": 2,
         "altered": 1,
         "misplaced": 0,
+        "oversized": 0,
         "duplicated": 1,
         "reordered": 1,
         "missing": 1,
