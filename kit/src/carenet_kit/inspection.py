@@ -224,6 +224,7 @@ class MessageInspector:
                 )
             )
             standing = Standing.IGNORED
+        # the one signature check of every consumer and of the auditor's replay
         elif (failure := self.trusted.problem_with(producer, value, signature)) is not None:
             if contract_error is not None:
                 failure += f", and it is no longer a contract: {contract_error}"
