@@ -82,10 +82,14 @@ def test_production_refuses_an_unauthenticated_broker() -> None:
         "signing_key_id": "routing-1",
         "auth_jwks": "https://id.example.org/jwks.json",
         "auth_issuer": "https://id.example.org",
+        "trusted_keys": "/etc/carenet/trusted-keys/jwks.json",
     }
     with pytest.raises(ValidationError, match="CARENET_KAFKA_SECURITY_PROTOCOL"):
         Settings(**production)  # type: ignore[arg-type]
     Settings(**production, **SASL)  # type: ignore[arg-type]
+    del production["trusted_keys"]
+    with pytest.raises(ValidationError, match="CARENET_TRUSTED_KEYS"):
+        Settings(**production, **SASL)  # type: ignore[arg-type]
 
 
 def test_every_producer_has_a_row_in_the_access_table() -> None:

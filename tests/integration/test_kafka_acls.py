@@ -9,6 +9,7 @@ what each service really consumes, so a service cannot consume past it unnoticed
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from confluent_kafka.admin import AdminClient
 
 from carenet_devtools import access
 from carenet_devtools.kafka import create_topics, run_sync
+from carenet_devtools.keys import DevKeyring, HandMadeStreams
 from carenet_devtools.pytest_kafka import SecuredKafka
 from carenet_devtools.services import ServiceProcess
 from carenet_devtools.topics import read_topic
@@ -227,8 +229,11 @@ which is exactly what the ACLs keep from happening (a relay will not resume past
 def routing(broker: SecuredKafka, tmp_path: Path) -> Iterator[ServiceProcess]:
     run_sync(create_topics(broker.bootstrap, namespace=NAMESPACE, security=broker.admin))
     access.apply_access(broker.bootstrap, broker.admin, broker.passwords, NAMESPACE)
+    keyring = DevKeyring(tmp_path / "keys")
     env = {
         **broker.env_of("routing"),
+        **keyring.trusted_env(),
+        **keyring.env("routing"),
         "CARENET_TOPIC_NAMESPACE": NAMESPACE,
         "CARENET_DATA_DIR": str(tmp_path / "data"),
         "CARENET_REFERENCE_FILE": str(REPO / "reference" / "demo-directory.yaml"),
@@ -243,11 +248,14 @@ def routing(broker: SecuredKafka, tmp_path: Path) -> Iterator[ServiceProcess]:
 
 
 def test_routing_consumes_and_publishes_as_its_own_principal(
-    broker: SecuredKafka, routing: ServiceProcess
+    broker: SecuredKafka, routing: ServiceProcess, tmp_path: Path
 ) -> None:
-    """Intake's principal writes a diagnosis; routing (faust consumer, relay) takes it in and
-    publishes its decision; casework's principal, which consumes routing, reads it."""
-    key, value, patient_id = inbound("DiagnosisRecorded", region_code="440305001")
+    """Intake's principal writes a diagnosis (signed with intake's key); routing (faust
+    consumer, relay) takes it in and publishes its decision; casework's principal, which
+    consumes routing, reads it."""
+    _, sample, patient_id = inbound("DiagnosisRecorded", region_code="440305001")
+    streams = HandMadeStreams(DevKeyring(tmp_path / "keys"))
+    key, value, headers = streams.next_of("intake", json.loads(sample))
 
     async def send() -> None:
         producer = AIOKafkaProducer(
@@ -256,7 +264,7 @@ def test_routing_consumes_and_publishes_as_its_own_principal(
         await producer.start()
         try:
             topic = NAMESPACE + CATALOG.topic_of("intake").name
-            await producer.send_and_wait(topic, value, key=key)
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
         finally:
             await producer.stop()
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import psycopg
+import structlog
 from psycopg import sql
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from carenet_kit.admission import Gate
 from carenet_kit.auth import DEFAULT_ALGORITHMS, LEEWAY_SECONDS, KeySource, TokenVerifier
 from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from carenet_kit.lease import FileLease, Lease, PostgresLease
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
+
+log = structlog.get_logger()
 
 DEVELOPMENT_ISSUER = "urn:carenet:development-issuer"
 """The issuer of `carenet-dev token`; production settings refuse it."""
@@ -62,9 +67,9 @@ class ServiceSettings(BaseSettings):
     """How long the consumer group waits for a silent member before giving its partitions to
     the other replicas (Kafka's `session.timeout.ms`): the failover time after a crash."""
     scheduler_seconds: float = 5.0
+    """How often a service with deadlines looks for what has fallen due."""
     consumer_lag_seconds: float = Field(default=10.0, gt=0)
     """How often the inbound consumer group's lag is sampled for `GET /metrics`."""
-    """How often a service with deadlines looks for what has fallen due."""
     reference_file: Path = Path("reference/demo-directory.yaml")
     clock_tolerance_seconds: float = Field(
         default=DEFAULT_CLOCK_TOLERANCE.total_seconds(), ge=0, le=3600
@@ -75,6 +80,11 @@ class ServiceSettings(BaseSettings):
     """The service's Ed25519 private key (PKCS#8 PEM) that signs every message it publishes."""
     signing_key_id: str | None = None
     """That key's id in the published key set (`kid`); a new id for every new key."""
+    trusted_keys: Path | None = None
+    """The network's key set (a JWKS file: every producer's public keys, current and retired).
+    The service acts only on messages signed with one of them, by the producer the key speaks
+    for (`carenet_kit.admission`); read at start, so a new key needs a restart. Unset
+    (development only: production refuses to start) the service acts on no message at all."""
     auth_jwks: str | None = None
     """The token issuer's public keys (JWKS): a file path or an https URL of the OIDC provider.
     Unset: the service authenticates nobody, so every endpoint that needs a caller answers 401."""
@@ -100,6 +110,10 @@ class ServiceSettings(BaseSettings):
             raise ValueError(
                 "production signs its events: set CARENET_SIGNING_KEY and CARENET_SIGNING_KEY_ID"
             )
+        if self.environment == "production" and self.trusted_keys is None:
+            raise ValueError(
+                "production verifies every message it consumes: set CARENET_TRUSTED_KEYS"
+            )
         if self.environment == "production" and not self.auth_jwks:
             raise ValueError("production authenticates every caller: set CARENET_AUTH_JWKS")
         if self.environment == "production" and self.auth_issuer == DEVELOPMENT_ISSUER:
@@ -123,6 +137,13 @@ class ServiceSettings(BaseSettings):
             role_claim=self.auth_role_claim,
             leeway_seconds=self.auth_leeway_seconds,
         )
+
+    def gate(self) -> Gate:
+        """A reader's admission of messages, with the network's key set."""
+        if self.trusted_keys is None:
+            log.warning("no trusted key set (CARENET_TRUSTED_KEYS): no message will be acted on")
+            return Gate(None, self.topic_namespace)
+        return Gate(json.loads(self.trusted_keys.read_text()), self.topic_namespace)
 
     def kafka_security(self) -> KafkaSecurity:
         """How this service's Kafka clients authenticate (aiokafka options, faust credentials)."""

@@ -14,9 +14,9 @@ from rich.console import Console
 from carenet_audit_tool.describe import Tier, summary_of
 from carenet_audit_tool.history import timeline_from_records
 from carenet_audit_tool.render import history_json, render_html, render_table
-from carenet_audit_tool.stream import Record
 from carenet_audit_tool.timeline import Timeline, build_timeline
 from carenet_contracts import CONTRACTS, Envelope, Payload, envelope_of, parse_message
+from carenet_kit.inspection import Record
 from carenet_kit.signing import Signer, TrustedKeys, key_set
 from carenet_kit.wire import kafka_record
 

@@ -12,8 +12,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from bench.synthetic import Message, SyntheticNetwork
-from carenet_audit_tool.stream import Record
-from carenet_audit_tool.verify import ProblemKind, Report, StreamVerifier
+from carenet_audit_tool.verify import Report, StreamVerifier
+from carenet_kit.inspection import ProblemKind, Record
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signer
 from carenet_kit.topics import load_catalog
 
@@ -273,3 +273,13 @@ def test_unsigned_garbage_is_reported_and_changes_no_stream(garbage: bytes) -> N
 
 def _sha(value: bytes) -> str:
     return hashlib.sha256(value).hexdigest()
+
+
+def test_an_oversized_message_is_reported_unread_even_when_its_producer_signed_it() -> None:
+    intake = of(stream(uuid4(), events=2), "intake")
+    padded = intake[1].value + b" " * 200_000  # still JSON, still the contract
+    huge = signed(intake[1], padded, NETWORK.signers["intake"])
+    report, position = verify([intake[0], huge])
+    assert (ProblemKind.OVERSIZED, position(huge)) in kinds(report)
+    assert report.summary.problems["oversized"] == 1
+    assert report.summary.problems["missing"] == 0  # nothing followed it in its stream

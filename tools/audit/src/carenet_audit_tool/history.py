@@ -26,10 +26,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from carenet_audit_tool.fhir import patient_bundle
 from carenet_audit_tool.readside import ReadSideError, fetch_history
 from carenet_audit_tool.render import render_html, render_json, render_table
-from carenet_audit_tool.stream import Record, TopicReader
+from carenet_audit_tool.stream import TopicReader
 from carenet_audit_tool.timeline import LATE_AFTER, VERIFIED, Timeline, build_timeline
 from carenet_contracts import ContractError, Envelope, parse_message
 from carenet_contracts.audit import Purpose
+from carenet_kit.inspection import Record
 from carenet_kit.signing import TrustedKeys
 from carenet_kit.topics import load_catalog
 

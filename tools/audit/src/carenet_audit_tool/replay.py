@@ -30,15 +30,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from carenet_audit_tool.stream import Record, TopicReader
-from carenet_audit_tool.verify import (
-    PRODUCERS,
-    Inspected,
-    MessageInspector,
-    ProblemKind,
-    Report,
-    StreamVerifier,
-)
+from carenet_audit_tool.stream import TopicReader
+from carenet_audit_tool.verify import Report, StreamVerifier
+from carenet_kit.inspection import PRODUCERS, Inspected, MessageInspector, ProblemKind, Record
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2

@@ -101,6 +101,11 @@ DEAD_LETTER_HEADERS: dict[str, Any] = {
         "carenet_dlq_partition": {"type": "string", "pattern": "^[0-9]+$"},
         "carenet_dlq_offset": {"type": "string", "pattern": "^[0-9]+$"},
         "carenet_dlq_consumer": {"type": "string"},
+        "carenet_dlq_kind": {
+            "type": "string",
+            "description": "Why, as a label: forged, altered, misplaced, oversized, invalid, "
+            "gap, repeat or untrusted (refused before acting), contract or rejected.",
+        },
     },
 }
 
