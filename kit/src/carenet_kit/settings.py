@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from carenet_kit.auth import KeySource, TokenVerifier
 from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from carenet_kit.lease import FileLease, Lease, PostgresLease
-from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
+from carenet_kit.topics import CHECKPOINT_TOPIC, DEAD_LETTER_TOPIC, Profile, load_catalog
 
 DEVELOPMENT_ISSUER = "urn:carenet:development-issuer"
 """The issuer of `carenet-dev token`; production settings refuse it."""
@@ -56,6 +56,11 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = 0.05
     relay_lease_seconds: float = Field(default=1.0, gt=0)
     """How often a standby replica's relay tries to take the lease of the one that publishes."""
+    relay_checkpoint_every: int = Field(default=1_000, gt=0)
+    """The relay signs a checkpoint of a partition after this many messages on it..."""
+    relay_checkpoint_seconds: float = Field(default=10.0, gt=0)
+    """...or once its oldest message not yet checkpointed is this old: a stream cut short
+    after its last checkpoint loses at most this much unnoticed (`carenet_kit.checkpoints`)."""
     consumer_session_timeout_seconds: float = Field(default=30.0, ge=6)
     """How long the consumer group waits for a silent member before giving its partitions to
     the other replicas (Kafka's `session.timeout.ms`): the failover time after a crash."""
@@ -127,6 +132,10 @@ class ServiceSettings(BaseSettings):
     @property
     def dead_letter_topic(self) -> str:
         return self.topic_namespace + DEAD_LETTER_TOPIC
+
+    @property
+    def checkpoint_topic(self) -> str:
+        return self.topic_namespace + CHECKPOINT_TOPIC
 
     @property
     def consumer_group(self) -> str:

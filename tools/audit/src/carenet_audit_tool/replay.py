@@ -12,8 +12,9 @@ import logging
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from carenet_audit_tool.checkpoints import CheckpointLedger
 from carenet_audit_tool.stream import Record, TopicReader
 from carenet_audit_tool.verify import (
     PRODUCERS,
@@ -39,6 +41,7 @@ from carenet_audit_tool.verify import (
     Report,
     StreamVerifier,
 )
+from carenet_kit.topics import CHECKPOINT_TOPIC
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
@@ -64,20 +67,22 @@ async def verify_stream(
 ) -> Report:
     """Read the five producer topics from offset 0 to their current ends, verifying each record.
 
-    Inspection (signatures above all) runs in `workers` processes (None: one per core when the
-    stream is large) while the next batch is fetched; the streams are followed here, in order.
+    The checkpoint topic is read first, whole: its checkpoints then cover only records that
+    were on the producers' topics before their ends were fixed (a relay checkpoints what the
+    broker has acknowledged). Inspection (signatures above all) runs in `workers` processes
+    (None: one per core when the stream is large) while the next batch is fetched; the streams
+    are followed here, in order.
     """
-    verifier = StreamVerifier(key_set, namespace, max_problems)
-    topics = [verifier.inspector.topics[p] for p in PRODUCERS]
-    reader = TopicReader(bootstrap, topics)
-    try:
-        await reader.open()
-    except LookupError as error:  # a topic is absent: wrong namespace, or not created
-        raise ReplayError(f"{error} ({bootstrap})") from error
-    except (KafkaError, OSError) as error:
-        await reader.close()
-        raise ReplayError(f"cannot read from the broker at {bootstrap}: {error}") from error
-    try:
+    inspector = MessageInspector(key_set, namespace)
+    ledger = CheckpointLedger(inspector.trusted, inspector.topics)
+    checkpoints = TopicReader(bootstrap, [namespace + CHECKPOINT_TOPIC])
+    async with _opened(checkpoints, bootstrap):
+        async for batch in checkpoints.batches():
+            for record in batch:
+                ledger.add(record)
+    verifier = StreamVerifier(key_set, namespace, max_problems, ledger)
+    reader = TopicReader(bootstrap, [inspector.topics[p] for p in PRODUCERS])
+    async with _opened(reader, bootstrap):
         on_total(reader.total)
         if workers is None:
             workers = (os.cpu_count() or 1) if reader.total >= PARALLEL_FROM else 0
@@ -89,9 +94,23 @@ async def verify_stream(
                     _follow(verifier, await inflight.popleft(), on_batch)
             while inflight:
                 _follow(verifier, await inflight.popleft(), on_batch)
+    return verifier.finish()
+
+
+@asynccontextmanager
+async def _opened(reader: TopicReader, bootstrap: str) -> AsyncIterator[TopicReader]:
+    """The reader, open; a topic absent or a broker unreachable is a `ReplayError`."""
+    try:
+        await reader.open()
+    except LookupError as error:  # a topic is absent: wrong namespace, or not created
+        raise ReplayError(f"{error} ({bootstrap})") from error
+    except (KafkaError, OSError) as error:
+        await reader.close()
+        raise ReplayError(f"cannot read from the broker at {bootstrap}: {error}") from error
+    try:
+        yield reader
     finally:
         await reader.close()
-    return verifier.finish()
 
 
 def _follow(
@@ -241,6 +260,7 @@ def render(report: Report, console: Console) -> None:
     table.add_row("verified", f"{summary.verified:,}")
     table.add_row("patients", f"{summary.patients:,}")
     table.add_row("streams (producer, patient)", f"{summary.streams:,}")
+    table.add_row("checkpoints verified", f"{summary.checkpoints:,}")
     for producer, count in sorted(summary.producers.items()):
         table.add_row(f"events from {producer}", f"{count:,}")
     for key_id, count in sorted(summary.key_ids.items()):

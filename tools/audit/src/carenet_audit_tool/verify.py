@@ -12,7 +12,12 @@ How a message stands in its stream follows from its signature:
 - signed by its producer's key and verified: it takes its place, and its hash links the chain;
 - signed by its producer's key but not verified (`altered`): it takes its place, but its
   original hash is unknown, so the next link is not checked (one alteration, one problem);
-- anything else (`forged`): it is reported and ignored, so it cannot disturb the genuine chain.
+- anything else (`forged`): it is reported and ignored, so it cannot disturb the genuine chain;
+- signed and verified, but by a key outside its validity period at the message's `recorded_at`
+  (`expired_key`): not proven either, so it is reported and ignored like a forgery.
+
+With a `CheckpointLedger` (`carenet_audit_tool.checkpoints`), every record is also held to the
+producers' signed checkpoints, which show a partition cut short at its end (`truncated`).
 """
 
 from __future__ import annotations
@@ -23,13 +28,17 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from carenet_audit_tool.stream import Record
 from carenet_contracts import ContractError, parse_message
 from carenet_kit.signing import PRODUCER_MEMBER, TrustedKeys
 from carenet_kit.topics import load_catalog
+
+if TYPE_CHECKING:
+    from carenet_audit_tool.checkpoints import CheckpointLedger
 
 PRODUCERS = ("intake", "routing", "casework", "notifications", "audit")
 """The producers whose topics are the record (the dead-letter topic holds copies, not facts)."""
@@ -51,6 +60,12 @@ class ProblemKind(StrEnum):
     """A sequence that arrives after a later one of its stream."""
     MISSING = "missing"
     """Sequences of a stream that never arrived by the end of the read."""
+    EXPIRED_KEY = "expired_key"
+    """Signed by a key of its producer, but outside the key's validity period (`nbf`/`exp` in
+    the key set) at the time the message says it was recorded."""
+    TRUNCATED = "truncated"
+    """A partition holds less than its producer's signed checkpoint vouches for: it ends before
+    the checkpoint's offset, the record there hashes otherwise, or records before it are gone."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,7 @@ class MessageInspector:
                 envelope.sequence,
                 envelope.previous_hash,
                 str(envelope.event_id),
+                envelope.recorded_at,
             )
             contract_error = None
         except ContractError as error:
@@ -189,6 +205,18 @@ class MessageInspector:
                 failure += f", and it is no longer a contract: {contract_error}"
             problems.append(problem(ProblemKind.ALTERED, failure, found=signature.key_id))
             standing = Standing.ALTERED
+        elif claims.recorded_at is not None and (
+            expired := self.trusted.validity_problem(signature.key_id, claims.recorded_at)
+        ):
+            problems.append(
+                problem(
+                    ProblemKind.EXPIRED_KEY,
+                    f"recorded at {claims.recorded_at.isoformat()}, but {expired}",
+                    expected=f"a key of {producer} valid then",
+                    found=signature.key_id,
+                )
+            )
+            standing = Standing.IGNORED
         if contract_error is not None and standing is Standing.AUTHENTIC:
             problems.append(problem(ProblemKind.INVALID, f"not a contract: {contract_error}"))
         if claims.patient_id is not None and record.key != claims.patient_id.encode():
@@ -227,6 +255,7 @@ class _Claims:
     sequence: int | None = None
     previous_hash: str | None = None
     event_id: str | None = None
+    recorded_at: datetime | None = None
 
     @classmethod
     def lenient(cls, value: bytes) -> _Claims:
@@ -250,7 +279,17 @@ class _Claims:
             sequence if isinstance(sequence, int) and sequence >= 1 else None,
             text("previous_hash"),
             text("event_id"),
+            _aware(text("recorded_at")),
         )
+
+
+def _aware(text: str | None) -> datetime | None:
+    """A timestamp with its offset, or None (a time without one says nothing reliable)."""
+    try:
+        parsed = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
 @dataclass
@@ -285,6 +324,8 @@ class Summary:
     verified: int = 0
     patients: int = 0
     streams: int = 0
+    checkpoints: int = 0
+    """Signed checkpoints verified, each holding its partition to what it vouches for."""
     producers: Counter[str] = field(default_factory=Counter)
     key_ids: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
@@ -295,6 +336,7 @@ class Summary:
             "verified": self.verified,
             "patients": self.patients,
             "streams": self.streams,
+            "checkpoints": self.checkpoints,
             "producers": dict(sorted(self.producers.items())),
             "key_ids": dict(sorted(self.key_ids.items())),
             "problems": {kind.value: self.problems[kind.value] for kind in ProblemKind},
@@ -306,6 +348,9 @@ class Report:
     summary: Summary
     problems: list[Problem]
     """The first `max_problems` problems in detail; `summary.problems` counts them all."""
+    heads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Where each partition (`topic:partition`) ended: offset, value_sha256 and count, in the
+    terms of a checkpoint, so that a signed report is the auditor's own checkpoint."""
 
     @property
     def clean(self) -> bool:
@@ -318,6 +363,7 @@ class Report:
             "problems": [p.as_dict() for p in self.problems],
             "problems_shown": len(self.problems),
             "problems_total": sum(self.summary.problems.values()),
+            "heads": self.heads,
         }
 
 
@@ -325,9 +371,14 @@ class StreamVerifier:
     """Feed it every record in partition order, then `finish()` for the report."""
 
     def __init__(
-        self, key_set: Mapping[str, Any], namespace: str = "", max_problems: int = 1_000
+        self,
+        key_set: Mapping[str, Any],
+        namespace: str = "",
+        max_problems: int = 1_000,
+        checkpoints: CheckpointLedger | None = None,
     ) -> None:
         self.inspector = MessageInspector(key_set, namespace)
+        self.checkpoints = checkpoints
         self.max_problems = max_problems
         self.summary = Summary()
         self._problems: list[Problem] = []
@@ -348,6 +399,8 @@ class StreamVerifier:
         problems = list(message.problems)
         if message.standing is not Standing.IGNORED:
             problems.extend(self._follow(message))
+        if self.checkpoints is not None:
+            problems.extend(self.checkpoints.observe(message.position, message.digest))
         if not problems:
             summary.verified += 1
         for problem in problems:
@@ -373,9 +426,14 @@ class StreamVerifier:
                     )
                 )
         self._gapped.clear()
+        if self.checkpoints is not None:
+            for problem in self.checkpoints.finish():
+                self._report(problem)
+            self.summary.checkpoints = self.checkpoints.verified
         self.summary.streams = len(self._streams)
         self.summary.patients = len({patient for _, patient in self._streams})
-        return Report(self.summary, list(self._problems))
+        heads = self.checkpoints.head_offsets() if self.checkpoints is not None else {}
+        return Report(self.summary, list(self._problems), heads)
 
     def _report(self, problem: Problem) -> None:
         self.summary.problems[problem.kind.value] += 1
