@@ -82,7 +82,7 @@ class Checkpoints:
 
     def _record(self, partition: int, head: _Head) -> tuple[bytes, bytes, Headers]:
         checkpoint = StreamCheckpoint(
-            producer=self.signer.producer,  # type: ignore[arg-type]
+            producer=self.signer.producer,
             topic=self.topic,
             partition=partition,
             offset=head.offset,

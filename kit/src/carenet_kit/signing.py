@@ -157,7 +157,8 @@ class TrustedKeys:
             if not isinstance(key.public_key, Ed25519PublicKey):
                 raise ValueError(f"key {key.kid!r} is not an Ed25519 key")
             self._keys[key.kid] = (producer, key.public_key)
-            self._validity[key.kid] = Validity.of(key.kid, key)
+            bounds = {m: key.get(m) for m in (NOT_BEFORE_MEMBER, EXPIRES_MEMBER)}
+            self._validity[key.kid] = Validity.of(key.kid, bounds)
 
     @classmethod
     def load(cls, path: Path) -> TrustedKeys:

@@ -6,6 +6,7 @@ import typer
 
 from carenet_audit_tool.history import history
 from carenet_audit_tool.replay import replay
+from carenet_audit_tool.signed_report import verify_report
 
 app = typer.Typer(
     help="CareNet's audit tool: verify the stream, read a patient's history.",
@@ -13,3 +14,4 @@ app = typer.Typer(
 )
 app.command()(replay)
 app.command()(history)
+app.command("verify-report")(verify_report)

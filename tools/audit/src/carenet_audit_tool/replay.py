@@ -7,6 +7,7 @@ could not run (no key set, broker unreachable, topics absent).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -15,6 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +33,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from carenet_audit_tool import signed_report
 from carenet_audit_tool.checkpoints import CheckpointLedger
 from carenet_audit_tool.stream import Record, TopicReader
 from carenet_audit_tool.verify import (
@@ -203,9 +206,22 @@ def replay(
             f"from {PARALLEL_FROM:,} events.",
         ),
     ] = None,
+    sign: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="The auditor's Ed25519 private key (PEM): sign the report with it (JWS).",
+        ),
+    ] = None,
+    signed_report_path: Annotated[
+        Path,
+        typer.Option("--signed-report", dir_okay=False, help="Where --sign writes the report."),
+    ] = Path("replay-report.jws"),
 ) -> None:
     """Replay every CareNet topic from the beginning and verify envelopes, contracts, topics,
-    keys, signatures, sequences and hash chains. Exit 1 on any problem."""
+    keys and their validity, signatures, sequences, hash chains and the signed checkpoints.
+    Exit 1 on any problem."""
     errors = Console(stderr=True)
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # failures are reported below
     try:
@@ -213,6 +229,11 @@ def replay(
         MessageInspector(key_set)
     except Exception as error:  # unreadable, not JSON, not a JWKS of CareNet keys: all say so
         errors.print(f"[red]error:[/] {keys} is not a usable key set (JWKS): {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
+        auditor_key = signed_report.load_key(sign, private=True) if sign else None
+    except ValueError as error:
+        errors.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_USAGE) from None
     progress = Progress(
         TextColumn("[bold]replaying"),
@@ -246,6 +267,16 @@ def replay(
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
         render(report, Console())
+    if auditor_key is not None:
+        payload = {
+            "replayed_at": datetime.now(UTC).isoformat(),
+            "bootstrap": bootstrap,
+            "namespace": namespace,
+            "key_set_sha256": hashlib.sha256(keys.read_bytes()).hexdigest(),
+            "report": report.as_dict(),
+        }
+        signed_report_path.write_text(signed_report.sign(payload, auditor_key) + "\n")
+        errors.print(f"signed report written to {signed_report_path}")
     if not report.clean:
         raise typer.Exit(EXIT_PROBLEMS)
 
