@@ -319,3 +319,48 @@ def _base64(raw: bytes) -> str:
 
 def _unbase64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_an_earlier_signed_report_shows_a_cut_whose_checkpoints_were_deleted_too(
+    kafka_bootstrap: str,
+    keys: Path,
+    genuine: Stream,
+    auditor: tuple[Path, Path],
+    tmp_path: Path,
+) -> None:
+    """The attack checkpoints alone cannot show: the tail and every checkpoint after the cut
+    are gone (here: all of them). The auditor's report of an earlier replay still can."""
+    private, public = auditor
+    earlier = tmp_path / "earlier.jws"
+    code, _ = replay(
+        kafka_bootstrap,
+        keys,
+        genuine.namespace,
+        *("--sign", str(private), "--signed-report", str(earlier)),
+    )
+    assert code == 0
+    topic, partition = fullest(genuine, "casework")
+    lost = genuine.partition(topic, partition)[-1]
+    namespace = new_namespace(kafka_bootstrap)  # the restored copy, without its checkpoints
+    run_sync(copy(kafka_bootstrap, namespace, (r for r in genuine.records if r != lost)))
+    assert replay(kafka_bootstrap, keys, namespace)[0] == 0
+
+    code, output = replay(
+        kafka_bootstrap,
+        keys,
+        namespace,
+        *("--json", "--since", str(earlier), "--auditor-key", str(public)),
+    )
+
+    assert code == 1, output
+    (problem,) = json.loads(output)["problems"]
+    copied = namespace + topic.split(".", 1)[1]
+    assert (problem["kind"], problem["position"]) == (
+        "truncated",
+        f"{copied}:{partition}@{lost.offset}",
+    )
+    assert "the signed report earlier.jws" in problem["detail"]
+    stranger = tmp_path / "stranger.pub.pem"
+    stranger.write_bytes(OKPKey.generate_key("Ed25519").as_pem(private=False))
+    args = ("--since", str(earlier), "--auditor-key", str(stranger))
+    assert replay(kafka_bootstrap, keys, namespace, *args)[0] == 2, "an unverified report: usage"

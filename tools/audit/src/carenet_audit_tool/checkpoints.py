@@ -84,8 +84,13 @@ class CheckpointLedger:
             self._report(record, ProblemKind.EXPIRED_KEY, detail, producer)
         else:
             self.verified += 1
-            at = self._vouched[checkpoint.partition_key].setdefault(checkpoint.offset, [])
-            at.append(Vouched(checkpoint, record.position))
+            self.vouch(checkpoint, record.position)
+
+    def vouch(self, checkpoint: StreamCheckpoint, source: str) -> None:
+        """Hold the partition to a checkpoint verified elsewhere (e.g. the heads of an
+        auditor's earlier signed report); `source` says where it comes from in problems."""
+        at = self._vouched[checkpoint.partition_key].setdefault(checkpoint.offset, [])
+        at.append(Vouched(checkpoint, source))
 
     def observe(self, position: str, sha256: bytes) -> list[Problem]:
         """A producer record read, in partition order: what the checkpoints at it say."""

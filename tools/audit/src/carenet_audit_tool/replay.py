@@ -13,7 +13,7 @@ import logging
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -44,6 +44,7 @@ from carenet_audit_tool.verify import (
     Report,
     StreamVerifier,
 )
+from carenet_contracts.checkpoint import StreamCheckpoint
 from carenet_kit.topics import CHECKPOINT_TOPIC
 
 EXIT_PROBLEMS = 1
@@ -67,6 +68,7 @@ async def verify_stream(
     workers: int | None = None,
     on_total: Callable[[int], None] = lambda total: None,
     on_batch: Callable[[int], None] = lambda size: None,
+    earlier: Sequence[tuple[StreamCheckpoint, str]] = (),
 ) -> Report:
     """Read the five producer topics from offset 0 to their current ends, verifying each record.
 
@@ -74,10 +76,13 @@ async def verify_stream(
     were on the producers' topics before their ends were fixed (a relay checkpoints what the
     broker has acknowledged). Inspection (signatures above all) runs in `workers` processes
     (None: one per core when the stream is large) while the next batch is fetched; the streams
-    are followed here, in order.
+    are followed here, in order. `earlier`: more checkpoints to hold the partitions to, and
+    where each comes from (the heads of an auditor's earlier signed report).
     """
     inspector = MessageInspector(key_set, namespace)
     ledger = CheckpointLedger(inspector.trusted, inspector.topics)
+    for checkpoint, source in earlier:
+        ledger.vouch(checkpoint, source)
     checkpoints = TopicReader(bootstrap, [namespace + CHECKPOINT_TOPIC])
     async with _opened(checkpoints, bootstrap):
         async for batch in checkpoints.batches():
@@ -218,6 +223,20 @@ def replay(
         Path,
         typer.Option("--signed-report", dir_okay=False, help="Where --sign writes the report."),
     ] = Path("replay-report.jws"),
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="An earlier signed report: every partition must still hold what it found.",
+        ),
+    ] = None,
+    auditor_key: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="The public key (PEM) --since is signed with."
+        ),
+    ] = None,
 ) -> None:
     """Replay every CareNet topic from the beginning and verify envelopes, contracts, topics,
     keys and their validity, signatures, sequences, hash chains and the signed checkpoints.
@@ -231,7 +250,8 @@ def replay(
         errors.print(f"[red]error:[/] {keys} is not a usable key set (JWKS): {error}")
         raise typer.Exit(EXIT_USAGE) from None
     try:
-        auditor_key = signed_report.load_key(sign, private=True) if sign else None
+        signing_key = signed_report.load_key(sign, private=True) if sign else None
+        earlier = _earlier(since, auditor_key, MessageInspector(key_set, namespace).topics)
     except ValueError as error:
         errors.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_USAGE) from None
@@ -258,6 +278,7 @@ def replay(
                     workers=workers,
                     on_total=lambda total: progress.update(task, total=total),
                     on_batch=lambda size: progress.advance(task, size),
+                    earlier=earlier,
                 )
             )
     except ReplayError as error:
@@ -267,7 +288,7 @@ def replay(
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
         render(report, Console())
-    if auditor_key is not None:
+    if signing_key is not None:
         payload = {
             "replayed_at": datetime.now(UTC).isoformat(),
             "bootstrap": bootstrap,
@@ -275,10 +296,23 @@ def replay(
             "key_set_sha256": hashlib.sha256(keys.read_bytes()).hexdigest(),
             "report": report.as_dict(),
         }
-        signed_report_path.write_text(signed_report.sign(payload, auditor_key) + "\n")
+        signed_report_path.write_text(signed_report.sign(payload, signing_key) + "\n")
         errors.print(f"signed report written to {signed_report_path}")
     if not report.clean:
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _earlier(
+    since: Path | None, key: Path | None, topics: Mapping[str, str]
+) -> list[tuple[StreamCheckpoint, str]]:
+    """The heads of an earlier signed report, verified (ValueError if they cannot be)."""
+    if since is None:
+        return []
+    if key is None:
+        raise ValueError("--since needs --auditor-key, the public key the report is signed with")
+    public = signed_report.load_key(key, private=False)
+    heads = signed_report.earlier_heads(since.read_text(), public, topics)
+    return [(head, f"the signed report {since.name}") for head in heads]
 
 
 def render(report: Report, console: Console) -> None:

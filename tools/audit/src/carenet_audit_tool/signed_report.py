@@ -12,6 +12,8 @@ auditor's public key; so does any JOSE library, or openssl (see the README, "Aud
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +22,9 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 from rich.console import Console
+
+from carenet_contracts.checkpoint import StreamCheckpoint
+from carenet_kit.topics import load_catalog
 
 ALGORITHM = "Ed25519"
 REPORT_TYPE = "carenet-replay-report+json"
@@ -57,6 +62,36 @@ def verified_payload(token: str, key: OKPKey) -> dict[str, Any]:
         raise ValueError(f"not a signed replay report (typ {signed.protected.get('typ')!r})")
     payload: dict[str, Any] = json.loads(signed.payload)
     return payload
+
+
+def earlier_heads(token: str, key: OKPKey, topics: Mapping[str, str]) -> list[StreamCheckpoint]:
+    """Where an earlier, signed replay found each partition's end, as checkpoints of the time it
+    ran: the auditor's own checkpoints, which hold even if the relays' were deleted too.
+
+    `topics` names each producer's topic in this replay; a head is matched by producer and
+    partition, so a copy under another namespace (a restore) is held to the original's report."""
+    payload = verified_payload(token, key)
+    replayed_at = datetime.fromisoformat(payload["replayed_at"])
+    catalog = load_catalog()
+    producer_of = {payload["namespace"] + catalog.topic_of(p).name: p for p in topics}
+    heads = []
+    for partition_key, head in payload["report"]["heads"].items():
+        topic, _, partition = partition_key.rpartition(":")
+        if topic not in producer_of:
+            raise ValueError(f"the report covers {topic}, not a producer's topic")
+        producer = producer_of[topic]
+        heads.append(
+            StreamCheckpoint.model_validate(
+                {
+                    **head,
+                    "producer": producer,
+                    "topic": topics[producer],
+                    "partition": int(partition),
+                    "checkpointed_at": replayed_at,
+                }
+            )
+        )
+    return heads
 
 
 def verify_report(
