@@ -2,16 +2,18 @@
 
 `run_dir/keys/<service>.pem` holds a service's private key and `<service>.kid` its key id;
 `run_dir/keys/jwks.json` is the public key set an auditor verifies the run's stream with. Keys
-are made once per run dir and kept, so a restarted service signs with the same key.
+are made once per run dir and kept, so a restarted service signs with the same key; each is
+published valid from the moment it was made (`nbf`), with no end (`exp`) until it is retired.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
-from carenet_kit.signing import Signer, TrustedKeys, key_set
+from carenet_kit.signing import Signer, TrustedKeys, key_set, valid_during
 
 KEY_SET_FILE = "jwks.json"
 
@@ -52,4 +54,5 @@ class DevKeyring:
         keys = (
             json.loads(self.key_set_path.read_text())["keys"] if self.key_set_path.exists() else []
         )
-        self.key_set_path.write_text(json.dumps(key_set([*keys, signer.public_jwk()]), indent=2))
+        public = valid_during(signer.public_jwk(), datetime.now(UTC), None)
+        self.key_set_path.write_text(json.dumps(key_set([*keys, public]), indent=2))
