@@ -9,6 +9,7 @@ what each service really consumes, so a service cannot consume past it unnoticed
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,9 +30,9 @@ from carenet_devtools import access
 from carenet_devtools.kafka import create_topics, run_sync
 from carenet_devtools.pytest_kafka import SecuredKafka
 from carenet_devtools.services import ServiceProcess
-from carenet_devtools.topics import read_topic
+from carenet_devtools.topics import read_records, read_topic
 from carenet_kit.kafka_security import KafkaSecurity
-from carenet_kit.topics import Acl, load_catalog
+from carenet_kit.topics import CHECKPOINT_TOPIC, Acl, load_catalog
 
 from ..e2e.conftest import eventually, free_port
 from .test_services import REPO, inbound
@@ -232,6 +233,7 @@ def routing(broker: SecuredKafka, tmp_path: Path) -> Iterator[ServiceProcess]:
         "CARENET_TOPIC_NAMESPACE": NAMESPACE,
         "CARENET_DATA_DIR": str(tmp_path / "data"),
         "CARENET_REFERENCE_FILE": str(REPO / "reference" / "demo-directory.yaml"),
+        "CARENET_RELAY_CHECKPOINT_SECONDS": "0.2",
     }
     process = ServiceProcess("routing", free_port(), env, tmp_path / "routing.log")
     process.start()
@@ -246,7 +248,8 @@ def test_routing_consumes_and_publishes_as_its_own_principal(
     broker: SecuredKafka, routing: ServiceProcess
 ) -> None:
     """Intake's principal writes a diagnosis; routing (faust consumer, relay) takes it in and
-    publishes its decision; casework's principal, which consumes routing, reads it."""
+    publishes its decision, and a signed checkpoint of it; casework's principal, which consumes
+    routing, reads it."""
     key, value, patient_id = inbound("DiagnosisRecorded", region_code="440305001")
 
     async def send() -> None:
@@ -270,6 +273,13 @@ def test_routing_consumes_and_publishes_as_its_own_principal(
 
     [decision] = eventually(routed)
     assert decision.event_type == "PatientRouted"
+
+    def checkpoints() -> list[Any]:
+        topic = NAMESPACE + CHECKPOINT_TOPIC
+        return run_sync(read_records(broker.bootstrap, topic, broker.admin))
+
+    [checkpoint] = eventually(checkpoints)
+    assert json.loads(checkpoint.value)["producer"] == "routing"
     assert "AuthorizationFailed" not in routing.log_path.read_text()
 
 
