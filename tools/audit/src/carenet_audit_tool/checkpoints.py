@@ -4,8 +4,9 @@ A relay signs, every so many messages, how far each partition of its topic got: 
 offset, the SHA-256 of the value there and the count of messages up to it
 (`carenet_kit.checkpoints`). The replay reads the checkpoint topic *before* it fixes where the
 producers' topics end, so every checkpoint it trusts covers records that existed when it
-started; a partition that then holds less (it ends before the offset, the record there hashes
-otherwise, or fewer records lead up to it) was cut short or rewritten: `truncated`.
+started; a partition that then holds less (the checkpointed message is not in it, or fewer
+records lead up to it than it counted) was cut short or rewritten: `truncated`. Messages are
+found by their hash: a partition mirrored back after a loss may hold them at other offsets.
 
 A checkpoint itself is verified like a message: it must be signed by a key of the producer
 whose topic it names, valid when the checkpoint was made. One that is not is reported with the
@@ -54,7 +55,8 @@ class CheckpointLedger:
         self.verified = 0
         self.heads: dict[str, Head] = {}
         """partition (`topic:partition`) → its last record read."""
-        self._vouched: dict[str, dict[int, list[Vouched]]] = defaultdict(dict)
+        self._vouched: dict[str, dict[bytes, list[Vouched]]] = defaultdict(dict)
+        """partition → SHA-256 of a checkpointed message → the checkpoints of it."""
         self._problems: list[Problem] = []
         self._short: set[str] = set()
         """Partitions already reported to lack records before a checkpoint (once is enough:
@@ -89,63 +91,57 @@ class CheckpointLedger:
     def vouch(self, checkpoint: StreamCheckpoint, source: str) -> None:
         """Hold the partition to a checkpoint verified elsewhere (e.g. the heads of an
         auditor's earlier signed report); `source` says where it comes from in problems."""
-        at = self._vouched[checkpoint.partition_key].setdefault(checkpoint.offset, [])
-        at.append(Vouched(checkpoint, source))
+        at = self._vouched[checkpoint.partition_key]
+        at.setdefault(bytes.fromhex(checkpoint.value_sha256), []).append(
+            Vouched(checkpoint, source)
+        )
 
     def observe(self, position: str, sha256: bytes) -> list[Problem]:
-        """A producer record read, in partition order: what the checkpoints at it say."""
+        """A producer record read, in partition order: what the checkpoints of it say.
+
+        A checkpointed message is found by its hash, not its offset: a partition mirrored back
+        after a loss may hold the same messages at other offsets, and still be whole."""
         partition, _, at = position.rpartition("@")
-        offset = int(at)
         head = self.heads.get(partition)
         count = 1 if head is None else head.count + 1
-        self.heads[partition] = Head(offset, sha256, count)
+        self.heads[partition] = Head(int(at), sha256, count)
         vouched = self._vouched.get(partition)
-        if not vouched or offset not in vouched:
+        found = vouched.pop(sha256, None) if vouched else None
+        if found is None or partition in self._short:
             return []
-        problems = []
-        for v in vouched.pop(offset):
-            checkpoint = v.checkpoint
-            if checkpoint.value_sha256 != sha256.hex():
-                problems.append(
-                    _truncated(
-                        v,
-                        position,
-                        "the record at the offset is not the one checkpointed: "
-                        "the partition was cut and written again",
-                        f"sha256 {checkpoint.value_sha256}",
-                        f"sha256 {sha256.hex()}",
-                    )
-                )
-            elif checkpoint.count != count and partition not in self._short:
-                self._short.add(partition)
-                problems.append(
-                    _truncated(
-                        v,
-                        position,
-                        "not as many records lead up to the offset as were checkpointed: "
-                        "records before it are gone",
-                        f"{checkpoint.count} records",
-                        f"{count} records",
-                    )
-                )
-        return problems
+        fewest = max(found, key=lambda v: v.checkpoint.count)
+        if count >= fewest.checkpoint.count:
+            return []
+        self._short.add(partition)
+        return [
+            _truncated(
+                fewest,
+                position,
+                "fewer records lead up to the checkpointed message than it counted: "
+                "records before it are gone",
+                f"{fewest.checkpoint.count} records",
+                f"{count} records",
+            )
+        ]
 
     def finish(self) -> list[Problem]:
-        """The checkpoints' problems, and each partition that ends before its checkpoints."""
+        """The checkpoints' problems, and each partition that lacks a checkpointed message."""
         problems = list(self._problems)
         for partition, vouched in sorted(self._vouched.items()):
-            if not vouched:
+            missing = [v for at_hash in vouched.values() for v in at_hash]
+            if not missing:
                 continue
-            furthest = vouched[max(vouched)][-1]
+            last = max(missing, key=lambda v: v.checkpoint.offset)
+            furthest = last.checkpoint
             head = self.heads.get(partition)
             end = "holds nothing" if head is None else f"ends at offset {head.offset}"
-            beyond = sum(len(v) for v in vouched.values())
             problems.append(
                 _truncated(
-                    furthest,
-                    f"{partition}@{furthest.checkpoint.offset}",
-                    f"the partition {end}, but {beyond} signed checkpoint(s) say it went on",
-                    f"offset {furthest.checkpoint.offset}",
+                    last,
+                    f"{partition}@{furthest.offset}",
+                    f"the partition {end} without {len(missing)} checkpointed message(s): "
+                    "cut short, or cut and written again",
+                    f"offset {furthest.offset}, sha256 {furthest.value_sha256}",
                     "no record" if head is None else f"last offset {head.offset}",
                 )
             )

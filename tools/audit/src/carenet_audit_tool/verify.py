@@ -64,8 +64,9 @@ class ProblemKind(StrEnum):
     """Signed by a key of its producer, but outside the key's validity period (`nbf`/`exp` in
     the key set) at the time the message says it was recorded."""
     TRUNCATED = "truncated"
-    """A partition holds less than its producer's signed checkpoint vouches for: it ends before
-    the checkpoint's offset, the record there hashes otherwise, or records before it are gone."""
+    """A partition holds less than its producer's signed checkpoint vouches for: the message it
+    checkpointed is not in it (cut short, or cut and written again), or records before it are
+    gone."""
 
 
 @dataclass(frozen=True)
