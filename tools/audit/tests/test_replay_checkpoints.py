@@ -254,6 +254,9 @@ def test_a_signed_report_verifies_and_a_modified_one_does_not(
     assert payload["report"]["verified"] is True
     assert payload["key_set_sha256"] == hashlib.sha256(keys.read_bytes()).hexdigest()
     assert payload["report"]["heads"], "the report is the auditor's own checkpoint"
+    shown = CliRunner().invoke(app, ["verify-report", str(signed), "--key", str(public)])
+    assert shown.exit_code == 0
+    assert "signature verified" in shown.output
 
     # the same report, one claim changed: the signature no longer covers it
     header, body, signature = signed.read_text().strip().split(".")
