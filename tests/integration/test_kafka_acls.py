@@ -1,5 +1,6 @@
 """The secured profile against a real broker: every service is a SASL/SCRAM principal that may
-write only its own topic (and the dead letters) and read only its own and what it consumes.
+write only its own topic (and the dead letters and checkpoints) and read only its own and what
+it consumes.
 
 The cases are generated from the access table of `deploy/topics.yaml`, so a new service or a
 new subscription is tested as soon as it is in the table; and the table is checked against
@@ -124,7 +125,7 @@ def group_of(service: str) -> str:
 
 
 @pytest.mark.parametrize(("service", "topic"), WRITES)
-async def test_a_service_writes_its_own_topic_and_the_dead_letters(
+async def test_a_service_writes_its_own_topic_the_dead_letters_and_checkpoints(
     broker: SecuredKafka, service: str, topic: str
 ) -> None:
     await produce(broker, broker.security_of(service), topic)
