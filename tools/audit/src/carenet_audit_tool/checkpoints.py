@@ -103,23 +103,25 @@ class CheckpointLedger:
         after a loss may hold the same messages at other offsets, and still be whole."""
         partition, _, at = position.rpartition("@")
         head = self.heads.get(partition)
-        count = 1 if head is None else head.count + 1
-        self.heads[partition] = Head(int(at), sha256, count)
+        if head is None:
+            head = self.heads[partition] = Head(int(at), sha256, 0)
+        head.offset, head.sha256, head.count = int(at), sha256, head.count + 1
+        count = head.count
         vouched = self._vouched.get(partition)
         found = vouched.pop(sha256, None) if vouched else None
         if found is None or partition in self._short:
             return []
-        fewest = max(found, key=lambda v: v.checkpoint.count)
-        if count >= fewest.checkpoint.count:
+        strictest = max(found, key=lambda v: v.checkpoint.count)
+        if count >= strictest.checkpoint.count:
             return []
         self._short.add(partition)
         return [
             _truncated(
-                fewest,
+                strictest,
                 position,
                 "fewer records lead up to the checkpointed message than it counted: "
                 "records before it are gone",
-                f"{fewest.checkpoint.count} records",
+                f"{strictest.checkpoint.count} records",
                 f"{count} records",
             )
         ]
