@@ -11,7 +11,9 @@ How a message stands in its stream follows from its signature:
 - signed by its producer's key but not verified (`altered`): the auditor still places it, but
   its original hash is unknown, so the next link is not checked (one alteration, one problem);
 - anything else (`forged`, `oversized`, not a CareNet message): it is reported and ignored, so
-  it cannot disturb the genuine chain.
+  it cannot disturb the genuine chain;
+- signed and verified, but by a key outside its validity period at the message's `recorded_at`
+  (`expired_key`): not proven either, so it is reported and ignored like a forgery.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -83,6 +86,13 @@ class ProblemKind(StrEnum):
     """A sequence that arrives after a later one of its stream."""
     MISSING = "missing"
     """Sequences of a stream that never arrived by the end of the read."""
+    EXPIRED_KEY = "expired_key"
+    """Signed by a key of its producer, but outside the key's validity period (`nbf`/`exp` in
+    the key set) at the time the message says it was recorded."""
+    TRUNCATED = "truncated"
+    """A partition holds less than its producer's signed checkpoint vouches for: the message it
+    checkpointed is not in it (cut short, or cut and written again), or records before it are
+    gone."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +177,7 @@ class MessageInspector:
                 envelope.sequence,
                 envelope.previous_hash,
                 str(envelope.event_id),
+                envelope.recorded_at,
             )
             contract_error = None
         except ContractError as error:
@@ -230,6 +241,18 @@ class MessageInspector:
                 failure += f", and it is no longer a contract: {contract_error}"
             problems.append(problem(ProblemKind.ALTERED, failure, found=signature.key_id))
             standing = Standing.ALTERED
+        elif claims.recorded_at is not None and (
+            expired := self.trusted.validity_problem(signature.key_id, claims.recorded_at)
+        ):
+            problems.append(
+                problem(
+                    ProblemKind.EXPIRED_KEY,
+                    f"recorded at {claims.recorded_at.isoformat()}, but {expired}",
+                    expected=f"a key of {producer} valid then",
+                    found=signature.key_id,
+                )
+            )
+            standing = Standing.IGNORED
         if contract_error is not None and standing is Standing.AUTHENTIC:
             problems.append(problem(ProblemKind.INVALID, f"not a contract: {contract_error}"))
         if claims.patient_id is not None and record.key != claims.patient_id.encode():
@@ -288,6 +311,7 @@ class _Claims:
     sequence: int | None = None
     previous_hash: str | None = None
     event_id: str | None = None
+    recorded_at: datetime | None = None
 
     @classmethod
     def lenient(cls, value: bytes) -> _Claims:
@@ -311,4 +335,14 @@ class _Claims:
             sequence if isinstance(sequence, int) and sequence >= 1 else None,
             text("previous_hash"),
             text("event_id"),
+            _aware(text("recorded_at")),
         )
+
+
+def _aware(text: str | None) -> datetime | None:
+    """A timestamp with its offset, or None (a time without one says nothing reliable)."""
+    try:
+        parsed = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None

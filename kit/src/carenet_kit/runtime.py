@@ -73,6 +73,9 @@ class Service:
             security=s.kafka_security(),
             lease=s.relay_lease(),
             lease_retry_seconds=s.relay_lease_seconds,
+            checkpoint_topic=s.checkpoint_topic,
+            checkpoint_every=s.relay_checkpoint_every,
+            checkpoint_seconds=s.relay_checkpoint_seconds,
         )
         self.projection_runner = (
             None

@@ -18,7 +18,7 @@ from carenet_kit.auth import DEFAULT_ALGORITHMS, LEEWAY_SECONDS, KeySource, Toke
 from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from carenet_kit.lease import FileLease, Lease, PostgresLease
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
-from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
+from carenet_kit.topics import CHECKPOINT_TOPIC, DEAD_LETTER_TOPIC, Profile, load_catalog
 
 log = structlog.get_logger()
 
@@ -63,6 +63,11 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = 0.05
     relay_lease_seconds: float = Field(default=1.0, gt=0)
     """How often a standby replica's relay tries to take the lease of the one that publishes."""
+    relay_checkpoint_every: int = Field(default=1_000, gt=0)
+    """The relay signs a checkpoint of a partition after this many messages on it..."""
+    relay_checkpoint_seconds: float = Field(default=10.0, gt=0)
+    """...or once its oldest message not yet checkpointed is this old: a stream cut short
+    after its last checkpoint loses at most this much unnoticed (`carenet_kit.checkpoints`)."""
     consumer_session_timeout_seconds: float = Field(default=30.0, ge=6)
     """How long the consumer group waits for a silent member before giving its partitions to
     the other replicas (Kafka's `session.timeout.ms`): the failover time after a crash."""
@@ -162,6 +167,10 @@ class ServiceSettings(BaseSettings):
     @property
     def dead_letter_topic(self) -> str:
         return self.topic_namespace + DEAD_LETTER_TOPIC
+
+    @property
+    def checkpoint_topic(self) -> str:
+        return self.topic_namespace + CHECKPOINT_TOPIC
 
     @property
     def consumer_group(self) -> str:

@@ -17,7 +17,7 @@ from carenet_audit_tool.render import history_json, render_html, render_table
 from carenet_audit_tool.timeline import Timeline, build_timeline
 from carenet_contracts import CONTRACTS, Envelope, Payload, envelope_of, parse_message
 from carenet_kit.inspection import Record
-from carenet_kit.signing import Signer, TrustedKeys, key_set
+from carenet_kit.signing import Signer, TrustedKeys, key_set, valid_during
 from carenet_kit.wire import kafka_record
 
 EXAMPLES = Path(__file__).parents[3] / "contracts" / "tests" / "messages"
@@ -252,6 +252,26 @@ def test_records_are_checked_against_the_key_set_and_problems_are_named() -> Non
     assert problems[1].reason.startswith("unreadable: not JSON")
     unchecked, _ = timeline_from_records(PATIENT, records[:1])
     assert unchecked.entries[0].signature == "unchecked"
+
+
+def test_a_record_signed_after_its_key_expired_is_named() -> None:
+    casework = Signer.generate("casework-1", "casework")
+    retired = valid_during(casework.public_jwk(), None, DAY + timedelta(days=1))
+    trusted = TrustedKeys(key_set([retired]))
+    before = envelope(example("CaseOpened"), DAY)
+    after = envelope(example("CaseManagerAssigned"), DAY, DAY + timedelta(days=2), sequence=2)
+    records = [
+        record(before.model_dump_json().encode(), casework, 0),
+        record(after.model_dump_json().encode(), casework, 1),
+    ]
+
+    timeline, problems = timeline_from_records(PATIENT, records, trusted)
+
+    assert [e.signature for e in timeline.entries] == [
+        "verified",
+        "key 'casework-1' expired at 2026-03-03T02:00:00+00:00",
+    ]
+    assert [p.position for p in problems] == ["carenet.casework.v1:0@1"]
 
 
 def sample_timeline() -> tuple[Timeline, Envelope[Any], Envelope[Any]]:

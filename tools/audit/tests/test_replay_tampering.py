@@ -126,6 +126,8 @@ def test_a_tampered_copy_is_caught_at_every_tampered_position(
         "duplicated": 1,
         "reordered": 1,
         "missing": 1,
+        "expired_key": 0,
+        "truncated": 0,
     }
     code, output = replay(kafka_bootstrap, keys, namespace, "--json", "--workers", "2")
     assert code == 1, output

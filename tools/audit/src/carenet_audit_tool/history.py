@@ -98,7 +98,12 @@ def timeline_from_records(
             continue
         envelopes.append(envelope)
         if trusted is not None:
-            problem = trusted.problem_with(envelope.producer, record.value, record.signature)
+            problem = trusted.problem_with(
+                envelope.producer,
+                record.value,
+                record.signature,
+                signed_at=envelope.recorded_at,
+            )
             signatures[envelope.event_id] = problem or VERIFIED
             if problem:
                 problems.append(Problem(record.position, f"{envelope.event_id}: {problem}"))

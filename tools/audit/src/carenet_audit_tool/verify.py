@@ -7,6 +7,9 @@ the inspected messages in partition order and follows each (producer, patient) s
 `sequence` must count on without gaps, and each `previous_hash` must be the SHA-256 of the
 stream's previous message. It keeps only the last sequence, the last hash and the open gaps of
 each stream, so memory grows with the number of streams, never with the number of events.
+
+With a `CheckpointLedger` (`carenet_audit_tool.checkpoints`), every record is also held to the
+producers' signed checkpoints, which show a partition cut short at its end (`truncated`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from carenet_kit.inspection import (
     Inspected,
@@ -25,6 +28,9 @@ from carenet_kit.inspection import (
     Record,
     Standing,
 )
+
+if TYPE_CHECKING:
+    from carenet_audit_tool.checkpoints import CheckpointLedger
 
 
 @dataclass
@@ -62,6 +68,8 @@ class Summary:
     producers: Counter[str] = field(default_factory=Counter)
     key_ids: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
+    checkpoints: int = 0
+    """Signed checkpoints verified, each holding its partition to what it vouches for."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +80,7 @@ class Summary:
             "producers": dict(sorted(self.producers.items())),
             "key_ids": dict(sorted(self.key_ids.items())),
             "problems": {kind.value: self.problems[kind.value] for kind in ProblemKind},
+            "checkpoints": self.checkpoints,
         }
 
 
@@ -80,6 +89,9 @@ class Report:
     summary: Summary
     problems: list[Problem]
     """The first `max_problems` problems in detail; `summary.problems` counts them all."""
+    heads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Where each partition (`topic:partition`) ended: offset, value_sha256 and count, in the
+    terms of a checkpoint, so that a signed report is the auditor's own checkpoint."""
 
     @property
     def clean(self) -> bool:
@@ -92,6 +104,7 @@ class Report:
             "problems": [p.as_dict() for p in self.problems],
             "problems_shown": len(self.problems),
             "problems_total": sum(self.summary.problems.values()),
+            "heads": self.heads,
         }
 
 
@@ -99,10 +112,15 @@ class StreamVerifier:
     """Feed it every record in partition order, then `finish()` for the report."""
 
     def __init__(
-        self, key_set: Mapping[str, Any], namespace: str = "", max_problems: int = 1_000
+        self,
+        key_set: Mapping[str, Any],
+        namespace: str = "",
+        max_problems: int = 1_000,
+        checkpoints: CheckpointLedger | None = None,
     ) -> None:
         self.inspector = MessageInspector(key_set, namespace)
         self.max_problems = max_problems
+        self.checkpoints = checkpoints
         self.summary = Summary()
         self._problems: list[Problem] = []
         self._streams: dict[tuple[str, str], _Stream] = {}
@@ -122,6 +140,8 @@ class StreamVerifier:
         problems = list(message.problems)
         if message.standing is not Standing.IGNORED:
             problems.extend(self._follow(message))
+        if self.checkpoints is not None:
+            problems.extend(self.checkpoints.observe(message.position, message.digest))
         if not problems:
             summary.verified += 1
         for problem in problems:
@@ -149,7 +169,12 @@ class StreamVerifier:
         self._gapped.clear()
         self.summary.streams = len(self._streams)
         self.summary.patients = len({patient for _, patient in self._streams})
-        return Report(self.summary, list(self._problems))
+        if self.checkpoints is not None:
+            for problem in self.checkpoints.finish():
+                self._report(problem)
+            self.summary.checkpoints = self.checkpoints.verified
+        heads = self.checkpoints.head_offsets() if self.checkpoints is not None else {}
+        return Report(self.summary, list(self._problems), heads)
 
     def _report(self, problem: Problem) -> None:
         self.summary.problems[problem.kind.value] += 1

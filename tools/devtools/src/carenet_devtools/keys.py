@@ -3,7 +3,8 @@
 `run_dir/keys/<service>.pem` holds a service's private key and `<service>.kid` its key id;
 `run_dir/keys/jwks.json` is the public key set the services trust (`CARENET_TRUSTED_KEYS`) and
 an auditor verifies the run's stream with. Keys are made once per run dir and kept, so a
-restarted service signs with the same key.
+restarted service signs with the same key; each is published valid from the moment it was made
+(`nbf`), with no end (`exp`) until it is retired.
 
 `HandMadeStreams` publishes messages made by hand (tests, tools) as a producer's outbox would:
 signed with the producer's key of the keyring, each stream numbered and hash-chained, so that
@@ -15,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from carenet_kit.inspection import PRODUCERS
-from carenet_kit.signing import Signer, TrustedKeys, key_set
+from carenet_kit.signing import Signer, TrustedKeys, key_set, valid_during
 from carenet_kit.wire import Headers, kafka_record
 
 KEY_SET_FILE = "jwks.json"
@@ -68,7 +70,8 @@ class DevKeyring:
         keys = (
             json.loads(self.key_set_path.read_text())["keys"] if self.key_set_path.exists() else []
         )
-        self.key_set_path.write_text(json.dumps(key_set([*keys, signer.public_jwk()]), indent=2))
+        public = valid_during(signer.public_jwk(), datetime.now(UTC), None)
+        self.key_set_path.write_text(json.dumps(key_set([*keys, public]), indent=2))
 
 
 class HandMadeStreams:
