@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -25,6 +26,7 @@ from carenet_kit.admission import (
 )
 from carenet_kit.consumed_streams import StreamPositions, stream_process_recorder
 from carenet_kit.inspection import Record
+from carenet_kit.signing import key_set, valid_during
 from carenet_kit.topics import load_catalog
 from carenet_kit.wire import kafka_record
 
@@ -72,6 +74,20 @@ def test_gaps_repeats_and_broken_links_are_refused() -> None:
     verdict = admit_all([first, forked])[1]
     assert isinstance(verdict, Refused)
     assert verdict.reason == "altered"
+
+
+def test_a_message_signed_outside_its_keys_validity_period_is_refused_as_expired_key() -> None:
+    """The synthetic stream is recorded from 2026-01-01: a key set in which intake's key only
+    takes over in 2027 proves none of it."""
+    (record,) = stream(1)
+    later = datetime(2027, 1, 1, tzinfo=UTC)
+    keys = [
+        valid_during(s.public_jwk(), later if s.producer == "intake" else None, None)
+        for s in NETWORK.signers.values()
+    ]
+    verdict = Gate(key_set(keys)).admit(record, {}.get)
+    assert isinstance(verdict, Refused)
+    assert verdict.reason == "expired_key"
 
 
 def test_a_message_not_proven_on_its_own_is_refused_before_its_stream_is_looked_at() -> None:

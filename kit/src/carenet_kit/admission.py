@@ -34,7 +34,13 @@ from carenet_kit.inspection import Inspected, MessageInspector, ProblemKind, Rec
 Stream = tuple[str, str]
 """A (producer, patient id) stream."""
 
-REFUSING = (ProblemKind.OVERSIZED, ProblemKind.FORGED, ProblemKind.ALTERED, ProblemKind.MISPLACED)
+REFUSING = (
+    ProblemKind.OVERSIZED,
+    ProblemKind.FORGED,
+    ProblemKind.EXPIRED_KEY,
+    ProblemKind.ALTERED,
+    ProblemKind.MISPLACED,
+)
 """Problems of the message itself that refuse it, in the order they are reported."""
 
 
