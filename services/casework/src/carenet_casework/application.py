@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 
 from carenet_casework.contact_details import ContactDetails
 from carenet_casework.domain import Case, CaseConflict, Caseload, Emergency, PatientCases, Visit
+from carenet_casework.domain.case import ManagerAssigned, ManagerReassigned
 from carenet_casework.domain.errors import (
     AlreadyRecorded,
     NotRecorded,
@@ -355,17 +356,10 @@ class CaseworkApplication(ContactDetails):
         Returns the previous case manager.
         """
         case: Case = self.repository.get(case_id)
-        previous = case.case_manager_id
         caseload = self._caseload(case.center_id, [])
         with refusals():
-            caseload.move_case(case.id, previous, case_manager_id)
-        case.reassign_manager(
-            patient_id=case.patient_id,
-            center_id=case.center_id,
-            case_manager_id=case_manager_id,
-            previous_case_manager_id=previous,
-            reason=reason.value,
-        )
+            caseload.move_case(case.id, case.case_manager_id, case_manager_id)
+        previous = case.reassign_manager(case_manager_id, reason.value)
         self.commit(case, caseload, cause=cause)
         return previous
 
@@ -468,9 +462,7 @@ class CaseworkApplication(ContactDetails):
             if not isinstance(case, Case):
                 continue
             for domain_event in case.pending_events:
-                if not isinstance(
-                    domain_event, Case.Opened | Case.ManagerAssigned | Case.ManagerReassigned
-                ):
+                if not isinstance(domain_event, Case.Opened | ManagerAssigned | ManagerReassigned):
                     continue  # visits, deadlines, referrals: the team is not read at all
                 team_id = CareTeam.create_id(case.patient_id)
                 team = teams.get(team_id) or self.find(team_id)
@@ -479,7 +471,7 @@ class CaseworkApplication(ContactDetails):
                         if team is None:
                             team = CareTeam(case.patient_id, case.id, case.center_id)
                         team.follow_case(case.id, case.center_id)
-                    case Case.ManagerAssigned() | Case.ManagerReassigned() if (
+                    case ManagerAssigned() | ManagerReassigned() if (
                         team is not None and team.case_id == case.id
                     ):
                         team.change_case_manager(domain_event.case_manager_id, domain_event.reason)
