@@ -185,8 +185,9 @@ def hospital_takes_the_referral(
             json={"hospital_id": HOSPITAL, "referral_id": referral_id},
         )
         assert admitted.status_code == 201, admitted.text
+    # the worklist is a read model that follows intake's log: it shows the stay shortly after
+    assert eventually(lambda: worklist_entry(system, referral_id, "admitted"))
     assert worklist_entry(system, referral_id, "open") is None  # no longer to be expected
-    assert worklist_entry(system, referral_id, "admitted") is not None
     assert saga_reaches(system, referral_id, "admitted")
     return Stay(referral_id, admitted.json()["admission_id"])
 

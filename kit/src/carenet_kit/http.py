@@ -16,6 +16,7 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -223,6 +224,29 @@ class BodySizeLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = BodyTooLarge(self.limit).detail
         await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
+
+
+def refuse_unknown_query_parameters(request: Request) -> None:
+    """A query parameter the route does not declare is refused (422), as an unknown body field
+    is: a misspelt filter (`?patient=` for `?patient_id=`) must not silently widen a list.
+    The parameter is named (cut to 64 characters), never its value. An app-wide dependency."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = {param.alias for param in get_flat_params(dependant)}  # (path, header: harmless)
+    unknown = sorted(set(request.query_params) - declared)
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name[:64]),
+                    "msg": "not a parameter of this operation",
+                    "type": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        )
 
 
 def install_error_handlers(api: FastAPI, max_body_bytes: int | None = None) -> None:

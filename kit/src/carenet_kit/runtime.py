@@ -15,13 +15,18 @@ from dataclasses import dataclass, field
 
 import structlog
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from faust.contrib.asgi import faust_app_running
 
 from carenet_kit import metrics, tracing
 from carenet_kit.application import ServiceApplication
 from carenet_kit.batches import BatchConsumer
-from carenet_kit.http import health_router, install_error_handlers, signing_key_router
+from carenet_kit.http import (
+    health_router,
+    install_error_handlers,
+    refuse_unknown_query_parameters,
+    signing_key_router,
+)
 from carenet_kit.inbound import InboundConsumer, Policy, faust_app
 from carenet_kit.logs import RequestLog, configure_logging
 from carenet_kit.projection import Projection, ProjectionRunner
@@ -89,6 +94,7 @@ class Service:
             description=self.description,
             version="1",
             lifespan=self._lifespan,
+            dependencies=[Depends(refuse_unknown_query_parameters)],
         )
         api.state.application = self.application
         api.state.projection = self.projection
