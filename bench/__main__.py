@@ -22,6 +22,7 @@ from rich.console import Console
 from bench import agent, consumer, ingest, pathway, startup, verification
 from bench import relay as outbox_relay
 from bench.harness import Bench, Row, broker, table, write_json
+from carenet_kit.logs import configure_logging
 
 Scenario = Callable[[Bench, argparse.Namespace], list[Row]]
 
@@ -110,4 +111,5 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
 
 
 if __name__ == "__main__":
+    configure_logging("bench", "error")  # the kit's and the clients' warnings are noise here
     main()

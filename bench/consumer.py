@@ -104,9 +104,7 @@ async def through_agent(
     dead_letters = name.removesuffix(load_catalog().topic_of("routing").name) + DEAD_LETTER_TOPIC
     InboundConsumer(stream_app, app, [name], dead_letters, policy)
     async with faust_app_running(stream_app, stop_timeout=10):
-        return await effects_timed(
-            lambda: tracked(app, name, ends), sum(ends.values()), timeout
-        )
+        return await effects_timed(lambda: tracked(app, name, ends), sum(ends.values()), timeout)
 
 
 async def raw_inserts(bootstrap: str, name: str, database: Path, total: int) -> tuple[int, float]:

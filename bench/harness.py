@@ -51,6 +51,13 @@ class Row:
     load: tuple[float, float, float] = field(default_factory=os.getloadavg)
 
 
+@dataclass(frozen=True)
+class System:
+    processes: dict[str, ServiceProcess]
+    keys: Path
+    """The run's development token issuer and signing keys (`carenet_devtools.issuer`)."""
+
+
 @dataclass
 class Bench:
     """One run: its broker, its scratch directory, where it reports progress."""
@@ -73,7 +80,7 @@ class Bench:
     @contextmanager
     def services(
         self, namespace: str, names: Sequence[str] = SERVICES, env: Mapping[str, str] = {}
-    ) -> Iterator[dict[str, ServiceProcess]]:
+    ) -> Iterator[System]:
         """The named services as processes on the namespace (their own data under one run
         directory, the demo directory as reference), ready; stopped on leaving."""
         run_dir = self.directory("system")
@@ -93,7 +100,7 @@ class Bench:
                 process.start()
             for process in chosen:
                 process.wait_ready(timeout=300)
-            yield {p.name: p for p in chosen}
+            yield System({p.name: p for p in chosen}, run_dir / "keys")
         finally:
             for process in chosen:
                 process.stop()
@@ -177,11 +184,17 @@ def table(rows: Sequence[Row], title: str) -> Table:
             row.scenario,
             row.carenet,
             row.baseline,
-            "" if row.ratio is None else f"{row.ratio:.2f}×",
+            _ratio(row.ratio),
             " ".join(f"{value:.1f}" for value in row.load),
             row.note,
         )
     return shown
+
+
+def _ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return ""
+    return f"{ratio:.2f}×" if ratio >= 0.1 else f"{ratio:.2g}×"
 
 
 def write_json(rows: Sequence[Row], path: Path, settings: Mapping[str, object]) -> None:

@@ -83,9 +83,7 @@ async def relay_seconds(bench: Bench, store: OutboxStore, namespace: str, timeou
     try:
         async with asyncio.timeout(timeout):
             while (
-                await asyncio.to_thread(
-                    store.process_recorder.max_tracking_id, relay.position_name
-                )
+                await asyncio.to_thread(store.process_recorder.max_tracking_id, relay.position_name)
                 or 0
             ) < last:
                 await asyncio.sleep(0.01)

@@ -1,0 +1,115 @@
+"""P7 start-up: time to `/readyz` and resident memory per service, at several history sizes.
+
+For each size, a synthetic history (`bench.synthetic`: signed, chained; 4 producers × 2
+events per patient) is written into the topics of a fresh namespace. The services' stores are
+NOT written: each service starts on an empty store, with its consumer group already at the end
+of the topics (so its inbound agent applies nothing old), once ("first start") and then again
+("restart", same store). What a start reads is thus what it reads from the topics at every
+start: the access graph from offset 0 (`carenet_access`), and the audit service its history
+index on the first start. The growth of the projections rebuilt from the store is not in these
+figures. One service at a time; RSS when `/readyz` first answers 200.
+Baseline: reading every record of the four topics with the bare reader (`bench.replay`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer
+
+from bench.harness import DEMO_DIRECTORY, Bench, Row, free_port, partitions, rss_mb, topic
+from bench.history import write_stream
+from bench.replay import raw_consume
+from bench.synthetic import PRODUCERS
+from carenet_devtools.services import SERVICES, ServiceProcess, service_processes
+
+EVENTS_PER_PRODUCER = 2
+
+
+@dataclass(frozen=True)
+class Start:
+    seconds: float
+    rss_mb: float
+
+
+async def skip_history(bootstrap: str, group: str, names: list[str]) -> None:
+    """Commit the end of every partition for the group (no member may be running)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        assigned = [tp for name in names for tp in await partitions(consumer, name)]
+        consumer.assign(assigned)
+        await consumer.commit(await consumer.end_offsets(assigned))
+    finally:
+        await consumer.stop()
+
+
+def timed_start(process: ServiceProcess, timeout: float) -> Start:
+    start = time.perf_counter()
+    process.start()
+    process.wait_ready(timeout)
+    seconds = time.perf_counter() - start
+    assert process.process is not None
+    return Start(seconds, rss_mb(process.process.pid))
+
+
+def starts(bench: Bench, namespace: str, timeout: float) -> dict[str, tuple[Start, Start]]:
+    """(first start, restart) of each service, one at a time, on the namespace's history."""
+    names = [topic(namespace, p) for p in PRODUCERS]
+    processes = service_processes(
+        bench.directory("startup"),
+        {
+            "CARENET_KAFKA_BOOTSTRAP": bench.bootstrap,
+            "CARENET_TOPIC_NAMESPACE": namespace,
+            "CARENET_REFERENCE_FILE": str(DEMO_DIRECTORY),
+        },
+        ports={name: free_port() for name in SERVICES},
+    )
+    found: dict[str, tuple[Start, Start]] = {}
+    for name, process in processes.items():
+        group = f"{namespace}carenet-{name}"
+        asyncio.run(skip_history(bench.bootstrap, group, [*names, topic(namespace, "audit")]))
+        try:
+            first = timed_start(process, timeout)
+            process.stop()
+            found[name] = (first, timed_start(process, timeout))
+        finally:
+            process.stop()
+    return found
+
+
+def run(bench: Bench, sizes: list[int], timeout: float) -> list[Row]:
+    rows: list[Row] = []
+    for patients in sizes:
+        messages = patients * len(PRODUCERS) * EVENTS_PER_PRODUCER
+        namespace = bench.namespace()
+        with bench.console.status(f"P7: writing {messages:,} signed messages"):
+            write_stream(bench.bootstrap, namespace, patients, EVENTS_PER_PRODUCER)
+        with bench.console.status(f"P7: raw consume of {messages:,} messages"):
+            raw = raw_consume(bench.bootstrap, namespace)
+        with bench.console.status(f"P7: starting each service on {patients:,} patients"):
+            measured = starts(bench, namespace, timeout)
+        for name, (first, restart) in measured.items():
+            rows.append(
+                Row(
+                    f"P7 start-up, {name}, {patients:,} patients ({messages:,} messages)",
+                    f"restart {restart.seconds:.1f} s, {restart.rss_mb:,.0f} MB; "
+                    f"first start {first.seconds:.1f} s, {first.rss_mb:,.0f} MB",
+                    f"raw consume of the four topics: {raw.seconds:.1f} s",
+                    raw.seconds / restart.seconds,
+                    "to /readyz; stores empty, consumer group at the end (see README)",
+                    {
+                        "patients": patients,
+                        "restart_s": restart.seconds,
+                        "restart_rss_mb": restart.rss_mb,
+                        "first_start_s": first.seconds,
+                        "first_start_rss_mb": first.rss_mb,
+                        "raw_consume_s": raw.seconds,
+                    },
+                )
+            )
+    return rows
