@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import httpx
+import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.harness import REPOSITORY, Bench, Row, median, partitions, percentile, topic
@@ -42,28 +42,33 @@ class Diagnosed:
     """How long the POST of the diagnosis took."""
 
 
-async def register(client: httpx.AsyncClient, serial: int) -> str:
-    response = await client.post("/v1/patients", json=registration(serial))
-    assert response.status_code == 201, response.status_code
-    return str(response.json()["patient_id"])
+async def register(client: aiohttp.ClientSession, serial: int) -> str:
+    async with client.post("/v1/patients", json=registration(serial)) as response:
+        assert response.status == 201, response.status
+        return str((await response.json())["patient_id"])
 
 
-async def diagnose(client: httpx.AsyncClient, patient_id: str) -> Diagnosed:
+async def diagnose(client: aiohttp.ClientSession, patient_id: str) -> Diagnosed:
     start = time.perf_counter()
-    response = await client.post(f"/v1/patients/{patient_id}/diagnoses", json=diagnosis())
+    path = f"/v1/patients/{patient_id}/diagnoses"
+    async with client.post(path, json=diagnosis()) as response:
+        await response.read()
     seconds = time.perf_counter() - start
-    assert response.status_code == 201, response.status_code
+    assert response.status == 201, response.status
     return Diagnosed(patient_id, time.time(), seconds)
 
 
-def clinician(url: str, keys: Path, concurrency: int) -> httpx.AsyncClient:
-    """A client calling as the demo clinician, with a connection per concurrent caller."""
+def clinician(url: str, keys: Path, concurrency: int) -> aiohttp.ClientSession:
+    """A client calling as the demo clinician, with a connection per concurrent caller.
+
+    aiohttp rather than httpx: on this machine httpx's client saturated at about 70 requests
+    a second against a route doing nothing, about four times less than aiohttp's."""
     token = DevIssuer(keys).token_of(CLINICIAN)
-    return httpx.AsyncClient(
-        base_url=url,
+    return aiohttp.ClientSession(
+        url,
         headers={"Authorization": f"Bearer {token}"},
-        timeout=120,
-        limits=httpx.Limits(max_connections=concurrency),
+        connector=aiohttp.TCPConnector(limit=concurrency),
+        timeout=aiohttp.ClientTimeout(total=120),
     )
 
 
