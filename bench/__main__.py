@@ -1,6 +1,6 @@
 """`make bench`: CareNet against raw baselines measured in the same run, in one table.
 
-    uv run python -m bench [--only P1,P3] [--patients 300] [--json FILE] [--bootstrap HOST:PORT]
+    uv run python -m bench [--only P1,P3] [--patients 500] [--json FILE] [--bootstrap HOST:PORT]
 
 Each scenario (issue 15: P1 relay, P2 consumer, P3 pathway, P4 replay and one patient's
 history, P5 ingest, P6 faust agent, P7 start-up and memory) measures CareNet's path and its raw
@@ -52,14 +52,14 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--bootstrap", help="an existing broker (default: start one)")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
-    parser.add_argument("--messages", type=int, default=20_000, help="P1: outbox messages")
+    parser.add_argument("--messages", type=int, default=40_000, help="P1: outbox messages")
     parser.add_argument(
         "--consumed", type=int, default=1_000, help="P2, P6: inbound messages to apply"
     )
-    parser.add_argument("--patients", type=int, default=300, help="P3: patients over HTTP")
+    parser.add_argument("--patients", type=int, default=500, help="P3: patients over HTTP")
     parser.add_argument("--concurrency", type=int, default=32, help="P3, P5: HTTP clients")
     parser.add_argument("--requests", type=int, default=1_000, help="P5: POST diagnosis")
-    parser.add_argument("--replay-patients", type=int, default=300, help="P4: replayed stream")
+    parser.add_argument("--replay-patients", type=int, default=1_000, help="P4: replayed stream")
     parser.add_argument(
         "--replay-events", type=int, default=20, help="P4: events per producer and patient"
     )
@@ -111,5 +111,5 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
 
 
 if __name__ == "__main__":
-    configure_logging("bench", "error")  # the kit's and the clients' warnings are noise here
+    configure_logging("bench", "critical")  # the clients' retries on fresh topics are noise
     main()

@@ -175,6 +175,14 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) a process has used so far (Linux: /proc): far less
+    sensitive than wall time to what else the shared machine runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    user, system = int(fields[11]), int(fields[12])  # utime, stime: fields 14 and 15
+    return (user + system) / os.sysconf("SC_CLK_TCK")
+
+
 def table(rows: Sequence[Row], title: str) -> Table:
     shown = Table(title=title, title_justify="left", show_lines=True)
     for column in ("scenario", "CareNet", "raw baseline, same run", "ratio", "load avg", "note"):

@@ -7,7 +7,8 @@ of the topics (so its inbound agent applies nothing old), once ("first start") a
 ("restart", same store). What a start reads is thus what it reads from the topics at every
 start: the access graph from offset 0 (`carenet_access`), and the audit service its history
 index on the first start. The growth of the projections rebuilt from the store is not in these
-figures. One service at a time; RSS when `/readyz` first answers 200.
+figures. One service at a time; wall time from the process' start to the first 200 of
+`/readyz`, and then the CPU time it used and its resident memory (RSS).
 Baseline: reading every record of the four topics with the bare reader (`bench.replay`).
 """
 
@@ -19,7 +20,16 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer
 
-from bench.harness import DEMO_DIRECTORY, Bench, Row, free_port, partitions, rss_mb, topic
+from bench.harness import (
+    DEMO_DIRECTORY,
+    Bench,
+    Row,
+    cpu_seconds,
+    free_port,
+    partitions,
+    rss_mb,
+    topic,
+)
 from bench.history import write_stream
 from bench.replay import raw_consume
 from bench.synthetic import PRODUCERS
@@ -31,6 +41,7 @@ EVENTS_PER_PRODUCER = 2
 @dataclass(frozen=True)
 class Start:
     seconds: float
+    cpu_seconds: float
     rss_mb: float
 
 
@@ -54,7 +65,8 @@ def timed_start(process: ServiceProcess, timeout: float) -> Start:
     process.wait_ready(timeout)
     seconds = time.perf_counter() - start
     assert process.process is not None
-    return Start(seconds, rss_mb(process.process.pid))
+    pid = process.process.pid
+    return Start(seconds, cpu_seconds(pid), rss_mb(pid))
 
 
 def starts(bench: Bench, namespace: str, timeout: float) -> dict[str, tuple[Start, Start]]:
@@ -82,6 +94,10 @@ def starts(bench: Bench, namespace: str, timeout: float) -> dict[str, tuple[Star
     return found
 
 
+def _figures(start: Start) -> str:
+    return f"{start.seconds:.1f} s ({start.cpu_seconds:.1f} s CPU), {start.rss_mb:,.0f} MB"
+
+
 def run(bench: Bench, sizes: list[int], timeout: float) -> list[Row]:
     rows: list[Row] = []
     for patients in sizes:
@@ -97,16 +113,17 @@ def run(bench: Bench, sizes: list[int], timeout: float) -> list[Row]:
             rows.append(
                 Row(
                     f"P7 start-up, {name}, {patients:,} patients ({messages:,} messages)",
-                    f"restart {restart.seconds:.1f} s, {restart.rss_mb:,.0f} MB; "
-                    f"first start {first.seconds:.1f} s, {first.rss_mb:,.0f} MB",
+                    f"restart {_figures(restart)}; first start {_figures(first)}",
                     f"raw consume of the four topics: {raw.seconds:.1f} s",
                     raw.seconds / restart.seconds,
                     "to /readyz; stores empty, consumer group at the end (see README)",
                     {
                         "patients": patients,
                         "restart_s": restart.seconds,
+                        "restart_cpu_s": restart.cpu_seconds,
                         "restart_rss_mb": restart.rss_mb,
                         "first_start_s": first.seconds,
+                        "first_start_cpu_s": first.cpu_seconds,
                         "first_start_rss_mb": first.rss_mb,
                         "raw_consume_s": raw.seconds,
                     },
