@@ -41,6 +41,7 @@ from carenet_audit.projection import HistoryIndex
 from carenet_devtools import kafka
 from carenet_devtools.cache import default_cache_dir
 from carenet_devtools.issuer import DevIssuer
+from carenet_devtools.keys import DevKeyring
 from carenet_devtools.services import SERVICES, service_processes
 from carenet_kit.topics import load_catalog
 
@@ -53,16 +54,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _produce_share(bootstrap: str, namespace: str, patients: int, events: int) -> list[UUID]:
-    return kafka.run_sync(produce(bootstrap, namespace, SyntheticNetwork(), patients, events))
+def _produce_share(
+    bootstrap: str, namespace: str, patients: int, events: int, keys: Path
+) -> list[UUID]:
+    network = SyntheticNetwork({p: DevKeyring(keys).signer(p) for p in PRODUCERS})
+    return kafka.run_sync(produce(bootstrap, namespace, network, patients, events))
 
 
-def write_stream(bootstrap: str, namespace: str, patients: int, events: int) -> list[UUID]:
+def write_stream(
+    bootstrap: str, namespace: str, patients: int, events: int, keys: Path
+) -> list[UUID]:
+    """The stream, signed with the keys of the run in `keys` (which its services trust)."""
+    DevKeyring(keys).trusted_env()  # made once, before the workers read them
     workers = os.cpu_count() or 1
     shares = [patients // workers + (i < patients % workers) for i in range(workers)]
     with ProcessPoolExecutor(workers) as pool:
         futures = [
-            pool.submit(_produce_share, bootstrap, namespace, share, events)
+            pool.submit(_produce_share, bootstrap, namespace, share, events, keys)
             for share in shares
             if share
         ]
@@ -155,7 +163,9 @@ def _report(patients: int, measured: Measured) -> None:
     )
 
 
-def _stream(args: argparse.Namespace, bootstrap: str, total: int) -> tuple[str, list[UUID], float]:
+def _stream(
+    args: argparse.Namespace, bootstrap: str, total: int, keys: Path
+) -> tuple[str, list[UUID], float]:
     """The namespace, the patients (if known) and how long writing the stream took."""
     if args.namespace:  # a stream an earlier run left on the broker
         return args.namespace, [], float("nan")
@@ -163,7 +173,7 @@ def _stream(args: argparse.Namespace, bootstrap: str, total: int) -> tuple[str, 
     kafka.run_sync(kafka.create_topics(bootstrap, namespace=namespace))
     with console.status(f"Writing {total:,} signed messages of {args.patients:,} patients"):
         start = time.perf_counter()
-        patients = write_stream(bootstrap, namespace, args.patients, args.events)
+        patients = write_stream(bootstrap, namespace, args.patients, args.events, keys)
         written = time.perf_counter() - start
     console.print(f"stream {namespace} written: {total:,} messages in {written:.1f}s")
     return namespace, patients, written
@@ -171,9 +181,14 @@ def _stream(args: argparse.Namespace, bootstrap: str, total: int) -> tuple[str, 
 
 def run(args: argparse.Namespace, bootstrap: str, work: Path) -> Measured:
     total = args.patients * len(PRODUCERS) * args.events
-    namespace, patients, written = _stream(args, bootstrap, total)
+    keys = args.keys or work / "keys"
+    namespace, patients, written = _stream(args, bootstrap, total, keys)
 
-    env = {"CARENET_KAFKA_BOOTSTRAP": bootstrap, "CARENET_TOPIC_NAMESPACE": namespace}
+    env = {
+        "CARENET_KAFKA_BOOTSTRAP": bootstrap,
+        "CARENET_TOPIC_NAMESPACE": namespace,
+        "CARENET_TRUSTED_KEYS": str(DevKeyring(keys).key_set_path),
+    }
     ports = {name: _free_port() for name in SERVICES}
     service = service_processes(work, env, ports)["audit"]
     store = {
@@ -245,6 +260,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--bootstrap", help="an existing broker; default: a local one")
     parser.add_argument(
         "--namespace", help="reuse the stream an earlier run wrote there (with --bootstrap)"
+    )
+    parser.add_argument(
+        "--keys",
+        type=Path,
+        help="the producers' keys (made if absent; default: new ones); the service trusts "
+        "only these, so a run that reuses a stream gives the keys of the run that wrote it",
     )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="carenet-bench-") as directory:

@@ -32,8 +32,8 @@ from rich.table import Table
 from bench.synthetic import SyntheticNetwork, produce
 from carenet_audit_tool.replay import verify_stream
 from carenet_audit_tool.stream import TopicReader
-from carenet_audit_tool.verify import PRODUCERS
 from carenet_devtools import kafka
+from carenet_kit.inspection import PRODUCERS
 from carenet_kit.topics import load_catalog
 
 

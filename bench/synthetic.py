@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,10 +36,13 @@ class Message:
 
 
 class SyntheticNetwork:
-    """Four producers with their own keys, and the key set that trusts them."""
+    """Four producers with their own keys (new ones, or those of a run the services trust),
+    and the key set that trusts them."""
 
-    def __init__(self) -> None:
-        self.signers = {p: Signer.generate(f"{p}-bench", p) for p in PRODUCERS}
+    def __init__(self, signers: Mapping[str, Signer] | None = None) -> None:
+        self.signers = {
+            p: signers[p] if signers else Signer.generate(f"{p}-bench", p) for p in PRODUCERS
+        }
         self.trusted = TrustedKeys(key_set([s.public_jwk() for s in self.signers.values()]))
         self.payloads: dict[str, list[Payload]] = {p: [] for p in PRODUCERS}
         for path in sorted(EXAMPLES.glob("*.json")):

@@ -20,10 +20,12 @@ NOW = datetime(2026, 11, 22, 10, tzinfo=UTC)
 PATIENT = uuid4()
 
 
-def event(event_type: str, **data: Any) -> Envelope[Any]:
+def event(event_type: str, occurred_at: datetime | None = None, **data: Any) -> Envelope[Any]:
     """The committed example of a contract, about PATIENT, with some fields changed."""
     raw = json.loads((MESSAGES / f"{event_type}.v1.json").read_text())
     raw["patient_id"] = str(PATIENT)
+    if occurred_at is not None:
+        raw["occurred_at"] = occurred_at.isoformat()
     raw["data"].update(
         {k: str(v) if isinstance(v, UUID | datetime) else v for k, v in data.items()}
     )
@@ -102,6 +104,22 @@ def test_a_relative_reads_only_what_the_consent_covers_and_nothing_once_withdraw
     assert not decide(relative, Access.READ_IDENTITY, consented, NOW, ANY_PART).granted
     withdrawn = network(*linked, event("FamilyConsentWithdrawn", case_id=CASE, member_id=member))
     assert decide(relative, Access.READ_CARE, withdrawn, NOW, ANY_PART).outcome is Outcome.HIDDEN
+
+
+def test_a_consent_recorded_late_and_dated_before_a_withdrawal_grants_nothing() -> None:
+    member = str(uuid4())
+    relative = Actor(member, "family", "family_member")
+    scope = {"may_see": ["appointments"], "notified_of": []}
+
+    def linked(days_ago: int) -> Envelope[Any]:
+        at = NOW - timedelta(days=days_ago)
+        return event("FamilyMemberLinked", at, case_id=CASE, member_id=member, scope=scope)
+
+    no = event("FamilyConsentWithdrawn", NOW - timedelta(days=5), case_id=CASE, member_id=member)
+    older_yes = network(*ROUTED, linked(20), no, linked(10))
+    assert decide(relative, Access.READ_CARE, older_yes, NOW, ANY_PART).outcome is Outcome.HIDDEN
+    newer_yes = network(*ROUTED, linked(20), no, linked(2))
+    assert decide(relative, Access.READ_CARE, newer_yes, NOW, "appointments").granted
 
 
 def test_break_the_glass_grants_reads_to_its_holder_until_it_expires() -> None:

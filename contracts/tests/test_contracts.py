@@ -18,7 +18,13 @@ from carenet_contracts import (
     parse_message,
 )
 from carenet_contracts.intake import DiagnosisRecorded
-from carenet_contracts.schema import SCHEMA_DIR, render, schema_file_name
+from carenet_contracts.schema import (
+    CHECKPOINT_SCHEMA_FILE,
+    SCHEMA_DIR,
+    render,
+    render_checkpoint,
+    schema_file_name,
+)
 
 MESSAGES = Path(__file__).parent / "messages"
 
@@ -71,6 +77,11 @@ def test_there_is_a_committed_message_for_every_contract_version() -> None:
 def test_committed_schema_matches_the_model(payload: type[Payload]) -> None:
     committed = (SCHEMA_DIR / schema_file_name(payload)).read_text()
     assert committed == render(payload), "run `make schemas` and commit the result"
+
+
+def test_committed_checkpoint_schema_matches_the_model() -> None:
+    committed = (SCHEMA_DIR / CHECKPOINT_SCHEMA_FILE).read_text()
+    assert committed == render_checkpoint(), "run `make schemas` and commit the result"
 
 
 def test_consumers_ignore_fields_they_do_not_know() -> None:

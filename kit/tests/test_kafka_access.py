@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from carenet_kit.kafka_security import KafkaSecurity
 from carenet_kit.settings import ServiceSettings
-from carenet_kit.topics import DEAD_LETTER_TOPIC, load_catalog, parse_catalog
+from carenet_kit.topics import CHECKPOINT_TOPIC, DEAD_LETTER_TOPIC, load_catalog, parse_catalog
 
 SPEC = """
 profiles: {local: {replication_factor: 1, min_insync_replicas: 1}}
@@ -82,10 +82,14 @@ def test_production_refuses_an_unauthenticated_broker() -> None:
         "signing_key_id": "routing-1",
         "auth_jwks": "https://id.example.org/jwks.json",
         "auth_issuer": "https://id.example.org",
+        "trusted_keys": "/etc/carenet/trusted-keys/jwks.json",
     }
     with pytest.raises(ValidationError, match="CARENET_KAFKA_SECURITY_PROTOCOL"):
         Settings(**production)  # type: ignore[arg-type]
     Settings(**production, **SASL)  # type: ignore[arg-type]
+    del production["trusted_keys"]
+    with pytest.raises(ValidationError, match="CARENET_TRUSTED_KEYS"):
+        Settings(**production, **SASL)  # type: ignore[arg-type]
 
 
 def test_every_producer_has_a_row_in_the_access_table() -> None:
@@ -94,7 +98,7 @@ def test_every_producer_has_a_row_in_the_access_table() -> None:
     assert {a.service for a in catalog.access} == producers
 
 
-def test_a_service_writes_only_its_own_topic_and_the_dead_letters() -> None:
+def test_a_service_writes_only_its_own_topic_the_dead_letters_and_checkpoints() -> None:
     catalog = load_catalog()
     for entry in catalog.access:
         written = {
@@ -102,7 +106,11 @@ def test_a_service_writes_only_its_own_topic_and_the_dead_letters() -> None:
             for acl in catalog.acls_for(entry.service)
             if acl.resource == "topic" and "Write" in acl.operations
         }
-        assert written == {catalog.topic_of(entry.service).name, DEAD_LETTER_TOPIC}
+        assert written == {
+            catalog.topic_of(entry.service).name,
+            DEAD_LETTER_TOPIC,
+            CHECKPOINT_TOPIC,
+        }
 
 
 def test_a_service_reads_its_own_topic_and_exactly_what_it_consumes() -> None:

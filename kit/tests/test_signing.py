@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from carenet_kit.signing import Signature, Signer, TrustedKeys, key_set
+from carenet_kit.signing import Signature, Signer, TrustedKeys, key_set, valid_during
 
 MESSAGE = b'{"event_type": "VisitCompleted"}'
 
@@ -55,3 +57,77 @@ def test_an_unknown_key_and_a_missing_signature_are_named(trusted: TrustedKeys) 
 def test_without_a_configured_key_a_service_signs_with_a_throw_away_one() -> None:
     signer = Signer.from_env({}, "intake")
     assert signer.key_id.startswith("intake-ephemeral-")
+
+
+# -- validity periods (nbf/exp on the JWK) ---------------------------------------------------
+
+NBF = datetime(2026, 1, 1, tzinfo=UTC)
+EXP = datetime(2026, 7, 1, tzinfo=UTC)
+
+
+def limited(signer: Signer, nbf: datetime | None = NBF, exp: datetime | None = EXP) -> TrustedKeys:
+    return TrustedKeys(key_set([valid_during(signer.public_jwk(), nbf, exp)]))
+
+
+def test_a_key_signs_within_its_period(casework: Signer) -> None:
+    trusted = limited(casework)
+    signature = casework.sign(MESSAGE)
+    for at in (NBF, datetime(2026, 3, 1, tzinfo=UTC), EXP - timedelta(microseconds=1)):
+        assert trusted.problem_with("casework", MESSAGE, signature, signed_at=at) is None
+
+
+def test_a_key_before_its_period_or_after_it_is_refused(casework: Signer) -> None:
+    trusted = limited(casework)
+    signature = casework.sign(MESSAGE)
+    before = trusted.problem_with(
+        "casework", MESSAGE, signature, signed_at=NBF - timedelta(seconds=1)
+    )
+    assert before == "key 'casework-test-1' is not valid before 2026-01-01T00:00:00+00:00"
+    for at in (EXP, EXP + timedelta(days=30)):
+        after = trusted.problem_with("casework", MESSAGE, signature, signed_at=at)
+        assert after == "key 'casework-test-1' expired at 2026-07-01T00:00:00+00:00"
+
+
+def test_a_period_open_on_one_side_bounds_only_the_other(casework: Signer) -> None:
+    signature = casework.sign(MESSAGE)
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    assert (
+        limited(casework, nbf=None).problem_with("casework", MESSAGE, signature, signed_at=long_ago)
+        is None
+    )
+    assert (
+        limited(casework, exp=None).problem_with(
+            "casework", MESSAGE, signature, signed_at=EXP + timedelta(days=3650)
+        )
+        is None
+    )
+
+
+def test_a_key_set_without_periods_verifies_as_before(
+    casework: Signer, trusted: TrustedKeys
+) -> None:
+    signature = casework.sign(MESSAGE)
+    assert "nbf" not in casework.public_jwk()
+    assert trusted.problem_with("casework", MESSAGE, signature) is None
+    assert trusted.problem_with("casework", MESSAGE, signature, signed_at=EXP) is None
+
+
+def test_the_signature_is_checked_before_the_period(casework: Signer) -> None:
+    """A forgery is named a forgery, not an expired key, whatever time it claims."""
+    problem = limited(casework).problem_with(
+        "casework", MESSAGE + b" ", casework.sign(MESSAGE), signed_at=EXP
+    )
+    assert problem == "signature does not verify with key 'casework-test-1'"
+    assert limited(casework).problem_with("casework", MESSAGE, None, signed_at=EXP) == "unsigned"
+
+
+def test_without_a_claimed_time_the_period_is_not_checked(casework: Signer) -> None:
+    assert limited(casework).problem_with("casework", MESSAGE, casework.sign(MESSAGE)) is None
+    assert limited(casework).validity_problem("casework-test-1", EXP) is not None
+
+
+def test_a_period_that_makes_no_sense_is_refused(casework: Signer) -> None:
+    with pytest.raises(ValueError, match="exp is not after nbf"):
+        limited(casework, nbf=EXP, exp=NBF)
+    with pytest.raises(ValueError, match="not a NumericDate"):
+        TrustedKeys(key_set([{**casework.public_jwk(), "exp": "2026-07-01"}]))

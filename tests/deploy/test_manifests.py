@@ -146,6 +146,18 @@ def test_writable_paths_are_volumes(built: Built) -> None:
             assert "emptyDir" in volumes[mounts[path]], (name, path)
 
 
+def test_every_service_reads_the_network_key_set_it_is_told_to_trust(built: Built) -> None:
+    """CARENET_TRUSTED_KEYS names a file of the ConfigMap carenet-trusted-keys, mounted in
+    every pod: without it a service would act on no message (production: not start)."""
+    path = Path(common_settings(built)["CARENET_TRUSTED_KEYS"])
+    for name, pod, container in containers(built):
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        volume = volumes[mounts[str(path.parent)]]
+        assert volume["configMap"]["name"] == "carenet-trusted-keys", name
+        assert not volume["configMap"].get("optional"), name
+
+
 def test_no_secret_is_committed_only_referenced(built: Built) -> None:
     assert built.of_kind("Secret") == []
     for name, _, container in containers(built):

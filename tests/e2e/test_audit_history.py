@@ -1,9 +1,11 @@
 """End to end: an auditor's `carenet-audit history` of a patient walked through the pathway
-equals what the services published for that patient, and `--as-of` handles a late visit.
+equals what the services published for that patient, and `--as-of` handles a late record.
 
 The patient is diagnosed six days ago (reported today), routed, given a case manager, visited
-today, and visited three days ago with that visit recorded only now: it arrives late. The
-auditor runs the real command line against the broker, with the key set the services publish.
+today, and attended a peer-support session three days ago whose attendance is recorded only
+now: it arrives late. (A visit cannot be the late record here: a visit before the case was
+opened, today, is refused.) The auditor runs the real command line against the broker, with
+the key set the services publish.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def published_key_set(system: System, directory: Path) -> Path:
     return path
 
 
-def walk_a_patient_with_a_late_visit(system: System) -> tuple[str, str]:
+def walk_a_patient_with_a_late_record(system: System) -> tuple[str, str]:
     """Diagnosed six days ago, routed, a case manager, a parent linked who is told of visits,
     a visit today and one three days ago recorded now. Returns the patient id and the late
     visit's id."""
@@ -118,26 +120,32 @@ def walk_a_patient_with_a_late_visit(system: System) -> tuple[str, str]:
         assert linked.status_code == 201, linked.text
         on_time = casework.post(f"/v1/cases/{case['case_id']}/visits", json=visit(risk_level=1))
         assert on_time.status_code == 201, on_time.text
-        three_days_ago = visit(risk_level=1) | {
-            "visited_on": (today - timedelta(days=3)).isoformat()
+        three_days_ago = {
+            "kind": "peer_support",
+            "topic": "social_skills",
+            "held_on": (today - timedelta(days=3)).isoformat(),
+            "duration_minutes": 60,
+            "facilitator_id": "PS-NS-01",
+            "attendees": [patient_id],
         }
-        late = casework.post(f"/v1/cases/{case['case_id']}/visits", json=three_days_ago)
+        late = casework.post(f"/v1/centers/{case['center_id']}/sessions", json=three_days_ago)
         assert late.status_code == 201, late.text
-    return patient_id, late.json()["visit_id"]
+    return patient_id, late.json()["session_id"]
 
 
-def test_history_is_what_the_services_published_and_as_of_waits_for_the_late_visit(
+def test_history_is_what_the_services_published_and_as_of_waits_for_the_late_record(
     system: System, tmp_path: Path
 ) -> None:
-    patient_id, late_visit_id = walk_a_patient_with_a_late_visit(system)
+    patient_id, late_session_id = walk_a_patient_with_a_late_record(system)
     keys = published_key_set(system, tmp_path)
 
     def converged() -> tuple[dict[str, Any], list[Envelope[Any]]] | None:
         """The history and the topics agree once everything the visits caused is published."""
         expected = published(system, patient_id)
         visits = [m for m in expected if m.event_type == "VisitCompleted"]
+        attended = [m for m in expected if m.event_type == "RehabilitationSessionAttended"]
         told = {m.data.about_event_id for m in expected if m.producer == "notifications"}
-        if len(visits) < 2 or not {m.event_id for m in visits} <= told:
+        if not (visits and attended) or not {m.event_id for m in visits} <= told:
             return None
         document = history(system, patient_id, keys)
         return (
@@ -153,13 +161,12 @@ def test_history_is_what_the_services_published_and_as_of_waits_for_the_late_vis
     assert document["as_of"] is None
     assert {e["signature"] for e in events} == {"verified"}
     assert {e["producer"] for e in events} == {"intake", "routing", "casework", "notifications"}
-    # the parent's link (and place in the care team) and what the parent was told of both
-    # visits are the family's lane
+    # the parent's link (and place in the care team) and what the parent was told of the
+    # visit are the family's lane
     family = [e for e in events if e["tier"] == "family"]
     assert sorted(e["event_type"] for e in family) == [
         "CareTeamMemberJoined",
         "FamilyMemberLinked",
-        "NotificationDelivered",
         "NotificationDelivered",
     ]
     assert all(
@@ -168,20 +175,20 @@ def test_history_is_what_the_services_published_and_as_of_waits_for_the_late_vis
         if e["event_type"] == "NotificationDelivered"
     )
     # what happened first comes first, however late it was recorded
-    diagnosed, late_visit = expected[0], expected[1]
+    diagnosed, late_record = expected[0], expected[1]
     assert diagnosed.event_type == "DiagnosisRecorded"
-    assert (late_visit.event_type, str(late_visit.data.visit_id)) == (
-        "VisitCompleted",
-        late_visit_id,
+    assert (late_record.event_type, str(late_record.data.session_id)) == (
+        "RehabilitationSessionAttended",
+        late_session_id,
     )
     assert [(e["event_type"], e["tier"]) for e in events[:2]] == [
         ("DiagnosisRecorded", "hospital"),
-        ("VisitCompleted", "community"),
+        ("RehabilitationSessionAttended", "community"),
     ]
     # the two recorded days after they happened, and only they, are late
     assert {e["event_id"] for e in events if e["late"]} == {
         str(diagnosed.event_id),
-        str(late_visit.event_id),
+        str(late_record.event_id),
     }
     assert [
         (e["occurred_at"], e["recorded_at"], e["sequence"], e["correlation_id"]) for e in events
@@ -190,16 +197,16 @@ def test_history_is_what_the_services_published_and_as_of_waits_for_the_late_vis
         for m in expected
     ]
 
-    # between the late visit's happening and its recording, the network did not know it
-    recorded: datetime = late_visit.recorded_at
-    assert late_visit.occurred_at < recorded - timedelta(days=2)
+    # between the late attendance's happening and its recording, the network did not know it
+    recorded: datetime = late_record.recorded_at
+    assert late_record.occurred_at < recorded - timedelta(days=2)
     before = recorded - timedelta(milliseconds=1)
     then = history(system, patient_id, keys, "--as-of", before.isoformat())
     assert ids(then["events"]) == [str(m.event_id) for m in expected if m.recorded_at <= before]
-    assert str(late_visit.event_id) not in ids(then["events"])
+    assert str(late_record.event_id) not in ids(then["events"])
     assert then["events_recorded_after_as_of"] == sum(m.recorded_at > before for m in expected)
     after = history(system, patient_id, keys, "--as-of", recorded.isoformat())
-    assert ids(after["events"])[:2] == [str(diagnosed.event_id), str(late_visit.event_id)]
+    assert ids(after["events"])[:2] == [str(diagnosed.event_id), str(late_record.event_id)]
     assert ids(after["events"]) == [str(m.event_id) for m in expected if m.recorded_at <= recorded]
 
     page = tmp_path / "history.html"

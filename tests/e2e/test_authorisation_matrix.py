@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from .conftest import Caller, System, eventually
-from .pathway import diagnosis, national_id, registration, visit
+from .pathway import centers_today, diagnosis, national_id, registration, visit
 
 pytestmark = pytest.mark.e2e
 
@@ -160,7 +160,7 @@ def diagnosed_routed_and_referred(system: System, which: str) -> Patient:
             json={
                 "kind": "group_activity",
                 "topic": "handcrafts",
-                "held_on": "2026-11-02",
+                "held_on": centers_today().isoformat(),
                 "duration_minutes": 60,
                 "facilitator_id": "SW-MATRIX",
                 "attendees": [patient_id],

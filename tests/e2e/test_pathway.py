@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
+
+from carenet_devtools.kafka import run_sync
+from carenet_devtools.topics import read_records
+from carenet_kit.topics import DEAD_LETTER_TOPIC
+from carenet_kit.wire import header
 
 from .conftest import System, eventually
 from .pathway import (
@@ -263,3 +274,75 @@ def test_a_service_killed_in_a_burst_of_200_diagnoses_assigns_every_patient_exac
 
     counted = eventually(assignments, timeout=120)
     assert set(counted.values()) == {1}, "some patient was assigned more than once"
+
+
+def refused_by(system: System, service: str, topic: str) -> float:
+    """How many refusals of the topic's messages the service's readers have counted."""
+    text = httpx.get(f"{system.processes[service].url}/metrics", timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "carenet_messages_refused_total" and sample.labels["topic"] == topic
+    )
+
+
+def test_a_forged_diagnosis_is_dead_lettered_once_by_each_service_and_acted_on_by_none(
+    system: System,
+) -> None:
+    """Unsigned, on intake's topic, for a patient intake never registered: each service that
+    reads intake's topic refuses it with every reader (routing, casework, notifications: the
+    inbound consumer and the access graph; audit: the history index and the access graph;
+    intake: its access graph) and dead-letters it once."""
+    topic, patient = system.topic("intake"), str(uuid4())
+    sample = Path(__file__).parents[2] / "contracts/tests/messages/DiagnosisRecorded.v1.json"
+    forged = {**json.loads(sample.read_text()), "patient_id": patient, "event_id": str(uuid4())}
+    readers = {"intake": 1, "routing": 2, "casework": 2, "notifications": 2, "audit": 2}
+    before = {service: refused_by(system, service, topic) for service in readers}
+
+    async def send() -> tuple[int, int]:
+        producer = AIOKafkaProducer(bootstrap_servers=system.bootstrap, acks="all")
+        await producer.start()
+        try:
+            sent = await producer.send_and_wait(
+                topic, json.dumps(forged).encode(), key=patient.encode()
+            )
+            return sent.partition, sent.offset
+        finally:
+            await producer.stop()
+
+    partition, offset = run_sync(send())
+
+    def judged() -> bool | None:
+        return (
+            all(
+                refused_by(system, service, topic) - before[service] == count
+                for service, count in readers.items()
+            )
+            or None
+        )
+
+    eventually(judged)  # every reader has judged it ...
+    for service in ("routing", "casework", "notifications"):  # ... and the inbound ones moved on
+        system.wait_until_consumed(service, ["intake"])
+
+    def letters() -> list[str] | None:
+        found = [
+            header(list(r.headers), "carenet_dlq_consumer") or ""
+            for r in run_sync(read_records(system.bootstrap, system.namespace + DEAD_LETTER_TOPIC))
+            if header(list(r.headers), "carenet_dlq_topic") == topic
+            and header(list(r.headers), "carenet_dlq_partition") == str(partition)
+            and header(list(r.headers), "carenet_dlq_offset") == str(offset)
+        ]
+        return found if len(found) >= len(readers) else None
+
+    consumers = [c.removeprefix(system.namespace) for c in eventually(letters)]
+    assert sorted(consumers) == [
+        "carenet-audit-history",
+        "carenet-casework",
+        "carenet-intake-access",
+        "carenet-notifications",
+        "carenet-routing",
+    ]
+    for producer in ("routing", "casework", "notifications"):
+        assert not [m for m in system.messages(producer) if str(m.patient_id) == patient]

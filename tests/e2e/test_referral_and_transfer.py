@@ -251,9 +251,9 @@ def test_a_risk_4_visit_refers_the_patient_and_the_case_resumes_within_2_weeks_o
     today = china_today()
 
     thread = uuid4()
-    recorded = record_visit(system, case_id, 4, visited_on=today - timedelta(days=3), thread=thread)
+    recorded = record_visit(system, case_id, 4, visited_on=today, thread=thread)
     assert recorded["classification"] == "unstable"
-    assert recorded["next_follow_up_due"] == days_from(today, 11)  # 2 weeks after the visit
+    assert recorded["next_follow_up_due"] == days_from(today, 14)  # 2 weeks after the visit
     referral_id = recorded["referral_id"]
     assert referral_id is not None
 
@@ -261,7 +261,7 @@ def test_a_risk_4_visit_refers_the_patient_and_the_case_resumes_within_2_weeks_o
 
     # in hospital the case pauses: it keeps its referral and nothing new is asked of it
     in_hospital = eventually(lambda: only_case(system, patient_id, status="in_hospital"))
-    assert in_hospital["next_follow_up_due"] == days_from(today, 11)
+    assert in_hospital["next_follow_up_due"] == days_from(today, 14)
     assert in_hospital["open_referral_id"] == referral_id
     system.wait_until_consumed("casework", ["routing", "intake"])
     assert kinds(events(system, "casework", patient_id)) == [

@@ -8,6 +8,7 @@ every request that breaks the schema is refused with a 4xx. Cases are counted pe
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -34,17 +35,23 @@ def valid_input_refused_only_by_the_rules(
     """Schema-valid input is accepted, or refused (422) by a rule the schema cannot express.
 
     schemathesis's `positive_data_acceptance`, except for the 422 of a refused command (a
-    sentence: "hospital X is not certified") or of a validator beyond JSON Schema (a check
-    digit, one field given with another: `value_error`). A type or format error on data the
-    document calls valid still fails: it means the document and the code disagree.
+    sentence: "hospital X is not certified"), of a validator beyond JSON Schema (a check
+    digit, one field given with another: `value_error`) or of a date the plausibility rules
+    refuse (in the future, before birth: `implausible.<rule>`). A type or format error on data
+    the document calls valid still fails: it means the document and the code disagree.
     """
     if response.status_code == 422:
         detail = response.json().get("detail")
         if isinstance(detail, str):
             return None
-        if isinstance(detail, list) and all(p.get("type") == "value_error" for p in detail):
+        if isinstance(detail, list) and all(_refused_by_a_rule(p) for p in detail):
             return None
     return positive_data_acceptance(ctx, response, case)
+
+
+def _refused_by_a_rule(problem: dict[str, Any]) -> bool:
+    kind = str(problem.get("type"))
+    return kind == "value_error" or kind.startswith("implausible.")
 
 
 def exercise(case: Case, target: FuzzTarget) -> None:

@@ -46,8 +46,8 @@ def published_of(harness: Harness, patient: str) -> list[Any]:
 def test_a_risk_4_visit_refers_and_the_discharged_patient_is_due_back_within_two_weeks(
     casework: Harness,
 ) -> None:
-    key, value, patient = routed(CENTER)
-    casework.produce("routing", key, value)
+    _, value, patient = routed(CENTER)
+    casework.publish("routing", value)
     eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
     api = casework.client(STAFF)
     (case,) = cases_of(api, patient)
@@ -95,8 +95,8 @@ def test_a_risk_4_visit_refers_and_the_discharged_patient_is_due_back_within_two
 def test_a_transfer_closes_the_old_case_and_opens_the_new_one_with_its_history(
     casework: Harness,
 ) -> None:
-    key, value, patient = routed(CENTER)
-    casework.produce("routing", key, value)
+    _, value, patient = routed(CENTER)
+    casework.publish("routing", value)
     eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
     casework.send(
         "routing",
@@ -134,8 +134,8 @@ def test_a_transfer_closes_the_old_case_and_opens_the_new_one_with_its_history(
 def test_a_declined_referral_asks_for_a_joint_follow_up_and_lets_the_next_visit_refer_again(
     casework: Harness,
 ) -> None:
-    key, value, patient = routed(CENTER)
-    casework.produce("routing", key, value)
+    _, value, patient = routed(CENTER)
+    casework.publish("routing", value)
     eventually(lambda: "CaseManagerAssigned" in of(patient, casework.published("casework")) or None)
     api = casework.client(STAFF)
     (case,) = cases_of(api, patient)

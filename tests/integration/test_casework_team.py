@@ -42,8 +42,8 @@ def ok(response: httpx.Response, status: int) -> Any:
 def test_the_care_network_of_a_routed_patient_reaches_the_casework_topic(
     casework: Harness,
 ) -> None:
-    key, value, patient = routed("CHC-NS-SHEKOU")
-    casework.produce("routing", key, value)
+    _, value, patient = routed("CHC-NS-SHEKOU")
+    casework.publish("routing", value)
     http = casework.client(STAFF)
     relative_http = casework.client(RELATIVE)
 

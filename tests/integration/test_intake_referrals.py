@@ -64,11 +64,11 @@ def issue_referral(harness: Harness, diagnosed_at: str | None = None) -> tuple[s
     """ReferralIssued on routing's topic for a fresh patient; returns patient and referral ids.
     With `diagnosed_at`, the patient was routed first, diagnosed at that hospital."""
     referral_id = str(uuid4())
-    key, value, patient = inbound("ReferralIssued", referral_id=referral_id, hospital_id=HOSPITAL)
+    _, value, patient = inbound("ReferralIssued", referral_id=referral_id, hospital_id=HOSPITAL)
     if diagnosed_at is not None:
         _, routed, _ = inbound("PatientRouted", patient, diagnosing_hospital_id=diagnosed_at)
-        harness.produce("routing", key, routed)
-    harness.produce("routing", key, value)
+        harness.publish("routing", routed)
+    harness.publish("routing", value)
     return patient, referral_id
 
 
@@ -76,7 +76,7 @@ def cancel_referral(harness: Harness, patient: str, referral_id: str) -> None:
     raw = json.loads(inbound("ReferralCancelled")[1])
     raw["patient_id"] = patient
     raw["data"].update(referral_id=referral_id, hospital_id=HOSPITAL)
-    harness.produce("routing", patient.encode(), json.dumps(raw).encode())
+    harness.publish("routing", json.dumps(raw).encode())
 
 
 def worklist(harness: Harness, status: str = "open") -> dict[str, dict[str, Any]]:

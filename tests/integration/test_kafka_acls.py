@@ -1,5 +1,6 @@
 """The secured profile against a real broker: every service is a SASL/SCRAM principal that may
-write only its own topic (and the dead letters) and read only its own and what it consumes.
+write only its own topic (and the dead letters and checkpoints) and read only its own and what
+it consumes.
 
 The cases are generated from the access table of `deploy/topics.yaml`, so a new service or a
 new subscription is tested as soon as it is in the table; and the table is checked against
@@ -9,6 +10,7 @@ what each service really consumes, so a service cannot consume past it unnoticed
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,11 +29,12 @@ from confluent_kafka.admin import AdminClient
 
 from carenet_devtools import access
 from carenet_devtools.kafka import create_topics, run_sync
+from carenet_devtools.keys import DevKeyring, HandMadeStreams
 from carenet_devtools.pytest_kafka import SecuredKafka
 from carenet_devtools.services import ServiceProcess
-from carenet_devtools.topics import read_topic
+from carenet_devtools.topics import read_records, read_topic
 from carenet_kit.kafka_security import KafkaSecurity
-from carenet_kit.topics import Acl, load_catalog
+from carenet_kit.topics import CHECKPOINT_TOPIC, Acl, load_catalog
 
 from ..e2e.conftest import eventually, free_port
 from .test_services import REPO, inbound
@@ -123,7 +126,7 @@ def group_of(service: str) -> str:
 
 
 @pytest.mark.parametrize(("service", "topic"), WRITES)
-async def test_a_service_writes_its_own_topic_and_the_dead_letters(
+async def test_a_service_writes_its_own_topic_the_dead_letters_and_checkpoints(
     broker: SecuredKafka, service: str, topic: str
 ) -> None:
     await produce(broker, broker.security_of(service), topic)
@@ -227,11 +230,15 @@ which is exactly what the ACLs keep from happening (a relay will not resume past
 def routing(broker: SecuredKafka, tmp_path: Path) -> Iterator[ServiceProcess]:
     run_sync(create_topics(broker.bootstrap, namespace=NAMESPACE, security=broker.admin))
     access.apply_access(broker.bootstrap, broker.admin, broker.passwords, NAMESPACE)
+    keyring = DevKeyring(tmp_path / "keys")
     env = {
         **broker.env_of("routing"),
+        **keyring.trusted_env(),
+        **keyring.env("routing"),
         "CARENET_TOPIC_NAMESPACE": NAMESPACE,
         "CARENET_DATA_DIR": str(tmp_path / "data"),
         "CARENET_REFERENCE_FILE": str(REPO / "reference" / "demo-directory.yaml"),
+        "CARENET_RELAY_CHECKPOINT_SECONDS": "0.2",
     }
     process = ServiceProcess("routing", free_port(), env, tmp_path / "routing.log")
     process.start()
@@ -243,11 +250,14 @@ def routing(broker: SecuredKafka, tmp_path: Path) -> Iterator[ServiceProcess]:
 
 
 def test_routing_consumes_and_publishes_as_its_own_principal(
-    broker: SecuredKafka, routing: ServiceProcess
+    broker: SecuredKafka, routing: ServiceProcess, tmp_path: Path
 ) -> None:
-    """Intake's principal writes a diagnosis; routing (faust consumer, relay) takes it in and
-    publishes its decision; casework's principal, which consumes routing, reads it."""
-    key, value, patient_id = inbound("DiagnosisRecorded", region_code="440305001")
+    """Intake's principal writes a diagnosis (signed with intake's key); routing (faust
+    consumer, relay) takes it in and publishes its decision, and a signed checkpoint of it;
+    casework's principal, which consumes routing, reads it."""
+    _, sample, patient_id = inbound("DiagnosisRecorded", region_code="440305001")
+    streams = HandMadeStreams(DevKeyring(tmp_path / "keys"))
+    key, value, headers = streams.next_of("intake", json.loads(sample))
 
     async def send() -> None:
         producer = AIOKafkaProducer(
@@ -256,7 +266,7 @@ def test_routing_consumes_and_publishes_as_its_own_principal(
         await producer.start()
         try:
             topic = NAMESPACE + CATALOG.topic_of("intake").name
-            await producer.send_and_wait(topic, value, key=key)
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
         finally:
             await producer.stop()
 
@@ -270,6 +280,13 @@ def test_routing_consumes_and_publishes_as_its_own_principal(
 
     [decision] = eventually(routed)
     assert decision.event_type == "PatientRouted"
+
+    def checkpoints() -> list[Any]:
+        topic = NAMESPACE + CHECKPOINT_TOPIC
+        return run_sync(read_records(broker.bootstrap, topic, broker.admin))
+
+    [checkpoint] = eventually(checkpoints)
+    assert json.loads(checkpoint.value)["producer"] == "routing"
     assert "AuthorizationFailed" not in routing.log_path.read_text()
 
 

@@ -49,9 +49,9 @@ def test_the_metrics_follow_consumed_produced_and_dead_lettered_messages(
     intake_topic, routing_topic = routing.topic("intake"), routing.topic("routing")
     _, before = scrape(routing)
     assert total(before, "carenet_events_consumed_total", topic=intake_topic) == 0
-    key, value, patient = inbound("DiagnosisRecorded", region_code="440305005")
-    routing.produce("intake", key, value)
-    routing.produce("intake", str(uuid4()).encode(), b"not a contract")
+    _, value, patient = inbound("DiagnosisRecorded", region_code="440305005")
+    routing.publish("intake", value)
+    routing.produce("intake", str(uuid4()).encode(), b"not a contract")  # and not signed
     with routing.client(None) as anonymous:
         assert anonymous.get(f"/v1/routes/{patient}").status_code == 401
 
@@ -68,6 +68,7 @@ def test_the_metrics_follow_consumed_produced_and_dead_lettered_messages(
             total(samples, "carenet_events_consumed_total", consumer="inbound", topic=intake_topic)
             == 2
             and total(samples, "carenet_dead_letters_total", source_topic=intake_topic) >= 1
+            and total(samples, "carenet_messages_refused_total", topic=intake_topic) >= 2
             and total(samples, "carenet_events_produced_total", topic=routing_topic) >= 1
             and inbound_lag
             and not any(inbound_lag)
@@ -84,6 +85,10 @@ def test_the_metrics_follow_consumed_produced_and_dead_lettered_messages(
         )
         == 1
     )
+    # refused by both readers of intake's topic, the inbound consumer and the access graph
+    for consumer in ("inbound", f"{routing.namespace}carenet-routing-access"):
+        refused = {"consumer": consumer, "topic": intake_topic, "reason": "forged"}
+        assert total(samples, "carenet_messages_refused_total", **refused) == 1
     assert total(samples, "carenet_outbox_backlog", topic=routing_topic) == 0
     assert total(samples, "carenet_relay_lease_held", topic=routing_topic) == 1  # one replica
     partitions = {

@@ -17,6 +17,8 @@ from uuid import uuid4
 
 import pytest
 
+from carenet_kit.wire import Headers
+
 from ..e2e.conftest import eventually
 from .test_notifications_delivery import MESSAGES, WebhookReceiver
 from .test_services import Harness, start_service
@@ -42,14 +44,13 @@ def notifications(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Harness]:
     yield from start_service("notifications", kafka_bootstrap, env, tmp_path)
 
 
-def produce(service: Harness, name: str, patient: str, **data: Any) -> bytes:
-    """A committed sample message about `patient`, as its producer would publish it."""
+def produce(service: Harness, name: str, patient: str, **data: Any) -> tuple[bytes, bytes, Headers]:
+    """A committed sample message about `patient`, as its producer would publish it; returns
+    what went onto the topic."""
     raw = json.loads((MESSAGES / f"{name}.v1.json").read_text())
     raw.update(patient_id=patient, event_id=str(uuid4()))
     raw["data"].update(data)
-    value = json.dumps(raw).encode()
-    service.produce(raw["producer"], patient.encode(), value)
-    return value
+    return service.publish(raw["producer"], json.dumps(raw).encode())
 
 
 def subscribe(service: Harness, url: str) -> None:
@@ -81,8 +82,8 @@ def test_an_event_consumed_twice_is_delivered_once_per_recipient_and_channel(
 ) -> None:
     subscribe(notifications, receiver.url)
     patient = str(uuid4())
-    value = produce(notifications, "CaseManagerAssigned", patient)
-    notifications.produce("casework", patient.encode(), value)  # redelivered at a new offset
+    published = produce(notifications, "CaseManagerAssigned", patient)
+    notifications.produce("casework", *published)  # redelivered at a new offset
     # A later event of the same patient, on the same partition: once it is delivered, so is
     # anything the repeated event could have caused.
     produce(notifications, "FollowUpScheduled", patient)

@@ -38,6 +38,7 @@ from carenet_contracts import Envelope
 from carenet_devtools import kafka
 from carenet_devtools.issuer import DevIssuer
 from carenet_devtools.kafka import run_sync
+from carenet_devtools.keys import DevKeyring, HandMadeStreams
 from carenet_devtools.postgres import PostgresCluster, create_database
 from carenet_devtools.services import ServiceProcess
 from carenet_devtools.topics import consumer_lag, read_topic
@@ -67,6 +68,8 @@ class Replicas:
     bootstrap: str
     namespace: str
     processes: list[ServiceProcess]
+    streams: HandMadeStreams
+    """Signs what the test publishes with the producers' keys the replicas trust."""
 
     def topic(self, producer: str) -> str:
         return self.namespace + load_catalog().topic_of(producer).name
@@ -78,13 +81,14 @@ class Replicas:
     def route(self, patients: int) -> list[str]:
         """PatientRouted for that many fresh patients, keyed by patient (all partitions)."""
         messages = [routed(CENTER) for _ in range(patients)]
+        signed = [self.streams.next_of("routing", json.loads(value)) for _, value, _ in messages]
 
         async def send() -> None:
             producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
             await producer.start()
             try:
-                for key, value, _ in messages:
-                    await producer.send(self.topic("routing"), value, key=key)
+                for key, value, headers in signed:
+                    await producer.send(self.topic("routing"), value, key=key, headers=headers)
                 await producer.flush()
             finally:
                 await producer.stop()
@@ -124,14 +128,20 @@ class SharedStore:
     namespace: str
     env: dict[str, str]
     tmp_path: Path
+    keyring: DevKeyring
 
     def replicas(self, service: str) -> list[ServiceProcess]:
-        """Two processes of the service on the store, each with a data directory of its own."""
+        """Two processes of the service on the store, each with a data directory of its own,
+        both signing with the service's key."""
         return [
             ServiceProcess(
                 service,
                 free_port(),
-                {**self.env, "CARENET_DATA_DIR": str(self.tmp_path / name / "data")},
+                {
+                    **self.env,
+                    **self.keyring.env(service),
+                    "CARENET_DATA_DIR": str(self.tmp_path / name / "data"),
+                },
                 self.tmp_path / name / f"{service}.log",
             )
             for name in ("a", "b")
@@ -146,8 +156,10 @@ def shared_store(
     run_sync(kafka.create_topics(kafka_bootstrap, namespace=namespace))
     database = f"svc_{uuid4().hex[:12]}"
     create_database(postgres_cluster, database)
+    keyring = DevKeyring(tmp_path / "keys")
     env = {
         **DevIssuer(tmp_path / "keys").env(),
+        **keyring.trusted_env(),
         "CARENET_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "CARENET_TOPIC_NAMESPACE": namespace,
         "CARENET_REFERENCE_FILE": str(REPO / "reference" / "demo-directory.yaml"),
@@ -160,7 +172,7 @@ def shared_store(
         "CARENET_CONSUMER_SESSION_TIMEOUT_SECONDS": "10",
         "CARENET_RELAY_LEASE_SECONDS": "0.5",
     }
-    return SharedStore(namespace, env, tmp_path)
+    return SharedStore(namespace, env, tmp_path, keyring)
 
 
 @contextmanager
@@ -179,7 +191,12 @@ def started(processes: list[ServiceProcess]) -> Iterator[list[ServiceProcess]]:
 @pytest.fixture
 def replicas(kafka_bootstrap: str, shared_store: SharedStore) -> Iterator[Replicas]:
     with started(shared_store.replicas("casework")) as processes:
-        yield Replicas(kafka_bootstrap, shared_store.namespace, processes)
+        yield Replicas(
+            kafka_bootstrap,
+            shared_store.namespace,
+            processes,
+            HandMadeStreams(shared_store.keyring),
+        )
 
 
 def assert_every_effect_once(published: list[Envelope[Any]], patients: list[str]) -> None:
@@ -415,9 +432,15 @@ def test_two_audit_replicas_load_every_message_into_the_shared_index_once(
         finally:
             factory.close()
 
+    trusted = shared_store.tmp_path / "synthetic-jwks.json"
+    trusted.write_text(network.key_set_json())
     processes = shared_store.replicas("audit")
     for process in processes:  # small batches: many transactions of the two writers interleave
-        process.env = {**process.env, "CARENET_HISTORY_BATCH_SIZE": "25"}
+        process.env = {
+            **process.env,
+            "CARENET_HISTORY_BATCH_SIZE": "25",
+            "CARENET_TRUSTED_KEYS": str(trusted),
+        }
     with started(processes):  # ready: each replica's index load has caught up
         assert indexed() == total
         logs = [_log(p) for p in processes]

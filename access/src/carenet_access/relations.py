@@ -48,6 +48,8 @@ class PatientRelations:
     """Care-team members (case manager included) of each open case."""
     family: dict[UUID, dict[str, frozenset[str]]] = field(default_factory=dict)
     """Relatives with consent, per open case: member id -> the parts of the record they may see."""
+    withdrawn_at: dict[str, datetime] = field(default_factory=dict)
+    """When each relative's consent was last withdrawn, as it happened (not as recorded)."""
     grants: list[EmergencyGrant] = field(default_factory=list)
 
     def on_care_team(self, member_id: str) -> bool:
@@ -90,7 +92,7 @@ class CareNetwork:
             case CaseOpened():
                 self.cases[data.case_id] = patient_id
         _where(relations, data)
-        _who(relations, data)
+        _who(relations, data, envelope.occurred_at)
 
 
 def _where(r: PatientRelations, data: Payload) -> None:
@@ -112,8 +114,11 @@ def _where(r: PatientRelations, data: Payload) -> None:
             r.grants.append(grant)
 
 
-def _who(r: PatientRelations, data: Payload) -> None:
-    """The people of each open case: the care team and the relatives with consent."""
+def _who(r: PatientRelations, data: Payload, occurred_at: datetime) -> None:
+    """The people of each open case: the care team and the relatives with consent.
+
+    A consent that happened before the relative's last withdrawal grants nothing, however
+    late it was recorded: an older "yes" never undoes a newer "no"."""
     match data:
         case CaseOpened():
             r.teams.setdefault(data.case_id, set())
@@ -125,10 +130,13 @@ def _who(r: PatientRelations, data: Payload) -> None:
             r.teams.setdefault(data.case_id, set()).add(data.member_id)
         case CareTeamMemberLeft():
             r.teams.setdefault(data.case_id, set()).discard(data.member_id)
-        case FamilyMemberLinked():
+        case FamilyMemberLinked() if occurred_at >= r.withdrawn_at.get(data.member_id, occurred_at):
             r.family.setdefault(data.case_id, {})[data.member_id] = frozenset(data.scope.may_see)
         case FamilyConsentWithdrawn():
             r.family.get(data.case_id, {}).pop(data.member_id, None)
+            r.withdrawn_at[data.member_id] = max(
+                occurred_at, r.withdrawn_at.get(data.member_id, occurred_at)
+            )
         case CaseClosed():
             r.teams.pop(data.case_id, None)
             r.family.pop(data.case_id, None)

@@ -72,6 +72,8 @@ class VisitCompleted(Payload):
     risk_level: RiskLevel
     classification: VisitClassification
     next_follow_up_due: date
+    # the case's next due day with this visit in its place in the history: for a visit
+    # entered late, a newer visit's schedule stands
     rule_set_version: str
 
 
@@ -89,6 +91,9 @@ class CaseClosed(Payload):
 
 class FollowUpScheduled(Payload):
     """A follow-up was set outside a visit (return from hospital, rescheduling after a miss)."""
+
+    # also: the next due day moved because a record entered late changed the history
+    # (`reason` says which)
 
     event_type: ClassVar[str] = "FollowUpScheduled"
     producer: ClassVar[Producer] = "casework"
@@ -141,6 +146,39 @@ class LostToFollowUp(Payload):
     rule_set_version: str
 
 
+class FollowUpMissWithdrawn(Payload):
+    """A follow-up published as missed was not: a record entered late (a visit made in time,
+    an admission) places the history otherwise. The `FollowUpOverdue` stays in the stream;
+    from this event on it no longer counts."""
+
+    event_type: ClassVar[str] = "FollowUpMissWithdrawn"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    center_id: OrganisationId
+    case_manager_id: StaffId | None
+    due_on: date = Field(description="The due day of the miss withdrawn.")
+    reason: str = Field(description="Which late record showed it, by kind and date only.")
+    rule_set_version: str
+
+
+class LostToFollowUpWithdrawn(Payload):
+    """The misses of a published `LostToFollowUp` are no longer misses in a row, because a
+    record entered late shows otherwise; the escalation no longer holds."""
+
+    event_type: ClassVar[str] = "LostToFollowUpWithdrawn"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    center_id: OrganisationId
+    case_manager_id: StaffId | None
+    missed_due_dates: list[date] = Field(
+        description="As the withdrawn `LostToFollowUp` named them."
+    )
+    reason: str = Field(description="Which late record showed it, by kind and date only.")
+    rule_set_version: str
+
+
 class FollowUpsBelowYearlyMinimum(Payload):
     """A patient at home had fewer follow-ups in a case year than the rules require."""
 
@@ -153,6 +191,24 @@ class FollowUpsBelowYearlyMinimum(Payload):
     year_to: date = Field(description="Exclusive end of the case year.")
     follow_ups: int = Field(ge=0)
     required: int = Field(ge=1)
+    rule_set_version: str
+
+
+class FollowUpsBelowYearlyMinimumWithdrawn(Payload):
+    """Visits entered late bring a case year published as below the minimum up to it."""
+
+    # or a stay in hospital at the year's end, reported late, shows the minimum did not apply
+
+    event_type: ClassVar[str] = "FollowUpsBelowYearlyMinimumWithdrawn"
+    producer: ClassVar[Producer] = "casework"
+
+    case_id: UUID
+    center_id: OrganisationId
+    year_from: date
+    year_to: date = Field(description="Exclusive end of the case year.")
+    follow_ups: int = Field(ge=0, description="Counted again, with the late visits.")
+    required: int = Field(ge=1)
+    reason: str = Field(description="Which late record showed it, by kind and date only.")
     rule_set_version: str
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from carenet_contracts.checkpoint import CHECKPOINT_TYPE, CHECKPOINT_VERSION, checkpoint_json_schema
 from carenet_contracts.envelope import Payload, envelope_of
 from carenet_contracts.registry import CONTRACTS
 
@@ -33,15 +34,29 @@ def json_schema(payload: type[Payload]) -> dict[str, Any]:
 
 
 def render(payload: type[Payload]) -> str:
-    return json.dumps(json_schema(payload), indent=2, sort_keys=True) + "\n"
+    return _dump(json_schema(payload))
+
+
+CHECKPOINT_SCHEMA_FILE = f"{CHECKPOINT_TYPE}.v{CHECKPOINT_VERSION}.json"
+
+
+def render_checkpoint() -> str:
+    """The schema of a stream checkpoint (not an envelope: see `carenet_contracts.checkpoint`)."""
+    return _dump(checkpoint_json_schema())
 
 
 def export(directory: Path = SCHEMA_DIR) -> list[Path]:
-    """Write every contract's schema; returns the files written."""
+    """Write every contract's schema, and the checkpoint's; returns the files written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for payload in CONTRACTS.values():
         path = directory / schema_file_name(payload)
         path.write_text(render(payload))
         written.append(path)
-    return written
+    path = directory / CHECKPOINT_SCHEMA_FILE
+    path.write_text(render_checkpoint())
+    return [*written, path]
+
+
+def _dump(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -20,7 +20,9 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt
 from carenet_contracts import Producer
 from carenet_kit import access_log
 from carenet_kit.access_log import AccessEntry, RecordAccess
+from carenet_kit.admission import Stream, StreamPosition
 from carenet_kit.clock import Clock, SystemClock
+from carenet_kit.consumed_streams import StreamPositions, stream_process_recorder
 from carenet_kit.lease import creating_tables
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
 from carenet_kit.signing import Signer
@@ -60,7 +62,9 @@ class ServiceApplication(Application[UUID]):
         self.signer = Signer.from_env(self.env, self.producer)
 
     def construct_recorder(self) -> ProcessRecorder:
-        return self.factory.process_recorder()
+        """The library's process recorder, keeping the position of each inbound stream in the
+        transaction of its tracking record (`carenet_kit.consumed_streams`)."""
+        return stream_process_recorder(self.factory)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -105,6 +109,11 @@ class ServiceApplication(Application[UUID]):
 
     def is_tracked(self, application_name: str, position: int) -> bool:
         return self.process_recorder.has_tracking_id(application_name, position)
+
+    def stream_position(self, stream: Stream) -> StreamPosition | None:
+        """The last message taken from an inbound (producer, patient) stream, if any."""
+        positions: StreamPositions = self.recorder  # type: ignore[assignment]
+        return positions.stream_positions([stream]).get(stream)
 
     def _stream(self, patient_id: UUID) -> PublishedStream:
         stream: PublishedStream | None = self.find(

@@ -8,24 +8,40 @@ last offset), which the sink writes in the same transaction as the rows. There i
 group: the sink's tracking records are the only positions, so a restart resumes exactly where
 the last committed batch ended, and a message delivered twice finds its offset tracked.
 
-A message that is not a valid contract goes to the dead-letter topic with its reason before the
-batch that skips it is committed, so nothing is dropped silently.
+Every message is admitted as the inbound consumer's are (`carenet_kit.admission`): the sink
+gets only messages proven to be the next of their (producer, patient) stream, and keeps each
+stream's position, which the batch's tracking record carries (`StreamTracking`). A message
+refused, or genuine but not a valid contract, goes to the dead-letter topic with its reason
+before the batch that skips it is committed, so nothing is dropped silently; but only from the
+one reader of the service that `reports` its topic (`carenet_kit.runtime`): the others count it
+in `carenet_messages_refused_total` and skip it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from eventsourcing.persistence import PersistenceError, Tracking
+from eventsourcing.persistence import PersistenceError
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
-from carenet_contracts import ContractError, Envelope, parse_message
+from carenet_contracts import Envelope
 from carenet_kit import metrics
+from carenet_kit.admission import (
+    Admitted,
+    Authentic,
+    Gate,
+    Refused,
+    Stream,
+    StreamPosition,
+    StreamTracking,
+    follow,
+)
+from carenet_kit.inspection import Record as Inspectable
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 
 log = structlog.get_logger()
@@ -47,9 +63,23 @@ class BatchSink(Protocol):
 
     def max_tracking_id(self, application_name: str) -> int | None: ...
 
-    def write(self, messages: Sequence[Delivered], tracking: Tracking) -> None:
-        """Store the messages and the tracking record in one transaction; skip what is
-        already tracked."""
+    def stream_positions(self, streams: Collection[Stream]) -> dict[Stream, StreamPosition]:
+        """The last position the sink took from each of these streams (absent: none yet)."""
+
+    def write(self, messages: Sequence[Delivered], tracking: StreamTracking) -> None:
+        """Store the messages, the tracking record and the streams' positions in one
+        transaction; skip what is already tracked."""
+
+
+@dataclass
+class Judged:
+    """One partition's batch after admission: what the sink takes, what is dead-lettered."""
+
+    delivered: list[Delivered] = field(default_factory=list)
+    refused: list[tuple[Record, str, str]] = field(default_factory=list)
+    """(record, reason label, text) of each message not to be acted on."""
+    positions: dict[Stream, StreamPosition] = field(default_factory=dict)
+    """The streams' positions after the batch."""
 
 
 def tracking_name(topic: str, partition: int) -> str:
@@ -64,16 +94,21 @@ class BatchConsumer:
         topics: Sequence[str],
         sink: BatchSink,
         dead_letter_topic: str,
+        gate: Gate,
         max_records: int = 2_000,
         security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self.name = name
+        self.gate = gate
         self.bootstrap = bootstrap
         self.topics = list(topics)
         self.sink = sink
         self.dead_letter_topic = dead_letter_topic
         self.max_records = max_records
         self.security = security
+        self.reports = set(self.topics)
+        """The topics whose refused messages this reader dead-letters (the service narrows it,
+        so that each is dead-lettered once per service)."""
         self.ready = asyncio.Event()
         """Set once every partition is assigned at its tracked position."""
         self.caught_up = asyncio.Event()
@@ -163,26 +198,64 @@ class BatchConsumer:
     ) -> None:
         if not records:
             return
-        delivered, rejected = await asyncio.to_thread(_parse, records)
-        for record, reason in rejected:
-            await self._dead_letter(producer, record, reason)
-        tracking = Tracking(tracking_name(tp.topic, tp.partition), records[-1].offset)
+        name = tracking_name(tp.topic, tp.partition)
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(PersistenceError),
             wait=wait_exponential(max=10),
             before_sleep=lambda state: log.warning("storage unavailable, retrying"),
         ):
-            with attempt:
-                await asyncio.to_thread(self.sink.write, delivered, tracking)
+            with attempt:  # judged again on a retry: another writer may have moved the streams
+                judged = await asyncio.to_thread(self._judge, name, records)
+                for record, reason, text in judged.refused:
+                    await self._refuse(producer, record, reason, text)
+                tracking = StreamTracking(
+                    name, records[-1].offset, tuple(judged.positions.values())
+                )
+                await asyncio.to_thread(self.sink.write, judged.delivered, tracking)
+
+    def _judge(self, name: str, records: list[Record]) -> Judged:
+        """Admit the records the sink has not tracked yet, in order, stream by stream: each on
+        its own first, then their streams' positions in one read, then each in its stream."""
+        tracked = self.sink.max_tracking_id(name)
+        inspected = [
+            (record, self.gate.inspect(_inspectable(record)))
+            for record in records
+            if tracked is None or record.offset > tracked
+        ]
+        known = self.sink.stream_positions(
+            {found.stream for _, found in inspected if isinstance(found, Authentic)}
+        )
+        judged = Judged()
+        for record, found in inspected:
+            if isinstance(found, Refused):
+                judged.refused.append((record, found.reason, found.text))
+                continue
+            verdict = follow(found, judged.positions.get(found.stream) or known.get(found.stream))
+            if isinstance(verdict, Refused):
+                judged.refused.append((record, verdict.reason, verdict.text))
+            elif isinstance(verdict, Admitted):
+                judged.positions[verdict.position.stream] = verdict.position
+                if verdict.envelope is None:
+                    text = f"contract: {verdict.contract_error}"
+                    judged.refused.append((record, "contract", text))
+                else:
+                    judged.delivered.append(Delivered(record, verdict.envelope))
+        return judged
+
+    async def _refuse(
+        self, producer: AIOKafkaProducer, record: Record, reason: str, text: str
+    ) -> None:
+        if reason != "contract":
+            metrics.MESSAGES_REFUSED.labels(self.name, record.topic, reason).inc()
+        if record.topic in self.reports:
+            await self._dead_letter(producer, record, reason, text)
 
     async def _dead_letter(
-        self,
-        producer: AIOKafkaProducer,
-        record: Record,
-        reason: str,
+        self, producer: AIOKafkaProducer, record: Record, reason: str, text: str
     ) -> None:
         headers = [
-            ("carenet_dlq_reason", reason.encode()[:4096]),
+            ("carenet_dlq_reason", text.encode()[:4096]),
+            ("carenet_dlq_kind", reason.encode()),
             ("carenet_dlq_topic", record.topic.encode()),
             ("carenet_dlq_partition", str(record.partition).encode()),
             ("carenet_dlq_offset", str(record.offset).encode()),
@@ -197,7 +270,7 @@ class BatchConsumer:
             topic=record.topic,
             partition=record.partition,
             offset=record.offset,
-            reason=reason.splitlines()[0][:200],
+            reason=text.splitlines()[0][:200],
         )
 
 
@@ -208,14 +281,12 @@ async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) 
     return True
 
 
-def _parse(
-    records: list[Record],
-) -> tuple[list[Delivered], list[tuple[Record, str]]]:
-    delivered: list[Delivered] = []
-    rejected: list[tuple[Record, str]] = []
-    for record in records:
-        try:
-            delivered.append(Delivered(record, parse_message(record.value or b"")))
-        except ContractError as error:
-            rejected.append((record, f"contract: {error}"))
-    return delivered, rejected
+def _inspectable(record: Record) -> Inspectable:
+    return Inspectable(
+        record.topic,
+        record.partition,
+        record.offset,
+        record.key,
+        record.value or b"",
+        list(record.headers),
+    )

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carenet_kit.inbound import CommandConflict, CommandRejected
+from carenet_kit.plausibility import Implausible
 from carenet_kit.signing import Signer, key_set
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -92,8 +93,8 @@ class InvalidField(BaseModel):
 
 
 class InvalidRequest(BaseModel):
-    """422: the request does not fit the operation (a list of fields), or the command is refused
-    by the rules (a sentence)."""
+    """422: the request does not fit the operation, or states a date the rules find implausible
+    (a list of fields); or the command is refused by the rules (a sentence)."""
 
     detail: list[InvalidField] | str
 
@@ -232,6 +233,13 @@ def install_error_handlers(api: FastAPI, max_body_bytes: int | None = None) -> N
     async def rejected(_: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=422)
 
+    async def implausible(_: Request, error: Exception) -> JSONResponse:
+        """A stated value the rules find implausible: refused as its field, like `invalid`."""
+        assert isinstance(error, Implausible)
+        loc = ["body", *error.field.split(".")]
+        problem = {"loc": loc, "msg": error.explanation, "type": f"implausible.{error.rule}"}
+        return JSONResponse({"detail": [problem]}, status_code=422)
+
     async def conflicting(_: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=409)
 
@@ -267,6 +275,7 @@ def install_error_handlers(api: FastAPI, max_body_bytes: int | None = None) -> N
     api.add_exception_handler(RequestValidationError, invalid)
     api.add_exception_handler(CommandRejected, rejected)
     api.add_exception_handler(CommandConflict, conflicting)
+    api.add_exception_handler(Implausible, implausible)
     api.add_exception_handler(AggregateNotFoundError, not_found)
     api.add_exception_handler(IntegrityError, conflict)
 

@@ -2,16 +2,19 @@
 
 Delivery is at least once; the effect is exactly once because the command's events are
 recorded with a tracking record (topic:partition, offset) in the same transaction, and a
-message whose position is already tracked changes nothing. A message that fails its contract
-or that the service rejects goes to the dead-letter topic with the reason; a storage failure
-is retried in place, so the partition waits rather than lose the message.
+message whose position is already tracked changes nothing. Before any command, the message must
+be admitted (`carenet_kit.admission`): signed by its producer, keyed by its patient, the next
+of its stream. A message refused there, one that fails its contract or one the service rejects
+goes to the dead-letter topic with the reason; a storage failure is retried in place, so the
+partition waits rather than lose the message.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,11 @@ import structlog
 from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
-from carenet_contracts import ContractError, Envelope, parse_message
+from carenet_contracts import Envelope
 from carenet_kit import metrics, tracing
+from carenet_kit.admission import Admitted, Gate, Refused, StreamTracking
 from carenet_kit.application import ServiceApplication
+from carenet_kit.inspection import Record
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 from carenet_kit.outbox import Cause
 
@@ -65,6 +70,17 @@ def faust_app(
     )
 
 
+@dataclass(frozen=True)
+class DeadLetter:
+    """Why a message goes to the dead-letter topic, and the tracking record that marks it
+    taken (with its stream moved on when the message was genuine and in order)."""
+
+    reason: str
+    """A label: `contract`, `rejected`, or why admission refused it."""
+    text: str
+    tracking: Tracking
+
+
 class InboundConsumer:
     metrics_name = "inbound"
     """The agent's name in the metrics' `consumer` label (batch consumers use their own)."""
@@ -76,11 +92,13 @@ class InboundConsumer:
         topics: list[str],
         dead_letter_topic: str,
         policy: Policy,
+        gate: Gate,
     ) -> None:
         self.stream_app = stream_app
         self.app = app
         self.dead_letter_topic = dead_letter_topic
         self.policy = policy
+        self.gate = gate
         source = stream_app.topic(*topics, key_type=bytes, value_type=bytes)
         stream_app.agent(source, name=f"{stream_app.conf.id}-inbound")(self._consume)
 
@@ -89,37 +107,50 @@ class InboundConsumer:
             message = event.message
             tracking = Tracking(f"{message.topic}:{message.partition}", message.offset)
             metrics.EVENTS_CONSUMED.labels(self.metrics_name, message.topic).inc()
-            traceparent = tracing.traceparent_in(message.headers)
+            headers = message.headers
+            pairs = list(headers.items() if isinstance(headers, Mapping) else headers or ())
+            record = Record(
+                message.topic,
+                message.partition,
+                message.offset,
+                message.key,
+                message.value or b"",
+                pairs,
+            )
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception_type(PersistenceError),
                 wait=wait_exponential(max=10),
                 before_sleep=lambda state: log.warning("storage unavailable, retrying"),
             ):
                 with attempt:
-                    rejection = await asyncio.to_thread(
-                        self._process, message.value, tracking, message.topic, traceparent
-                    )
-            if rejection is not None:
-                await self._dead_letter(message, rejection)
+                    dead = await asyncio.to_thread(self._process, record, tracking)
+            if dead is not None:
+                await self._dead_letter(message, dead)
                 # a replica that had the partition before a rebalance may have tracked it too
                 with suppress(IntegrityError):
-                    await asyncio.to_thread(self.app.process_recorder.insert_tracking, tracking)
+                    await asyncio.to_thread(
+                        self.app.process_recorder.insert_tracking, dead.tracking
+                    )
 
-    def _process(
-        self, value: bytes, tracking: Tracking, topic: str, traceparent: str | None
-    ) -> str | None:
-        """Apply one message; returns the reason when it must go to the dead-letter topic.
-
-        The command runs in a child span of the message's trace context, so the messages it
-        causes carry the same trace id."""
+    def _process(self, record: Record, tracking: Tracking) -> DeadLetter | None:
+        """Admit and apply one message; what must go to the dead-letter topic, if anything."""
         if self.app.is_tracked(tracking.application_name, tracking.notification_id):
             return None
-        try:
-            envelope = parse_message(value)
-        except ContractError as error:
-            return f"contract: {error}"
+        verdict = self.gate.admit(record, self.app.stream_position)
+        if isinstance(verdict, Refused):
+            metrics.MESSAGES_REFUSED.labels(self.metrics_name, record.topic, verdict.reason).inc()
+            return DeadLetter(verdict.reason, verdict.text, tracking)
+        if not isinstance(verdict, Admitted):  # the last message of its stream, redelivered
+            self.app.process_recorder.insert_tracking(tracking)
+            return None
+        taken = StreamTracking(
+            tracking.application_name, tracking.notification_id, (verdict.position,)
+        )
+        if verdict.envelope is None:
+            return DeadLetter("contract", f"contract: {verdict.contract_error}", taken)
+        envelope = verdict.envelope
         with (
-            tracing.consuming(topic, traceparent),
+            tracing.consuming(record.topic, tracing.traceparent_in(record.headers)),
             structlog.contextvars.bound_contextvars(
                 event_id=str(envelope.event_id),
                 event_type=envelope.event_type,
@@ -128,15 +159,18 @@ class InboundConsumer:
             ),
         ):
             try:
-                self.policy(envelope, Cause.inbound(envelope, tracking))
+                self.policy(envelope, Cause.inbound(envelope, taken))
             except CommandRejected as error:
-                return f"rejected: {error}"
+                return DeadLetter("rejected", f"rejected: {error}", taken)
+            if not self.app.is_tracked(tracking.application_name, tracking.notification_id):
+                self.app.process_recorder.insert_tracking(taken)  # the policy ignored it
             log.info("event handled", position=tracking.notification_id)
         return None
 
-    async def _dead_letter(self, message: Any, reason: str) -> None:
+    async def _dead_letter(self, message: Any, dead: DeadLetter) -> None:
         headers = [
-            ("carenet_dlq_reason", reason.encode()[:4096]),
+            ("carenet_dlq_reason", dead.text.encode()[:4096]),
+            ("carenet_dlq_kind", dead.reason.encode()),
             ("carenet_dlq_topic", message.topic.encode()),
             ("carenet_dlq_partition", str(message.partition).encode()),
             ("carenet_dlq_offset", str(message.offset).encode()),
@@ -151,5 +185,5 @@ class InboundConsumer:
             topic=message.topic,
             partition=message.partition,
             offset=message.offset,
-            reason=reason.splitlines()[0][:200],
+            reason=dead.text.splitlines()[0][:200],
         )

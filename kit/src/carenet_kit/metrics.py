@@ -48,6 +48,13 @@ DEAD_LETTERS = Counter(
     "Messages sent to the dead-letter topic, by the topic they came from.",
     ["consumer", "source_topic"],
 )
+MESSAGES_REFUSED = Counter(
+    "carenet_messages_refused",
+    "Messages a consumer refused to act on, by why (`carenet_kit.admission`): forged, altered, "
+    "misplaced, oversized, invalid, gap, repeat, untrusted (no key set). Counted by every "
+    "reader of the topic in the service; only one of them dead-letters each message.",
+    ["consumer", "topic", "reason"],
+)
 CONSUMER_LAG = Gauge(
     "carenet_consumer_lag",
     "Messages on a partition the consumer has not yet processed (end offset minus position).",

@@ -13,11 +13,16 @@ the lease it reads again what is already on every partition, since the previous 
 published more since; before each batch it checks that it still holds the lease, and gives the
 work up as soon as it does not. The relay is ready (`/readyz`) once it reaches the broker,
 whether it holds the lease or not: a standby is a healthy replica.
+
+The holder also signs checkpoints of how far each partition got (`carenet_kit.checkpoints`),
+after the messages they cover are acknowledged, so that a stream cut short can be told; on
+taking the lease it checkpoints the last message it finds on each partition as well.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -28,6 +33,7 @@ from tenacity import AsyncRetrying, wait_exponential
 
 from carenet_kit import metrics
 from carenet_kit.application import ServiceApplication
+from carenet_kit.checkpoints import Checkpoints
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 from carenet_kit.lease import Lease, Unshared
 from carenet_kit.outbox import PublishedStream
@@ -49,6 +55,9 @@ class OutboxRelay:
         security: KafkaSecurity = PLAINTEXT,
         lease: Lease | None = None,
         lease_retry_seconds: float = 1.0,
+        checkpoint_topic: str | None = None,
+        checkpoint_every: int = 1_000,
+        checkpoint_seconds: float = 10.0,
     ) -> None:
         self.app = app
         self.topic = topic
@@ -64,6 +73,10 @@ class OutboxRelay:
         self.leading = asyncio.Event()
         """Set while this relay holds the lease and publishes."""
         self._partitioner = DefaultPartitioner()
+        self.checkpoint_topic = checkpoint_topic
+        """Where checkpoints go; None: none are published (tests of other behaviour)."""
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_seconds = checkpoint_seconds
 
     async def run(self) -> None:
         producer = await self._connect()
@@ -94,7 +107,10 @@ class OutboxRelay:
         self, producer: AIOKafkaProducer, partitions: list[int]
     ) -> None:
         """Publish until the lease is lost (returns) or the task is cancelled."""
-        already_published = await self._last_published(partitions)
+        checkpoints = Checkpoints(
+            self.app.signer, self.topic, self.checkpoint_every, self.checkpoint_seconds
+        )
+        already_published = await self._last_published(partitions, checkpoints)
         position = await asyncio.to_thread(
             self.app.process_recorder.max_tracking_id, self.position_name
         )
@@ -103,11 +119,12 @@ class OutboxRelay:
             batch = await asyncio.to_thread(self._read_after, position or 0)
             metrics.OUTBOX_BACKLOG.labels(self.topic).set(len(batch))
             if not batch:
+                await self._checkpoint(producer, checkpoints)
                 await asyncio.sleep(self.poll_seconds)
                 continue
             if not await asyncio.to_thread(self.lease.held):
                 return
-            sends = []
+            sends, digests = [], []
             for notification in batch:
                 appended = self.app.mapper.to_domain_event(notification)
                 assert isinstance(appended, PublishedStream.Appended)
@@ -127,8 +144,11 @@ class OutboxRelay:
                         headers=headers,
                     )
                 )
-            await asyncio.gather(*sends)
+                digests.append(appended.digest)
+            for sent, digest in zip(await asyncio.gather(*sends), digests, strict=True):
+                checkpoints.published(sent.partition, sent.offset, digest)
             metrics.EVENTS_PRODUCED.labels(self.topic).inc(len(sends))
+            await self._checkpoint(producer, checkpoints)
             position = batch[-1].id
             try:
                 await asyncio.to_thread(
@@ -138,6 +158,16 @@ class OutboxRelay:
             except IntegrityError:
                 # another replica took the lease and recorded this position already
                 return
+
+    async def _checkpoint(self, producer: AIOKafkaProducer, checkpoints: Checkpoints) -> None:
+        """Publish the checkpoints that are due (their messages are acknowledged already)."""
+        if self.checkpoint_topic is None:
+            return
+        sends = [
+            await producer.send(self.checkpoint_topic, value=value, key=key, headers=headers)
+            for key, value, headers in checkpoints.due()
+        ]
+        await asyncio.gather(*sends)
 
     async def _connect(self) -> AIOKafkaProducer:
         """An idempotent producer; waits for the broker rather than fail the service."""
@@ -167,8 +197,11 @@ class OutboxRelay:
             )
         )
 
-    async def _last_published(self, partitions: list[int]) -> dict[int, int]:
-        """The notification id of the last message on each partition of the topic."""
+    async def _last_published(
+        self, partitions: list[int], checkpoints: Checkpoints
+    ) -> dict[int, int]:
+        """The notification id of the last message on each partition of the topic (and that
+        message, to be checkpointed: the previous holder may not have done it)."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
@@ -191,6 +224,8 @@ class OutboxRelay:
                 if found is None:
                     raise RuntimeError(f"cannot read the last message of {tp}")
                 last[tp.partition] = int(found)
+                digest = hashlib.sha256(records[-1].value or b"").hexdigest()
+                checkpoints.published(tp.partition, records[-1].offset, digest)
             return last
         finally:
             await consumer.stop()

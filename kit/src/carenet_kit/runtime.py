@@ -48,7 +48,11 @@ class Service:
     due_work: DueWork | None = None
     """What the scheduler runs every `scheduler_seconds`, on the application's clock."""
     batch_consumers: Sequence[BatchConsumer] = ()
-    """Read models that take in whole topics, many messages per transaction."""
+    """Read models that take in whole topics, many messages per transaction. Every reader
+    verifies every message (`carenet_kit.admission`); a refused one is dead-lettered once per
+    service: by the inbound consumer for the topics it consumes, else by the first batch
+    consumer listed that reads the topic. The others skip it, counted in
+    `carenet_messages_refused_total`."""
     state: Mapping[str, object] = field(default_factory=dict)
     """More for `app.state`, where the routes' dependencies find it (access control)."""
     relay: OutboxRelay = field(init=False)
@@ -57,6 +61,10 @@ class Service:
 
     def __post_init__(self) -> None:
         s = self.settings
+        reported = {s.topic(producer) for producer in self.consumes} if self.policy else set()
+        for reader in self.batch_consumers:  # each refused message dead-lettered once
+            reader.reports -= reported
+            reported |= reader.reports
         self.relay = OutboxRelay(
             self.application,
             s.topic(s.service),
@@ -65,6 +73,9 @@ class Service:
             security=s.kafka_security(),
             lease=s.relay_lease(),
             lease_retry_seconds=s.relay_lease_seconds,
+            checkpoint_topic=s.checkpoint_topic,
+            checkpoint_every=s.relay_checkpoint_every,
+            checkpoint_seconds=s.relay_checkpoint_seconds,
         )
         self.projection_runner = (
             None
@@ -157,6 +168,7 @@ class Service:
                     [s.topic(producer) for producer in self.consumes],
                     s.dead_letter_topic,
                     self.policy,
+                    s.gate(),
                 )
                 async with faust_app_running(stream_app, stop_timeout=10):
                     yield

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import psycopg
+import structlog
 from psycopg import sql
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from carenet_kit.admission import Gate
 from carenet_kit.auth import DEFAULT_ALGORITHMS, LEEWAY_SECONDS, KeySource, TokenVerifier
 from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from carenet_kit.lease import FileLease, Lease, PostgresLease
-from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
+from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
+from carenet_kit.topics import CHECKPOINT_TOPIC, DEAD_LETTER_TOPIC, Profile, load_catalog
+
+log = structlog.get_logger()
 
 DEVELOPMENT_ISSUER = "urn:carenet:development-issuer"
 """The issuer of `carenet-dev token`; production settings refuse it."""
@@ -56,18 +63,33 @@ class ServiceSettings(BaseSettings):
     relay_poll_seconds: float = 0.05
     relay_lease_seconds: float = Field(default=1.0, gt=0)
     """How often a standby replica's relay tries to take the lease of the one that publishes."""
+    relay_checkpoint_every: int = Field(default=1_000, gt=0)
+    """The relay signs a checkpoint of a partition after this many messages on it..."""
+    relay_checkpoint_seconds: float = Field(default=10.0, gt=0)
+    """...or once its oldest message not yet checkpointed is this old: a stream cut short
+    after its last checkpoint loses at most this much unnoticed (`carenet_kit.checkpoints`)."""
     consumer_session_timeout_seconds: float = Field(default=30.0, ge=6)
     """How long the consumer group waits for a silent member before giving its partitions to
     the other replicas (Kafka's `session.timeout.ms`): the failover time after a crash."""
     scheduler_seconds: float = 5.0
+    """How often a service with deadlines looks for what has fallen due."""
     consumer_lag_seconds: float = Field(default=10.0, gt=0)
     """How often the inbound consumer group's lag is sampled for `GET /metrics`."""
-    """How often a service with deadlines looks for what has fallen due."""
     reference_file: Path = Path("reference/demo-directory.yaml")
+    clock_tolerance_seconds: float = Field(
+        default=DEFAULT_CLOCK_TOLERANCE.total_seconds(), ge=0, le=3600
+    )
+    """How far a caller's clock may run ahead of the service's: a date or moment stated later
+    than that is refused as in the future (`carenet_kit.plausibility`)."""
     signing_key: SecretStr | None = None
     """The service's Ed25519 private key (PKCS#8 PEM) that signs every message it publishes."""
     signing_key_id: str | None = None
     """That key's id in the published key set (`kid`); a new id for every new key."""
+    trusted_keys: Path | None = None
+    """The network's key set (a JWKS file: every producer's public keys, current and retired).
+    The service acts only on messages signed with one of them, by the producer the key speaks
+    for (`carenet_kit.admission`); read at start, so a new key needs a restart. Unset
+    (development only: production refuses to start) the service acts on no message at all."""
     auth_jwks: str | None = None
     """The token issuer's public keys (JWKS): a file path or an https URL of the OIDC provider.
     Unset: the service authenticates nobody, so every endpoint that needs a caller answers 401."""
@@ -93,11 +115,19 @@ class ServiceSettings(BaseSettings):
             raise ValueError(
                 "production signs its events: set CARENET_SIGNING_KEY and CARENET_SIGNING_KEY_ID"
             )
+        if self.environment == "production" and self.trusted_keys is None:
+            raise ValueError(
+                "production verifies every message it consumes: set CARENET_TRUSTED_KEYS"
+            )
         if self.environment == "production" and not self.auth_jwks:
             raise ValueError("production authenticates every caller: set CARENET_AUTH_JWKS")
         if self.environment == "production" and self.auth_issuer == DEVELOPMENT_ISSUER:
             raise ValueError("production trusts a real OIDC issuer (CARENET_AUTH_ISSUER)")
         return self
+
+    @property
+    def clock_tolerance(self) -> timedelta:
+        return timedelta(seconds=self.clock_tolerance_seconds)
 
     def token_verifier(self) -> TokenVerifier | None:
         """How callers are authenticated, if an issuer's key set is configured."""
@@ -112,6 +142,13 @@ class ServiceSettings(BaseSettings):
             role_claim=self.auth_role_claim,
             leeway_seconds=self.auth_leeway_seconds,
         )
+
+    def gate(self) -> Gate:
+        """A reader's admission of messages, with the network's key set."""
+        if self.trusted_keys is None:
+            log.warning("no trusted key set (CARENET_TRUSTED_KEYS): no message will be acted on")
+            return Gate(None, self.topic_namespace)
+        return Gate(json.loads(self.trusted_keys.read_text()), self.topic_namespace)
 
     def kafka_security(self) -> KafkaSecurity:
         """How this service's Kafka clients authenticate (aiokafka options, faust credentials)."""
@@ -130,6 +167,10 @@ class ServiceSettings(BaseSettings):
     @property
     def dead_letter_topic(self) -> str:
         return self.topic_namespace + DEAD_LETTER_TOPIC
+
+    @property
+    def checkpoint_topic(self) -> str:
+        return self.topic_namespace + CHECKPOINT_TOPIC
 
     @property
     def consumer_group(self) -> str:

@@ -8,6 +8,12 @@ the signature travel in two Kafka headers (see `contracts/MESSAGE_FORMAT.md`, "S
 Public keys are published as a JSON Web Key Set (RFC 8037 OKP keys). Each key has its id and
 the producer it speaks for (`carenet_producer`), so keys can rotate: a new key gets a new id,
 and retired keys stay in the set to verify what they signed.
+
+A key may also have a validity period: `nbf` and `exp`, NumericDates (seconds since the epoch,
+RFC 7519 §2) with the meaning they have in a JWT: the key signs nothing recorded before `nbf`,
+nor at or after `exp`. A retired key keeps verifying what it signed in its period, but a
+message it signs once retired (a leaked old key, a replica left running with it) is refused.
+Either member may be absent (no bound on that side); a set without them verifies as before.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +41,10 @@ KEY_ID_HEADER = "carenet_key_id"
 """The `kid` of the signing key in the published key set."""
 PRODUCER_MEMBER = "carenet_producer"
 """The JWK member that binds a key to the one producer it may sign for."""
+NOT_BEFORE_MEMBER = "nbf"
+"""The JWK member (NumericDate): the key signs nothing recorded before this time."""
+EXPIRES_MEMBER = "exp"
+"""The JWK member (NumericDate): the key signs nothing recorded at or after this time."""
 
 
 @dataclass(frozen=True)
@@ -94,11 +105,51 @@ def key_set(jwks: list[dict[str, Any]]) -> dict[str, Any]:
     return {"keys": jwks}
 
 
+def valid_during(
+    jwk: Mapping[str, Any], not_before: datetime | None, expires: datetime | None
+) -> dict[str, Any]:
+    """The public JWK with its validity period set (`nbf`, `exp`); None leaves a side open."""
+    bounds = {NOT_BEFORE_MEMBER: not_before, EXPIRES_MEMBER: expires}
+    period = {name: int(when.timestamp()) for name, when in bounds.items() if when is not None}
+    return {**{k: v for k, v in jwk.items() if k not in bounds}, **period}
+
+
+@dataclass(frozen=True)
+class Validity:
+    """When a key may sign: `not_before` <= signed_at < `expires`; None is no bound."""
+
+    not_before: datetime | None = None
+    expires: datetime | None = None
+
+    @classmethod
+    def of(cls, key_id: str, jwk: Mapping[str, Any]) -> Validity:
+        def numeric_date(member: str) -> datetime | None:
+            value = jwk.get(member)
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"key {key_id!r}: {member} is not a NumericDate")
+            return datetime.fromtimestamp(value, UTC)
+
+        validity = cls(numeric_date(NOT_BEFORE_MEMBER), numeric_date(EXPIRES_MEMBER))
+        if validity.not_before and validity.expires and validity.expires <= validity.not_before:
+            raise ValueError(f"key {key_id!r}: exp is not after nbf")
+        return validity
+
+    def problem_at(self, key_id: str, signed_at: datetime) -> str | None:
+        if self.not_before is not None and signed_at < self.not_before:
+            return f"key {key_id!r} is not valid before {self.not_before.isoformat()}"
+        if self.expires is not None and signed_at >= self.expires:
+            return f"key {key_id!r} expired at {self.expires.isoformat()}"
+        return None
+
+
 class TrustedKeys:
-    """The published key set a verifier trusts: key id → (producer, public key)."""
+    """The published key set a verifier trusts: key id → (producer, public key, validity)."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self._keys: dict[str, tuple[str, Ed25519PublicKey]] = {}
+        self._validity: dict[str, Validity] = {}
         for key in KeySet.import_key_set(dict(document)).keys:  # type: ignore[arg-type]
             producer = key.get(PRODUCER_MEMBER)
             if key.kid is None or not isinstance(producer, str):
@@ -106,6 +157,8 @@ class TrustedKeys:
             if not isinstance(key.public_key, Ed25519PublicKey):
                 raise ValueError(f"key {key.kid!r} is not an Ed25519 key")
             self._keys[key.kid] = (producer, key.public_key)
+            bounds = {m: key.get(m) for m in (NOT_BEFORE_MEMBER, EXPIRES_MEMBER)}
+            self._validity[key.kid] = Validity.of(key.kid, bounds)
 
     @classmethod
     def load(cls, path: Path) -> TrustedKeys:
@@ -115,10 +168,31 @@ class TrustedKeys:
     def key_ids(self) -> list[str]:
         return sorted(self._keys)
 
+    def owner_of(self, key_id: str) -> str | None:
+        """The producer a key speaks for; None for a key not in the set."""
+        known = self._keys.get(key_id)
+        return known[0] if known else None
+
+    def validity_problem(self, key_id: str, signed_at: datetime) -> str | None:
+        """Why the key could not sign at `signed_at` (outside its `nbf`/`exp`); None if it could.
+
+        A key not in the set has no period: `problem_with` names it unknown."""
+        validity = self._validity.get(key_id)
+        return validity.problem_at(key_id, signed_at) if validity else None
+
     def problem_with(
-        self, producer: str, message: bytes, signature: Signature | None
+        self,
+        producer: str,
+        message: bytes,
+        signature: Signature | None,
+        *,
+        signed_at: datetime | None = None,
     ) -> str | None:
-        """Why the message is not proven to come from `producer`; None when it is."""
+        """Why the message is not proven to come from `producer`; None when it is.
+
+        `signed_at` is when the message says it was signed (an envelope's `recorded_at`); with
+        it, a key outside its validity period is refused too. The signature is checked first,
+        so a period problem is only ever reported for a message the key did sign."""
         if signature is None:
             return "unsigned"
         known = self._keys.get(signature.key_id)
@@ -132,4 +206,6 @@ class TrustedKeys:
             public_key.verify(raw, message)
         except (InvalidSignature, binascii.Error, ValueError):
             return f"signature does not verify with key {signature.key_id!r}"
+        if signed_at is not None:
+            return self.validity_problem(signature.key_id, signed_at)
         return None

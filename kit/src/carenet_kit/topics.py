@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, model_validator
 Profile = Literal["local", "production"]
 
 DEAD_LETTER_TOPIC = "carenet.deadletter.v1"
+CHECKPOINT_TOPIC = "carenet.checkpoints.v1"
+"""Every relay's signed stream checkpoints (`carenet_kit.checkpoints`), read by auditors."""
 ANY_PRODUCER = "any"
-"""The dead-letter topic's producer: every service writes to it."""
+"""The producer of the dead-letter and checkpoint topics: every service writes to them."""
 CLUSTER_RESOURCE = "kafka-cluster"
 """The name of Kafka's one cluster resource in ACLs."""
 
@@ -98,19 +100,19 @@ class TopicCatalog(BaseModel):
         group name (`CARENET_TOPIC_NAMESPACE`).
 
         Its own topic: write, and read (the relay reads the last message of each partition to
-        resume); the dead-letter topic: write; the topics it consumes: read; the consumer groups
-        `carenet-<service>...` (faust's group and nothing else; faust declares no topic of its
-        own here, `topic_disable_leader` and no tables); idempotent producing on the cluster.
+        resume); the dead-letter and checkpoint topics: write; the topics it consumes: read;
+        the consumer groups `carenet-<service>...` (faust's group and nothing else; faust
+        declares no topic of its own here, `topic_disable_leader` and no tables); idempotent
+        producing on the cluster.
         """
         access = self.access_of(service)
         own = namespace + self.topic_of(service).name
         consumed = [namespace + self.topic_of(p).name for p in access.consumes if p != service]
         return (
             Acl(resource="topic", name=own, operations=("Write", "Read", "Describe")),
-            Acl(
-                resource="topic",
-                name=namespace + DEAD_LETTER_TOPIC,
-                operations=("Write", "Describe"),
+            *(
+                Acl(resource="topic", name=namespace + name, operations=("Write", "Describe"))
+                for name in (DEAD_LETTER_TOPIC, CHECKPOINT_TOPIC)
             ),
             *(Acl(resource="topic", name=t, operations=("Read", "Describe")) for t in consumed),
             Acl(

@@ -129,7 +129,7 @@ def test_the_yearly_check_counts_the_follow_ups_of_the_case_year() -> None:
 def test_in_hospital_no_follow_up_is_missed_and_discharge_resumes_within_two_weeks() -> None:
     case = a_case()
     admission = uuid4()
-    assert case.admitted(admission, "H-1", date(2026, 1, 12))
+    assert case.admitted(admission, "H-1", date(2026, 1, 12), RULES)
     new_events(case)
     assert case.handle_deadlines(date(2026, 3, 1), RULES) is False
     assert case.discharged(admission, date(2026, 3, 2), RULES)
@@ -154,7 +154,7 @@ def test_a_referral_cannot_be_withdrawn_once_the_patient_is_admitted() -> None:
     case = a_case()
     case.record_visit(visit(date(2026, 1, 10), stable(risk_level=3)), RULES)
     assert case.open_referral_id is not None
-    case.admitted(uuid4(), "H-1", date(2026, 1, 11))
+    case.admitted(uuid4(), "H-1", date(2026, 1, 11), RULES)
     with pytest.raises(CaseConflict, match="admitted"):
         case.withdraw_referral(case.open_referral_id, "withdrawn")
 

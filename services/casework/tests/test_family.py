@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from carenet_casework.domain import Family
-from carenet_casework.domain.errors import AlreadyRecorded, NotRecorded, RuleBroken
+from carenet_casework.domain.errors import (
+    AlreadyRecorded,
+    NotRecorded,
+    RuleBroken,
+)
 from carenet_casework.domain.family import (
     NOTIFIABLE_EVENT_TYPES,
     ConsentGiver,
@@ -17,14 +22,23 @@ from carenet_casework.domain.family import (
     Withdrawer,
 )
 from carenet_contracts.registry import CONTRACTS
+from carenet_kit.plausibility import Implausible
 
 from .conftest import Casework
 
 EVERYTHING = Scope(("appointments", "visits", "risk"), ("VisitCompleted",))
+TODAY = date(2026, 11, 2)
 
 
-def link(family: Family, member: str, *, guardian: bool = False, by: str = "patient") -> None:
-    family.link(uuid4(), member, Relationship.PARENT, guardian, ConsentGiver(by), EVERYTHING)
+def link(
+    family: Family,
+    member: str,
+    *,
+    guardian: bool = False,
+    by: str = "patient",
+    on: date = TODAY,
+) -> None:
+    family.link(uuid4(), member, Relationship.PARENT, guardian, ConsentGiver(by), EVERYTHING, on)
 
 
 def test_a_relative_is_linked_once_until_the_consent_is_withdrawn() -> None:
@@ -32,10 +46,30 @@ def test_a_relative_is_linked_once_until_the_consent_is_withdrawn() -> None:
     link(given, "m-1")
     with pytest.raises(AlreadyRecorded):
         link(given, "m-1")
-    given.withdraw(uuid4(), "m-1", Withdrawer.PATIENT)
+    given.withdraw(uuid4(), "m-1", Withdrawer.PATIENT, TODAY)
     link(given, "m-1")  # a new consent
     kinds = [type(e).__name__ for e in given.collect_events()]
     assert kinds == ["Started", "Linked", "ConsentWithdrawn", "Linked"]
+
+
+def test_a_consent_entered_late_and_dated_before_the_withdrawal_does_not_grant_again() -> None:
+    given = Family(uuid4())
+    link(given, "m-1", on=TODAY - timedelta(days=20))
+    given.withdraw(uuid4(), "m-1", Withdrawer.PATIENT, TODAY - timedelta(days=5))
+    given.collect_events()
+    with pytest.raises(Implausible, match="given_on must not be before the consent was"):
+        link(given, "m-1", on=TODAY - timedelta(days=10))  # a form signed before the "no"
+    assert given.consents == {}
+    assert given.collect_events() == []
+    link(given, "m-1", on=TODAY - timedelta(days=5))  # given again on the day or after: a new yes
+    assert set(given.consents) == {"m-1"}
+
+
+def test_a_withdrawal_cannot_be_dated_before_the_consent_it_withdraws() -> None:
+    given = Family(uuid4())
+    link(given, "m-1", on=TODAY - timedelta(days=3))
+    with pytest.raises(Implausible, match="withdrawn_on must not be before the consent"):
+        given.withdraw(uuid4(), "m-1", Withdrawer.RELATIVE, TODAY - timedelta(days=4))
 
 
 def test_the_guardian_consents_for_others_only_once_linked() -> None:
@@ -49,7 +83,7 @@ def test_the_guardian_consents_for_others_only_once_linked() -> None:
 
 def test_a_consent_without_standing_cannot_be_withdrawn() -> None:
     with pytest.raises(NotRecorded):
-        Family(uuid4()).withdraw(uuid4(), "m-1", Withdrawer.RELATIVE)
+        Family(uuid4()).withdraw(uuid4(), "m-1", Withdrawer.RELATIVE, TODAY)
 
 
 @pytest.mark.parametrize(
@@ -61,7 +95,9 @@ def test_a_consent_without_standing_cannot_be_withdrawn() -> None:
 )
 def test_a_scope_names_only_known_parts_and_events(scope: Scope, reason: str) -> None:
     with pytest.raises(RuleBroken, match=reason):
-        Family(uuid4()).link(uuid4(), "m", Relationship.SPOUSE, False, ConsentGiver.PATIENT, scope)
+        Family(uuid4()).link(
+            uuid4(), "m", Relationship.SPOUSE, False, ConsentGiver.PATIENT, scope, TODAY
+        )
 
 
 def test_every_notifiable_event_type_is_a_published_contract() -> None:

@@ -20,6 +20,7 @@ from carenet_intake.domain import DeclineReason, Hospital, StateConflict, WrongH
 from carenet_intake.outbox import to_integration_event
 from carenet_intake.policy import policy
 from carenet_intake.workdays import Adjustments, CalendarFile, WorkingDayCalendars
+from carenet_kit.auth import Actor
 from carenet_kit.clock import ManualClock
 from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.outbox import Cause, PublishedStream
@@ -98,6 +99,7 @@ def diagnosis(
         risk_level=1,
         consent_given_by="patient",
         consent_given_on=diagnosed_on,
+        recorded_by=Actor("DR-1", hospital_id, "clinician"),
         override_reason=override_reason,
     )
 
@@ -170,7 +172,7 @@ def test_the_hospitals_regional_calendar_decides_the_deadline(
 
 def test_a_diagnosis_dated_after_today_in_china_is_refused(app: IntakeApplication) -> None:
     patient = register(app)
-    with pytest.raises(CommandRejected, match="after today"):
+    with pytest.raises(CommandRejected, match="diagnosed_on is in the future"):
         app.record_diagnosis(patient, diagnosis(date(2026, 11, 21)), Cause.request())
 
 
@@ -341,7 +343,7 @@ def test_a_direct_admission_needs_a_registered_patient(app: IntakeApplication) -
         app.admit(uuid4(), HOSPITAL, None, None, Cause.request())
     patient = register(app)
     app.admit(patient, HOSPITAL, date(2026, 11, 19), None, Cause.request())
-    with pytest.raises(CommandRejected, match="after today"):
+    with pytest.raises(CommandRejected, match="discharged_on is in the future"):
         app.discharge(patient, HOSPITAL, date(2026, 11, 21), Cause.request())
     [admitted] = published(app)
     assert admitted.event_type == "PatientAdmitted"

@@ -82,7 +82,7 @@ def test_a_patients_ciphertext_does_not_open_as_another_patients(app: IntakeAppl
     victim: Patient = app.repository.get(second)
     victim.personal_data = stolen.personal_data  # the ciphertext is bound to its patient
     with pytest.raises(Unreadable):
-        app._personal_data(victim)
+        app.personal_data(victim)
 
 
 def test_a_new_case_gets_the_contact_details_sealed_to_its_key(app: IntakeApplication) -> None:

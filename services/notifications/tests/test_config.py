@@ -14,6 +14,7 @@ PRODUCTION = {
     "signing_key_id": "notifications-2026-11",
     "auth_jwks": "https://id.example.org/jwks.json",
     "auth_issuer": "https://id.example.org",
+    "trusted_keys": "/etc/carenet/trusted-keys/jwks.json",
     "kafka_security_protocol": "SASL_SSL",
     "kafka_username": "carenet-notifications",
     "kafka_password": "a password",

@@ -116,6 +116,20 @@ def test_a_missed_reporting_deadline_reaches_the_hospital_and_the_auditors() -> 
     }
 
 
+def test_the_center_hears_of_a_hospital_joining_its_patient_and_of_no_ordinary_read() -> None:
+    joined = told(
+        "RecordAccessed",
+        TEAM,
+        access="join-care-network",
+        reader_id="DR-BJ-ZHANG",
+        reader_organisation="H-BJ-ANDING",
+        record="intake.record_diagnosis",
+    )
+    assert list(joined) == ["center:CHC-NS-NANTOU"]
+    assert "H-BJ-ANDING joined the care" in (joined["center:CHC-NS-NANTOU"].summary or "")
+    assert told("RecordAccessed", TEAM) == {}
+
+
 def test_a_transfer_reaches_both_centers_and_the_closed_case_its_case_manager() -> None:
     assert set(
         told(
@@ -159,7 +173,10 @@ def test_an_overdue_first_visit_without_a_case_manager_reaches_the_center() -> N
         "FirstVisitOverdue",
         "FollowUpOverdue",
         "LostToFollowUp",
+        "FollowUpMissWithdrawn",
+        "LostToFollowUpWithdrawn",
         "FollowUpsBelowYearlyMinimum",
+        "FollowUpsBelowYearlyMinimumWithdrawn",
         "EmergencyRecorded",
         "ReferralIssued",
         "ReferralEscalated",

@@ -14,10 +14,10 @@ from rich.console import Console
 from carenet_audit_tool.describe import Tier, summary_of
 from carenet_audit_tool.history import timeline_from_records
 from carenet_audit_tool.render import history_json, render_html, render_table
-from carenet_audit_tool.stream import Record
 from carenet_audit_tool.timeline import Timeline, build_timeline
 from carenet_contracts import CONTRACTS, Envelope, Payload, envelope_of, parse_message
-from carenet_kit.signing import Signer, TrustedKeys, key_set
+from carenet_kit.inspection import Record
+from carenet_kit.signing import Signer, TrustedKeys, key_set, valid_during
 from carenet_kit.wire import kafka_record
 
 EXAMPLES = Path(__file__).parents[3] / "contracts" / "tests" / "messages"
@@ -254,6 +254,26 @@ def test_records_are_checked_against_the_key_set_and_problems_are_named() -> Non
     assert unchecked.entries[0].signature == "unchecked"
 
 
+def test_a_record_signed_after_its_key_expired_is_named() -> None:
+    casework = Signer.generate("casework-1", "casework")
+    retired = valid_during(casework.public_jwk(), None, DAY + timedelta(days=1))
+    trusted = TrustedKeys(key_set([retired]))
+    before = envelope(example("CaseOpened"), DAY)
+    after = envelope(example("CaseManagerAssigned"), DAY, DAY + timedelta(days=2), sequence=2)
+    records = [
+        record(before.model_dump_json().encode(), casework, 0),
+        record(after.model_dump_json().encode(), casework, 1),
+    ]
+
+    timeline, problems = timeline_from_records(PATIENT, records, trusted)
+
+    assert [e.signature for e in timeline.entries] == [
+        "verified",
+        "key 'casework-1' expired at 2026-03-03T02:00:00+00:00",
+    ]
+    assert [p.position for p in problems] == ["carenet.casework.v1:0@1"]
+
+
 def sample_timeline() -> tuple[Timeline, Envelope[Any], Envelope[Any]]:
     diagnosed = envelope(example("DiagnosisRecorded"), DAY)
     late_visit = envelope(
@@ -310,6 +330,34 @@ def test_the_table_lists_every_event_and_flags_the_late_one() -> None:
     assert "VisitCompleted" in text
     assert text.count("LATE") == 1
     assert "1 recorded late" in text
+
+
+def test_as_of_a_late_visit_and_its_withdrawn_miss_show_when_they_happened_and_were_recorded() -> (
+    None
+):
+    """Issue 14: a visit of day 2 entered on day 6, after its follow-up was counted as missed."""
+    visit = envelope(example("VisitCompleted"), DAY + timedelta(days=2), DAY + timedelta(days=6))
+    missed = envelope(example("FollowUpOverdue"), DAY + timedelta(days=4), DAY + timedelta(days=4))
+    withdrawn = envelope(
+        example("FollowUpMissWithdrawn", reason="a visit on 2026-03-04 was recorded"),
+        DAY + timedelta(days=6),
+        DAY + timedelta(days=6),
+    )
+    timeline = build_timeline(PATIENT, [missed, visit, withdrawn]).as_of(visit.recorded_at)
+    console = Console(record=True, width=260)
+    render_table(timeline, console)
+    (row,) = [line for line in console.export_text().splitlines() if "Home visit" in line]
+    assert "2026-03-04 10:00" in row  # occurred (the centers' time)
+    assert "2026-03-08 10:00 +4d 0h LATE" in row  # recorded, and how late
+    entries = {e.event_type: e for e in timeline.entries}
+    assert [e.event_type for e in timeline.entries] == [
+        "VisitCompleted",
+        "FollowUpOverdue",
+        "FollowUpMissWithdrawn",
+    ]
+    assert entries["FollowUpMissWithdrawn"].summary == (
+        "Follow-up due 2026-11-16 no longer counts as missed: a visit on 2026-03-04 was recorded"
+    )
 
 
 def test_the_page_is_self_contained() -> None:

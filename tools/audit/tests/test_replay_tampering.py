@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from bench.synthetic import SyntheticNetwork, produce
 from carenet_audit_tool.cli import app
-from carenet_audit_tool.stream import Record, TopicReader
-from carenet_audit_tool.verify import PRODUCERS
+from carenet_audit_tool.stream import TopicReader
 from carenet_devtools import kafka
 from carenet_devtools.kafka import run_sync
+from carenet_kit.inspection import PRODUCERS, Record
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signer
 from carenet_kit.topics import load_catalog
 
@@ -122,9 +122,12 @@ def test_a_tampered_copy_is_caught_at_every_tampered_position(
         "forged": 2,
         "altered": 1,
         "misplaced": 0,
+        "oversized": 0,
         "duplicated": 1,
         "reordered": 1,
         "missing": 1,
+        "expired_key": 0,
+        "truncated": 0,
     }
     code, output = replay(kafka_bootstrap, keys, namespace, "--json", "--workers", "2")
     assert code == 1, output

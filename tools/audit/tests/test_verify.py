@@ -7,14 +7,16 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
 from bench.synthetic import Message, SyntheticNetwork
-from carenet_audit_tool.stream import Record
-from carenet_audit_tool.verify import ProblemKind, Report, StreamVerifier
-from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signer
+from carenet_audit_tool.verify import Report, StreamVerifier
+from carenet_kit.inspection import ProblemKind, Record
+from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signer, valid_during
 from carenet_kit.topics import load_catalog
 
 NETWORK = SyntheticNetwork()
@@ -41,11 +43,11 @@ def records(messages: list[Message]) -> list[Record]:
 
 
 def verify(
-    messages: list[Message], max_problems: int = 1_000
+    messages: list[Message], max_problems: int = 1_000, key_set: dict[str, Any] = KEY_SET
 ) -> tuple[Report, Callable[[Message], str]]:
     """The report, and where each message (this very object) lies on the broker."""
     on_broker = records(messages)
-    verifier = StreamVerifier(KEY_SET, max_problems=max_problems)
+    verifier = StreamVerifier(key_set, max_problems=max_problems)
     verifier.feed(on_broker)
 
     def position(message: Message) -> str:
@@ -163,6 +165,47 @@ def test_an_altered_message_that_breaks_its_contract_is_altered_not_invalid() ->
     assert "no longer a contract" in report.problems[0].detail
 
 
+RETIRED = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def retired(producer: str, expires: datetime | None) -> dict[str, Any]:
+    """The network's key set, the producer's key given an `exp` (None: no period)."""
+    keys = [
+        valid_during(k, None, expires) if k["carenet_producer"] == producer else k
+        for k in KEY_SET["keys"]
+    ]
+    return {"keys": keys}
+
+
+def test_a_message_signed_by_a_key_after_its_expiry_is_flagged_and_ignored() -> None:
+    """Someone holding casework's retired key appends to a stream, dated after the key's exp."""
+    messages = stream(uuid4())
+    last = of(messages, "casework")[-1]
+    value = edited(
+        last,
+        sequence=4,
+        previous_hash=_sha(last.value),
+        event_id=str(uuid4()),
+        recorded_at="2030-02-01T09:00:00Z",
+    )
+    late = signed(last, value, NETWORK.signers["casework"])
+
+    report, position = verify([*messages, late], key_set=retired("casework", RETIRED))
+
+    assert kinds(report) == [(ProblemKind.EXPIRED_KEY, position(late))]
+    problem = report.problems[0]
+    assert (problem.producer, problem.sequence, problem.found) == ("casework", 4, "casework-bench")
+    assert "expired at 2030-01-01" in problem.detail
+    assert report.summary.verified == len(messages)
+    # the same stream, the key without a period: the continuation is genuine
+    assert verify([*messages, late], key_set=retired("casework", None))[0].clean
+
+
+def test_what_a_retired_key_signed_in_its_period_still_verifies() -> None:
+    report, _ = verify(stream(uuid4()), key_set=retired("casework", RETIRED))
+    assert report.clean
+
+
 def test_a_message_its_producer_signed_that_is_not_a_contract_is_invalid() -> None:
     messages = stream(uuid4())
     garbage = signed(messages[0], b'{"hello": "world"}', NETWORK.signers["intake"])
@@ -273,3 +316,13 @@ def test_unsigned_garbage_is_reported_and_changes_no_stream(garbage: bytes) -> N
 
 def _sha(value: bytes) -> str:
     return hashlib.sha256(value).hexdigest()
+
+
+def test_an_oversized_message_is_reported_unread_even_when_its_producer_signed_it() -> None:
+    intake = of(stream(uuid4(), events=2), "intake")
+    padded = intake[1].value + b" " * 200_000  # still JSON, still the contract
+    huge = signed(intake[1], padded, NETWORK.signers["intake"])
+    report, position = verify([intake[0], huge])
+    assert (ProblemKind.OVERSIZED, position(huge)) in kinds(report)
+    assert report.summary.problems["oversized"] == 1
+    assert report.summary.problems["missing"] == 0  # nothing followed it in its stream

@@ -13,6 +13,7 @@ import yaml
 from carenet_contracts import CONTRACTS, CURRENT, Payload
 from carenet_contracts.schema import SCHEMA_DIR, schema_file_name
 from carenet_devtools.asyncapi import DOCUMENT, message_id, render
+from carenet_kit.checkpoints import Checkpoints
 from carenet_kit.signing import Signer
 from carenet_kit.topics import load_catalog
 from carenet_kit.wire import kafka_record
@@ -57,7 +58,10 @@ def test_every_topic_is_a_channel_and_every_contract_version_a_message(
     addresses = {c["address"] for c in document["channels"].values()}
     assert addresses == {t.name for t in load_catalog().topics}
     listed = {m for c in document["channels"].values() for m in c["messages"]}
-    assert listed == {message_id(p) for p in CONTRACTS.values()} | {"DeadLetter"}
+    assert listed == {message_id(p) for p in CONTRACTS.values()} | {
+        "DeadLetter",
+        "StreamCheckpoint",
+    }
     assert {"ReferralEscalated.v1", "ReferralEscalated.v2"} <= listed
 
 
@@ -65,7 +69,7 @@ def test_producers_send_only_the_current_version(document: dict[str, Any]) -> No
     sent = {
         ref["$ref"].rsplit("/", 1)[-1]
         for name, operation in document["operations"].items()
-        if name != "deadletter.publish"
+        if name not in ("deadletter.publish", "checkpoints.publish")
         for ref in operation["messages"]
     }
     assert sent == {message_id(p) for p in CURRENT.values()}
@@ -95,3 +99,22 @@ def test_a_real_record_matches_its_message(
     jsonschema.validate(as_text, headers_schema, format_checker=jsonschema.FormatChecker())
     key_schema = resolve(document, message["bindings"]["$ref"])["kafka"]["key"]
     jsonschema.validate(key.decode(), key_schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_a_real_checkpoint_matches_its_message(document: dict[str, Any]) -> None:
+    """A checkpoint as a relay signs it: payload, headers and key as the document says."""
+    checkpoints = Checkpoints(
+        Signer.generate("routing-test", "routing"), "carenet.routing.v1", 1, 60
+    )
+    checkpoints.published(3, 41, "ab" * 32)
+    ((key, value, headers),) = checkpoints.due()
+    message = resolve(document, "#/components/messages/StreamCheckpoint")
+    payload_schema = json.loads((DOCUMENT.parent / message["payload"]["$ref"]).read_text())
+    jsonschema.validate(json.loads(value), payload_schema)
+    as_text = {name: raw.decode() for name, raw in headers}
+    checker = jsonschema.FormatChecker()
+    jsonschema.validate(
+        as_text, resolve(document, message["headers"]["$ref"]), format_checker=checker
+    )
+    jsonschema.validate(key.decode(), message["bindings"]["kafka"]["key"])
+    assert key == b"carenet.routing.v1:3"

@@ -23,10 +23,13 @@ async def dead_letter_some(bootstrap: str, namespace: str) -> None:
             ("carenet-routing", "carenet.intake.v1", 3, "rejected: no such center\nmore"),
             ("carenet-routing", "carenet.intake.v1", 7, "rejected: no such center"),
             ("carenet-audit-history", "carenet.casework.v1", 1, "contract: unknown version 9"),
+            ("carenet-routing", "carenet.intake.v1", 8, "gap: sequence 4 where 2 is due"),
+            ("carenet-routing", "carenet.intake.v1", 9, "gap: sequence 9 where 5 is due"),
         ]
         for consumer, topic, offset, reason in letters:
             headers = [
                 ("carenet_dlq_reason", reason.encode()),
+                ("carenet_dlq_kind", reason.split(":")[0].encode()),
                 ("carenet_dlq_topic", (namespace + topic).encode()),
                 ("carenet_dlq_partition", b"2"),
                 ("carenet_dlq_offset", str(offset).encode()),
@@ -59,7 +62,11 @@ def test_dead_letters_are_summarised_by_consumer_topic_and_reason(kafka_bootstra
     assert any("carenet-audit-history" in line and "unknown version 9" in line for line in lines)
     assert "carenet-routing  carenet.intake.v1:2:3" in result.output
     assert "carenet-routing  carenet.intake.v1:2:7" in result.output
-    assert "3 dead letters" in result.output
+    gaps = next(line for line in lines if "refused: gap" in line and "│" in line)
+    assert " 2 " in gaps  # one group, whatever the sequences
+    assert "carenet.intake.v1:2:9  (dead letter" in result.output
+    assert "gap: sequence 9 where 5 is due" in result.output  # each one's own reason
+    assert "5 dead letters" in result.output
     assert "more" not in result.output  # the first line of a reason only
     assert "never be printed" not in result.output
     assert namespace not in result.output.replace(f"on {namespace}", "")

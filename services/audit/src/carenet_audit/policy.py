@@ -19,6 +19,7 @@ def history_loader(settings: Settings, index: HistoryIndex) -> BatchConsumer:
         topics=[settings.topic(producer) for producer in CONSUMED],
         sink=index,
         dead_letter_topic=settings.dead_letter_topic,
+        gate=settings.gate(),
         max_records=settings.history_batch_size,
         security=settings.kafka_security(),
     )

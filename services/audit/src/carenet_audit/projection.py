@@ -2,7 +2,8 @@
 
 A materialised view in the eventsourcing library's sense: a `TrackingRecorder` whose own table
 (`patient_history`) is written in the same transaction as the tracking record of the
-partition's last offset, so the view and its position never disagree. A batch that is
+partition's last offset and the positions of the streams it took messages from (only those the
+kit's admission verified), so the view and its positions never disagree. A batch that is
 already (partly) tracked writes only what lies after the tracked offset: a redelivered message
 changes nothing. The value bytes and the producer's signature are kept exactly as they were on
 the broker, so an auditor's verifier works on this copy as on the topics themselves.
@@ -11,18 +12,19 @@ the broker, so an auditor's verifier works on this copy as on the topics themsel
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
-from eventsourcing.postgres import PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
+from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
+from eventsourcing.sqlite import SQLiteFactory
 from psycopg.sql import SQL, Identifier
 
+from carenet_kit.admission import Stream, StreamPosition, StreamTracking
 from carenet_kit.batches import Delivered
+from carenet_kit.consumed_streams import PostgresStreamPositions, SQLiteStreamPositions
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER
 from carenet_kit.wire import header
 
@@ -65,7 +67,10 @@ class HistoryIndex(TrackingRecorder, ABC):
     """Writes batches of messages with their tracking record; answers one patient's history."""
 
     @abstractmethod
-    def write(self, messages: Sequence[Delivered], tracking: Tracking) -> None: ...
+    def write(self, messages: Sequence[Delivered], tracking: StreamTracking) -> None: ...
+
+    @abstractmethod
+    def stream_positions(self, streams: Collection[Stream]) -> dict[Stream, StreamPosition]: ...
 
     @abstractmethod
     def history(self, patient_id: UUID, as_of: datetime | None = None) -> list[HistoryEntry]:
@@ -127,7 +132,9 @@ def _text(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class SQLiteHistoryIndex(SQLiteTrackingRecorder, HistoryIndex):
+class SQLiteHistoryIndex(SQLiteStreamPositions, HistoryIndex):
+    streams_table = "history_streams"
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -142,7 +149,7 @@ class SQLiteHistoryIndex(SQLiteTrackingRecorder, HistoryIndex):
             "ON patient_history (patient_id, recorded_at)",
         ]
 
-    def write(self, messages: Sequence[Delivered], tracking: Tracking) -> None:
+    def write(self, messages: Sequence[Delivered], tracking: StreamTracking) -> None:
         with self.datastore.transaction(commit=True) as c:
             tracked = self._max_tracking_id(tracking.application_name, c)
             if tracked is not None and tracked >= tracking.notification_id:
@@ -171,7 +178,9 @@ class SQLiteHistoryIndex(SQLiteTrackingRecorder, HistoryIndex):
             return int(c.fetchone()[0])
 
 
-class PostgresHistoryIndex(PostgresTrackingRecorder, HistoryIndex):
+class PostgresHistoryIndex(PostgresStreamPositions, HistoryIndex):
+    streams_table = "history_streams"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         schema = Identifier(self.datastore.schema)
@@ -200,7 +209,7 @@ class PostgresHistoryIndex(PostgresTrackingRecorder, HistoryIndex):
         )
         self._count = SQL("SELECT COUNT(*) AS n FROM {0}.patient_history").format(schema)
 
-    def write(self, messages: Sequence[Delivered], tracking: Tracking) -> None:
+    def write(self, messages: Sequence[Delivered], tracking: StreamTracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
             tracked = self._max_tracking_id(tracking.application_name, curs)
             if tracked is not None and tracked >= tracking.notification_id:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
 
@@ -15,7 +15,11 @@ from eventsourcing.domain import Aggregate
 
 from carenet_casework.contact_details import ContactDetails
 from carenet_casework.domain import Case, CaseConflict, Caseload, Emergency, PatientCases, Visit
-from carenet_casework.domain.errors import AlreadyRecorded, NotRecorded, RuleBroken
+from carenet_casework.domain.errors import (
+    AlreadyRecorded,
+    NotRecorded,
+    RuleBroken,
+)
 from carenet_casework.domain.family import (
     Consent,
     ConsentGiver,
@@ -32,6 +36,7 @@ from carenet_casework.domain.team import (
     ReassignmentReason,
     relative_role,
 )
+from carenet_casework.plausibility import DateRules
 from carenet_casework.rules import RuleSet
 from carenet_contracts import Envelope, VisitClassification
 from carenet_contracts.common import CareTeamRole
@@ -41,6 +46,7 @@ from carenet_kit.clock import Clock
 from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.keystore import KeyStore
 from carenet_kit.outbox import Cause
+from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.scheduler import act_once_each
 
 log = structlog.get_logger()
@@ -84,11 +90,14 @@ class CaseworkApplication(ContactDetails):
         rosters: dict[str, list[str]] | None = None,
         *,
         master_key: bytes,
+        clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
     ) -> None:
         super().__init__(env, outbound, clock)
         self.contact_keys = KeyStore.construct(self.factory, master_key, self.contact_key_purpose)
         """A key pair per case: its private key, for the patient's contact details."""
         self.rules = rules
+        self.dates = DateRules(rules, clock_tolerance)
+        """The plausibility rules of the dates casework accepts (`plausibility`)."""
         self.rosters = rosters or {}
         """Social workers per center from reference data, for routes that carry none."""
 
@@ -175,9 +184,8 @@ class CaseworkApplication(ContactDetails):
     # -- the case manager's work -------------------------------------------------------------------
 
     def record_visit(self, case_id: UUID, visit: Visit, cause: Cause) -> VisitOutcome:
-        if visit.visited_on > self.rules.local_date(self.clock.now()):
-            raise CommandRejected("visited_on is in the future")
         case: Case = self.repository.get(case_id)
+        self.dates.visit(visit.visited_on, case.opened_on, self.clock.now())
         referral_before = case.open_referral_id
         with _as_conflict():
             classification = case.record_visit(visit, self.rules)
@@ -189,6 +197,7 @@ class CaseworkApplication(ContactDetails):
         self, case_id: UUID, emergency: Emergency, cause: Cause
     ) -> EmergencyOutcome:
         case: Case = self.repository.get(case_id)
+        self.dates.emergency(emergency.occurred_at, case.opened_on, self.clock.now())
         if emergency.emergency_id in case.emergencies:
             raise CommandConflict("this emergency is already recorded")
         referral_before = case.open_referral_id
@@ -218,7 +227,7 @@ class CaseworkApplication(ContactDetails):
     ) -> None:
         self._change_active_case(
             patient_id,
-            lambda case: case.admitted(admission_id, hospital_id, admitted_on),
+            lambda case: case.admitted(admission_id, hospital_id, admitted_on, self.rules),
             cause,
             unchanged_because="admission of a patient without an active case at home",
         )
@@ -364,6 +373,8 @@ class CaseworkApplication(ContactDetails):
         """Record the consent and put the relative on the care team, in one transaction."""
         team = self._team(patient_id)
         family = self._family(patient_id)
+        given_on = link.given_on or self._today()
+        self.dates.consent("given_on", given_on, self._opened_on(team.case_id), self.clock.now())
         with refusals():
             family.link(
                 team.case_id,
@@ -372,17 +383,26 @@ class CaseworkApplication(ContactDetails):
                 link.is_guardian,
                 link.given_by,
                 link.scope,
+                given_on,
             )
             team.join(link.member_id, relative_role(link.is_guardian))
         self.commit(family, team, cause=cause)
 
     def withdraw_family_consent(
-        self, patient_id: UUID, member_id: str, withdrawn_by: Withdrawer, cause: Cause
+        self,
+        patient_id: UUID,
+        member_id: str,
+        withdrawn_by: Withdrawer,
+        cause: Cause,
+        withdrawn_on: date | None = None,
     ) -> None:
         team = self._team(patient_id)
         family = self._family(patient_id)
+        withdrawn_on = withdrawn_on or self._today()
+        now = self.clock.now()
+        self.dates.consent("withdrawn_on", withdrawn_on, self._opened_on(team.case_id), now)
         with refusals():
-            consent = family.withdraw(team.case_id, member_id, withdrawn_by)
+            consent = family.withdraw(team.case_id, member_id, withdrawn_by, withdrawn_on)
             team.leave(member_id, relative_role(consent.is_guardian), CONSENT_WITHDRAWN)
         self.commit(family, team, cause=cause)
 
@@ -397,6 +417,7 @@ class CaseworkApplication(ContactDetails):
             raise CommandRejected(f"{plan.center_id} is not a community health center")
         if plan.session_id in self.repository:
             raise CommandConflict("this session is already recorded")
+        self.dates.session(plan.held_on, self.clock.now())
         with refusals():
             session = RehabilitationSession.hold(plan)
         self._attend(session, attendees)
@@ -421,7 +442,14 @@ class CaseworkApplication(ContactDetails):
         if unknown := [p for p in patient_ids if CareTeam.create_id(p) not in self.repository]:
             raise CommandRejected(f"no case for patient(s): {', '.join(map(str, unknown))}")
         with refusals():
-            return session.record_attendance(patient_ids, self.clock.now().date())
+            return session.record_attendance(patient_ids, self._today())
+
+    def _today(self) -> date:
+        return self.rules.local_date(self.clock.now())
+
+    def _opened_on(self, case_id: UUID) -> date:
+        case: Case = self.repository.get(case_id)
+        return case.opened_on
 
     def _team(self, patient_id: UUID) -> CareTeam:
         team: CareTeam | None = self.find(CareTeam.create_id(patient_id))
@@ -493,3 +521,5 @@ class FamilyLink:
     is_guardian: bool
     given_by: ConsentGiver
     scope: Scope
+    given_on: date | None = None
+    """The day the consent was given, when it is entered later; today if not said."""

@@ -30,6 +30,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         clock=clock,
         rosters={c["id"]: list(c["social_workers"]) for c in directory["centers"]},
         master_key=settings.master_key_bytes(),
+        clock_tolerance=settings.clock_tolerance,
     )
     board = CareBoard()
 

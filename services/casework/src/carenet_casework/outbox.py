@@ -26,10 +26,13 @@ from carenet_contracts.casework import (
     FamilyConsentWithdrawn,
     FamilyMemberLinked,
     FirstVisitOverdue,
+    FollowUpMissWithdrawn,
     FollowUpOverdue,
     FollowUpsBelowYearlyMinimum,
+    FollowUpsBelowYearlyMinimumWithdrawn,
     FollowUpScheduled,
     LostToFollowUp,
+    LostToFollowUpWithdrawn,
     ReferralRequested,
     ReferralWithdrawn,
     RehabilitationSessionAttended,
@@ -79,7 +82,15 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, CENTERS_ZONE)
 
 
+def _on_day(day: date, recorded: datetime) -> datetime:
+    """When a record dated `day` happened: the moment it was recorded if that was on the day,
+    else the start of that (earlier) day."""
+    return recorded if recorded.astimezone(CENTERS_ZONE).date() == day else _start_of(day)
+
+
 def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa: PLR0911
+    if (deadline := _deadline(domain_event)) is not None:
+        return deadline
     match domain_event:
         case Case.Opened() as e:
             return CaseOpened(
@@ -109,6 +120,49 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
                 next_follow_up_due=e.next_follow_up_due,
                 rule_set_version=e.rule_set_version,
             )
+        case Case.ReferralRequested() as e:
+            return ReferralRequested(
+                referral_id=e.referral_id,
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                reason=ReferralReason(e.reason),
+                risk_level=e.risk_level,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.ReferralWithdrawn() as e:
+            return ReferralWithdrawn(
+                referral_id=e.referral_id, case_id=e.originator_id, reason=e.reason
+            )
+        case (
+            Case.ResumedAfterDischarge()
+            | Case.JointFollowUpScheduled()
+            | Case.NextFollowUpRevised()
+        ):
+            return _follow_up_scheduled(domain_event)
+        case Case.EmergencyRecorded() as e:
+            return EmergencyRecorded(
+                emergency_id=e.emergency_id,
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                kind=EmergencyKind(e.kind),
+                occurred_at=e.occurred_at,
+                handled_by=e.handled_by,
+                recorded_late=e.recorded_late,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.Closed() as e:
+            return CaseClosed(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                reason=e.reason,
+                continued_by_case_id=e.continued_by_case_id,
+            )
+    return None
+
+
+def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa: PLR0911
+    """Missed follow-ups, lost to follow-up, their withdrawal, the yearly minimum."""
+    match domain_event:
         case Case.FollowUpMissed(first_visit=True) as e:
             return FirstVisitOverdue(
                 case_id=e.originator_id,
@@ -135,7 +189,36 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
                 missed_due_dates=e.missed_due_dates,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.YearChecked(below_minimum=True) as e:
+        case Case.FollowUpMissWithdrawn() as e:
+            return FollowUpMissWithdrawn(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                case_manager_id=e.case_manager_id,
+                due_on=e.due_on,
+                reason=e.reason,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.LostToFollowUpWithdrawn() as e:
+            return LostToFollowUpWithdrawn(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                case_manager_id=e.case_manager_id,
+                missed_due_dates=e.missed_due_dates,
+                reason=e.reason,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.YearRecounted(below_minimum=False) as e:
+            return FollowUpsBelowYearlyMinimumWithdrawn(
+                case_id=e.originator_id,
+                center_id=e.center_id,
+                year_from=e.year_from,
+                year_to=e.year_to,
+                follow_ups=e.follow_ups,
+                required=e.required,
+                reason=e.reason,
+                rule_set_version=e.rule_set_version,
+            )
+        case Case.YearChecked(below_minimum=True) | Case.YearRecounted(below_minimum=True) as e:
             return FollowUpsBelowYearlyMinimum(
                 case_id=e.originator_id,
                 center_id=e.center_id,
@@ -144,39 +227,6 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
                 follow_ups=e.follow_ups,
                 required=e.required,
                 rule_set_version=e.rule_set_version,
-            )
-        case Case.ReferralRequested() as e:
-            return ReferralRequested(
-                referral_id=e.referral_id,
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                reason=ReferralReason(e.reason),
-                risk_level=e.risk_level,
-                rule_set_version=e.rule_set_version,
-            )
-        case Case.ReferralWithdrawn() as e:
-            return ReferralWithdrawn(
-                referral_id=e.referral_id, case_id=e.originator_id, reason=e.reason
-            )
-        case Case.ResumedAfterDischarge() | Case.JointFollowUpScheduled():
-            return _follow_up_scheduled(domain_event)
-        case Case.EmergencyRecorded() as e:
-            return EmergencyRecorded(
-                emergency_id=e.emergency_id,
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                kind=EmergencyKind(e.kind),
-                occurred_at=e.occurred_at,
-                handled_by=e.handled_by,
-                recorded_late=e.recorded_late,
-                rule_set_version=e.rule_set_version,
-            )
-        case Case.Closed() as e:
-            return CaseClosed(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                reason=e.reason,
-                continued_by_case_id=e.continued_by_case_id,
             )
     return None
 
@@ -241,7 +291,7 @@ def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None
         case Family.Linked() as e:
             return Outgoing(
                 patient_id=e.patient_id,
-                occurred_at=e.timestamp,
+                occurred_at=_on_day(e.given_on, e.timestamp),
                 payload=FamilyMemberLinked(
                     case_id=e.case_id,
                     member_id=e.member_id,
@@ -254,7 +304,7 @@ def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None
         case Family.ConsentWithdrawn() as e:
             return Outgoing(
                 patient_id=e.patient_id,
-                occurred_at=e.timestamp,
+                occurred_at=_on_day(e.withdrawn_on, e.timestamp),
                 payload=FamilyConsentWithdrawn(
                     case_id=e.case_id, member_id=e.member_id, withdrawn_by=e.withdrawn_by
                 ),
@@ -263,10 +313,12 @@ def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None
 
 
 def _follow_up_scheduled(
-    e: Case.ResumedAfterDischarge | Case.JointFollowUpScheduled,
+    e: Case.ResumedAfterDischarge | Case.JointFollowUpScheduled | Case.NextFollowUpRevised,
 ) -> FollowUpScheduled:
     if isinstance(e, Case.ResumedAfterDischarge):
         reason = f"discharged from hospital on {e.discharged_on}"
+    elif isinstance(e, Case.NextFollowUpRevised):
+        reason = f"moved from {e.previous_due_on}: {e.reason}"
     else:
         reason = (
             f"the referral ended without an admission ({e.outcome}): joint follow-up "

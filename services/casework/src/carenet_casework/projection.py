@@ -43,6 +43,9 @@ class CaseView:
     open_referral_id: UUID | None = None
     emergencies: int = 0
     visits: list[VisitSummary] = field(default_factory=list)
+    latest_stay: tuple[date, int] | None = None
+    """The latest admission (0) or discharge (1) by the day it happened (a discharge follows a
+    same-day admission): the case's status."""
 
     def falls_due_by(self, today: date) -> bool:
         """Whether the case has a deadline the scheduler must look at (`Case` decides)."""
@@ -80,10 +83,11 @@ class CaseBoard:
     @apply.register
     def _(self, e: Case.VisitRecorded) -> None:
         case = self.cases[e.originator_id]
-        case.risk_level = e.risk_level
-        case.next_follow_up_due = e.next_follow_up_due
-        case.consecutive_misses = 0
-        case.lost_to_follow_up = False
+        case.next_follow_up_due = e.next_follow_up_due  # the case's, with the visit in its place
+        if all(v.visited_on <= e.visited_on for v in case.visits):  # not entered late
+            case.risk_level = e.risk_level
+            case.consecutive_misses = 0
+            case.lost_to_follow_up = False
         case.visits.append(
             VisitSummary(
                 visit_id=e.visit_id,
@@ -107,6 +111,19 @@ class CaseBoard:
         self.cases[e.originator_id].lost_to_follow_up = True
 
     @apply.register
+    def _(self, e: Case.FollowUpMissWithdrawn) -> None:
+        case = self.cases[e.originator_id]
+        case.consecutive_misses = max(0, case.consecutive_misses - 1)
+
+    @apply.register
+    def _(self, e: Case.LostToFollowUpWithdrawn) -> None:
+        self.cases[e.originator_id].lost_to_follow_up = False
+
+    @apply.register
+    def _(self, e: Case.NextFollowUpRevised) -> None:
+        self.cases[e.originator_id].next_follow_up_due = e.due_on
+
+    @apply.register
     def _(self, e: Case.YearChecked) -> None:
         self.cases[e.originator_id].years_checked += 1
 
@@ -126,16 +143,26 @@ class CaseBoard:
 
     @apply.register
     def _(self, e: Case.Admitted) -> None:
-        self.cases[e.originator_id].status = IN_HOSPITAL
+        self._stay(self.cases[e.originator_id], (e.admitted_on, 0))
 
     @apply.register
     def _(self, e: Case.ResumedAfterDischarge) -> None:
         case = self.cases[e.originator_id]
-        case.status = ACTIVE
         case.next_follow_up_due = e.due_on
-        case.consecutive_misses = 0
-        case.lost_to_follow_up = False
         case.open_referral_id = None
+        if self._stay(case, (e.discharged_on, 1)):
+            case.consecutive_misses = 0
+            case.lost_to_follow_up = False
+
+    @staticmethod
+    def _stay(case: CaseView, stay: tuple[date, int]) -> bool:
+        """Status follows the admission or discharge that happened last; False if it is older."""
+        if case.latest_stay is not None and stay < case.latest_stay:
+            return False
+        case.latest_stay = stay
+        if case.status != CLOSED:
+            case.status = ACTIVE if stay[1] else IN_HOSPITAL
+        return True
 
     @apply.register
     def _(self, e: Case.EmergencyRecorded) -> None:

@@ -1,5 +1,9 @@
-"""Intake's service layer: patients and diagnoses at certified hospitals; the hospital's side
-of two-way referral (worklist, accept, decline, admit, discharge)."""
+"""Intake's service layer: patients and diagnoses at certified hospitals (the hospital's side
+of two-way referral is `referral_desk`).
+
+A registration answers alike whether the national ID was registered before or not, so that no
+hospital learns who is a patient by registering IDs: see `register_patient`.
+"""
 
 from __future__ import annotations
 
@@ -7,39 +11,51 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 from carenet_contracts import DiagnosisCategory, Envelope
 from carenet_contracts.casework import CaseOpened
 from carenet_contracts.intake import ErasureBasis
-from carenet_contracts.routing import ReferralCancelled, ReferralIssued
 from carenet_intake.domain import (
-    DeclineReason,
     Erasure,
     Hospital,
     IdentityClaim,
-    Inpatient,
+    JoiningRegistration,
     Patient,
     PersonalData,
-    Referral,
-    Stay,
+    RegistrationClaim,
 )
 from carenet_intake.domain.patient import PERSONAL_FIELDS
-from carenet_intake.rules import CHINA, ReportingTimeliness, categorise, reporting_timeliness
+from carenet_intake.hospital_tier import personal_data_aad
+from carenet_intake.referral_desk import ReferralDesk
+from carenet_intake.rules import (
+    ReportingTimeliness,
+    categorise,
+    plausible_birth,
+    reporting_timeliness,
+)
 from carenet_intake.workdays import WorkingDayCalendars
-from carenet_kit.application import OutboundMapper, ServiceApplication
+from carenet_kit.access_log import AccessEntry, RecordAccess
+from carenet_kit.application import OutboundMapper
+from carenet_kit.auth import Actor
 from carenet_kit.clock import Clock
-from carenet_kit.inbound import CommandConflict, CommandRejected
-from carenet_kit.keystore import KeyStore
+from carenet_kit.inbound import CommandRejected
 from carenet_kit.outbox import Cause
-from carenet_kit.sealing import decrypt, encrypt, from_text, public_key_from_text, seal, to_text
+from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
+from carenet_kit.sealing import encrypt, public_key_from_text, seal, to_text
 
 log = structlog.get_logger()
+
+JOIN_ACCESS = "join-care-network"
+"""The access log's word for a hospital joining a patient's record by its diagnosis."""
 
 
 @dataclass(frozen=True)
@@ -69,12 +85,16 @@ class Diagnosis:
     risk_level: int
     consent_given_by: str
     consent_given_on: date
+    recorded_by: Actor
+    """Who records it (the token's subject): named in the access log when it joins a patient."""
     override_reason: str | None = None
     """Required, and only allowed, for a diagnosis outside the six categories."""
 
 
 @dataclass(frozen=True)
 class RecordedDiagnosis:
+    patient_id: UUID
+    """The patient's own id, also when recorded through a registration that joined it."""
     diagnosis_id: UUID
     category: DiagnosisCategory | None
     """None: outside the six categories, kept in intake on an override reason."""
@@ -92,7 +112,7 @@ class PatientRecord:
     diagnosis_ids: tuple[UUID, ...]
 
 
-class IntakeApplication(ServiceApplication):
+class IntakeApplication(ReferralDesk):
     producer: ClassVar = "intake"
 
     def __init__(
@@ -104,44 +124,84 @@ class IntakeApplication(ServiceApplication):
         master_key: bytes,
         calendars: WorkingDayCalendars | None = None,
         clock: Clock | None = None,
+        clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
     ) -> None:
-        super().__init__(env, outbound, clock)
-        self.hospitals = hospitals
-        self.calendars = calendars or WorkingDayCalendars()
+        super().__init__(env, outbound, hospitals, master_key, calendars, clock, clock_tolerance)
         self._pseudonym_key = pseudonym_key
-        self.data_keys = KeyStore.construct(self.factory, master_key, DATA_KEY_PURPOSE)
-        """One data key per patient; destroying it erases the patient's personal data."""
 
-    def today(self) -> date:
-        """The date in China by the application's clock: the day a report is made on."""
-        return self.clock.now().astimezone(CHINA).date()
-
+    @retry(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(3), reraise=True)
     def register_patient(self, registration: Registration, cause: Cause) -> UUID:
+        """A handle for the hospital to record its diagnosis through, answered alike whether
+        the national ID was registered before or not, with the same work done (no timing tells).
+
+        A new ID: the handle is the new patient's id. An ID registered before: the handle is a
+        `JoiningRegistration`, which joins the patient at its diagnosis. The hospital asking
+        again gets its handle again; of two registering one new ID at once, the second joins.
+        """
         self.certified(registration.hospital_id)
-        digest = self._identity_digest(registration.national_id)
-        if IdentityClaim.create_id(digest) in self.repository:
-            raise CommandConflict("a patient with this national ID is already registered")
-        patient_id = uuid4()
+        self.plausible("date_of_birth", registration.date_of_birth, None)
+        plausible_birth(registration.date_of_birth, self.today())
+        national_id = registration.national_id
+        retry_digest = self._digest(f"{registration.hospital_id}/{national_id}")
+        asked_before = self.find(RegistrationClaim.create_id(retry_digest))
+        if isinstance(asked_before, RegistrationClaim):
+            return asked_before.registration_id
+        identity_digest = self._digest(national_id)
+        claimed = self.find(IdentityClaim.create_id(identity_digest))
+        handle = uuid4()
+        registered: Patient | JoiningRegistration
+        if isinstance(claimed, IdentityClaim):
+            registered = self._joining(handle, registration, claimed.patient_id)
+            claimed.register_again(handle)
+        else:
+            registered = self._new_patient(handle, registration)
+            claimed = IdentityClaim(identity_digest, handle)
+        self.commit(registered, claimed, RegistrationClaim(retry_digest, handle), cause=cause)
+        return handle
+
+    def _new_patient(self, patient_id: UUID, registration: Registration) -> Patient:
         data_key = self.data_keys.create(patient_id)
-        patient = Patient(
+        return Patient(
             id=patient_id,
             hospital_id=registration.hospital_id,
             region_code=registration.region_code,
-            personal_data=to_text(
-                encrypt(data_key, registration.personal_data.to_json(), _aad(patient_id))
-            ),
+            personal_data=self._sealed(data_key, registration, patient_id),
         )
-        claim = IdentityClaim(digest, patient.id)
-        self.commit(patient, claim, cause=cause)
-        return patient.id
+
+    def _joining(
+        self, handle: UUID, registration: Registration, patient_id: UUID
+    ) -> JoiningRegistration:
+        """What the hospital entered, under a data key of its own, made as a new patient's is:
+        the same writes on both paths."""
+        return JoiningRegistration(
+            id=handle,
+            hospital_id=registration.hospital_id,
+            patient_id=patient_id,
+            personal_data=self._sealed(self.data_keys.create(handle), registration, handle),
+        )
+
+    @staticmethod
+    def _sealed(data_key: bytes, registration: Registration, registration_id: UUID) -> str:
+        plain = registration.personal_data.to_json()
+        return to_text(encrypt(data_key, plain, personal_data_aad(registration_id)))
 
     def record_diagnosis(
-        self, patient_id: UUID, diagnosis: Diagnosis, cause: Cause
+        self, registration_id: UUID, diagnosis: Diagnosis, cause: Cause
     ) -> RecordedDiagnosis:
-        """Record it; a late report is recorded too, in the same transaction, never refused."""
+        """Record it; a late report is recorded too, in the same transaction, never refused.
+
+        Through a registration that joins a patient registered before, the first diagnosis
+        joins the patient's one record; the hospital's relation to the patient comes from it
+        (as from every diagnosis), and the join is in the access log, which tells the center.
+        """
         hospital = self.certified(diagnosis.hospital_id)
-        reported_on = self.today()
-        self.not_in_future("diagnosed_on", diagnosis.diagnosed_on)
+        registered = self.find(registration_id)
+        joining = registered if isinstance(registered, JoiningRegistration) else None
+        if joining is not None and joining.hospital_id != diagnosis.hospital_id:
+            raise AggregateNotFoundError(registration_id)
+        born = self.date_of_birth(registered)
+        self.plausible("diagnosed_on", diagnosis.diagnosed_on, born)
+        self.plausible("consent.given_on", diagnosis.consent_given_on, born)
         category = categorise(diagnosis.icd10_code, diagnosis.co_diagnoses)
         if category is None and not diagnosis.override_reason:
             raise CommandRejected(
@@ -154,8 +214,9 @@ class IntakeApplication(ServiceApplication):
                 f"ICD-10 {diagnosis.icd10_code} is in scope ({category.value}); "
                 "override_reason is only for diagnoses outside the six categories"
             )
-        patient: Patient = self.repository.get(patient_id)
+        patient = self._patient(joining.patient_id if joining else registration_id)
         diagnosis_id = uuid4()
+        joined = self._join(joining, diagnosis_id, diagnosis) if joining else []
         common: dict[str, Any] = {
             "diagnosis_id": diagnosis_id,
             "hospital_id": diagnosis.hospital_id,
@@ -172,11 +233,11 @@ class IntakeApplication(ServiceApplication):
             patient.record_out_of_scope_diagnosis(
                 **common, override_reason=diagnosis.override_reason
             )
-            self.commit(patient, cause=cause)
-            return RecordedDiagnosis(diagnosis_id, None, None)
+            self.commit(patient, *joined, cause=cause)
+            return RecordedDiagnosis(patient.id, diagnosis_id, None, None)
         patient.record_diagnosis(**common, category=category.value, region_code=patient.region_code)
         calendar = self.calendars.for_region(hospital.region_code)
-        reporting = reporting_timeliness(diagnosis.diagnosed_on, reported_on, calendar)
+        reporting = reporting_timeliness(diagnosis.diagnosed_on, self.today(), calendar)
         if reporting.late:
             patient.miss_reporting_deadline(
                 diagnosis_id=diagnosis_id,
@@ -187,13 +248,50 @@ class IntakeApplication(ServiceApplication):
                 working_days_taken=reporting.working_days_taken,
                 calendar_version=reporting.calendar_version,
             )
-        self.commit(patient, cause=cause)
-        return RecordedDiagnosis(diagnosis_id, category, reporting)
+        self.commit(patient, *joined, cause=cause)
+        return RecordedDiagnosis(patient.id, diagnosis_id, category, reporting)
 
-    def registering_hospital(self, patient_id: UUID) -> str | None:
-        """The hospital that registered the patient, or None for a patient unknown here."""
-        patient: Patient | None = self.find(patient_id)
-        return None if patient is None else patient.registered_by
+    def _join(
+        self, joining: JoiningRegistration, diagnosis_id: UUID, diagnosis: Diagnosis
+    ) -> list[Aggregate]:
+        """The first diagnosis through it joins the patient, logged as an access granted on the
+        patient's own stream; a later one through it is an ordinary diagnosis."""
+        if joining.joined_by is not None:
+            return []
+        joining.join(diagnosis_id)
+        log.info("a registration joined a patient registered before")
+        entry = AccessEntry(
+            patient_id=joining.patient_id,
+            reader_id=diagnosis.recorded_by.subject,
+            reader_organisation=diagnosis.hospital_id,
+            reader_role=diagnosis.recorded_by.role,
+            record="intake.record_diagnosis",
+            access=JOIN_ACCESS,
+            purpose="care",
+            granted=True,
+        )
+        return [joining, RecordAccess.of(entry)]
+
+    def registering_hospital(self, registration_id: UUID) -> str | None:
+        """The hospital whose registration this is, which may record diagnoses through it;
+        None for an id that is no registration here."""
+        registered = self.find(registration_id)
+        if isinstance(registered, Patient):
+            return registered.registered_by
+        if isinstance(registered, JoiningRegistration):
+            return registered.hospital_id
+        return None
+
+    def diagnosing_hospitals(self, registration_id: UUID) -> set[str] | None:
+        """The hospitals in relation to the patient by a diagnosis recorded here, before the
+        network hears of it (none for a registration not yet diagnosed); None for an id that
+        is no registration here."""
+        registered = self.find(registration_id)
+        if isinstance(registered, Patient):
+            return set(registered.diagnosing_hospitals)
+        if isinstance(registered, JoiningRegistration):
+            return set()
+        return None
 
     def patient_record(self, patient_id: UUID) -> PatientRecord:
         patient = self._patient(patient_id)
@@ -201,7 +299,7 @@ class IntakeApplication(ServiceApplication):
             patient_id=patient.id,
             hospital_id=patient.registered_by,
             region_code=patient.region_code,
-            personal_data=self._personal_data(patient),
+            personal_data=self.personal_data(patient),
             erasure=patient.erasure,
             diagnosis_ids=tuple(patient.diagnoses),
         )
@@ -215,7 +313,7 @@ class IntakeApplication(ServiceApplication):
             return
         if case.contact_key is None or case.case_id in patient.contacts_shared:
             return
-        personal = self._personal_data(patient)
+        personal = self.personal_data(patient)
         if personal is None:
             log.info("no contact details to share: the personal data was erased")
             return
@@ -233,10 +331,15 @@ class IntakeApplication(ServiceApplication):
     ) -> Erasure:
         """Destroy the patient's data key, then record it; asked again, it changes nothing.
 
-        The key goes first: if recording fails, the data is erased already and a repeated
-        request records it.
+        The keys go first: if recording fails, the data is erased already and a repeated
+        request records it. The keys of the ID's later registrations by other hospitals go
+        before the patient's, whose data names the ID (the identity claim lists them).
         """
         patient = self._patient(patient_id)
+        personal = self.personal_data(patient)
+        if personal is not None:
+            for registration_id in self._registered_again(personal.national_id):
+                self.data_keys.destroy(registration_id)
         self.data_keys.destroy(patient_id)
         if patient.erasure is None:
             patient.erase_personal_data(legal_basis.value, reference, self.clock.now())
@@ -245,151 +348,19 @@ class IntakeApplication(ServiceApplication):
         assert patient.erasure is not None
         return patient.erasure
 
+    def _registered_again(self, national_id: str) -> list[UUID]:
+        claim = self.find(IdentityClaim.create_id(self._digest(national_id)))
+        return list(claim.registered_again) if isinstance(claim, IdentityClaim) else []
+
     def _patient(self, patient_id: UUID) -> Patient:
         patient: object = self.repository.get(patient_id)
         if not isinstance(patient, Patient):
             raise AggregateNotFoundError(patient_id)
         return patient
 
-    def _personal_data(self, patient: Patient) -> PersonalData | None:
-        """The patient's personal data in clear; None once erased (the key is gone)."""
-        if patient.erasure is not None:
-            return None
-        if patient.legacy_personal_data is not None:
-            return PersonalData(**patient.legacy_personal_data)
-        data_key = self.data_keys.get(patient.id)
-        if data_key is None:
-            return None
-        return PersonalData.from_json(
-            decrypt(data_key, from_text(patient.personal_data), _aad(patient.id))
-        )
-
-    def receive_referral(self, issued: ReferralIssued, patient_id: UUID, cause: Cause) -> None:
-        """Put a community referral on the addressed hospital's worklist."""
-        self.certified(issued.hospital_id)
-        referral_id = Referral.create_id(issued.referral_id)
-        if referral_id in self.repository:
-            log.info("referral already on the worklist", referral_id=str(issued.referral_id))
-            self.commit(cause=cause)
-            return
-        referral = Referral(
-            referral_id=issued.referral_id,
-            patient_id=patient_id,
-            case_id=issued.case_id,
-            from_center_id=issued.from_center_id,
-            hospital_id=issued.hospital_id,
-            reason=issued.reason.value,
-            risk_level=issued.risk_level,
-            accept_by=issued.accept_by,
-        )
-        self.commit(referral, cause=cause)
-
-    def cancel_referral(self, cancelled: ReferralCancelled, cause: Cause) -> None:
-        """Take it off the worklist, unless the patient was admitted on it (then log why)."""
-        try:
-            referral: Referral = self.repository.get(Referral.create_id(cancelled.referral_id))
-        except AggregateNotFoundError:
-            raise CommandRejected(
-                f"referral {cancelled.referral_id} was never received here"
-            ) from None
-        unchanged = referral.cancel(cancelled.hospital_id, cancelled.reason)
-        if unchanged is not None:
-            log.warning(
-                "referral cancellation changed nothing",
-                referral_id=str(cancelled.referral_id),
-                why=unchanged,
-            )
-        self.commit(referral, cause=cause)
-
-    def accept_referral(self, referral_id: UUID, hospital_id: str, cause: Cause) -> None:
-        referral = self._referral(referral_id)
-        referral.accept(hospital_id, accepted_at=self.clock.now())
-        self.commit(referral, cause=cause)
-
-    def decline_referral(
-        self,
-        referral_id: UUID,
-        hospital_id: str,
-        reason: DeclineReason,
-        note: str | None,
-        cause: Cause,
-    ) -> None:
-        referral = self._referral(referral_id)
-        referral.decline(hospital_id, reason, note, declined_at=self.clock.now())
-        self.commit(referral, cause=cause)
-
-    def admit(
-        self,
-        patient_id: UUID,
-        hospital_id: str,
-        admitted_on: date | None,
-        referral_id: UUID | None,
-        cause: Cause,
-    ) -> UUID:
-        """Admit on a referral (accepting it if not yet accepted) or directly, without one."""
-        self.certified(hospital_id)
-        admitted_on = admitted_on or self.today()
-        self.not_in_future("admitted_on", admitted_on)
-        referral: Referral | None = None
-        inpatient = self._inpatient(patient_id)
-        if referral_id is not None:
-            referral = self._referral(referral_id)
-            if referral.patient_id != patient_id:
-                raise CommandRejected("the referral is for another patient")
-        elif inpatient is None and not isinstance(self.repository.get(patient_id), Patient):
-            raise AggregateNotFoundError(patient_id)
-        inpatient = inpatient or Inpatient(patient_id)
-        admission_id = uuid4()
-        inpatient.admit(admission_id, hospital_id, referral_id, admitted_on)
-        if referral is None:
-            self.commit(inpatient, cause=cause)
-        else:
-            referral.admit(hospital_id, admission_id, accepted_at=self.clock.now())
-            self.commit(referral, inpatient, cause=cause)
-        return admission_id
-
-    def discharge(
-        self, patient_id: UUID, hospital_id: str, discharged_on: date | None, cause: Cause
-    ) -> Stay:
-        """End the open stay; the community resumes follow-up when it hears of it."""
-        discharged_on = discharged_on or self.today()
-        self.not_in_future("discharged_on", discharged_on)
-        inpatient = self._inpatient(patient_id) or Inpatient(patient_id)
-        stay = inpatient.discharge(hospital_id, discharged_on)
-        self.commit(inpatient, cause=cause)
-        return stay
-
-    def _referral(self, referral_id: UUID) -> Referral:
-        referral: Referral = self.repository.get(Referral.create_id(referral_id))
-        return referral
-
-    def _inpatient(self, patient_id: UUID) -> Inpatient | None:
-        try:
-            inpatient: Inpatient = self.repository.get(Inpatient.create_id(patient_id))
-        except AggregateNotFoundError:
-            return None
-        return inpatient
-
-    def certified(self, hospital_id: str) -> Hospital:
-        hospital = self.hospitals.get(hospital_id)
-        if hospital is None or not hospital.certified:
-            raise CommandRejected(f"hospital {hospital_id} is not a certified hospital")
-        return hospital
-
-    def not_in_future(self, field: str, day: date) -> None:
-        if day > self.today():
-            raise CommandRejected(f"{field} {day} is after today ({self.today()}, China time)")
-
-    def _identity_digest(self, national_id: str) -> str:
-        return hmac.new(self._pseudonym_key, national_id.encode(), hashlib.sha256).hexdigest()
-
-
-DATA_KEY_PURPOSE = "personal-data"
-
-
-def _aad(patient_id: UUID) -> bytes:
-    """Binds the ciphertext to its patient: moved to another patient's event, it won't open."""
-    return f"carenet/intake/personal-data/{patient_id}".encode()
+    def _digest(self, text: str) -> str:
+        """A keyed hash: the national ID it is made of is not stored."""
+        return hmac.new(self._pseudonym_key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def contact_context(patient_id: UUID, case_id: UUID) -> bytes:

@@ -27,12 +27,15 @@ def load_hospitals(settings: Settings) -> dict[str, Hospital]:
     }
 
 
-def registered_here(application: IntakeApplication) -> Callable[[UUID], PatientRelations | None]:
-    """The hospital that registered a patient may act on them before any event is published."""
+def diagnosed_here(application: IntakeApplication) -> Callable[[UUID], PatientRelations | None]:
+    """A hospital that recorded a diagnosis here may act on the patient before the network
+    hears of it; registering alone relates no hospital to the patient (README: who may see
+    what). A registration not yet diagnosed is known, with nobody in relation to it, exactly
+    as a registration that will join a patient registered before."""
 
     def relations(patient_id: UUID) -> PatientRelations | None:
-        hospital = application.registering_hospital(patient_id)
-        return None if hospital is None else PatientRelations(hospitals={hospital})
+        hospitals = application.diagnosing_hospitals(patient_id)
+        return None if hospitals is None else PatientRelations(hospitals=hospitals)
 
     return relations
 
@@ -46,8 +49,9 @@ def bootstrap(settings: Settings | None = None) -> Service:
         pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
         master_key=settings.master_key_bytes(),
         calendars=WorkingDayCalendars.from_file(settings.calendar_file),
+        clock_tolerance=settings.clock_tolerance,
     )
-    access = AccessControl(settings.service, application, known=registered_here(application))
+    access = AccessControl(settings.service, application, known=diagnosed_here(application))
     return Service(
         settings=settings,
         application=application,

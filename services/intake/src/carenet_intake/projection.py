@@ -1,5 +1,8 @@
 """Intake's read model, without personal data: the patients each hospital registered, its
-referral worklist and its inpatients."""
+referral worklist and its inpatients.
+
+A hospital's registration of a patient registered before is listed like any other, under its
+own handle, until its diagnosis joins it to the patient: from then on the patient is listed."""
 
 from __future__ import annotations
 
@@ -11,7 +14,14 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
-from carenet_intake.domain import ON_WORKLIST, Inpatient, Patient, Referral, ReferralStatus
+from carenet_intake.domain import (
+    ON_WORKLIST,
+    Inpatient,
+    JoiningRegistration,
+    Patient,
+    Referral,
+    ReferralStatus,
+)
 
 
 @dataclass
@@ -55,6 +65,8 @@ class HospitalRegister:
     inpatients: dict[str, dict[UUID, CurrentStay]] = field(
         default_factory=lambda: defaultdict(dict)
     )
+    joining: dict[UUID, tuple[str, UUID]] = field(default_factory=dict)
+    """Registrations that join a patient registered before: their hospital and patient."""
 
     @singledispatchmethod
     def apply(self, domain_event: DomainEventProtocol[UUID]) -> None:
@@ -65,6 +77,21 @@ class HospitalRegister:
         entry = RegisteredPatient(e.originator_id, e.timestamp)
         self.by_patient[e.originator_id] = entry
         self.by_hospital[e.hospital_id].append(entry)
+
+    @apply.register
+    def _(self, e: JoiningRegistration.Registered) -> None:  # type: ignore[name-defined]
+        entry = RegisteredPatient(e.originator_id, e.timestamp)
+        self.by_hospital[e.hospital_id].append(entry)
+        self.joining[e.originator_id] = (e.hospital_id, e.patient_id)
+
+    @apply.register
+    def _(self, e: JoiningRegistration.Joined) -> None:  # type: ignore[name-defined]
+        hospital_id, patient_id = self.joining.pop(e.originator_id)
+        listed = self.by_hospital[hospital_id]
+        listed[:] = [
+            self.by_patient[patient_id] if entry.patient_id == e.originator_id else entry
+            for entry in listed
+        ]
 
     @apply.register
     def _(self, e: Patient.DiagnosisRecorded) -> None:

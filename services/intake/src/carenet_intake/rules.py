@@ -1,4 +1,5 @@
-"""Intake's care-pathway rules: the six categories in scope, and the reporting deadline."""
+"""Intake's care-pathway rules: the six categories in scope, the reporting deadline, and the
+plausibility of the dates a hospital states."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from carenet_contracts import DiagnosisCategory
 from carenet_intake.workdays import WorkingDayCalendar
+from carenet_kit.plausibility import Implausible
 
 CHINA = ZoneInfo("Asia/Shanghai")
 """Deadlines are counted in days as they pass in China, whatever the servers' time zone."""
@@ -69,3 +71,31 @@ def reporting_timeliness(
         working_days_taken=calendar.working_days_between(diagnosed_on, reported_on),
         calendar_version=calendar.version,
     )
+
+
+OLDEST_AGE_YEARS = 120
+"""A date of birth further back than this is a typing error, not a patient."""
+
+
+def plausible_birth(date_of_birth: date, today: date) -> None:
+    """An age of 0 to `OLDEST_AGE_YEARS` years (a date in the future is refused before this)."""
+    if date_of_birth < _years_before(today, OLDEST_AGE_YEARS):
+        raise Implausible(
+            "date_of_birth",
+            "age_out_of_bounds",
+            f"makes the patient older than {OLDEST_AGE_YEARS} years",
+        )
+
+
+def not_before_birth(field: str, day: date, date_of_birth: date | None) -> None:
+    """Nothing about a patient happened before their birth (unknown once erased: no check)."""
+    if date_of_birth is not None and day < date_of_birth:
+        raise Implausible(field, "before_birth", "is before the patient's date of birth")
+
+
+def _years_before(day: date, years: int) -> date:
+    """The same day `years` earlier; 29 February becomes the 28th in a common year."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)

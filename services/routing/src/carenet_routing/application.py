@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -24,6 +24,7 @@ from carenet_contracts.intake import (
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
 from carenet_kit.outbox import Cause
+from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.scheduler import act_once_each
 from carenet_routing.deadlines import DueWatch
 from carenet_routing.domain import (
@@ -72,9 +73,11 @@ class RoutingApplication(ServiceApplication):
         outbound: OutboundMapper,
         clock: Clock | None = None,
         accept_windows: AcceptWindows | None = None,
+        clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
     ) -> None:
         super().__init__(env, outbound, clock)
         self.accept_windows = accept_windows or AcceptWindows()
+        self.clock_tolerance = clock_tolerance
         self._due = DueWatch()
         self._waiting = WaitingRoutes()
 
@@ -191,7 +194,9 @@ class RoutingApplication(ServiceApplication):
         self, patient_id: UUID, region_code: str, moved_on: date, cause: Cause
     ) -> Moved:
         route = self._route(patient_id)
-        outcome = route.move(region_code, moved_on, self._directory(), self.clock.now())
+        outcome = route.move(
+            region_code, moved_on, self._directory(), self.clock.now(), self.clock_tolerance
+        )
         self.commit(route, cause=cause)
         return Moved(outcome, route.center_id)
 

@@ -22,6 +22,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         outbound=to_integration_event,
         clock=clock,
         accept_windows=settings.accept_windows,
+        clock_tolerance=settings.clock_tolerance,
     )
     application.load_directory(yaml.safe_load(settings.reference_file.read_text()))
     access = AccessControl(settings.service, application)

@@ -11,25 +11,11 @@ CHINA = ZoneInfo("Asia/Shanghai")
 """Deadlines are calendar days at the centers, whatever the servers' time zone."""
 FIRST_VISIT_WITHIN = timedelta(weeks=2)
 MANUAL_ROUTING_WITHIN = timedelta(days=3)
-CLOCK_TOLERANCE = timedelta(minutes=5)
-"""How far the clock of whoever reports a date may run ahead of routing's."""
 
 
 def local_date(moment: datetime) -> date:
     """The calendar day in China at that moment (a UTC date is a day behind before 08:00)."""
     return moment.astimezone(CHINA).date()
-
-
-def latest_plausible_day(now: datetime) -> date:
-    """The last day a reported date may name: today in China, or tomorrow in the last minutes
-    before midnight, when the reporter's clock may already have turned (`CLOCK_TOLERANCE`)."""
-    return local_date(now + CLOCK_TOLERANCE)
-
-
-def in_the_future(field: str) -> str:
-    """Why a date is refused, naming the field and the rule but not the date given."""
-    minutes = CLOCK_TOLERANCE // timedelta(minutes=1)
-    return f"{field}: must not be after today in China (clock tolerance {minutes} minutes)"
 
 
 def first_visit_due(received_on: date) -> date:

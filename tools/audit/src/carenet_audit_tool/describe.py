@@ -24,10 +24,13 @@ from carenet_contracts.casework import (
     FamilyConsentWithdrawn,
     FamilyMemberLinked,
     FirstVisitOverdue,
+    FollowUpMissWithdrawn,
     FollowUpOverdue,
     FollowUpsBelowYearlyMinimum,
+    FollowUpsBelowYearlyMinimumWithdrawn,
     FollowUpScheduled,
     LostToFollowUp,
+    LostToFollowUpWithdrawn,
     ReferralRequested,
     ReferralWithdrawn,
     RehabilitationSessionAttended,
@@ -164,12 +167,30 @@ def rule_versions_of(envelope: Envelope[Any]) -> dict[str, str]:
     }
 
 
+def _correction(data: Payload) -> str | None:
+    """A finding withdrawn because a record entered late placed the history otherwise."""
+    match data:
+        case FollowUpMissWithdrawn():
+            return f"Follow-up due {data.due_on} no longer counts as missed: {data.reason}"
+        case LostToFollowUpWithdrawn():
+            dates = ", ".join(map(str, data.missed_due_dates))
+            return f"Lost to follow-up (misses due {dates}) withdrawn: {data.reason}"
+        case FollowUpsBelowYearlyMinimumWithdrawn():
+            return (
+                f"{data.follow_ups} of {data.required} follow-ups after all in the case year "
+                f"{data.year_from} to {data.year_to}: {data.reason}"
+            )
+    return None
+
+
 def _short(uuid: object) -> str:
     return str(uuid)[:8]
 
 
 def summary_of(data: Payload) -> str:  # noqa: PLR0911, PLR0912
     """One line saying what happened, from the contract's fields."""
+    if (correction := _correction(data)) is not None:
+        return correction
     match data:
         # hospital
         case DiagnosisRecorded():

@@ -26,10 +26,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from carenet_audit_tool.fhir import patient_bundle
 from carenet_audit_tool.readside import ReadSideError, fetch_history
 from carenet_audit_tool.render import render_html, render_json, render_table
-from carenet_audit_tool.stream import Record, TopicReader
+from carenet_audit_tool.stream import TopicReader
 from carenet_audit_tool.timeline import LATE_AFTER, VERIFIED, Timeline, build_timeline
 from carenet_contracts import ContractError, Envelope, parse_message
 from carenet_contracts.audit import Purpose
+from carenet_kit.inspection import Record
 from carenet_kit.signing import TrustedKeys
 from carenet_kit.topics import load_catalog
 
@@ -97,7 +98,12 @@ def timeline_from_records(
             continue
         envelopes.append(envelope)
         if trusted is not None:
-            problem = trusted.problem_with(envelope.producer, record.value, record.signature)
+            problem = trusted.problem_with(
+                envelope.producer,
+                record.value,
+                record.signature,
+                signed_at=envelope.recorded_at,
+            )
             signatures[envelope.event_id] = problem or VERIFIED
             if problem:
                 problems.append(Problem(record.position, f"{envelope.event_id}: {problem}"))

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import httpx
 
-from carenet_audit_tool.stream import Record
+from carenet_kit.inspection import Record
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER
 from carenet_kit.wire import CONTENT_TYPE, Headers
 

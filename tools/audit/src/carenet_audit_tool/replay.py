@@ -7,13 +7,16 @@ could not run (no key set, broker unreachable, topics absent).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,15 +33,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from carenet_audit_tool.stream import Record, TopicReader
-from carenet_audit_tool.verify import (
-    PRODUCERS,
-    Inspected,
-    MessageInspector,
-    ProblemKind,
-    Report,
-    StreamVerifier,
-)
+from carenet_audit_tool import signed_report
+from carenet_audit_tool.checkpoints import CheckpointLedger
+from carenet_audit_tool.stream import TopicReader
+from carenet_audit_tool.verify import Report, StreamVerifier
+from carenet_contracts.checkpoint import StreamCheckpoint
+from carenet_kit.inspection import PRODUCERS, Inspected, MessageInspector, ProblemKind, Record
+from carenet_kit.topics import CHECKPOINT_TOPIC
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
@@ -61,23 +62,29 @@ async def verify_stream(
     workers: int | None = None,
     on_total: Callable[[int], None] = lambda total: None,
     on_batch: Callable[[int], None] = lambda size: None,
+    earlier: Sequence[tuple[StreamCheckpoint, str]] = (),
 ) -> Report:
     """Read the five producer topics from offset 0 to their current ends, verifying each record.
 
-    Inspection (signatures above all) runs in `workers` processes (None: one per core when the
-    stream is large) while the next batch is fetched; the streams are followed here, in order.
+    The checkpoint topic is read first, whole: its checkpoints then cover only records that
+    were on the producers' topics before their ends were fixed (a relay checkpoints what the
+    broker has acknowledged). Inspection (signatures above all) runs in `workers` processes
+    (None: one per core when the stream is large) while the next batch is fetched; the streams
+    are followed here, in order. `earlier`: more checkpoints to hold the partitions to, and
+    where each comes from (the heads of an auditor's earlier signed report).
     """
-    verifier = StreamVerifier(key_set, namespace, max_problems)
-    topics = [verifier.inspector.topics[p] for p in PRODUCERS]
-    reader = TopicReader(bootstrap, topics)
-    try:
-        await reader.open()
-    except LookupError as error:  # a topic is absent: wrong namespace, or not created
-        raise ReplayError(f"{error} ({bootstrap})") from error
-    except (KafkaError, OSError) as error:
-        await reader.close()
-        raise ReplayError(f"cannot read from the broker at {bootstrap}: {error}") from error
-    try:
+    inspector = MessageInspector(key_set, namespace)
+    ledger = CheckpointLedger(inspector.trusted, inspector.topics)
+    for checkpoint, source in earlier:
+        ledger.vouch(checkpoint, source)
+    checkpoints = TopicReader(bootstrap, [namespace + CHECKPOINT_TOPIC])
+    async with _opened(checkpoints, bootstrap):
+        async for batch in checkpoints.batches():
+            for record in batch:
+                ledger.add(record)
+    verifier = StreamVerifier(key_set, namespace, max_problems, ledger)
+    reader = TopicReader(bootstrap, [inspector.topics[p] for p in PRODUCERS])
+    async with _opened(reader, bootstrap):
         on_total(reader.total)
         if workers is None:
             workers = (os.cpu_count() or 1) if reader.total >= PARALLEL_FROM else 0
@@ -89,9 +96,23 @@ async def verify_stream(
                     _follow(verifier, await inflight.popleft(), on_batch)
             while inflight:
                 _follow(verifier, await inflight.popleft(), on_batch)
+    return verifier.finish()
+
+
+@asynccontextmanager
+async def _opened(reader: TopicReader, bootstrap: str) -> AsyncIterator[TopicReader]:
+    """The reader, open; a topic absent or a broker unreachable is a `ReplayError`."""
+    try:
+        await reader.open()
+    except LookupError as error:  # a topic is absent: wrong namespace, or not created
+        raise ReplayError(f"{error} ({bootstrap})") from error
+    except (KafkaError, OSError) as error:
+        await reader.close()
+        raise ReplayError(f"cannot read from the broker at {bootstrap}: {error}") from error
+    try:
+        yield reader
     finally:
         await reader.close()
-    return verifier.finish()
 
 
 def _follow(
@@ -184,9 +205,36 @@ def replay(
             f"from {PARALLEL_FROM:,} events.",
         ),
     ] = None,
+    sign: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="The auditor's Ed25519 private key (PEM): sign the report with it (JWS).",
+        ),
+    ] = None,
+    signed_report_path: Annotated[
+        Path,
+        typer.Option("--signed-report", dir_okay=False, help="Where --sign writes the report."),
+    ] = Path("replay-report.jws"),
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="An earlier signed report: every partition must still hold what it found.",
+        ),
+    ] = None,
+    auditor_key: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="The public key (PEM) --since is signed with."
+        ),
+    ] = None,
 ) -> None:
     """Replay every CareNet topic from the beginning and verify envelopes, contracts, topics,
-    keys, signatures, sequences and hash chains. Exit 1 on any problem."""
+    keys and their validity, signatures, sequences, hash chains and the signed checkpoints.
+    Exit 1 on any problem."""
     errors = Console(stderr=True)
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # failures are reported below
     try:
@@ -194,6 +242,12 @@ def replay(
         MessageInspector(key_set)
     except Exception as error:  # unreadable, not JSON, not a JWKS of CareNet keys: all say so
         errors.print(f"[red]error:[/] {keys} is not a usable key set (JWKS): {error}")
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
+        signing_key = signed_report.load_key(sign, private=True) if sign else None
+        earlier = _earlier(since, auditor_key, MessageInspector(key_set, namespace).topics)
+    except ValueError as error:
+        errors.print(f"[red]error:[/] {error}")
         raise typer.Exit(EXIT_USAGE) from None
     progress = Progress(
         TextColumn("[bold]replaying"),
@@ -218,6 +272,7 @@ def replay(
                     workers=workers,
                     on_total=lambda total: progress.update(task, total=total),
                     on_batch=lambda size: progress.advance(task, size),
+                    earlier=earlier,
                 )
             )
     except ReplayError as error:
@@ -227,8 +282,31 @@ def replay(
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
         render(report, Console())
+    if signing_key is not None:
+        payload = {
+            "replayed_at": datetime.now(UTC).isoformat(),
+            "bootstrap": bootstrap,
+            "namespace": namespace,
+            "key_set_sha256": hashlib.sha256(keys.read_bytes()).hexdigest(),
+            "report": report.as_dict(),
+        }
+        signed_report_path.write_text(signed_report.sign(payload, signing_key) + "\n")
+        errors.print(f"signed report written to {signed_report_path}")
     if not report.clean:
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _earlier(
+    since: Path | None, key: Path | None, topics: Mapping[str, str]
+) -> list[tuple[StreamCheckpoint, str]]:
+    """The heads of an earlier signed report, verified (ValueError if they cannot be)."""
+    if since is None:
+        return []
+    if key is None:
+        raise ValueError("--since needs --auditor-key, the public key the report is signed with")
+    public = signed_report.load_key(key, private=False)
+    heads = signed_report.earlier_heads(since.read_text(), public, topics)
+    return [(head, f"the signed report {since.name}") for head in heads]
 
 
 def render(report: Report, console: Console) -> None:
@@ -241,6 +319,7 @@ def render(report: Report, console: Console) -> None:
     table.add_row("verified", f"{summary.verified:,}")
     table.add_row("patients", f"{summary.patients:,}")
     table.add_row("streams (producer, patient)", f"{summary.streams:,}")
+    table.add_row("checkpoints verified", f"{summary.checkpoints:,}")
     for producer, count in sorted(summary.producers.items()):
         table.add_row(f"events from {producer}", f"{count:,}")
     for key_id, count in sorted(summary.key_ids.items()):

@@ -8,34 +8,10 @@ Memory stays flat: a batch is handed on and dropped before the next is fetched.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signature
-from carenet_kit.wire import Headers, header
-
-
-@dataclass(frozen=True)
-class Record:
-    """One message as it lies on the broker, and where."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    headers: Headers
-
-    @property
-    def position(self) -> str:
-        return f"{self.topic}:{self.partition}@{self.offset}"
-
-    @property
-    def signature(self) -> Signature | None:
-        key_id = header(self.headers, KEY_ID_HEADER)
-        value = header(self.headers, SIGNATURE_HEADER)
-        return Signature(key_id, value) if key_id and value else None
+from carenet_kit.inspection import Record
 
 
 class TopicReader:

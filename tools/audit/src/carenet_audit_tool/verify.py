@@ -1,256 +1,36 @@
 """Verifying the stream as it lies on the broker: each message, and each (producer, patient) chain.
 
-Two stages. `MessageInspector` checks one message on its own (contract, topic, Kafka key,
-signature); it holds no state, so it can run anywhere, in any order. `StreamVerifier` takes
+Two stages. The kit's `MessageInspector` checks one message on its own (size, contract, topic,
+Kafka key, signature), exactly as every consumer does before acting on it; it holds no state,
+so it can run anywhere, in any order. `StreamVerifier` takes
 the inspected messages in partition order and follows each (producer, patient) stream: the
 `sequence` must count on without gaps, and each `previous_hash` must be the SHA-256 of the
 stream's previous message. It keeps only the last sequence, the last hash and the open gaps of
 each stream, so memory grows with the number of streams, never with the number of events.
 
-How a message stands in its stream follows from its signature:
-
-- signed by its producer's key and verified: it takes its place, and its hash links the chain;
-- signed by its producer's key but not verified (`altered`): it takes its place, but its
-  original hash is unknown, so the next link is not checked (one alteration, one problem);
-- anything else (`forged`): it is reported and ignored, so it cannot disturb the genuine chain.
+With a `CheckpointLedger` (`carenet_audit_tool.checkpoints`), every record is also held to the
+producers' signed checkpoints, which show a partition cut short at its end (`truncated`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from carenet_audit_tool.stream import Record
-from carenet_contracts import ContractError, parse_message
-from carenet_kit.signing import PRODUCER_MEMBER, TrustedKeys
-from carenet_kit.topics import load_catalog
+from carenet_kit.inspection import (
+    Inspected,
+    MessageInspector,
+    Problem,
+    ProblemKind,
+    Record,
+    Standing,
+)
 
-PRODUCERS = ("intake", "routing", "casework", "notifications", "audit")
-"""The producers whose topics are the record (the dead-letter topic holds copies, not facts)."""
-
-
-class ProblemKind(StrEnum):
-    INVALID = "invalid"
-    """Not a CareNet integration event (envelope or contract), signed by its producer."""
-    FORGED = "forged"
-    """Not proven to come from the producer it names: unsigned, unknown key, another
-    producer's key, or on another producer's topic."""
-    ALTERED = "altered"
-    """The producer's own key, but the signature fails; or the hash chain does not link."""
-    MISPLACED = "misplaced"
-    """The Kafka key is not the message's patient id (it may sit in the wrong partition)."""
-    DUPLICATED = "duplicated"
-    """A sequence of a stream seen again."""
-    REORDERED = "reordered"
-    """A sequence that arrives after a later one of its stream."""
-    MISSING = "missing"
-    """Sequences of a stream that never arrived by the end of the read."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong, and exactly where: `position` is topic:partition@offset."""
-
-    kind: ProblemKind
-    position: str
-    detail: str
-    producer: str | None = None
-    patient_id: str | None = None
-    sequence: int | None = None
-    event_id: str | None = None
-    expected: str | None = None
-    found: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "position": self.position,
-            "producer": self.producer,
-            "patient_id": self.patient_id,
-            "sequence": self.sequence,
-            "event_id": self.event_id,
-            "expected": self.expected,
-            "found": self.found,
-            "detail": self.detail,
-        }
-
-
-class Standing(StrEnum):
-    """How an inspected message counts in its (producer, patient) stream."""
-
-    AUTHENTIC = "authentic"
-    ALTERED = "altered"
-    IGNORED = "ignored"
-
-
-@dataclass(frozen=True)
-class Inspected:
-    """What one message says about its stream, and what is wrong with it on its own."""
-
-    position: str
-    topic_producer: str | None
-    producer: str | None
-    patient_id: str | None
-    sequence: int | None
-    previous_hash: str | None
-    event_id: str | None
-    key_id: str | None
-    digest: bytes
-    standing: Standing
-    problems: tuple[Problem, ...] = ()
-
-
-class MessageInspector:
-    """The checks that need nothing but the message: contract, topic, key and signature."""
-
-    def __init__(self, key_set: Mapping[str, Any], namespace: str = "") -> None:
-        self.trusted = TrustedKeys(key_set)
-        self.owners: dict[str, str] = {key["kid"]: key[PRODUCER_MEMBER] for key in key_set["keys"]}
-        catalog = load_catalog()
-        self.topics = {p: namespace + catalog.topic_of(p).name for p in PRODUCERS}
-        self.producer_of_topic = {topic: p for p, topic in self.topics.items()}
-
-    def inspect(self, record: Record) -> Inspected:
-        value = record.value
-        topic_producer = self.producer_of_topic.get(record.topic)
-        problems: list[Problem] = []
-        try:
-            envelope = parse_message(value)
-            claims = _Claims(
-                str(envelope.producer),
-                str(envelope.patient_id),
-                envelope.sequence,
-                envelope.previous_hash,
-                str(envelope.event_id),
-            )
-            contract_error = None
-        except ContractError as error:
-            claims = _Claims.lenient(value)
-            contract_error = str(error).splitlines()[0]
-
-        def problem(kind: ProblemKind, detail: str, **fields: str | None) -> Problem:
-            return Problem(
-                kind,
-                record.position,
-                detail,
-                claims.producer,
-                claims.patient_id,
-                claims.sequence,
-                claims.event_id,
-                **fields,
-            )
-
-        producer = claims.producer or topic_producer
-        signature = record.signature
-        standing = Standing.AUTHENTIC
-        if producer is None:
-            detail = contract_error or "names no CareNet producer"
-            problems.append(problem(ProblemKind.INVALID, f"not a CareNet message: {detail}"))
-            standing = Standing.IGNORED
-        elif claims.producer is not None and record.topic != self.topics.get(producer):
-            expected = self.topics.get(producer, "no topic: not a CareNet producer")
-            problems.append(
-                problem(
-                    ProblemKind.FORGED,
-                    f"a {producer} message on {record.topic}",
-                    expected=expected,
-                    found=record.topic,
-                )
-            )
-            standing = Standing.IGNORED
-        elif signature is None:
-            problems.append(
-                problem(ProblemKind.FORGED, "unsigned", expected=f"a key of {producer}")
-            )
-            standing = Standing.IGNORED
-        elif (owner := self.owners.get(signature.key_id)) != producer:
-            detail = (
-                f"signed with unknown key {signature.key_id!r}"
-                if owner is None
-                else f"claims {producer!r} but key {signature.key_id!r} belongs to {owner!r}"
-            )
-            problems.append(
-                problem(
-                    ProblemKind.FORGED,
-                    detail,
-                    expected=f"a key of {producer}",
-                    found=signature.key_id,
-                )
-            )
-            standing = Standing.IGNORED
-        elif (failure := self.trusted.problem_with(producer, value, signature)) is not None:
-            if contract_error is not None:
-                failure += f", and it is no longer a contract: {contract_error}"
-            problems.append(problem(ProblemKind.ALTERED, failure, found=signature.key_id))
-            standing = Standing.ALTERED
-        if contract_error is not None and standing is Standing.AUTHENTIC:
-            problems.append(problem(ProblemKind.INVALID, f"not a contract: {contract_error}"))
-        if claims.patient_id is not None and record.key != claims.patient_id.encode():
-            found = record.key.decode(errors="replace") if record.key is not None else None
-            problems.append(
-                problem(
-                    ProblemKind.MISPLACED,
-                    "the Kafka key is not the patient id",
-                    expected=claims.patient_id,
-                    found=found,
-                )
-            )
-        if claims.sequence is None or claims.patient_id is None:
-            standing = Standing.IGNORED
-        return Inspected(
-            record.position,
-            topic_producer,
-            producer,
-            claims.patient_id,
-            claims.sequence,
-            claims.previous_hash,
-            claims.event_id,
-            signature.key_id if signature else None,
-            hashlib.sha256(value).digest(),
-            standing,
-            tuple(problems),
-        )
-
-
-@dataclass(frozen=True)
-class _Claims:
-    """Where a message says it belongs: from its envelope, or read leniently if it has none."""
-
-    producer: str | None = None
-    patient_id: str | None = None
-    sequence: int | None = None
-    previous_hash: str | None = None
-    event_id: str | None = None
-
-    @classmethod
-    def lenient(cls, value: bytes) -> _Claims:
-        """What can still be read from a message that fails its contract (e.g. once altered)."""
-        try:
-            raw = json.loads(value)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return cls()
-        if not isinstance(raw, dict):
-            return cls()
-
-        def text(name: str) -> str | None:
-            found = raw.get(name)
-            return found if isinstance(found, str) else None
-
-        sequence = raw.get("sequence")
-        producer = text("producer")
-        return cls(
-            producer if producer in PRODUCERS else None,
-            text("patient_id"),
-            sequence if isinstance(sequence, int) and sequence >= 1 else None,
-            text("previous_hash"),
-            text("event_id"),
-        )
+if TYPE_CHECKING:
+    from carenet_audit_tool.checkpoints import CheckpointLedger
 
 
 @dataclass
@@ -288,6 +68,8 @@ class Summary:
     producers: Counter[str] = field(default_factory=Counter)
     key_ids: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
+    checkpoints: int = 0
+    """Signed checkpoints verified, each holding its partition to what it vouches for."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -298,6 +80,7 @@ class Summary:
             "producers": dict(sorted(self.producers.items())),
             "key_ids": dict(sorted(self.key_ids.items())),
             "problems": {kind.value: self.problems[kind.value] for kind in ProblemKind},
+            "checkpoints": self.checkpoints,
         }
 
 
@@ -306,6 +89,9 @@ class Report:
     summary: Summary
     problems: list[Problem]
     """The first `max_problems` problems in detail; `summary.problems` counts them all."""
+    heads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Where each partition (`topic:partition`) ended: offset, value_sha256 and count, in the
+    terms of a checkpoint, so that a signed report is the auditor's own checkpoint."""
 
     @property
     def clean(self) -> bool:
@@ -318,6 +104,7 @@ class Report:
             "problems": [p.as_dict() for p in self.problems],
             "problems_shown": len(self.problems),
             "problems_total": sum(self.summary.problems.values()),
+            "heads": self.heads,
         }
 
 
@@ -325,10 +112,15 @@ class StreamVerifier:
     """Feed it every record in partition order, then `finish()` for the report."""
 
     def __init__(
-        self, key_set: Mapping[str, Any], namespace: str = "", max_problems: int = 1_000
+        self,
+        key_set: Mapping[str, Any],
+        namespace: str = "",
+        max_problems: int = 1_000,
+        checkpoints: CheckpointLedger | None = None,
     ) -> None:
         self.inspector = MessageInspector(key_set, namespace)
         self.max_problems = max_problems
+        self.checkpoints = checkpoints
         self.summary = Summary()
         self._problems: list[Problem] = []
         self._streams: dict[tuple[str, str], _Stream] = {}
@@ -348,6 +140,8 @@ class StreamVerifier:
         problems = list(message.problems)
         if message.standing is not Standing.IGNORED:
             problems.extend(self._follow(message))
+        if self.checkpoints is not None:
+            problems.extend(self.checkpoints.observe(message.position, message.digest))
         if not problems:
             summary.verified += 1
         for problem in problems:
@@ -375,7 +169,12 @@ class StreamVerifier:
         self._gapped.clear()
         self.summary.streams = len(self._streams)
         self.summary.patients = len({patient for _, patient in self._streams})
-        return Report(self.summary, list(self._problems))
+        if self.checkpoints is not None:
+            for problem in self.checkpoints.finish():
+                self._report(problem)
+            self.summary.checkpoints = self.checkpoints.verified
+        heads = self.checkpoints.head_offsets() if self.checkpoints is not None else {}
+        return Report(self.summary, list(self._problems), heads)
 
     def _report(self, problem: Problem) -> None:
         self.summary.problems[problem.kind.value] += 1

@@ -17,9 +17,16 @@ from typing import Any
 import yaml
 
 from carenet_contracts import CONTRACTS, CURRENT, Payload
-from carenet_contracts.schema import SCHEMA_DIR, schema_file_name
+from carenet_contracts.checkpoint import CHECKPOINT_TYPE, CHECKPOINT_VERSION
+from carenet_contracts.schema import CHECKPOINT_SCHEMA_FILE, SCHEMA_DIR, schema_file_name
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER
-from carenet_kit.topics import DEAD_LETTER_TOPIC, TopicCatalog, TopicSpec, load_catalog
+from carenet_kit.topics import (
+    CHECKPOINT_TOPIC,
+    DEAD_LETTER_TOPIC,
+    TopicCatalog,
+    TopicSpec,
+    load_catalog,
+)
 from carenet_kit.wire import NOTIFICATION_ID_HEADER
 
 DOCUMENT = SCHEMA_DIR.parent / "asyncapi.yaml"
@@ -101,6 +108,38 @@ DEAD_LETTER_HEADERS: dict[str, Any] = {
         "carenet_dlq_partition": {"type": "string", "pattern": "^[0-9]+$"},
         "carenet_dlq_offset": {"type": "string", "pattern": "^[0-9]+$"},
         "carenet_dlq_consumer": {"type": "string"},
+        "carenet_dlq_kind": {
+            "type": "string",
+            "description": "Why, as a label: forged, altered, misplaced, oversized, invalid, "
+            "gap, repeat or untrusted (refused before acting), contract or rejected.",
+        },
+    },
+}
+
+
+CHECKPOINT_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "description": "CloudEvents 1.0 binary content mode, and the producer's signature of the "
+    "checkpoint (the same two headers as every message).",
+    "required": [
+        "content-type",
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_time",
+        KEY_ID_HEADER,
+        SIGNATURE_HEADER,
+    ],
+    "properties": {
+        **{
+            name: HEADERS["properties"][name]
+            for name in ("content-type", "ce_specversion", KEY_ID_HEADER, SIGNATURE_HEADER)
+        },
+        "ce_id": {**_UUID, "description": "A fresh id for each checkpoint."},
+        "ce_source": {"pattern": "^urn:carenet:[a-z]+$", "description": "urn:carenet:<producer>"},
+        "ce_type": {"const": f"org.carenet.{CHECKPOINT_TYPE}.v{CHECKPOINT_VERSION}"},
+        "ce_time": {**_TIME, "description": "The checkpoint's checkpointed_at."},
     },
 }
 
@@ -153,12 +192,17 @@ def _message(payload: type[Payload]) -> dict[str, Any]:
     return message
 
 
-def _channel(topic: TopicSpec, catalog: TopicCatalog, messages: list[str]) -> dict[str, Any]:
+def _channel(
+    topic: TopicSpec,
+    catalog: TopicCatalog,
+    messages: list[str],
+    key: str = "the pseudonymous patient id",
+) -> dict[str, Any]:
     config = topic.config
     channel: dict[str, Any] = {
         "address": topic.name,
         "title": topic.name,
-        "description": f"{topic.description} Key: the pseudonymous patient id.",
+        "description": f"{topic.description} Key: {key}.",
         "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in messages},
         "bindings": {
             "kafka": {
@@ -193,6 +237,10 @@ def document(catalog: TopicCatalog | None = None) -> dict[str, Any]:
         if topic.name == DEAD_LETTER_TOPIC:
             channels["deadletter"] = _channel(topic, catalog, ["DeadLetter"])
             continue
+        if topic.name == CHECKPOINT_TOPIC:
+            key = "`<topic>:<partition>` of the partition checkpointed"
+            channels["checkpoints"] = _channel(topic, catalog, [CHECKPOINT_TYPE], key)
+            continue
         payloads = by_producer[topic.producer] + shared
         channels[topic.producer] = _channel(topic, catalog, [message_id(p) for p in payloads])
         operations[f"{topic.producer}.publish"] = {
@@ -213,7 +261,35 @@ def document(catalog: TopicCatalog | None = None) -> dict[str, Any]:
         "channel": {"$ref": "#/channels/deadletter"},
         "messages": [{"$ref": "#/channels/deadletter/messages/DeadLetter"}],
     }
+    operations["checkpoints.publish"] = {
+        "action": "send",
+        "title": "Relays sign how far each partition got",
+        "summary": "Every producer's outbox relay publishes a signed checkpoint of each "
+        "partition of its topic, every so many messages or seconds; auditors read them.",
+        "channel": {"$ref": "#/channels/checkpoints"},
+        "messages": [{"$ref": f"#/channels/checkpoints/messages/{CHECKPOINT_TYPE}"}],
+    }
     messages = {message_id(p): _message(p) for p in CONTRACTS.values()}
+    messages[CHECKPOINT_TYPE] = {
+        "name": CHECKPOINT_TYPE,
+        "title": f"{CHECKPOINT_TYPE} v{CHECKPOINT_VERSION}",
+        "summary": "A producer's signed word on how far one partition of its topic got: "
+        "the last offset, the SHA-256 of the value there, the count of messages up to it.",
+        "contentType": "application/json",
+        "headers": {"$ref": "#/components/schemas/CheckpointHeaders"},
+        "payload": {"$ref": f"schemas/{CHECKPOINT_SCHEMA_FILE}"},
+        "bindings": {
+            "kafka": {
+                "key": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9._-]+:[0-9]+$",
+                    "description": "`<topic>:<partition>`: one partition's checkpoints stay in "
+                    "order on one partition of the checkpoint topic.",
+                },
+                "bindingVersion": KAFKA_BINDING_VERSION,
+            }
+        },
+    }
     messages["DeadLetter"] = {
         "name": "DeadLetter",
         "title": "A refused message",
@@ -247,7 +323,11 @@ def document(catalog: TopicCatalog | None = None) -> dict[str, Any]:
         "operations": operations,
         "components": {
             "messages": messages,
-            "schemas": {"Headers": HEADERS, "DeadLetterHeaders": DEAD_LETTER_HEADERS},
+            "schemas": {
+                "Headers": HEADERS,
+                "DeadLetterHeaders": DEAD_LETTER_HEADERS,
+                "CheckpointHeaders": CHECKPOINT_HEADERS,
+            },
             "correlationIds": {
                 "Correlation": {
                     "description": "Shared by every event of one chain (a diagnosis and all it "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -21,6 +22,7 @@ from carenet_devtools.issuer import DevIssuer, demo_users
 from carenet_devtools.services import service_processes
 from carenet_devtools.topics import read_records
 from carenet_kit.kafka_security import KafkaSecurity, SecurityProtocol
+from carenet_kit.signing import Signer
 from carenet_kit.topics import DEAD_LETTER_TOPIC
 
 app = typer.Typer(help="CareNet developer tools.", no_args_is_help=True)
@@ -192,6 +194,21 @@ def token(
     typer.echo(DevIssuer(run_dir / "keys").token(user, org, role, minutes))
 
 
+@app.command("public-key")
+def public_key(
+    pem: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, help="An Ed25519 private key (PKCS#8 PEM)."),
+    ],
+    producer: Annotated[str, typer.Option(help="The producer (service) it signs for.")],
+    key_id: Annotated[str, typer.Option(help="Its key id, as in CARENET_SIGNING_KEY_ID.")],
+) -> None:
+    """Print a signing key's public key as a member of the network's key set (a JWK), to add
+    to the key set every service trusts before the producer signs with it."""
+    signer = Signer.from_pem(pem.read_text(), key_id, producer)
+    typer.echo(json.dumps(signer.public_jwk(), indent=2))
+
+
 @app.command("kafka-acls")
 def kafka_acls(
     bootstrap: str = "127.0.0.1:9092",
@@ -238,7 +255,9 @@ def dead_letters_summary(
     ] = False,
 ) -> None:
     """Summarise the dead-letter topic: how many messages each consumer gave up on, from which
-    topic, why (first line of the reason), first and last time. Prints no message content."""
+    topic, why (first line of the reason; for a message refused unverified, the kind:
+    forged, misplaced, oversized, gap, repeat, ...), first and last time. Prints no message
+    content."""
     protocol: SecurityProtocol = security_protocol  # type: ignore[assignment]  # checked below
     if protocol not in ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"):
         raise typer.BadParameter(security_protocol, param_hint="--security-protocol")
@@ -261,7 +280,11 @@ def dead_letters_summary(
     if positions:
         for group in groups:
             for letter in group.letters:
-                console.print(f"{group.consumer}  {letter.source}  (dead letter {letter.offset})")
+                console.print(
+                    f"{group.consumer}  {letter.source}  (dead letter {letter.offset})  "
+                    f"{letter.reason}",
+                    markup=False,
+                )
 
 
 @kafka_app.command()

@@ -3,8 +3,11 @@
 Every consumer that gives up on a message (`carenet_kit.inbound`, `carenet_kit.batches`) sends
 the message's bytes to the dead-letter topic with headers saying who gave up, on what and why:
 `carenet_dlq_consumer`, `carenet_dlq_topic`, `carenet_dlq_partition`, `carenet_dlq_offset`,
-`carenet_dlq_reason`. The summary groups them by consumer, source topic and the first line of
-the reason, and prints no message content (which may be about a patient): only positions.
+`carenet_dlq_reason`, and `carenet_dlq_kind` (a label: `contract`, `rejected`, or why admission
+refused the message: `forged`, `gap`, ...). The summary groups them by consumer, source topic
+and reason: the first line of the reason for a contract or a command that failed, the kind for
+a message admission refused (whose reasons differ by sequence or size). It prints no message
+content (which may be about a patient): only positions.
 """
 
 from __future__ import annotations
@@ -27,6 +30,19 @@ class DeadLetter:
     source: str
     """Where the original lies: `topic:partition:offset`."""
     reason: str
+    kind: str | None
+    """None in dead letters from before the kind was recorded."""
+
+    @property
+    def group(self) -> str:
+        """What its group is called: the reason, or for a refused message its kind."""
+        if self.kind is None or self.kind in OWN_REASONS:
+            return self.reason
+        return f"refused: {self.kind}"
+
+
+OWN_REASONS = ("contract", "rejected")
+"""Kinds whose reasons are worth grouping by their text (the contract error, the rule)."""
 
 
 @dataclass
@@ -59,6 +75,7 @@ def dead_letter(record: ConsumerRecord[bytes, bytes], namespace: str = "") -> De
         consumer=value("consumer").removeprefix(namespace),
         source=f"{value('topic').removeprefix(namespace)}:{value('partition')}:{value('offset')}",
         reason=(value("reason").splitlines() or ["?"])[0][:200],
+        kind=header(headers, "carenet_dlq_kind"),
     )
 
 
@@ -68,6 +85,6 @@ def summarise(records: Iterable[ConsumerRecord[bytes, bytes]], namespace: str = 
     for record in records:
         letter = dead_letter(record, namespace)
         topic = letter.source.rsplit(":", 2)[0]
-        key = (letter.consumer, topic, letter.reason)
+        key = (letter.consumer, topic, letter.group)
         groups.setdefault(key, Group(*key)).letters.append(letter)
     return sorted(groups.values(), key=lambda g: (-len(g.letters), g.consumer, g.topic, g.reason))

@@ -1,17 +1,28 @@
 """The signing keys of a local run: one Ed25519 key per service and the key set that trusts them.
 
 `run_dir/keys/<service>.pem` holds a service's private key and `<service>.kid` its key id;
-`run_dir/keys/jwks.json` is the public key set an auditor verifies the run's stream with. Keys
-are made once per run dir and kept, so a restarted service signs with the same key.
+`run_dir/keys/jwks.json` is the public key set the services trust (`CARENET_TRUSTED_KEYS`) and
+an auditor verifies the run's stream with. Keys are made once per run dir and kept, so a
+restarted service signs with the same key; each is published valid from the moment it was made
+(`nbf`), with no end (`exp`) until it is retired.
+
+`HandMadeStreams` publishes messages made by hand (tests, tools) as a producer's outbox would:
+signed with the producer's key of the keyring, each stream numbered and hash-chained, so that
+services admit them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from carenet_kit.signing import Signer, TrustedKeys, key_set
+from carenet_kit.inspection import PRODUCERS
+from carenet_kit.signing import Signer, TrustedKeys, key_set, valid_during
+from carenet_kit.wire import Headers, kafka_record
 
 KEY_SET_FILE = "jwks.json"
 
@@ -44,6 +55,13 @@ class DevKeyring:
             "CARENET_SIGNING_KEY_ID": signer.key_id,
         }
 
+    def trusted_env(self) -> dict[str, str]:
+        """The setting by which a service trusts every producer's key of the keyring (the
+        keys are made now if they are new)."""
+        for producer in PRODUCERS:
+            self.signer(producer)
+        return {"CARENET_TRUSTED_KEYS": str(self.key_set_path)}
+
     def trusted(self) -> TrustedKeys:
         return TrustedKeys.load(self.key_set_path)
 
@@ -52,4 +70,32 @@ class DevKeyring:
         keys = (
             json.loads(self.key_set_path.read_text())["keys"] if self.key_set_path.exists() else []
         )
-        self.key_set_path.write_text(json.dumps(key_set([*keys, signer.public_jwk()]), indent=2))
+        public = valid_during(signer.public_jwk(), datetime.now(UTC), None)
+        self.key_set_path.write_text(json.dumps(key_set([*keys, public]), indent=2))
+
+
+class HandMadeStreams:
+    """Envelopes made by hand, signed and numbered as their producer's outbox would have them."""
+
+    def __init__(self, keyring: DevKeyring) -> None:
+        self.keyring = keyring
+        self._heads: dict[tuple[str, str], tuple[int, str]] = {}
+
+    def next_of(self, producer: str, envelope: dict[str, Any]) -> tuple[bytes, bytes, Headers]:
+        """The envelope as the next message of its (producer, patient) stream: key, value and
+        headers (with the signature) for the producer's topic."""
+        stream = (producer, str(envelope["patient_id"]))
+        sequence, previous_hash = self._heads.get(stream, (0, None))
+        message = json.dumps(
+            {
+                **envelope,
+                "producer": producer,
+                "sequence": sequence + 1,
+                "previous_hash": previous_hash,
+            }
+        )
+        self._heads[stream] = (sequence + 1, hashlib.sha256(message.encode()).hexdigest())
+        key, headers = kafka_record(
+            message, 0, self.keyring.signer(producer).sign(message.encode())
+        )
+        return key, message.encode(), headers

@@ -92,12 +92,18 @@ def service_processes(
     env_of: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, ServiceProcess]:
     """The services, each with its data under `run_dir/data`, its log in `run_dir/logs` and
-    its signing key in `run_dir/keys` (whose `jwks.json` verifies everything they publish);
-    they trust the tokens of the run's development issuer (`carenet-dev token`). `env_of` adds
-    settings of one service only (by name), e.g. its Kafka credentials."""
+    its signing key in `run_dir/keys`, whose `jwks.json` verifies everything they publish and
+    is the key set they trust (`CARENET_TRUSTED_KEYS`); they trust the tokens of the run's
+    development issuer (`carenet-dev token`). `env_of` adds settings of one service only (by
+    name), e.g. its Kafka credentials."""
     issuer = DevIssuer(run_dir / "keys")
-    shared = {"CARENET_DATA_DIR": str(run_dir / "data"), **issuer.env(), **env}
     keyring = DevKeyring(run_dir / "keys")
+    shared = {
+        "CARENET_DATA_DIR": str(run_dir / "data"),
+        **issuer.env(),
+        **keyring.trusted_env(),
+        **env,
+    }
     return {
         name: ServiceProcess(
             name,

@@ -54,6 +54,12 @@ class LinkRelative(BaseModel):
     is_guardian: bool = False
     consent_given_by: ConsentGiver
     scope: ScopeIn
+    given_on: date | None = Field(
+        default=None,
+        description="The day the consent was given, if earlier than today (a form entered "
+        "late); not after today, not before the case opened, not before this relative's last "
+        "withdrawal. It takes effect when recorded.",
+    )
 
 
 class Linked(BaseModel):
@@ -80,6 +86,11 @@ class Withdraw(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     withdrawn_by: Withdrawer
+    withdrawn_on: date | None = Field(
+        default=None,
+        description="The day it was withdrawn, if earlier than today; not before the consent "
+        "was given. It takes effect when recorded.",
+    )
 
 
 class VisitSeen(BaseModel):
@@ -114,6 +125,7 @@ def link_relative(
         is_guardian=body.is_guardian,
         given_by=body.consent_given_by,
         scope=Scope(tuple(body.scope.may_see), tuple(body.scope.notified_of)),
+        given_on=body.given_on,
     )
     with known():
         casework.link_family_member(patient_id, link, Cause.request(corr))
@@ -142,7 +154,7 @@ def withdraw_consent(
 ) -> None:
     with known():
         casework.withdraw_family_consent(
-            patient_id, str(member_id), body.withdrawn_by, Cause.request(corr)
+            patient_id, str(member_id), body.withdrawn_by, Cause.request(corr), body.withdrawn_on
         )
 
 

@@ -23,7 +23,9 @@ class RecordEmergency(BaseModel):
 
     emergency_id: UUID = Field(default_factory=uuid4)
     kind: EmergencyKind
-    occurred_at: AwareDatetime
+    occurred_at: AwareDatetime = Field(
+        description="Not in the future (clock tolerance), not before the case opened."
+    )
     handled_by: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     handling: str = Field(min_length=1, max_length=2000, description="What was done.")
 

@@ -34,7 +34,7 @@ class HoldSession(BaseModel):
     )
     kind: SessionKind
     topic: str = Field(description=f"By kind: {TOPICS}.")
-    held_on: date
+    held_on: date = Field(description="Within a year of today, either way.")
     duration_minutes: int = Field(description="Peer support: 40-120; group activity: 30-240.")
     facilitator_id: StaffId = Field(description="The staff member or peer supporter leading it.")
     attendees: list[UUID] = Field(

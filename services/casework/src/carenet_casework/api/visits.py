@@ -35,7 +35,9 @@ class RecordVisit(BaseModel):
     visit_id: UUID = Field(
         default_factory=uuid4, description="Client-chosen id makes a retried request safe."
     )
-    visited_on: date
+    visited_on: date = Field(
+        description="Not after today at the centers (clock tolerance), not before the case opened."
+    )
     mode: VisitMode
     seen: Literal["patient", "family", "patient_and_family"]
     risk_level: int = Field(ge=0, le=5)

@@ -3,17 +3,35 @@
 The case owns every deadline of its follow-up, so it is also where a missed deadline is
 recorded, exactly once: the scheduler asks `handle_deadlines(today)`, and the case records
 what has fallen due since it last looked (a later look finds nothing new).
+
+The case keeps its dated facts and derives its schedule from them in the order they happened
+(`schedule.derive`), never in the order they were recorded. A record entered late takes its
+place in the history: a miss it shows was no miss is withdrawn by an event of its own (the
+miss stays in the history), and so is a lost-to-follow-up that no longer holds; when the next
+due day changes, `NextFollowUpRevised` says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from carenet_casework.domain.schedule import (
+    AdmissionFact,
+    DischargeFact,
+    Fact,
+    JointFollowUpFact,
+    Miss,
+    Schedule,
+    Start,
+    VisitFact,
+    derive,
+    in_order_of_occurrence,
+)
 from carenet_casework.rules import RuleSet, VisitFindings
 from carenet_contracts import VisitClassification
 
@@ -128,22 +146,71 @@ class Case(Aggregate):
         self.center_id = center_id
         self.diagnosing_hospital_id = diagnosing_hospital_id
         self.category = category
-        self.risk_level = risk_level
-        self.next_due = first_visit_due
-        self.opened_on = opened_on
-        self.status = ACTIVE
-        self.case_manager_id: str | None = None
-        self.last_classification = (
-            VisitClassification(last_classification) if last_classification else None
+        self.start = Start(
+            first_visit_due,
+            VisitClassification(last_classification) if last_classification else None,
+            risk_level,
         )
+        self.next_due = first_visit_due
+        """The next due day as last derived and published (events set it, never a guess)."""
+        self.opened_on = opened_on
+        self.closed = False
+        self.case_manager_id: str | None = None
+        self.facts: list[Fact] = []
+        """The dated facts the schedule is derived from, in the order they were recorded."""
         self.visits: list[UUID] = []
-        self.visit_dates: list[date] = []
-        self.misses: list[date] = []
-        """Due dates missed in a row since the last visit."""
-        self.lost = False
+        self.admissions: list[UUID] = []
+        self.missed: list[date] = []
+        """Due days recorded as missed and not withdrawn."""
+        self.lost_streaks: list[tuple[date, ...]] = []
+        """The runs of misses recorded as making the patient lost, and not withdrawn."""
         self.years_checked = 0
+        self.years_below: dict[date, date] = {}
+        """Case years (from: to) found below the yearly minimum, and not withdrawn."""
         self.open_referral_id: UUID | None = None
         self.emergencies: list[UUID] = []
+
+    # -- what the facts, in the order they happened, say -------------------------------------
+
+    def _latest(self, kinds: type[Fact] | tuple[type[Fact], ...]) -> Fact | None:
+        facts = [f for f in in_order_of_occurrence(self.facts) if isinstance(f, kinds)]
+        return facts[-1] if facts else None
+
+    @property
+    def last_classification(self) -> VisitClassification | None:
+        """The classification of the visit that happened last (not the one recorded last)."""
+        visit = self._latest(VisitFact)
+        return visit.classification if isinstance(visit, VisitFact) else self.start.classification
+
+    @property
+    def risk_level(self) -> int:
+        visit = self._latest(VisitFact)
+        return visit.risk_level if isinstance(visit, VisitFact) else self.start.risk_level
+
+    @property
+    def status(self) -> str:
+        if self.closed:
+            return CLOSED
+        stay = self._latest((AdmissionFact, DischargeFact))
+        return IN_HOSPITAL if isinstance(stay, AdmissionFact) else ACTIVE
+
+    @property
+    def visit_dates(self) -> list[date]:
+        return [f.on for f in self.facts if isinstance(f, VisitFact)]
+
+    def schedule(self, horizon: date, rules: RuleSet, *also: Fact) -> Schedule:
+        """The schedule the facts (and `also`) give, with due days before `horizon` missed."""
+        return derive(self.start, [*self.facts, *also], horizon, rules)
+
+    def schedule_with(self, fact: Fact, rules: RuleSet) -> Schedule:
+        """The schedule once `fact` is in its place, as far as the facts and misses reach.
+
+        Due days before the latest fact are missed or not for certain, whenever recorded;
+        beyond it, no further than the misses recorded so far (the scheduler looks further).
+        """
+        latest = max(f.on for f in [*self.facts, fact])
+        recorded = max(self.missed) + timedelta(days=1) if self.missed else date.min
+        return self.schedule(max(latest, recorded), rules, fact)
 
     # -- case manager ------------------------------------------------------------------------
 
@@ -210,15 +277,20 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.visits.append(self.visit_id)
-            case.visit_dates.append(self.visited_on)
-            case.last_classification = VisitClassification(self.classification)
+            case.facts.append(
+                VisitFact(
+                    self.visited_on, VisitClassification(self.classification), self.risk_level
+                )
+            )
             case.next_due = self.next_follow_up_due
-            case.risk_level = self.risk_level
-            case.misses = []
-            case.lost = False
 
     def record_visit(self, visit: Visit, rules: RuleSet) -> VisitClassification:
-        """Classify the visit by the rules, set the next due date, refer when the rules say so."""
+        """Classify the visit by the rules, place it where it happened, refer when it says so.
+
+        A visit entered late changes the schedule only as far as the history after it allows:
+        the case's next due day, classification and risk come from the visit that happened
+        last, and only that visit may ask for a referral.
+        """
         if self.status == CLOSED:
             raise CaseConflict("the case is closed")
         if self.case_manager_id is None:
@@ -227,6 +299,8 @@ class Case(Aggregate):
             raise CaseConflict("this visit is already recorded")
         f = visit.findings
         classification = rules.classify(f)
+        fact = VisitFact(visit.visited_on, classification, f.risk_level)
+        derived = self.schedule_with(fact, rules)
         self.trigger_event(
             self.VisitRecorded,
             patient_id=self.patient_id,
@@ -253,12 +327,12 @@ class Case(Aggregate):
             rehabilitation_measures=list(visit.rehabilitation_measures),
             notes=visit.notes,
             classification=classification.value,
-            next_follow_up_due=rules.next_follow_up(
-                classification, visit.visited_on, self.last_classification
-            ),
+            next_follow_up_due=derived.next_due,
             rule_set_version=rules.version,
         )
-        if rules.asks_for_referral(classification, f.risk_level):
+        self._settle(derived, f"a visit on {visit.visited_on} was recorded", rules)
+        is_latest = max(derived.visit_dates) == visit.visited_on
+        if is_latest and rules.asks_for_referral(classification, f.risk_level):
             reason = "risk" if f.risk_level >= rules.refer_from_risk else "unstable"
             self._request_referral_once(
                 uuid5(REFERRAL_NAMESPACE, str(visit.visit_id)), reason, rules
@@ -278,7 +352,7 @@ class Case(Aggregate):
         rule_set_version: str
 
         def apply(self, case: Case) -> None:
-            case.misses.append(self.due_on)
+            case.missed.append(self.due_on)
             case.next_due = self.rescheduled_to
 
     class LostToFollowUp(Aggregate.Event):
@@ -289,7 +363,49 @@ class Case(Aggregate):
         rule_set_version: str
 
         def apply(self, case: Case) -> None:
-            case.lost = True
+            case.lost_streaks.append(tuple(self.missed_due_dates))
+
+    class FollowUpMissWithdrawn(Aggregate.Event):
+        """A miss recorded earlier was none: a record entered late shows the history otherwise.
+
+        The miss stays in the history; this event says, from now on, it no longer counts.
+        """
+
+        patient_id: UUID
+        center_id: str
+        case_manager_id: str | None
+        due_on: date
+        reason: str
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            case.missed.remove(self.due_on)
+
+    class LostToFollowUpWithdrawn(Aggregate.Event):
+        """The misses that made the patient lost to follow-up are no longer misses in a row."""
+
+        patient_id: UUID
+        center_id: str
+        case_manager_id: str | None
+        missed_due_dates: list[date]
+        reason: str
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            case.lost_streaks.remove(tuple(self.missed_due_dates))
+
+    class NextFollowUpRevised(Aggregate.Event):
+        """The next due day changed because of a record entered late or a miss found late."""
+
+        patient_id: UUID
+        center_id: str
+        due_on: date
+        previous_due_on: date
+        reason: str
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            case.next_due = self.due_on
 
     class YearChecked(Aggregate.Event):
         patient_id: UUID
@@ -303,6 +419,28 @@ class Case(Aggregate):
 
         def apply(self, case: Case) -> None:
             case.years_checked += 1
+            if self.below_minimum:
+                case.years_below[self.year_from] = self.year_to
+
+    class YearRecounted(Aggregate.Event):
+        """Records entered late change a checked case year: its visits, or whether the patient
+        was at home at its end. `below_minimum` is the year's finding from now on."""
+
+        patient_id: UUID
+        center_id: str
+        year_from: date
+        year_to: date
+        follow_ups: int
+        required: int
+        below_minimum: bool
+        reason: str
+        rule_set_version: str
+
+        def apply(self, case: Case) -> None:
+            if self.below_minimum:
+                case.years_below[self.year_from] = self.year_to
+            else:
+                del case.years_below[self.year_from]
 
     def next_year_check(self) -> date:
         return add_years(self.opened_on, self.years_checked + 1)
@@ -310,47 +448,108 @@ class Case(Aggregate):
     def handle_deadlines(self, today: date, rules: RuleSet) -> bool:
         """Record every deadline that passed before `today`; returns whether any had.
 
-        A due date is missed once the whole day has passed without a visit. The follow-up is
-        then due again after the rules' reschedule interval, and the rules' count of misses in
-        a row makes the patient lost to follow-up, after which nothing more is counted until
-        the next visit. A patient in hospital has no follow-up deadlines.
+        The misses are those of the schedule derived from the facts in the order they
+        happened (`schedule.derive`); each due day is recorded as missed once, however often
+        the scheduler looks. A run of misses that is still going on when it reaches the rules'
+        count makes the patient lost to follow-up (a run that a visit already ended is history,
+        not an escalation).
         """
-        handled = False
-        while self.status == ACTIVE and not self.lost and self.next_due < today:
-            self._miss(rules)
-            handled = True
-        while self.status != CLOSED and self.next_year_check() <= today:
+        if self.status == CLOSED:
+            return False
+        version = len(self.pending_events)
+        self._settle(self.schedule(today, rules), "the follow-up history was derived again", rules)
+        while self.next_year_check() <= today:
             self._check_year(rules)
-            handled = True
-        return handled
+        return len(self.pending_events) > version
 
-    def _miss(self, rules: RuleSet) -> None:
-        due = self.next_due
-        self.trigger_event(
-            self.FollowUpMissed,
-            patient_id=self.patient_id,
-            center_id=self.center_id,
-            case_manager_id=self.case_manager_id,
-            due_on=due,
-            first_visit=not self.visits and not self.misses,
-            consecutive_misses=len(self.misses) + 1,
-            rescheduled_to=due + rules.days(rules.missed_follow_up.reschedule_days),
-            rule_set_version=rules.version,
-        )
-        if len(self.misses) >= rules.missed_follow_up.lost_after_consecutive:
+    def _settle(self, derived: Schedule, reason: str, rules: RuleSet) -> None:
+        """Bring what is recorded in line with the derived history, each change once.
+
+        Misses it no longer holds are withdrawn, with `reason`; misses it holds are recorded
+        (also those a late record reveals before a later visit: history, not an escalation);
+        a checked case year is counted again; the next due day is revised if it moved.
+        """
+        still_missed = {miss.due_on for miss in derived.misses}
+        for due_on in [d for d in self.missed if d not in still_missed]:
+            self.trigger_event(
+                self.FollowUpMissWithdrawn,
+                patient_id=self.patient_id,
+                center_id=self.center_id,
+                case_manager_id=self.case_manager_id,
+                due_on=due_on,
+                reason=reason,
+                rule_set_version=rules.version,
+            )
+        for streak in [s for s in self.lost_streaks if s not in derived.lost_streaks]:
+            self.trigger_event(
+                self.LostToFollowUpWithdrawn,
+                patient_id=self.patient_id,
+                center_id=self.center_id,
+                case_manager_id=self.case_manager_id,
+                missed_due_dates=list(streak),
+                reason=reason,
+                rule_set_version=rules.version,
+            )
+        for miss in derived.misses:
+            if miss.due_on not in self.missed:
+                self._record_miss(miss, rules)
+        current = derived.lost_streaks[-1] if derived.lost else None
+        if current is not None and current not in self.lost_streaks:
             self.trigger_event(
                 self.LostToFollowUp,
                 patient_id=self.patient_id,
                 center_id=self.center_id,
                 case_manager_id=self.case_manager_id,
-                missed_due_dates=list(self.misses),
+                missed_due_dates=list(current),
                 rule_set_version=rules.version,
             )
+        for year in range(self.years_checked):
+            year_from, year_to = (
+                add_years(self.opened_on, year),
+                add_years(self.opened_on, year + 1),
+            )
+            follow_ups, below = self._year_count(year_from, year_to, rules)
+            if below != (year_from in self.years_below):
+                self.trigger_event(
+                    self.YearRecounted,
+                    patient_id=self.patient_id,
+                    center_id=self.center_id,
+                    year_from=year_from,
+                    year_to=year_to,
+                    follow_ups=follow_ups,
+                    required=rules.yearly_minimum_follow_ups,
+                    below_minimum=below,
+                    reason=reason,
+                    rule_set_version=rules.version,
+                )
+        if derived.next_due != self.next_due:
+            self.trigger_event(
+                self.NextFollowUpRevised,
+                patient_id=self.patient_id,
+                center_id=self.center_id,
+                due_on=derived.next_due,
+                previous_due_on=self.next_due,
+                reason=reason,
+                rule_set_version=rules.version,
+            )
+
+    def _record_miss(self, miss: Miss, rules: RuleSet) -> None:
+        self.trigger_event(
+            self.FollowUpMissed,
+            patient_id=self.patient_id,
+            center_id=self.center_id,
+            case_manager_id=self.case_manager_id,
+            due_on=miss.due_on,
+            first_visit=miss.first_visit,
+            consecutive_misses=miss.consecutive,
+            rescheduled_to=miss.rescheduled_to,
+            rule_set_version=rules.version,
+        )
 
     def _check_year(self, rules: RuleSet) -> None:
         year_from = add_years(self.opened_on, self.years_checked)
         year_to = self.next_year_check()
-        follow_ups = sum(1 for d in self.visit_dates if year_from <= d < year_to)
+        follow_ups, below = self._year_count(year_from, year_to, rules)
         self.trigger_event(
             self.YearChecked,
             patient_id=self.patient_id,
@@ -359,10 +558,18 @@ class Case(Aggregate):
             year_to=year_to,
             follow_ups=follow_ups,
             required=rules.yearly_minimum_follow_ups,
-            # the minimum is for patients living at home, not for one in hospital
-            below_minimum=self.status == ACTIVE and follow_ups < rules.yearly_minimum_follow_ups,
+            below_minimum=below,
             rule_set_version=rules.version,
         )
+
+    def _year_count(self, year_from: date, year_to: date, rules: RuleSet) -> tuple[int, bool]:
+        """The follow-ups of a case year, and whether they fall short of the minimum: it is
+        for patients living at home, not for one in hospital at the end of the year."""
+        follow_ups = sum(1 for d in self.visit_dates if year_from <= d < year_to)
+        stays = [f for f in in_order_of_occurrence(self.facts) if f.on < year_to]
+        stays = [f for f in stays if isinstance(f, AdmissionFact | DischargeFact)]
+        at_home = not stays or isinstance(stays[-1], DischargeFact)
+        return follow_ups, at_home and follow_ups < rules.yearly_minimum_follow_ups
 
     # -- referral, admission, discharge, emergencies ---------------------------------------
 
@@ -423,14 +630,23 @@ class Case(Aggregate):
     class JointFollowUpScheduled(Aggregate.Event):
         """The referral ended without an admission: the next follow-up is a joint one."""
 
+        class_version = 2
+
         patient_id: UUID
         center_id: str
         referral_id: UUID
         outcome: str
+        decided_on: date
         due_on: date
+        """The case's next due day once the joint follow-up is in its place."""
         rule_set_version: str
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["decided_on"] = state["timestamp"].date()
+
         def apply(self, case: Case) -> None:
+            case.facts.append(JointFollowUpFact(self.decided_on))
             case.open_referral_id = None
             case.next_due = self.due_on
 
@@ -441,15 +657,18 @@ class Case(Aggregate):
         jointly (psychiatrist, neighbourhood committee, police)", within the unstable interval."""
         if self.open_referral_id != referral_id or self.status != ACTIVE:
             return False
+        derived = self.schedule_with(JointFollowUpFact(today), rules)
         self.trigger_event(
             self.JointFollowUpScheduled,
             patient_id=self.patient_id,
             center_id=self.center_id,
             referral_id=referral_id,
             outcome=outcome,
-            due_on=min(self.next_due, today + rules.days(rules.follow_up_days.unstable)),
+            decided_on=today,
+            due_on=derived.next_due,
             rule_set_version=rules.version,
         )
+        self._settle(derived, f"a joint follow-up was decided on {today}", rules)
         return True
 
     class Admitted(Aggregate.Event):
@@ -457,14 +676,25 @@ class Case(Aggregate):
         hospital_id: str
         admitted_on: date
 
-    @event(Admitted)
-    def _admitted(self, admission_id: UUID, hospital_id: str, admitted_on: date) -> None:
-        self.status = IN_HOSPITAL
+        def apply(self, case: Case) -> None:
+            case.admissions.append(self.admission_id)
+            case.facts.append(AdmissionFact(self.admitted_on))
 
-    def admitted(self, admission_id: UUID, hospital_id: str, admitted_on: date) -> bool:
-        if self.status != ACTIVE:
+    def admitted(
+        self, admission_id: UUID, hospital_id: str, admitted_on: date, rules: RuleSet
+    ) -> bool:
+        """In hospital from `admitted_on`, however late the hospital's report arrives: a miss
+        recorded while the patient was in fact in hospital is withdrawn."""
+        if self.status == CLOSED or admission_id in self.admissions:
             return False
-        self._admitted(admission_id, hospital_id, admitted_on)
+        derived = self.schedule_with(AdmissionFact(admitted_on), rules)
+        self.trigger_event(
+            self.Admitted,
+            admission_id=admission_id,
+            hospital_id=hospital_id,
+            admitted_on=admitted_on,
+        )
+        self._settle(derived, f"an admission on {admitted_on} was reported", rules)
         return True
 
     class ResumedAfterDischarge(Aggregate.Event):
@@ -473,28 +703,30 @@ class Case(Aggregate):
         admission_id: UUID
         discharged_on: date
         due_on: date
+        """The case's next due day once the discharge is in its place (a visit after the
+        discharge, entered before it, keeps its schedule)."""
         rule_set_version: str
 
         def apply(self, case: Case) -> None:
-            case.status = ACTIVE
+            case.facts.append(DischargeFact(self.discharged_on))
             case.next_due = self.due_on
-            case.misses = []
-            case.lost = False
             case.open_referral_id = None
 
     def discharged(self, admission_id: UUID, discharged_on: date, rules: RuleSet) -> bool:
         """Back from hospital: the community follows up within the rules' interval."""
         if self.status == CLOSED:
             return False
+        derived = self.schedule_with(DischargeFact(discharged_on), rules)
         self.trigger_event(
             self.ResumedAfterDischarge,
             patient_id=self.patient_id,
             center_id=self.center_id,
             admission_id=admission_id,
             discharged_on=discharged_on,
-            due_on=discharged_on + rules.days(rules.follow_up_days.after_discharge),
+            due_on=derived.next_due,
             rule_set_version=rules.version,
         )
+        self._settle(derived, f"a discharge on {discharged_on} was reported", rules)
         return True
 
     class EmergencyRecorded(Aggregate.Event):
@@ -515,8 +747,6 @@ class Case(Aggregate):
         """Record the emergency and its handling; late past the rules' hours. Refers at once."""
         if self.status == CLOSED:
             raise CaseConflict("the case is closed")
-        if emergency.occurred_at > now:
-            raise CaseConflict("an emergency cannot be recorded before it happens")
         late = now - emergency.occurred_at > rules.hours(rules.emergency_record_within_hours)
         self.trigger_event(
             self.EmergencyRecorded,
@@ -544,7 +774,7 @@ class Case(Aggregate):
         continued_by_case_id: UUID | None
 
         def apply(self, case: Case) -> None:
-            case.status = CLOSED
+            case.closed = True
 
     def close(self, reason: str, continued_by_case_id: UUID | None) -> None:
         if self.status != CLOSED:

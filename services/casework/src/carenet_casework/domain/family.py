@@ -3,17 +3,27 @@
 Casework never holds a relative's name or contact details: the relative is a member id, and
 their contact details are registered with the notifications service for `family:<member_id>`.
 A consent is an event with a scope; withdrawing it is an event; linking again is a new consent.
+Each carries the day it was given or withdrawn (a paper form is often entered days later); it
+takes effect when recorded, and a consent dated before the relative's last withdrawal is
+refused: an older "yes" never undoes a newer "no".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from carenet_casework.domain.errors import AlreadyRecorded, NotRecorded, RuleBroken
+from carenet_casework.domain.errors import (
+    AlreadyRecorded,
+    NotRecorded,
+    RuleBroken,
+)
+from carenet_kit.plausibility import Implausible
 
 FAMILY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:casework:family")
 
@@ -95,8 +105,14 @@ class Family(Aggregate):
         self.consents: dict[str, Consent] = {}
         self.withdrawn: set[str] = set()
         """Members whose consent was withdrawn (and not given again)."""
+        self.given_on: dict[str, date] = {}
+        """The day each standing consent was given."""
+        self.withdrawn_on: dict[str, date] = {}
+        """The day each member's consent was last withdrawn."""
 
     class Linked(Aggregate.Event):
+        class_version = 2
+
         patient_id: UUID
         case_id: UUID
         member_id: str
@@ -105,6 +121,11 @@ class Family(Aggregate):
         given_by: str
         may_see: list[str]
         notified_of: list[str]
+        given_on: date
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["given_on"] = state["timestamp"].date()
 
     @event(Linked)
     def _linked(
@@ -117,8 +138,10 @@ class Family(Aggregate):
         given_by: str,
         may_see: list[str],
         notified_of: list[str],
+        given_on: date,
     ) -> None:
         self.withdrawn.discard(member_id)
+        self.given_on[member_id] = given_on
         self.consents[member_id] = Consent(
             member_id=member_id,
             relationship=Relationship(relationship),
@@ -128,17 +151,30 @@ class Family(Aggregate):
         )
 
     class ConsentWithdrawn(Aggregate.Event):
+        class_version = 2
+
         patient_id: UUID
         case_id: UUID
         member_id: str
         withdrawn_by: str
+        withdrawn_on: date
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["withdrawn_on"] = state["timestamp"].date()
 
     @event(ConsentWithdrawn)
     def _withdrawn(
-        self, patient_id: UUID, case_id: UUID, member_id: str, withdrawn_by: str
+        self,
+        patient_id: UUID,
+        case_id: UUID,
+        member_id: str,
+        withdrawn_by: str,
+        withdrawn_on: date,
     ) -> None:
         del self.consents[member_id]
         self.withdrawn.add(member_id)
+        self.withdrawn_on[member_id] = withdrawn_on
 
     def has_guardian(self) -> bool:
         return any(c.is_guardian for c in self.consents.values())
@@ -151,11 +187,16 @@ class Family(Aggregate):
         is_guardian: bool,
         given_by: ConsentGiver,
         scope: Scope,
+        given_on: date,
     ) -> None:
         """Record a consent; a guardian consents for others only once they are linked."""
         scope.check()
         if member_id in self.consents:
             raise AlreadyRecorded("this relative is already linked; withdraw first to change")
+        if given_on < self.withdrawn_on.get(member_id, date.min):
+            raise Implausible(
+                "given_on", "before_withdrawal", "must not be before the consent was withdrawn"
+            )
         if given_by == ConsentGiver.GUARDIAN and not (is_guardian or self.has_guardian()):
             raise RuleBroken("consent by the guardian needs a linked guardian; link them first")
         self._linked(
@@ -167,11 +208,18 @@ class Family(Aggregate):
             given_by.value,
             list(scope.may_see),
             list(scope.notified_of),
+            given_on,
         )
 
-    def withdraw(self, case_id: UUID, member_id: str, withdrawn_by: Withdrawer) -> Consent:
+    def withdraw(
+        self, case_id: UUID, member_id: str, withdrawn_by: Withdrawer, withdrawn_on: date
+    ) -> Consent:
         consent = self.consents.get(member_id)
         if consent is None:
             raise NotRecorded("no standing consent for this relative")
-        self._withdrawn(self.patient_id, case_id, member_id, withdrawn_by.value)
+        if withdrawn_on < self.given_on[member_id]:
+            raise Implausible(
+                "withdrawn_on", "before_consent", "must not be before the consent was given"
+            )
+        self._withdrawn(self.patient_id, case_id, member_id, withdrawn_by.value, withdrawn_on)
         return consent

@@ -6,12 +6,21 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field, field_validator
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as NationalIdError
 
-from carenet_access import Access, Role, for_roles, guarded, of_organisation, require_organisation
+from carenet_access import (
+    EXTENSION,
+    Access,
+    Control,
+    Role,
+    for_roles,
+    guarded,
+    of_organisation,
+    require_organisation,
+)
 from carenet_contracts import DiagnosisCategory
 from carenet_intake.api.common import Intake, OrganisationId, Register, Strict
 from carenet_intake.application import Diagnosis, Registration
@@ -88,11 +97,16 @@ class ReportingView(BaseModel):
 
 
 class PatientCreated(BaseModel):
-    patient_id: UUID
+    patient_id: UUID = Field(
+        description="The registration's handle, to record the diagnosis through: the new "
+        "patient's id, or, for a national ID registered before, a handle whose diagnosis "
+        "joins that patient (the diagnosis answers the patient's id). Until a diagnosis is "
+        "recorded through it, nothing can be read with it. Asked again, the same handle."
+    )
 
 
 class DiagnosisCreated(BaseModel):
-    patient_id: UUID
+    patient_id: UUID = Field(description="The patient's id, also when recorded through a handle.")
     diagnosis_id: UUID
     category: DiagnosisCategory | None = Field(
         description="null: outside the six categories, kept at the hospital on the override."
@@ -137,6 +151,7 @@ class RegisteredPatientView(BaseModel):
 def register_patient(
     body: RegisterPatient, intake: Intake, corr: CorrelationId, actor: CurrentActor
 ) -> PatientCreated:
+    """Answered alike whether the national ID was registered before or not (README)."""
     require_organisation(actor, body.hospital_id)
     registration = Registration(
         **body.model_dump(exclude={"guardian"}),
@@ -145,11 +160,24 @@ def register_patient(
     return PatientCreated(patient_id=intake.register_patient(registration, Cause.request(corr)))
 
 
+def _may_diagnose(
+    patient_id: UUID, intake: Intake, actor: CurrentActor, control: Control, request: Request
+) -> None:
+    """A clinician records a diagnosis through a registration of their own hospital (the one
+    thing registering allows), or about a patient the policy lets them record care for."""
+    if actor.role == Role.CLINICIAN and intake.registering_hospital(patient_id) == (
+        actor.organisation
+    ):
+        return
+    control.enforce_request(request, actor, Access.RECORD_CARE, patient_id)
+
+
 @router.post(
     "/patients/{patient_id}/diagnoses",
     status_code=status.HTTP_201_CREATED,
     response_model=DiagnosisCreated,
-    **guarded(Access.RECORD_CARE),
+    dependencies=[Depends(_may_diagnose)],
+    openapi_extra={EXTENSION: {"access": Access.RECORD_CARE.value, "target": "patient"}},
 )
 def record_diagnosis(
     patient_id: UUID,
@@ -168,12 +196,13 @@ def record_diagnosis(
         risk_level=body.risk_level,
         consent_given_by=body.consent.given_by,
         consent_given_on=body.consent.given_on,
+        recorded_by=actor,
         override_reason=body.override_reason,
     )
     recorded = intake.record_diagnosis(patient_id, diagnosis, Cause.request(corr))
     reporting = recorded.reporting
     return DiagnosisCreated(
-        patient_id=patient_id,
+        patient_id=recorded.patient_id,
         diagnosis_id=recorded.diagnosis_id,
         category=recorded.category,
         reporting=None

@@ -1,4 +1,5 @@
-"""Intake's aggregates: the patient as registered, referrals to the hospital, hospital stays.
+"""Intake's aggregates: the patient as registered, registrations that join a patient registered
+before, referrals to the hospital, hospital stays.
 
 Events stored before the split into modules name `carenet_intake.domain:Patient...` as their
 topic; the re-export below keeps them readable.
@@ -14,6 +15,7 @@ from carenet_intake.domain.referral import (
     StateConflict,
     WrongHospital,
 )
+from carenet_intake.domain.registration import JoiningRegistration, RegistrationClaim
 
 __all__ = [
     "ON_WORKLIST",
@@ -22,10 +24,12 @@ __all__ = [
     "Hospital",
     "IdentityClaim",
     "Inpatient",
+    "JoiningRegistration",
     "Patient",
     "PersonalData",
     "Referral",
     "ReferralStatus",
+    "RegistrationClaim",
     "StateConflict",
     "Stay",
     "WrongHospital",

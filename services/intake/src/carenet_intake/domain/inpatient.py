@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from carenet_intake.domain.referral import StateConflict, WrongHospital
-from carenet_kit.inbound import CommandRejected
+from carenet_kit.plausibility import Implausible
 
 INPATIENT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:intake:inpatient")
 
@@ -57,8 +57,8 @@ class Inpatient(Aggregate):
         if stay.hospital_id != hospital_id:
             raise WrongHospital("the patient is admitted at another hospital")
         if discharged_on < stay.admitted_on:
-            raise CommandRejected(
-                f"discharged_on {discharged_on} is before the admission on {stay.admitted_on}"
+            raise Implausible(
+                "discharged_on", "before_admission", "is before the admission it ends"
             )
         self._discharge(
             patient_id=self.patient_id,

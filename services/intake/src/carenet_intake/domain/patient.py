@@ -95,6 +95,9 @@ class Patient(Aggregate):
         self.personal_data = personal_data
         self.legacy_personal_data = legacy_personal_data
         self.diagnoses: list[UUID] = []
+        self.diagnosing_hospitals: list[str] = []
+        """The hospitals that recorded a diagnosis: registering alone relates a hospital to
+        nobody; its diagnosis, recorded with consent, does."""
         self.contacts_shared: list[UUID] = []
         """The cases whose center received the contact details."""
         self.erasure: Erasure | None = None
@@ -152,7 +155,12 @@ class Patient(Aggregate):
         consent_given_by: str,
         consent_given_on: date,
     ) -> None:
+        self._diagnosed(diagnosis_id, hospital_id)
+
+    def _diagnosed(self, diagnosis_id: UUID, hospital_id: str) -> None:
         self.diagnoses.append(diagnosis_id)
+        if hospital_id not in self.diagnosing_hospitals:
+            self.diagnosing_hospitals.append(hospital_id)
 
     class ReportingDeadlineMissed(Aggregate.Event):
         """The diagnosis was reported after the working-day deadline, by this calendar."""
@@ -209,11 +217,11 @@ class Patient(Aggregate):
         consent_given_by: str,
         consent_given_on: date,
     ) -> None:
-        self.diagnoses.append(diagnosis_id)
+        self._diagnosed(diagnosis_id, hospital_id)
 
 
 class IdentityClaim(Aggregate):
-    """Claims a national ID for one patient, so a second registration of it conflicts.
+    """Claims a national ID for one patient, so that a second registration of it joins it.
 
     Its id is derived from a keyed hash of the national ID; the ID itself is not stored here.
     """
@@ -225,3 +233,9 @@ class IdentityClaim(Aggregate):
     @event("Claimed")
     def __init__(self, identity_digest: str, patient_id: UUID) -> None:
         self.patient_id = patient_id
+        self.registered_again: list[UUID] = []
+        """The registrations of the ID since, by any hospital: they join the patient."""
+
+    @event("RegisteredAgain")
+    def register_again(self, registration_id: UUID) -> None:
+        self.registered_again.append(registration_id)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE, refuse_future
 from carenet_routing import rules
 from carenet_routing.domain.directory import Center, Directory
-from carenet_routing.domain.errors import Conflict, Refused
+from carenet_routing.domain.errors import Conflict
 
 ROUTE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:routing:route")
 
@@ -274,7 +275,14 @@ class Route(Aggregate):
             self.send_to(centers[0], directory.version, today, routed_by="catchment")
         return True
 
-    def move(self, region_code: str, moved_on: date, directory: Directory, now: datetime) -> str:
+    def move(
+        self,
+        region_code: str,
+        moved_on: date,
+        directory: Directory,
+        now: datetime,
+        clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
+    ) -> str:
         """A change of residence: transfer, record only, or hold for an operator.
 
         Moves take effect in the order they happened, not the order they were reported: one
@@ -283,8 +291,7 @@ class Route(Aggregate):
         wins, as a correction. Returns 'unchanged' when the residence is the one already
         recorded (a retry).
         """
-        if moved_on > rules.latest_plausible_day(now):
-            raise Refused(rules.in_the_future("moved_on"))
+        refuse_future("moved_on", moved_on, now, rules.CHINA, clock_tolerance)
         if self.moved_on is not None and moved_on < self.moved_on:
             if (moved_on, region_code) in self.earlier_residences:
                 return "unchanged"

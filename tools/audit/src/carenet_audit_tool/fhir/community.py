@@ -36,6 +36,7 @@ from carenet_contracts.casework import (
     FollowUpOverdue,
     FollowUpScheduled,
     LostToFollowUp,
+    LostToFollowUpWithdrawn,
     ReferralRequested,
     ReferralWithdrawn,
     RehabilitationSessionAttended,
@@ -133,6 +134,14 @@ def lost(p: Pathway, e: Envelope[Any], d: LostToFollowUp) -> list[Ref]:
         period={"start": instant(e.occurred_at)},
         author=p.organisation(d.center_id),
     )
+    return [ref_of(p, "Flag", "lost-to-follow-up", f"{d.case_id}/{last}")]
+
+
+@maps(LostToFollowUpWithdrawn)
+def lost_withdrawn(p: Pathway, e: Envelope[Any], d: LostToFollowUpWithdrawn) -> list[Ref]:
+    """A late record showed the misses were no run: the flag was raised in error."""
+    last = day(max(d.missed_due_dates))
+    p.resource("Flag", "lost-to-follow-up", f"{d.case_id}/{last}").update(status="entered-in-error")
     return [ref_of(p, "Flag", "lost-to-follow-up", f"{d.case_id}/{last}")]
 
 

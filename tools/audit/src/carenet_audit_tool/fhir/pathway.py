@@ -27,6 +27,8 @@ UNMAPPED: dict[str, str] = {
     "RoutingPending": "the network's manual routing queue; no care relationship exists yet",
     "ManualRoutingOverdue": "the network's manual routing queue; no care relationship exists yet",
     "FollowUpsBelowYearlyMinimum": "a yearly compliance measure over the case, not a care fact",
+    "FollowUpMissWithdrawn": "a correction of a compliance finding; the visit that shows it maps",
+    "FollowUpsBelowYearlyMinimumWithdrawn": "a correction of a yearly compliance measure",
     "PatientHistoryRead": "CareNet's own audit trail; it stays with the auditors",
     "RecordAccessed": "CareNet's own access log; it stays with the auditors",
     "EmergencyAccessGranted": "CareNet's own access control; it stays with the auditors",

@@ -1,0 +1,140 @@
+"""What admitting a message costs a consumer: the checks every consumer runs before acting.
+
+    uv run python -m bench.admission [--messages N]
+
+On a synthetic stream (real envelopes of the committed examples, really chained and signed):
+the Ed25519 signature alone; the inspection (size, contract parse, topic, Kafka key, signature:
+`carenet_kit.inspection`); the whole admission with the streams' positions in memory (the
+access graph's case); and the whole admission with the positions in SQLite, each message read
+and then recorded with its tracking record in a transaction of its own (the inbound consumer's
+case, without the command itself), against the tracking record alone. Each figure is the best
+of five rounds (three for SQLite), in microseconds per message, on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from uuid import uuid4
+
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from rich.console import Console
+from rich.table import Table
+
+from bench.synthetic import SyntheticNetwork
+from carenet_kit.admission import Admitted, Gate, Stream, StreamPosition, StreamTracking
+from carenet_kit.consumed_streams import StreamPositions, stream_process_recorder
+from carenet_kit.inspection import Record
+from carenet_kit.topics import load_catalog
+
+
+def messages(count: int) -> tuple[SyntheticNetwork, list[Record]]:
+    """`count` messages, 4 per patient and producer, as they lie on the topics."""
+    network = SyntheticNetwork()
+    catalog = load_catalog()
+    records: list[Record] = []
+    while len(records) < count:
+        for m in network.patient(uuid4(), 4):
+            topic = catalog.topic_of(m.producer).name
+            records.append(Record(topic, 0, len(records), m.key, m.value, m.headers))
+    return network, records[:count]
+
+
+def best_microseconds(run: Callable[[], object], calls: int, rounds: int = 5) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        run()
+        best = min(best, (time.perf_counter() - started) / calls)
+    return best * 1e6
+
+
+def in_memory(gate: Gate, records: list[Record]) -> None:
+    positions: dict[Stream, StreamPosition] = {}
+    for record in records:
+        verdict = gate.admit(record, positions.get)
+        assert isinstance(verdict, Admitted), verdict
+        positions[verdict.position.stream] = verdict.position
+
+
+def in_sqlite(gate: Gate | None, records: list[Record], directory: Path) -> Callable[[], None]:
+    """Admission against the positions of a service's SQLite store (a fresh one per round),
+    or without a gate the tracking record alone (what a consumer wrote before admission)."""
+
+    def run() -> None:
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(directory / f"{uuid4()}.sqlite"),
+        }
+        factory = InfrastructureFactory.construct(env)
+        recorder = stream_process_recorder(factory)
+        positions: StreamPositions = recorder  # type: ignore[assignment]
+        for record in records:
+            if gate is None:
+                recorder.insert_tracking(Tracking(f"{record.topic}:0", record.offset))
+                continue
+            verdict = gate.admit(record, lambda s: positions.stream_positions([s]).get(s))
+            assert isinstance(verdict, Admitted), verdict
+            recorder.insert_tracking(
+                StreamTracking(f"{record.topic}:0", record.offset, (verdict.position,))
+            )
+        factory.close()
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2_000)
+    args = parser.parse_args()
+    network, records = messages(args.messages)
+    gate = Gate(json.loads(network.key_set_json()))
+    signatures = [(json.loads(r.value)["producer"], r.value, r.signature) for r in records]
+
+    def signatures_only() -> None:
+        for producer, value, signature in signatures:
+            assert network.trusted.problem_with(producer, value, signature) is None
+
+    def inspection() -> None:
+        assert gate.inspector is not None
+        for record in records:
+            assert not gate.inspector.inspect(record).problems
+
+    n = len(records)
+    with tempfile.TemporaryDirectory(prefix="carenet-bench-") as directory:
+        rows = [
+            ("Ed25519 signature", best_microseconds(signatures_only, n)),
+            (
+                "inspection (size, contract, topic, key, signature)",
+                best_microseconds(inspection, n),
+            ),
+            (
+                "admission, positions in memory",
+                best_microseconds(lambda: in_memory(gate, records), n),
+            ),
+            (
+                "tracking record alone in SQLite (no admission: the old path)",
+                best_microseconds(in_sqlite(None, records, Path(directory)), n, rounds=3),
+            ),
+            (
+                "admission + tracking record with the position in SQLite",
+                best_microseconds(in_sqlite(gate, records, Path(directory)), n, rounds=3),
+            ),
+        ]
+    size = sum(len(r.value) for r in records) / n
+    table = Table(
+        title=f"Admission cost per message ({n:,} messages of {size:,.0f} bytes, one core)"
+    )
+    for column in ("check", "µs per message", "messages/s"):
+        table.add_column(column, justify="left" if column == "check" else "right")
+    for name, micros in rows:
+        table.add_row(name, f"{micros:,.0f}", f"{1e6 / micros:,.0f}")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

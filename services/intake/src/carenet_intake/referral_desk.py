@@ -1,0 +1,127 @@
+"""The hospital's side of two-way referral: the worklist routing fills, accept, decline, admit
+and discharge."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID, uuid4
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError
+
+from carenet_contracts.routing import ReferralCancelled, ReferralIssued
+from carenet_intake.domain import DeclineReason, Inpatient, Patient, Referral, Stay
+from carenet_intake.hospital_tier import HospitalTier
+from carenet_kit.inbound import CommandRejected
+from carenet_kit.outbox import Cause
+
+log = structlog.get_logger()
+
+
+class ReferralDesk(HospitalTier):
+    def receive_referral(self, issued: ReferralIssued, patient_id: UUID, cause: Cause) -> None:
+        """Put a community referral on the addressed hospital's worklist."""
+        self.certified(issued.hospital_id)
+        referral_id = Referral.create_id(issued.referral_id)
+        if referral_id in self.repository:
+            log.info("referral already on the worklist", referral_id=str(issued.referral_id))
+            self.commit(cause=cause)
+            return
+        referral = Referral(
+            referral_id=issued.referral_id,
+            patient_id=patient_id,
+            case_id=issued.case_id,
+            from_center_id=issued.from_center_id,
+            hospital_id=issued.hospital_id,
+            reason=issued.reason.value,
+            risk_level=issued.risk_level,
+            accept_by=issued.accept_by,
+        )
+        self.commit(referral, cause=cause)
+
+    def cancel_referral(self, cancelled: ReferralCancelled, cause: Cause) -> None:
+        """Take it off the worklist, unless the patient was admitted on it (then log why)."""
+        try:
+            referral: Referral = self.repository.get(Referral.create_id(cancelled.referral_id))
+        except AggregateNotFoundError:
+            raise CommandRejected(
+                f"referral {cancelled.referral_id} was never received here"
+            ) from None
+        unchanged = referral.cancel(cancelled.hospital_id, cancelled.reason)
+        if unchanged is not None:
+            log.warning(
+                "referral cancellation changed nothing",
+                referral_id=str(cancelled.referral_id),
+                why=unchanged,
+            )
+        self.commit(referral, cause=cause)
+
+    def accept_referral(self, referral_id: UUID, hospital_id: str, cause: Cause) -> None:
+        referral = self._referral(referral_id)
+        referral.accept(hospital_id, accepted_at=self.clock.now())
+        self.commit(referral, cause=cause)
+
+    def decline_referral(
+        self,
+        referral_id: UUID,
+        hospital_id: str,
+        reason: DeclineReason,
+        note: str | None,
+        cause: Cause,
+    ) -> None:
+        referral = self._referral(referral_id)
+        referral.decline(hospital_id, reason, note, declined_at=self.clock.now())
+        self.commit(referral, cause=cause)
+
+    def admit(
+        self,
+        patient_id: UUID,
+        hospital_id: str,
+        admitted_on: date | None,
+        referral_id: UUID | None,
+        cause: Cause,
+    ) -> UUID:
+        """Admit on a referral (accepting it if not yet accepted) or directly, without one."""
+        self.certified(hospital_id)
+        registered = self.find(patient_id)
+        admitted_on = admitted_on or self.today()
+        self.plausible("admitted_on", admitted_on, self.date_of_birth(registered))
+        referral: Referral | None = None
+        inpatient = self._inpatient(patient_id)
+        if referral_id is not None:
+            referral = self._referral(referral_id)
+            if referral.patient_id != patient_id:
+                raise CommandRejected("the referral is for another patient")
+        elif inpatient is None and not isinstance(registered, Patient):
+            raise AggregateNotFoundError(patient_id)
+        inpatient = inpatient or Inpatient(patient_id)
+        admission_id = uuid4()
+        inpatient.admit(admission_id, hospital_id, referral_id, admitted_on)
+        if referral is None:
+            self.commit(inpatient, cause=cause)
+        else:
+            referral.admit(hospital_id, admission_id, accepted_at=self.clock.now())
+            self.commit(referral, inpatient, cause=cause)
+        return admission_id
+
+    def discharge(
+        self, patient_id: UUID, hospital_id: str, discharged_on: date | None, cause: Cause
+    ) -> Stay:
+        """End the open stay; the community resumes follow-up when it hears of it."""
+        discharged_on = discharged_on or self.today()
+        self.plausible("discharged_on", discharged_on, None)  # the admission came after birth
+        inpatient = self._inpatient(patient_id) or Inpatient(patient_id)
+        stay = inpatient.discharge(hospital_id, discharged_on)
+        self.commit(inpatient, cause=cause)
+        return stay
+
+    def _referral(self, referral_id: UUID) -> Referral:
+        referral: Referral = self.repository.get(Referral.create_id(referral_id))
+        return referral
+
+    def _inpatient(self, patient_id: UUID) -> Inpatient | None:
+        try:
+            inpatient: Inpatient = self.repository.get(Inpatient.create_id(patient_id))
+        except AggregateNotFoundError:
+            return None
+        return inpatient
