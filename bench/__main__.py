@@ -3,8 +3,10 @@
     uv run python -m bench [--only P1,P3] [--patients 500] [--json FILE] [--bootstrap HOST:PORT]
 
 Each scenario (issue 15: P1 relay, P2 consumer, P3 pathway, P4 replay and one patient's
-history, P5 ingest, P6 faust agent, P7 start-up and memory) measures CareNet's path and its raw
-baseline one after the other on the same broker, bounded in count and time, on loopback only.
+history, P5 ingest, P6 faust agent, P7 start-up and memory; and P8, the admission every
+consumer runs before acting, against a bare signature check, without the broker) measures
+CareNet's path and its raw baseline one after the other on the same broker, bounded in count
+and time, on loopback only.
 Without `--bootstrap` the run starts a broker of its own and stops it at the end.
 """
 
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import agent, consumer, ingest, pathway, startup, verification
+from bench import admission, agent, consumer, ingest, pathway, startup, verification
 from bench import relay as outbox_relay
 from bench.harness import Bench, Row, broker, table, write_json
 from carenet_kit.logs import configure_logging
@@ -36,6 +38,7 @@ SCENARIOS: dict[str, Scenario] = {
     "P5": lambda bench, a: ingest.run(bench, a.requests, a.concurrency, a.timeout),
     "P6": lambda bench, a: agent.run(bench, a.consumed, a.timeout),
     "P7": lambda bench, a: startup.run(bench, a.history_sizes, a.timeout),
+    "P8": lambda bench, a: admission.run(bench, a.admitted),
 }
 
 
@@ -71,6 +74,9 @@ def parser() -> argparse.ArgumentParser:
         type=_sizes,
         default=[1_000, 10_000],
         help="P7: patients of history, comma-separated (the issue's goal: 1000,100000)",
+    )
+    parser.add_argument(
+        "--admitted", type=int, default=2_000, help="P8: messages admitted per round"
     )
     parser.add_argument(
         "--timeout", type=float, default=600, help="seconds any one measurement may take"

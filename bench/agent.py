@@ -1,11 +1,12 @@
 """P6 faust agent: the kit's inbound agent against a bare aiokafka loop doing the same work.
 
-The work per message is the kit's own `InboundConsumer._process` (skip if tracked, parse the
-envelope by its contract, run the policy in the message's trace context), with a policy that
-records only the Kafka position (a commit with no domain events): what is left is the cost of
-the loop around it. The faust agent runs it as the services do (`asyncio.to_thread`, the retry
-guard); the bare loop reads the same topic with `getmany` on assigned partitions and calls the
-same method the same way, on a store of its own. Both timed from the first effect to the last.
+The work per message is the kit's own `InboundConsumer._process` (skip if tracked, admit the
+message: verify its signature and its place in its stream, parse it by its contract, run the
+policy in the message's trace context), with a policy that records only the positions (a
+commit with no domain events): what is left is the cost of the loop around it. The faust agent
+runs it as the services do (`asyncio.to_thread`, the retry guard); the bare loop reads the same
+topic with `getmany` on assigned partitions and calls the same method the same way, on a store
+of its own. Both timed from the first effect to the last.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from typing import Any, ClassVar
 from aiokafka import AIOKafkaConsumer
 from eventsourcing.persistence import Tracking
 
-from bench.consumer import effects_timed, inbound_topic, through_agent, tracked
-from bench.harness import Bench, Row, partitions, topic
+from bench.consumer import Inbound, effects_timed, inbound_topic, through_agent, tracked
+from bench.harness import Bench, Row, partitions
 from carenet_contracts import Envelope, Producer
-from carenet_kit import metrics, tracing
+from carenet_kit import metrics
 from carenet_kit.application import ServiceApplication
 from carenet_kit.inbound import InboundConsumer, faust_app
+from carenet_kit.inspection import Record
 from carenet_kit.outbox import Cause
 
 
@@ -41,11 +43,12 @@ def store(bench: Bench, name: str) -> TrackingOnly:
 
 
 async def bare_loop(
-    bench: Bench, app: TrackingOnly, name: str, ends: dict[int, int], timeout: float
+    bench: Bench, app: TrackingOnly, inbound: Inbound, timeout: float
 ) -> tuple[int, float]:
     """`getmany` on assigned partitions; each record through `InboundConsumer._process`."""
     unstarted = faust_app("bench-bare-loop", bench.bootstrap, bench.directory("unused"))
-    inbound = InboundConsumer(unstarted, app, [name], "unused", app.apply)
+    name = inbound.name
+    path = InboundConsumer(unstarted, app, [name], "unused", app.apply, inbound.gate())
     consumer = AIOKafkaConsumer(bootstrap_servers=bench.bootstrap, enable_auto_commit=False)
     await consumer.start()
 
@@ -56,18 +59,20 @@ async def bare_loop(
         while True:
             fetched = await consumer.getmany(timeout_ms=1_000, max_records=500)
             for records in fetched.values():
-                for record in records:
-                    metrics.EVENTS_CONSUMED.labels("bench", record.topic).inc()
-                    tracking = Tracking(f"{record.topic}:{record.partition}", record.offset)
-                    traceparent = tracing.traceparent_in(record.headers)
-                    rejection = await asyncio.to_thread(
-                        inbound._process, record.value, tracking, record.topic, traceparent
+                for r in records:
+                    metrics.EVENTS_CONSUMED.labels("bench", r.topic).inc()
+                    tracking = Tracking(f"{r.topic}:{r.partition}", r.offset)
+                    record = Record(
+                        r.topic, r.partition, r.offset, r.key, r.value or b"", list(r.headers)
                     )
-                    assert rejection is None, rejection
+                    dead = await asyncio.to_thread(path._process, record, tracking)
+                    assert dead is None, dead
 
     task = asyncio.create_task(consume())
     try:
-        return await effects_timed(lambda: tracked(app, name, ends), sum(ends.values()), timeout)
+        return await effects_timed(
+            lambda: tracked(app, name, inbound.ends), sum(inbound.ends.values()), timeout
+        )
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -75,16 +80,16 @@ async def bare_loop(
 
 
 def run(bench: Bench, count: int, timeout: float) -> list[Row]:
-    with bench.console.status(f"P6: writing {count:,} PatientRouted"):
-        name, ends = asyncio.run(inbound_topic(bench, topic(bench.namespace(), "routing"), count))
+    with bench.console.status(f"P6: writing {count:,} signed PatientRouted"):
+        inbound = inbound_topic(bench, count)
     agent_store, loop_store = store(bench, "agent"), store(bench, "loop")
     try:
         with bench.console.status("P6: faust agent"):
             applied, seconds = asyncio.run(
-                through_agent(bench, agent_store, agent_store.apply, name, ends, timeout)
+                through_agent(bench, agent_store, agent_store.apply, inbound, timeout)
             )
         with bench.console.status("P6: bare aiokafka loop"):
-            looped, loop_seconds = asyncio.run(bare_loop(bench, loop_store, name, ends, timeout))
+            looped, loop_seconds = asyncio.run(bare_loop(bench, loop_store, inbound, timeout))
     finally:
         agent_store.close()
         loop_store.close()
@@ -95,7 +100,8 @@ def run(bench: Bench, count: int, timeout: float) -> list[Row]:
             f"{rate:,.0f} msg/s",
             f"bare aiokafka loop, same work: {loop_rate:,.0f} msg/s",
             rate / loop_rate,
-            "work: the kit's per-message path (parse, trace span, one tracking commit)",
+            "work: the kit's per-message path (admission with its signature check, parse, "
+            "trace span, one tracking commit)",
             {"agent_per_s": rate, "bare_loop_per_s": loop_rate},
         )
     ]

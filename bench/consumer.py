@@ -1,8 +1,10 @@
 """P2 consumer: effects per second of the kit's inbound path against getmany and one insert.
 
 CareNet: casework's own application and policy behind the kit's `InboundConsumer` (a faust
-agent): every `PatientRouted` is parsed, opens a case at the center and assigns a case manager
-(domain events, outbox messages signed, the Kafka position tracked) in one transaction.
+agent): every `PatientRouted` (signed by a routing key the consumer trusts, the first of its
+patient's stream) is admitted (verified: `carenet_kit.admission`), opens a case at the center
+and assigns a case manager (domain events, outbox messages signed, the Kafka position and the
+stream's position tracked) in one transaction.
 Baseline: a bare `AIOKafkaConsumer` reading the same records with `getmany`, each batch
 written to SQLite with one `executemany` and one commit.
 Both are timed from their first effect to their last, so the consumer group's join (seconds,
@@ -12,10 +14,13 @@ with faust) is left out: this is the rate once consuming.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -25,35 +30,59 @@ from faust.contrib.asgi import faust_app_running
 from bench.harness import DEMO_DIRECTORY, Bench, Row, partitions, topic
 from carenet_casework.config import Settings
 from carenet_casework.main import bootstrap
-from carenet_contracts import parse_message
+from carenet_devtools.keys import DevKeyring, HandMadeStreams
+from carenet_kit.admission import Gate
 from carenet_kit.application import ServiceApplication
 from carenet_kit.inbound import InboundConsumer, Policy, faust_app
-from carenet_kit.topics import DEAD_LETTER_TOPIC, load_catalog
-from carenet_kit.wire import kafka_record
+from carenet_kit.topics import DEAD_LETTER_TOPIC
+from carenet_kit.wire import Headers
 
 ROUTED = DEMO_DIRECTORY.parents[1] / "contracts" / "tests" / "messages" / "PatientRouted.v1.json"
 
 
-def routed_messages(count: int) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
-    """`count` PatientRouted messages (the contract's example), one new patient each."""
-    example = parse_message(ROUTED.read_bytes())
-    found = []
-    for _ in range(count):
-        message = example.model_copy(
-            update={"patient_id": uuid4(), "event_id": uuid4(), "correlation_id": uuid4()}
-        ).model_dump_json()
-        key, headers = kafka_record(message, 0, None)
-        found.append((key, message.encode(), headers))
-    return found
+@dataclass(frozen=True)
+class Inbound:
+    """A topic of signed `PatientRouted` in a namespace of its own, and the keys that trust it."""
+
+    namespace: str
+    name: str
+    ends: dict[int, int]
+    """Each partition's end offset once written."""
+    keyring: DevKeyring
+
+    def gate(self) -> Gate:
+        """A consumer's admission on the namespace, trusting the keyring's producers."""
+        return Gate(json.loads(self.keyring.key_set_path.read_text()), self.namespace)
 
 
-async def produce(bootstrap: str, name: str, count: int) -> None:
+def routed_messages(count: int, keyring: DevKeyring) -> list[tuple[bytes, bytes, Headers]]:
+    """`count` PatientRouted messages (the contract's example), one new patient each, signed
+    with the keyring's routing key and recorded after that key was made (inside its validity)."""
+    example = json.loads(ROUTED.read_bytes())
+    keyring.signer("routing")
+    streams = HandMadeStreams(keyring)
+    return [
+        streams.next_of(
+            "routing",
+            {
+                **example,
+                "patient_id": str(uuid4()),
+                "event_id": str(uuid4()),
+                "correlation_id": str(uuid4()),
+                "recorded_at": datetime.now(UTC).isoformat(),
+            },
+        )
+        for _ in range(count)
+    ]
+
+
+async def produce(bootstrap: str, name: str, count: int, keyring: DevKeyring) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
     await producer.start()
     try:
         futures = [
             await producer.send(name, value, key, headers=headers)
-            for key, value, headers in routed_messages(count)
+            for key, value, headers in routed_messages(count, keyring)
         ]
         await asyncio.gather(*futures)
     finally:
@@ -91,20 +120,23 @@ async def effects_timed(
 
 
 async def through_agent(
-    bench: Bench,
-    app: ServiceApplication,
-    policy: Policy,
-    name: str,
-    ends: dict[int, int],
-    timeout: float,
+    bench: Bench, app: ServiceApplication, policy: Policy, inbound: Inbound, timeout: float
 ) -> tuple[int, float]:
     """The kit's faust agent applying the topic with `policy`, in a consumer group of its own."""
     data = bench.directory("faust")
     stream_app = faust_app(f"bench-{uuid4().hex[:8]}", bench.bootstrap, data)
-    dead_letters = name.removesuffix(load_catalog().topic_of("routing").name) + DEAD_LETTER_TOPIC
-    InboundConsumer(stream_app, app, [name], dead_letters, policy)
+    dead_letters = inbound.namespace + DEAD_LETTER_TOPIC
+    InboundConsumer(stream_app, app, [inbound.name], dead_letters, policy, inbound.gate())
     async with faust_app_running(stream_app, stop_timeout=10):
-        return await effects_timed(lambda: tracked(app, name, ends), sum(ends.values()), timeout)
+        measured = await effects_timed(
+            lambda: tracked(app, inbound.name, inbound.ends), sum(inbound.ends.values()), timeout
+        )
+    # a refused message is tracked too (after its copy is on the dead-letter topic): had any
+    # been refused, the rate would be that of refusals
+    refused = sum((await partition_ends(bench.bootstrap, dead_letters)).values())
+    if refused:
+        raise RuntimeError(f"{refused} of the messages were dead-lettered, not applied")
+    return measured
 
 
 async def raw_inserts(bootstrap: str, name: str, database: Path, total: int) -> tuple[int, float]:
@@ -137,15 +169,17 @@ async def raw_inserts(bootstrap: str, name: str, database: Path, total: int) -> 
         await consumer.stop()
 
 
-async def inbound_topic(bench: Bench, name: str, count: int) -> tuple[str, dict[int, int]]:
-    """The topic with `count` PatientRouted written to it, and its partitions' ends."""
-    await produce(bench.bootstrap, name, count)
-    return name, await partition_ends(bench.bootstrap, name)
+def inbound_topic(bench: Bench, count: int) -> Inbound:
+    """A fresh namespace whose routing topic holds `count` signed PatientRouted."""
+    namespace = bench.namespace()
+    name, keyring = topic(namespace, "routing"), DevKeyring(bench.directory("keys"))
+    asyncio.run(produce(bench.bootstrap, name, count, keyring))
+    return Inbound(namespace, name, asyncio.run(partition_ends(bench.bootstrap, name)), keyring)
 
 
 def run(bench: Bench, count: int, timeout: float) -> list[Row]:
-    with bench.console.status(f"P2: writing {count:,} PatientRouted"):
-        name, ends = asyncio.run(inbound_topic(bench, topic(bench.namespace(), "routing"), count))
+    with bench.console.status(f"P2: writing {count:,} signed PatientRouted"):
+        inbound = inbound_topic(bench, count)
     data = bench.directory("casework")
     service = bootstrap(
         Settings(
@@ -158,13 +192,13 @@ def run(bench: Bench, count: int, timeout: float) -> list[Row]:
     try:
         with bench.console.status("P2: casework's inbound consumer (faust agent)"):
             applied, seconds = asyncio.run(
-                through_agent(bench, service.application, service.policy, name, ends, timeout)
+                through_agent(bench, service.application, service.policy, inbound, timeout)
             )
     finally:
         service.application.close()
     with bench.console.status("P2: raw getmany + executemany"):
         inserted, raw_seconds = asyncio.run(
-            raw_inserts(bench.bootstrap, name, data / "raw.sqlite", count)
+            raw_inserts(bench.bootstrap, inbound.name, data / "raw.sqlite", count)
         )
     rate, raw_rate = applied / seconds, inserted / raw_seconds
     return [
@@ -173,7 +207,8 @@ def run(bench: Bench, count: int, timeout: float) -> list[Row]:
             f"{rate:,.0f} effects/s",
             f"getmany + one executemany per batch (SQLite): {raw_rate:,.0f} msg/s",
             rate / raw_rate,
-            "from the first effect to the last; one center's caseload takes every case",
+            "from the first effect to the last; each message verified before it is applied; "
+            "one center's caseload takes every case",
             {"effects_per_s": rate, "raw_per_s": raw_rate},
         )
     ]

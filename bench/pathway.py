@@ -45,19 +45,19 @@ class Diagnosed:
 
 
 async def register(client: aiohttp.ClientSession, serial: int) -> str:
+    """The registration's handle, to record the diagnosis through."""
     async with client.post("/v1/patients", json=registration(serial)) as response:
         assert response.status == 201, response.status
         return str((await response.json())["patient_id"])
 
 
-async def diagnose(client: aiohttp.ClientSession, patient_id: str) -> Diagnosed:
+async def diagnose(client: aiohttp.ClientSession, handle: str) -> Diagnosed:
     start = time.perf_counter()
-    path = f"/v1/patients/{patient_id}/diagnoses"
-    async with client.post(path, json=diagnosis()) as response:
-        await response.read()
+    async with client.post(f"/v1/patients/{handle}/diagnoses", json=diagnosis()) as response:
+        answer = await response.json()
     seconds = time.perf_counter() - start
     assert response.status == 201, response.status
-    return Diagnosed(patient_id, time.time(), seconds)
+    return Diagnosed(str(answer["patient_id"]), time.time(), seconds)
 
 
 def clinician(url: str, keys: Path, concurrency: int) -> aiohttp.ClientSession:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 
@@ -69,11 +70,14 @@ def timed_start(process: ServiceProcess, timeout: float) -> Start:
     return Start(seconds, cpu_seconds(pid), rss_mb(pid))
 
 
-def starts(bench: Bench, namespace: str, timeout: float) -> dict[str, tuple[Start, Start]]:
-    """(first start, restart) of each service, one at a time, on the namespace's history."""
+def starts(
+    bench: Bench, run_dir: Path, namespace: str, timeout: float
+) -> dict[str, tuple[Start, Start]]:
+    """(first start, restart) of each service, one at a time, on the namespace's history
+    (signed with the keys in `run_dir`, which the services trust)."""
     names = [topic(namespace, p) for p in PRODUCERS]
     processes = service_processes(
-        bench.directory("startup"),
+        run_dir,
         {
             "CARENET_KAFKA_BOOTSTRAP": bench.bootstrap,
             "CARENET_TOPIC_NAMESPACE": namespace,
@@ -102,13 +106,15 @@ def run(bench: Bench, sizes: list[int], timeout: float) -> list[Row]:
     rows: list[Row] = []
     for patients in sizes:
         messages = patients * len(PRODUCERS) * EVENTS_PER_PRODUCER
-        namespace = bench.namespace()
+        namespace, run_dir = bench.namespace(), bench.directory("startup")
         with bench.console.status(f"P7: writing {messages:,} signed messages"):
-            write_stream(bench.bootstrap, namespace, patients, EVENTS_PER_PRODUCER)
+            write_stream(
+                bench.bootstrap, namespace, patients, EVENTS_PER_PRODUCER, run_dir / "keys"
+            )
         with bench.console.status(f"P7: raw consume of {messages:,} messages"):
             raw = raw_consume(bench.bootstrap, namespace)
         with bench.console.status(f"P7: starting each service on {patients:,} patients"):
-            measured = starts(bench, namespace, timeout)
+            measured = starts(bench, run_dir, namespace, timeout)
         for name, (first, restart) in measured.items():
             rows.append(
                 Row(

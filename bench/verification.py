@@ -30,7 +30,12 @@ def run(bench: Bench, patients: int, events: int, history_patients: int) -> list
         )
     ]
     options = argparse.Namespace(
-        patients=history_patients, events=1, samples=50, baseline_samples=3, namespace=None
+        patients=history_patients,
+        events=1,
+        samples=50,
+        baseline_samples=3,
+        namespace=None,
+        keys=None,
     )
     measured = history.run(options, bench.bootstrap, bench.directory("history"))
     http, scan = statistics.median(measured.http), statistics.median(measured.raw)
