@@ -41,7 +41,7 @@ def noop_app() -> FastAPI:
 
     @api.post("/v1/patients/{patient_id}/diagnoses", status_code=201)
     async def record(patient_id: str, body: dict[str, Any]) -> dict[str, str]:
-        return {}
+        return {"patient_id": patient_id}  # what the client reads of intake's answer
 
     return api
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 
+from bench.consumer import partition_ends
 from bench.harness import (
     DEMO_DIRECTORY,
     Bench,
@@ -35,6 +36,7 @@ from bench.history import write_stream
 from bench.replay import raw_consume
 from bench.synthetic import PRODUCERS
 from carenet_devtools.services import SERVICES, ServiceProcess, service_processes
+from carenet_kit.topics import DEAD_LETTER_TOPIC
 
 EVENTS_PER_PRODUCER = 2
 
@@ -115,6 +117,9 @@ def run(bench: Bench, sizes: list[int], timeout: float) -> list[Row]:
             raw = raw_consume(bench.bootstrap, namespace)
         with bench.console.status(f"P7: starting each service on {patients:,} patients"):
             measured = starts(bench, run_dir, namespace, timeout)
+        dead_letters = asyncio.run(partition_ends(bench.bootstrap, namespace + DEAD_LETTER_TOPIC))
+        if refused := sum(dead_letters.values()):  # what a start reads must be admitted
+            raise RuntimeError(f"P7: {refused} messages of the history were dead-lettered")
         for name, (first, restart) in measured.items():
             rows.append(
                 Row(
