@@ -8,6 +8,13 @@ from uuid import uuid4
 import pytest
 
 from carenet_casework.domain import Case, CaseConflict, Caseload, Emergency, Visit
+from carenet_casework.domain.case_deadlines import FollowUpMissed, LostToFollowUp, YearChecked
+from carenet_casework.domain.case_referrals import (
+    JointFollowUpScheduled,
+    ReferralRequested,
+    ResumedAfterDischarge,
+)
+from carenet_casework.domain.case_visits import EmergencyRecorded, VisitRecorded
 from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification as C
 
@@ -41,12 +48,12 @@ def test_an_unstable_visit_is_due_in_two_weeks_and_asks_for_a_referral_under_its
     new_events(case)
     assert case.record_visit(visit(date(2026, 1, 10), stable(risk_level=4)), RULES) == C.UNSTABLE
     recorded, referral = new_events(case)
-    assert isinstance(recorded, Case.VisitRecorded)
+    assert isinstance(recorded, VisitRecorded)
     assert (recorded.next_follow_up_due, recorded.rule_set_version) == (
         date(2026, 1, 24),
         "nhc-2018/1",
     )
-    assert isinstance(referral, Case.ReferralRequested)
+    assert isinstance(referral, ReferralRequested)
     assert (referral.reason, referral.risk_level) == ("risk", 4)
 
 
@@ -55,7 +62,7 @@ def test_only_one_referral_is_open_at_a_time() -> None:
     case.record_visit(visit(date(2026, 1, 10), stable(risk_level=4)), RULES)
     new_events(case)
     case.record_visit(visit(date(2026, 1, 20), stable(risk_level=5)), RULES)
-    assert [type(e) for e in new_events(case)] == [Case.VisitRecorded]
+    assert [type(e) for e in new_events(case)] == [VisitRecorded]
 
 
 def test_a_visit_needs_a_case_manager() -> None:
@@ -76,7 +83,7 @@ def test_a_missed_first_visit_is_recorded_once_and_rescheduled() -> None:
     new_events(case)
     assert case.handle_deadlines(FIRST_DUE + timedelta(days=1), RULES)
     (missed,) = new_events(case)
-    assert isinstance(missed, Case.FollowUpMissed)
+    assert isinstance(missed, FollowUpMissed)
     assert (missed.first_visit, missed.due_on, missed.rescheduled_to) == (
         True,
         FIRST_DUE,
@@ -90,8 +97,8 @@ def test_three_consecutive_misses_make_the_patient_lost_to_follow_up_once() -> N
     new_events(case)
     case.handle_deadlines(date(2026, 3, 1), RULES)  # a scheduler that was down for weeks
     events = new_events(case)
-    misses = [e for e in events if isinstance(e, Case.FollowUpMissed)]
-    lost = [e for e in events if isinstance(e, Case.LostToFollowUp)]
+    misses = [e for e in events if isinstance(e, FollowUpMissed)]
+    lost = [e for e in events if isinstance(e, LostToFollowUp)]
     assert [m.due_on for m in misses] == [date(2026, 1, 19), date(2026, 2, 2), date(2026, 2, 16)]
     assert [m.consecutive_misses for m in misses] == [1, 2, 3]
     assert [m.first_visit for m in misses] == [True, False, False]
@@ -106,7 +113,7 @@ def test_a_visit_ends_the_streak_of_misses() -> None:
     new_events(case)
     case.handle_deadlines(date(2026, 4, 27), RULES)  # due 2026-04-26 (3 months), missed
     (missed,) = new_events(case)
-    assert isinstance(missed, Case.FollowUpMissed)
+    assert isinstance(missed, FollowUpMissed)
     assert (missed.consecutive_misses, missed.first_visit) == (1, False)
 
 
@@ -117,7 +124,7 @@ def test_the_yearly_check_counts_the_follow_ups_of_the_case_year() -> None:
     case.record_visit(visit(date(2027, 1, 5)), RULES)  # the next case year
     new_events(case)
     case.handle_deadlines(date(2027, 1, 6), RULES)
-    (check,) = [e for e in new_events(case) if isinstance(e, Case.YearChecked)]
+    (check,) = [e for e in new_events(case) if isinstance(e, YearChecked)]
     assert (check.year_from, check.year_to, check.follow_ups, check.below_minimum) == (
         OPENED,
         date(2027, 1, 5),
@@ -134,7 +141,7 @@ def test_in_hospital_no_follow_up_is_missed_and_discharge_resumes_within_two_wee
     assert case.handle_deadlines(date(2026, 3, 1), RULES) is False
     assert case.discharged(admission, date(2026, 3, 2), RULES)
     (resumed,) = new_events(case)
-    assert isinstance(resumed, Case.ResumedAfterDischarge)
+    assert isinstance(resumed, ResumedAfterDischarge)
     assert resumed.due_on == date(2026, 3, 16)
 
 
@@ -145,8 +152,8 @@ def test_an_emergency_recorded_after_24_hours_is_late_and_refers_the_patient() -
     emergency = Emergency(uuid4(), "self_harm", began, "SW-1", "accompanied to the ER")
     assert case.record_emergency(emergency, began + timedelta(hours=25), RULES) is True
     recorded, referral = new_events(case)
-    assert isinstance(recorded, Case.EmergencyRecorded)
-    assert isinstance(referral, Case.ReferralRequested)
+    assert isinstance(recorded, EmergencyRecorded)
+    assert isinstance(referral, ReferralRequested)
     assert referral.reason == "emergency"
 
 
@@ -172,10 +179,10 @@ def test_a_referral_ended_without_admission_asks_for_a_joint_follow_up_and_allow
         referral_id, "declined by H-1: no bed", date(2026, 1, 11), RULES
     )
     (joint,) = new_events(case)
-    assert isinstance(joint, Case.JointFollowUpScheduled)
+    assert isinstance(joint, JointFollowUpScheduled)
     assert joint.due_on == date(2026, 1, 24)  # the unstable visit's date stands: it is earlier
     case.record_visit(visit(date(2026, 1, 20), stable(risk_level=4)), RULES)
-    assert [type(e) for e in new_events(case)] == [Case.VisitRecorded, Case.ReferralRequested]
+    assert [type(e) for e in new_events(case)] == [VisitRecorded, ReferralRequested]
 
 
 def test_the_case_manager_is_the_social_worker_with_the_fewest_active_cases() -> None:

@@ -14,7 +14,7 @@ from uuid import uuid4
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carenet_casework.domain import Case, Family, Visit
+from carenet_casework.domain import Case, Family, Visit, case_deadlines, case_referrals, case_visits
 from carenet_casework.domain.family import ConsentGiver, Relationship, Scope, Withdrawer
 from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification as C
@@ -63,7 +63,7 @@ def test_a_visit_entered_late_does_not_overrule_the_newer_one() -> None:
     case.record_visit(visit(TODAY - timedelta(days=9), BASICALLY_STABLE), RULES)
 
     (recorded,) = new_events(case)
-    assert isinstance(recorded, Case.VisitRecorded)
+    assert isinstance(recorded, case_visits.VisitRecorded)
     assert recorded.next_follow_up_due == TODAY + timedelta(days=14)
     assert (case.next_due, case.risk_level, case.last_classification) == (
         TODAY + timedelta(days=14),
@@ -77,7 +77,7 @@ def test_a_late_unstable_visit_before_a_newer_stable_one_asks_for_no_referral() 
     case.record_visit(visit(TODAY, STABLE), RULES)
     new_events(case)
     case.record_visit(visit(TODAY - timedelta(days=9), findings(4)), RULES)
-    assert [type(e) for e in new_events(case)] == [Case.VisitRecorded]
+    assert [type(e) for e in new_events(case)] == [case_visits.VisitRecorded]
     assert (case.risk_level, case.next_due) == (0, TODAY + timedelta(days=91))
 
 
@@ -85,13 +85,13 @@ def test_a_miss_is_withdrawn_by_a_visit_entered_late_that_was_made_in_time() -> 
     case = a_case()
     case.handle_deadlines(FIRST_DUE + timedelta(days=3), RULES)
     (missed,) = new_events(case)
-    assert isinstance(missed, Case.FollowUpMissed)
+    assert isinstance(missed, case_deadlines.FollowUpMissed)
 
     case.record_visit(visit(FIRST_DUE - timedelta(days=2), STABLE), RULES)
 
     recorded, withdrawn = new_events(case)
-    assert isinstance(recorded, Case.VisitRecorded)
-    assert isinstance(withdrawn, Case.FollowUpMissWithdrawn)
+    assert isinstance(recorded, case_visits.VisitRecorded)
+    assert isinstance(withdrawn, case_deadlines.FollowUpMissWithdrawn)
     assert withdrawn.due_on == FIRST_DUE
     assert withdrawn.reason == "a visit on 2026-01-17 was recorded"
     assert case.missed == []
@@ -109,8 +109,8 @@ def test_lost_to_follow_up_is_withdrawn_when_its_misses_were_no_misses() -> None
     case.record_visit(visit(date(2026, 1, 25), STABLE), RULES)
 
     events = new_events(case)
-    withdrawn = [e.due_on for e in events if isinstance(e, Case.FollowUpMissWithdrawn)]
-    lost_withdrawn = [e for e in events if isinstance(e, Case.LostToFollowUpWithdrawn)]
+    withdrawn = [e.due_on for e in events if isinstance(e, case_deadlines.FollowUpMissWithdrawn)]
+    lost_withdrawn = [e for e in events if isinstance(e, case_deadlines.LostToFollowUpWithdrawn)]
     assert withdrawn == [date(2026, 2, 2), date(2026, 2, 16)]
     assert [e.missed_due_dates for e in lost_withdrawn] == [
         [date(2026, 1, 19), date(2026, 2, 2), date(2026, 2, 16)]
@@ -130,7 +130,7 @@ def test_a_late_discharge_dated_before_the_latest_visit_keeps_the_visits_schedul
     case.discharged(admission, date(2026, 2, 10), RULES)
 
     (resumed,) = new_events(case)
-    assert isinstance(resumed, Case.ResumedAfterDischarge)
+    assert isinstance(resumed, case_referrals.ResumedAfterDischarge)
     assert resumed.due_on == date(2026, 3, 6)  # the visit's 2 weeks, not the discharge's
     assert (case.status, case.next_due, case.risk_level) == ("active", date(2026, 3, 6), 3)
 
@@ -143,7 +143,7 @@ def test_a_late_admission_withdraws_the_misses_counted_while_the_patient_was_in_
     case.admitted(uuid4(), "H-1", date(2026, 1, 12), RULES)
 
     events = new_events(case)
-    assert [e.due_on for e in events if isinstance(e, Case.FollowUpMissWithdrawn)] == [
+    assert [e.due_on for e in events if isinstance(e, case_deadlines.FollowUpMissWithdrawn)] == [
         date(2026, 1, 19),
         date(2026, 2, 2),
     ]
@@ -175,7 +175,7 @@ def test_visits_entered_late_withdraw_a_yearly_minimum_found_short() -> None:
 
     case.record_visit(visit(date(2026, 11, 1), STABLE), RULES)  # made in the year, entered now
 
-    recounts = [e for e in new_events(case) if isinstance(e, Case.YearRecounted)]
+    recounts = [e for e in new_events(case) if isinstance(e, case_deadlines.YearRecounted)]
     assert [(e.year_from, e.follow_ups, e.below_minimum) for e in recounts] == [(OPENED, 4, False)]
     assert case.years_below == {}
 
@@ -404,7 +404,7 @@ def test_events_stored_before_dates_were_kept_load_with_the_day_they_were_record
     old_linked = stored_before_this_change(casework, linked, "given_on")
     old_withdrawn = stored_before_this_change(casework, withdrawn, "withdrawn_on")
 
-    assert isinstance(old_joint, Case.JointFollowUpScheduled)
+    assert isinstance(old_joint, case_referrals.JointFollowUpScheduled)
     assert old_joint.decided_on == joint.timestamp.date()
     assert isinstance(old_linked, Family.Linked)
     assert old_linked.given_on == linked.timestamp.date()

@@ -64,8 +64,8 @@ def http(tmp_path: Path) -> Iterator[TestClient]:
     app.state.application = application
     app.state.projection = RoutingBoard()
     install_error_handlers(app)
-    app.include_router(api.router)
-    app.include_router(api.directory_router)
+    for router in api.routers:
+        app.include_router(router)
     callers = Callers(tmp_path / "keys")
     callers.wire(app, application, PatientRelations())
     with TestClient(app, headers=callers.headers("OP-1", "network", "operator")) as client:

@@ -12,7 +12,16 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 
-from carenet_casework.domain import CareTeam, Case, Family, RehabilitationSession
+from carenet_casework.domain import (
+    CareTeam,
+    Case,
+    Family,
+    RehabilitationSession,
+    case_deadlines,
+    case_referrals,
+    case_visits,
+)
+from carenet_casework.domain.case import Closed, ManagerAssigned, ManagerReassigned
 from carenet_contracts import Payload, VisitClassification, VisitMode
 from carenet_contracts.casework import (
     CareTeamMemberJoined,
@@ -46,10 +55,7 @@ from carenet_kit.outbox import Outgoing
 def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
     match domain_event:
         case (
-            Case.ManagerReassigned()
-            | CareTeam.Event()
-            | Family.Event()
-            | RehabilitationSession.Event()
+            ManagerReassigned() | CareTeam.Event() | Family.Event() | RehabilitationSession.Event()
         ):
             return _care_network(domain_event)
     payload = _payload(domain_event)
@@ -62,13 +68,13 @@ def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | 
 def _occurred_at(domain_event: DomainEventProtocol[UUID]) -> datetime:
     """When it happened in the world, where the event says so; else when it was recorded."""
     match domain_event:
-        case Case.VisitRecorded() as e:
+        case case_visits.VisitRecorded() as e:
             return _start_of(e.visited_on)
-        case Case.FollowUpMissed() as e:
+        case case_deadlines.FollowUpMissed() as e:
             return _start_of(e.due_on + timedelta(days=1))  # the due day has passed
-        case Case.YearChecked() as e:
+        case case_deadlines.YearChecked() as e:
             return _start_of(e.year_to)
-        case Case.EmergencyRecorded() as e:
+        case case_visits.EmergencyRecorded() as e:
             return e.occurred_at
     assert isinstance(domain_event, Aggregate.Event)
     return domain_event.timestamp
@@ -100,14 +106,14 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
                 transferred_from_case_id=e.transferred_from_case_id,
                 contact_key=e.contact_key,
             )
-        case Case.ManagerAssigned() as e:
+        case ManagerAssigned() as e:
             return CaseManagerAssigned(
                 case_id=e.originator_id,
                 center_id=e.center_id,
                 case_manager_id=e.case_manager_id,
                 reason=e.reason,
             )
-        case Case.VisitRecorded() as e:
+        case case_visits.VisitRecorded() as e:
             return VisitCompleted(
                 case_id=e.originator_id,
                 visit_id=e.visit_id,
@@ -120,7 +126,7 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
                 next_follow_up_due=e.next_follow_up_due,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.ReferralRequested() as e:
+        case case_referrals.ReferralRequested() as e:
             return ReferralRequested(
                 referral_id=e.referral_id,
                 case_id=e.originator_id,
@@ -129,17 +135,17 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
                 risk_level=e.risk_level,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.ReferralWithdrawn() as e:
+        case case_referrals.ReferralWithdrawn() as e:
             return ReferralWithdrawn(
                 referral_id=e.referral_id, case_id=e.originator_id, reason=e.reason
             )
         case (
-            Case.ResumedAfterDischarge()
-            | Case.JointFollowUpScheduled()
-            | Case.NextFollowUpRevised()
+            case_referrals.ResumedAfterDischarge()
+            | case_referrals.JointFollowUpScheduled()
+            | case_deadlines.NextFollowUpRevised()
         ):
             return _follow_up_scheduled(domain_event)
-        case Case.EmergencyRecorded() as e:
+        case case_visits.EmergencyRecorded() as e:
             return EmergencyRecorded(
                 emergency_id=e.emergency_id,
                 case_id=e.originator_id,
@@ -150,7 +156,7 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
                 recorded_late=e.recorded_late,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.Closed() as e:
+        case Closed() as e:
             return CaseClosed(
                 case_id=e.originator_id,
                 center_id=e.center_id,
@@ -163,7 +169,7 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
 def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa: PLR0911
     """Missed follow-ups, lost to follow-up, their withdrawal, the yearly minimum."""
     match domain_event:
-        case Case.FollowUpMissed(first_visit=True) as e:
+        case case_deadlines.FollowUpMissed(first_visit=True) as e:
             return FirstVisitOverdue(
                 case_id=e.originator_id,
                 center_id=e.center_id,
@@ -171,7 +177,7 @@ def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noq
                 due_on=e.due_on,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.FollowUpMissed() as e:
+        case case_deadlines.FollowUpMissed() as e:
             return FollowUpOverdue(
                 case_id=e.originator_id,
                 center_id=e.center_id,
@@ -181,7 +187,7 @@ def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noq
                 rescheduled_to=e.rescheduled_to,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.LostToFollowUp() as e:
+        case case_deadlines.LostToFollowUp() as e:
             return LostToFollowUp(
                 case_id=e.originator_id,
                 center_id=e.center_id,
@@ -189,7 +195,7 @@ def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noq
                 missed_due_dates=e.missed_due_dates,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.FollowUpMissWithdrawn() as e:
+        case case_deadlines.FollowUpMissWithdrawn() as e:
             return FollowUpMissWithdrawn(
                 case_id=e.originator_id,
                 center_id=e.center_id,
@@ -198,7 +204,7 @@ def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noq
                 reason=e.reason,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.LostToFollowUpWithdrawn() as e:
+        case case_deadlines.LostToFollowUpWithdrawn() as e:
             return LostToFollowUpWithdrawn(
                 case_id=e.originator_id,
                 center_id=e.center_id,
@@ -207,7 +213,7 @@ def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noq
                 reason=e.reason,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.YearRecounted(below_minimum=False) as e:
+        case case_deadlines.YearRecounted(below_minimum=False) as e:
             return FollowUpsBelowYearlyMinimumWithdrawn(
                 case_id=e.originator_id,
                 center_id=e.center_id,
@@ -218,7 +224,10 @@ def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noq
                 reason=e.reason,
                 rule_set_version=e.rule_set_version,
             )
-        case Case.YearChecked(below_minimum=True) | Case.YearRecounted(below_minimum=True) as e:
+        case (
+            case_deadlines.YearChecked(below_minimum=True)
+            | case_deadlines.YearRecounted(below_minimum=True) as e
+        ):
             return FollowUpsBelowYearlyMinimum(
                 case_id=e.originator_id,
                 center_id=e.center_id,
@@ -238,7 +247,7 @@ def _care_network(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
     planning and moves between cases are internal (the members' joins and leaves say it).
     """
     match domain_event:
-        case Case.ManagerReassigned() as e:
+        case ManagerReassigned() as e:
             return Outgoing(
                 patient_id=e.patient_id,
                 occurred_at=e.timestamp,
@@ -313,11 +322,13 @@ def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None
 
 
 def _follow_up_scheduled(
-    e: Case.ResumedAfterDischarge | Case.JointFollowUpScheduled | Case.NextFollowUpRevised,
+    e: case_referrals.ResumedAfterDischarge
+    | case_referrals.JointFollowUpScheduled
+    | case_deadlines.NextFollowUpRevised,
 ) -> FollowUpScheduled:
-    if isinstance(e, Case.ResumedAfterDischarge):
+    if isinstance(e, case_referrals.ResumedAfterDischarge):
         reason = f"discharged from hospital on {e.discharged_on}"
-    elif isinstance(e, Case.NextFollowUpRevised):
+    elif isinstance(e, case_deadlines.NextFollowUpRevised):
         reason = f"moved from {e.previous_due_on}: {e.reason}"
     else:
         reason = (

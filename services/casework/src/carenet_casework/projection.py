@@ -10,7 +10,25 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 
 from carenet_casework.domain import CareTeam, Case, Family, RehabilitationSession
-from carenet_casework.domain.case import ACTIVE, CLOSED, IN_HOSPITAL, add_years
+from carenet_casework.domain.case import Closed, ManagerAssigned, ManagerReassigned
+from carenet_casework.domain.case_deadlines import (
+    FollowUpMissed,
+    FollowUpMissWithdrawn,
+    LostToFollowUp,
+    LostToFollowUpWithdrawn,
+    NextFollowUpRevised,
+    YearChecked,
+)
+from carenet_casework.domain.case_file import ACTIVE, CLOSED, IN_HOSPITAL, add_years
+from carenet_casework.domain.case_referrals import (
+    Admitted,
+    JointFollowUpScheduled,
+    ReferralEnded,
+    ReferralRequested,
+    ReferralWithdrawn,
+    ResumedAfterDischarge,
+)
+from carenet_casework.domain.case_visits import EmergencyRecorded, VisitRecorded
 
 
 @dataclass
@@ -77,11 +95,11 @@ class CaseBoard:
         )
 
     @apply.register
-    def _(self, e: Case.ManagerAssigned) -> None:
+    def _(self, e: ManagerAssigned) -> None:
         self.cases[e.originator_id].case_manager_id = e.case_manager_id
 
     @apply.register
-    def _(self, e: Case.VisitRecorded) -> None:
+    def _(self, e: VisitRecorded) -> None:
         case = self.cases[e.originator_id]
         case.next_follow_up_due = e.next_follow_up_due  # the case's, with the visit in its place
         if all(v.visited_on <= e.visited_on for v in case.visits):  # not entered late
@@ -101,52 +119,52 @@ class CaseBoard:
         )
 
     @apply.register
-    def _(self, e: Case.FollowUpMissed) -> None:
+    def _(self, e: FollowUpMissed) -> None:
         case = self.cases[e.originator_id]
         case.next_follow_up_due = e.rescheduled_to
         case.consecutive_misses = e.consecutive_misses
 
     @apply.register
-    def _(self, e: Case.LostToFollowUp) -> None:
+    def _(self, e: LostToFollowUp) -> None:
         self.cases[e.originator_id].lost_to_follow_up = True
 
     @apply.register
-    def _(self, e: Case.FollowUpMissWithdrawn) -> None:
+    def _(self, e: FollowUpMissWithdrawn) -> None:
         case = self.cases[e.originator_id]
         case.consecutive_misses = max(0, case.consecutive_misses - 1)
 
     @apply.register
-    def _(self, e: Case.LostToFollowUpWithdrawn) -> None:
+    def _(self, e: LostToFollowUpWithdrawn) -> None:
         self.cases[e.originator_id].lost_to_follow_up = False
 
     @apply.register
-    def _(self, e: Case.NextFollowUpRevised) -> None:
+    def _(self, e: NextFollowUpRevised) -> None:
         self.cases[e.originator_id].next_follow_up_due = e.due_on
 
     @apply.register
-    def _(self, e: Case.YearChecked) -> None:
+    def _(self, e: YearChecked) -> None:
         self.cases[e.originator_id].years_checked += 1
 
     @apply.register
-    def _(self, e: Case.ReferralRequested) -> None:
+    def _(self, e: ReferralRequested) -> None:
         self.cases[e.originator_id].open_referral_id = e.referral_id
 
     @apply.register
-    def _(self, e: Case.ReferralWithdrawn | Case.ReferralEnded) -> None:
+    def _(self, e: ReferralWithdrawn | ReferralEnded) -> None:
         self.cases[e.originator_id].open_referral_id = None
 
     @apply.register
-    def _(self, e: Case.JointFollowUpScheduled) -> None:
+    def _(self, e: JointFollowUpScheduled) -> None:
         case = self.cases[e.originator_id]
         case.open_referral_id = None
         case.next_follow_up_due = e.due_on
 
     @apply.register
-    def _(self, e: Case.Admitted) -> None:
+    def _(self, e: Admitted) -> None:
         self._stay(self.cases[e.originator_id], (e.admitted_on, 0))
 
     @apply.register
-    def _(self, e: Case.ResumedAfterDischarge) -> None:
+    def _(self, e: ResumedAfterDischarge) -> None:
         case = self.cases[e.originator_id]
         case.next_follow_up_due = e.due_on
         case.open_referral_id = None
@@ -165,11 +183,11 @@ class CaseBoard:
         return True
 
     @apply.register
-    def _(self, e: Case.EmergencyRecorded) -> None:
+    def _(self, e: EmergencyRecorded) -> None:
         self.cases[e.originator_id].emergencies += 1
 
     @apply.register
-    def _(self, e: Case.Closed) -> None:
+    def _(self, e: Closed) -> None:
         case = self.cases[e.originator_id]
         case.status = CLOSED
         case.closed_reason = e.reason
@@ -259,7 +277,7 @@ class CareBoard(CaseBoard):
         """Events this part of the read model does not need are ignored."""
 
     @_apply_care.register
-    def _(self, e: Case.ManagerReassigned) -> None:
+    def _(self, e: ManagerReassigned) -> None:
         self.cases[e.originator_id].case_manager_id = e.case_manager_id
 
     @_apply_care.register

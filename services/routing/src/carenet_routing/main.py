@@ -30,7 +30,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         settings=settings,
         application=application,
         projection=RoutingBoard(),
-        routers=[api.router, api.directory_router],
+        routers=api.routers,
         description="Network tier: routes diagnosed patients to the community health center "
         "of their residence, transfers them when they move, runs the manual routing queue, "
         "administers the directory and follows community referrals to hospitals.",

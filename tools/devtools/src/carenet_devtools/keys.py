@@ -83,7 +83,8 @@ class HandMadeStreams:
 
     def next_of(self, producer: str, envelope: dict[str, Any]) -> tuple[bytes, bytes, Headers]:
         """The envelope as the next message of its (producer, patient) stream: key, value and
-        headers (with the signature) for the producer's topic."""
+        headers (with the signature) for the producer's topic. Recorded now, as an outbox stamps
+        it (a key is valid from when it was made: an older `recorded_at` would not verify)."""
         stream = (producer, str(envelope["patient_id"]))
         sequence, previous_hash = self._heads.get(stream, (0, None))
         message = json.dumps(
@@ -92,6 +93,7 @@ class HandMadeStreams:
                 "producer": producer,
                 "sequence": sequence + 1,
                 "previous_hash": previous_hash,
+                "recorded_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             }
         )
         self._heads[stream] = (sequence + 1, hashlib.sha256(message.encode()).hexdigest())

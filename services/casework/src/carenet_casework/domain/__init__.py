@@ -1,12 +1,8 @@
-"""The community tier's aggregates, one module each."""
+"""The community tier's aggregates, one module each (the case: one per use case)."""
 
-from carenet_casework.domain.case import (
-    Case,
-    CaseConflict,
-    Emergency,
-    Medication,
-    Visit,
-)
+from carenet_casework.domain.case import Case
+from carenet_casework.domain.case_file import CaseConflict
+from carenet_casework.domain.case_visits import Emergency, Medication, Visit
 from carenet_casework.domain.caseload import Caseload
 from carenet_casework.domain.family import Family
 from carenet_casework.domain.patient_cases import PatientCases

@@ -6,7 +6,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from carenet_casework.domain.case import CASE_NAMESPACE
+from carenet_casework.domain.case_file import CASE_NAMESPACE
 
 
 class PatientCases(Aggregate):

@@ -1,0 +1,27 @@
+"""Casework's service layer: one eventsourcing application, one module per use case.
+
+`cases` (cases for routed patients, transfers, visits, emergencies), `deadlines` (the
+scheduler, referrals, admissions and discharges) and `team` (care team, case-manager
+reassignment, family consent, rehabilitation sessions) each build on `base.CaseworkBase`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from carenet_casework.application.cases import CasesAndVisits
+from carenet_casework.application.deadlines import DeadlinesAndReferrals
+from carenet_casework.application.refusals import Unknown
+from carenet_casework.application.team import FamilyLink, TeamFamilyAndSessions
+from carenet_casework.domain import Caseload
+
+
+class CaseworkApplication(CasesAndVisits, DeadlinesAndReferrals, TeamFamilyAndSessions):
+    """Casework, whole: the one application its API, policy and scheduler talk to."""
+
+    producer: ClassVar = "casework"
+    snapshotting_intervals: ClassVar = {Caseload: 50}
+    """A center's caseload takes an event per case opened: start from a recent snapshot."""
+
+
+__all__ = ["CaseworkApplication", "FamilyLink", "Unknown"]
