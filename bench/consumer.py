@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -59,7 +58,7 @@ def routed_messages(count: int, keyring: DevKeyring) -> list[tuple[bytes, bytes,
     """`count` PatientRouted messages (the contract's example), one new patient each, signed
     with the keyring's routing key and recorded after that key was made (inside its validity)."""
     example = json.loads(ROUTED.read_bytes())
-    keyring.signer("routing")
+    keyring.signer("routing")  # made before the first message is stamped
     streams = HandMadeStreams(keyring)
     return [
         streams.next_of(
@@ -69,7 +68,6 @@ def routed_messages(count: int, keyring: DevKeyring) -> list[tuple[bytes, bytes,
                 "patient_id": str(uuid4()),
                 "event_id": str(uuid4()),
                 "correlation_id": str(uuid4()),
-                "recorded_at": datetime.now(UTC).isoformat(),
             },
         )
         for _ in range(count)
