@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup deploy-tools run test lint format schemas kafka-up kafka-down clean
+.PHONY: setup deploy-tools run test bench lint format schemas kafka-up kafka-down clean
 
 setup: ## install everything the system and the tests need (but the deployment tools)
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -30,6 +30,9 @@ run: setup ## run Kafka and the four services with embedded storage and the demo
 
 test: setup deploy-tools ## run every test against a real Kafka broker, SQLite and PostgreSQL
 	$(UV) run pytest
+
+bench: setup ## CareNet against raw baselines, one table; options: make bench BENCH_ARGS="--help"
+	$(UV) run python -m bench $(BENCH_ARGS)
 
 lint: ## ruff (lint and format) and mypy --strict
 	$(UV) run ruff check .

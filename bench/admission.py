@@ -8,7 +8,8 @@ the Ed25519 signature alone; the inspection (size, contract parse, topic, Kafka 
 access graph's case); and the whole admission with the positions in SQLite, each message read
 and then recorded with its tracking record in a transaction of its own (the inbound consumer's
 case, without the command itself), against the tracking record alone. Each figure is the best
-of five rounds (three for SQLite), in microseconds per message, on one core.
+of five rounds (three for SQLite), in microseconds per message, on one core. `make bench`
+shows it as its row P8 (`run`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from eventsourcing.persistence import InfrastructureFactory, Tracking
 from rich.console import Console
 from rich.table import Table
 
+from bench.harness import Bench, Row
 from bench.synthetic import SyntheticNetwork
 from carenet_kit.admission import Admitted, Gate, Stream, StreamPosition, StreamTracking
 from carenet_kit.consumed_streams import StreamPositions, stream_process_recorder
@@ -87,11 +89,18 @@ def in_sqlite(gate: Gate | None, records: list[Record], directory: Path) -> Call
     return run
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=2_000)
-    args = parser.parse_args()
-    network, records = messages(args.messages)
+CHECKS = {
+    "signature": "Ed25519 signature",
+    "inspection": "inspection (size, contract, topic, key, signature)",
+    "in_memory": "admission, positions in memory",
+    "tracking_alone": "tracking record alone in SQLite (no admission: the old path)",
+    "in_sqlite": "admission + tracking record with the position in SQLite",
+}
+
+
+def measure(count: int) -> tuple[dict[str, float], float]:
+    """Microseconds per message of each of `CHECKS`, and the messages' mean size in bytes."""
+    network, records = messages(count)
     gate = Gate(json.loads(network.key_set_json()))
     signatures = [(json.loads(r.value)["producer"], r.value, r.signature) for r in records]
 
@@ -106,33 +115,50 @@ def main() -> None:
 
     n = len(records)
     with tempfile.TemporaryDirectory(prefix="carenet-bench-") as directory:
-        rows = [
-            ("Ed25519 signature", best_microseconds(signatures_only, n)),
-            (
-                "inspection (size, contract, topic, key, signature)",
-                best_microseconds(inspection, n),
+        micros = {
+            "signature": best_microseconds(signatures_only, n),
+            "inspection": best_microseconds(inspection, n),
+            "in_memory": best_microseconds(lambda: in_memory(gate, records), n),
+            "tracking_alone": best_microseconds(
+                in_sqlite(None, records, Path(directory)), n, rounds=3
             ),
-            (
-                "admission, positions in memory",
-                best_microseconds(lambda: in_memory(gate, records), n),
-            ),
-            (
-                "tracking record alone in SQLite (no admission: the old path)",
-                best_microseconds(in_sqlite(None, records, Path(directory)), n, rounds=3),
-            ),
-            (
-                "admission + tracking record with the position in SQLite",
-                best_microseconds(in_sqlite(gate, records, Path(directory)), n, rounds=3),
-            ),
-        ]
-    size = sum(len(r.value) for r in records) / n
+            "in_sqlite": best_microseconds(in_sqlite(gate, records, Path(directory)), n, rounds=3),
+        }
+    return micros, sum(len(r.value) for r in records) / n
+
+
+def run(bench: Bench, count: int) -> list[Row]:
+    """P8: the admission every consumer runs before acting, against the bare signature check."""
+    with bench.console.status(f"P8: admitting {count:,} messages"):
+        micros, size = measure(count)
+    admitted, signature = micros["in_memory"], micros["signature"]
+    return [
+        Row(
+            f"P8 admission, {count:,} messages (~{size:,.0f} B), one core",
+            f"{admitted:,.0f} µs/message ({1e6 / admitted:,.0f}/s) with the positions in "
+            f"memory; {micros['in_sqlite']:,.0f} µs with the position in SQLite (tracking "
+            f"alone {micros['tracking_alone']:,.0f} µs)",
+            f"bare Ed25519 verify: {signature:,.0f} µs/message ({1e6 / signature:,.0f}/s)",
+            signature / admitted,
+            "what every consumer checks before acting (bench.admission); best of 3–5 rounds",
+            {f"{name}_us": value for name, value in micros.items()},
+        )
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2_000)
+    args = parser.parse_args()
+    micros, size = measure(args.messages)
     table = Table(
-        title=f"Admission cost per message ({n:,} messages of {size:,.0f} bytes, one core)"
+        title=f"Admission cost per message ({args.messages:,} messages of {size:,.0f} bytes, "
+        "one core)"
     )
     for column in ("check", "µs per message", "messages/s"):
         table.add_column(column, justify="left" if column == "check" else "right")
-    for name, micros in rows:
-        table.add_row(name, f"{micros:,.0f}", f"{1e6 / micros:,.0f}")
+    for name, label in CHECKS.items():
+        table.add_row(label, f"{micros[name]:,.0f}", f"{1e6 / micros[name]:,.0f}")
     Console().print(table)
 
 

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -129,15 +130,20 @@ async def _scan(bootstrap: str, topics: list[str], patient: UUID) -> int:
     return found
 
 
-def _report(
-    patients: int,
-    total: int,
-    load_rate: float,
-    generation_rate: float,
-    direct: list[float],
-    http: list[float],
-    raw: list[float],
-) -> None:
+@dataclass(frozen=True)
+class Measured:
+    """What `run` measured; latencies in seconds."""
+
+    total: int
+    load_rate: float
+    generation_rate: float
+    direct: list[float]
+    http: list[float]
+    raw: list[float]
+
+
+def _report(patients: int, measured: Measured) -> None:
+    total, direct, http, raw = measured.total, measured.direct, measured.http, measured.raw
     table = Table(title=f"One patient's history among {patients:,} ({total:,} messages)")
     for column in ("path", "samples", "p50 ms", "p95 ms", "max ms", "vs baseline p50"):
         table.add_column(column, justify="left" if column == "path" else "right")
@@ -151,8 +157,8 @@ def _report(
         table.add_row(name, str(len(samples)), *_ms(samples), f"{ratio:,.0f}× faster")
     console.print(table)
     console.print(
-        f"load: {load_rate:,.0f} messages/s into the read side (SQLite, batches of 2,000 per "
-        f"partition); stream generation {generation_rate:,.0f} messages/s on "
+        f"load: {measured.load_rate:,.0f} messages/s into the read side (SQLite, batches of "
+        f"2,000 per partition); stream generation {measured.generation_rate:,.0f} messages/s on "
         f"{os.cpu_count()} cores"
     )
 
@@ -173,7 +179,7 @@ def _stream(
     return namespace, patients, written
 
 
-def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
+def run(args: argparse.Namespace, bootstrap: str, work: Path) -> Measured:
     total = args.patients * len(PRODUCERS) * args.events
     keys = args.keys or work / "keys"
     namespace, patients, written = _stream(args, bootstrap, total, keys)
@@ -242,7 +248,7 @@ def run(args: argparse.Namespace, bootstrap: str, work: Path) -> None:
     assert direct_found == http_found == expected * len(sample), "a history came back wrong"
     assert raw_found == expected * len(few), "the baseline missed messages"
 
-    _report(args.patients, total, load_rate, total / written, direct, http, raw)
+    return Measured(total, load_rate, total / written, direct, http, raw)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -265,13 +271,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="carenet-bench-") as directory:
         work = Path(directory)
         if args.bootstrap:
-            run(args, args.bootstrap, work)
+            _report(args.patients, run(args, args.bootstrap, work))
             return
         with console.status("Starting a local Kafka broker"):
             libs = kafka.ensure_jars(default_cache_dir())
             bootstrap = kafka.start(work / "kafka", _free_port(), _free_port(), libs=libs)
         try:
-            run(args, bootstrap, work)
+            _report(args.patients, run(args, bootstrap, work))
         finally:
             kafka.stop(work / "kafka")
 

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from stdnum.cn import ric  # type: ignore[import-untyped]
+from stdnum.cn import ric
 
 CENTERS_ZONE = ZoneInfo("Asia/Shanghai")
 
