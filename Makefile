@@ -1,6 +1,6 @@
 # CareNet: the two commands a new machine needs are `make run` and `make test`.
 # Everything they need is installed by `make setup` (Python packages, the Kafka jars, and
-# Debian's PostgreSQL, JDK and Chromium when missing; apt-get runs through sudo unless you are
+# Debian's PostgreSQL, JDK, Chromium and openssl when missing; apt-get runs through sudo unless you are
 # root). Chromium renders the auditor's HTML timeline in its test. The deployment tests' tools,
 # kustomize (built with Go from the Go module proxy) and Strimzi's CRD schemas (generated from
 # Strimzi's Maven artifacts), are installed by `make test` (deploy-tools) and cached beside the
@@ -17,8 +17,9 @@ setup: ## install everything the system and the tests need (but the deployment t
 	$(UV) sync --frozen
 	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 \
 		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
+		&& command -v openssl >/dev/null 2>&1 \
 		|| { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
-			--no-install-recommends postgresql openjdk-17-jre-headless maven chromium; }
+			--no-install-recommends postgresql openjdk-17-jre-headless maven chromium openssl; }
 	$(UV) run python -c "from carenet_devtools import cache, kafka; print('Kafka jars:', kafka.ensure_jars(cache.default_cache_dir()))"
 
 deploy-tools: setup ## kustomize and Strimzi's CRD schemas, for the deployment tests

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -274,7 +273,6 @@ def test_a_signed_report_verifies_and_a_modified_one_does_not(
     assert verify_report(signed, stranger)[0] == 1
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 def test_a_signed_report_verifies_with_openssl_as_the_readme_says(
     kafka_bootstrap: str,
     keys: Path,
