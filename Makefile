@@ -26,7 +26,7 @@ deploy-tools: setup ## kustomize and Strimzi's CRD schemas, for the deployment t
 	@command -v go >/dev/null 2>&1 || { echo "make deploy-tools: Go is needed to build kustomize (go install)" >&2; exit 1; }
 	$(UV) run python -c "from carenet_devtools import kubernetes; print('kustomize, Strimzi CRDs:', *kubernetes.ensure_tools())"
 
-run: setup ## run Kafka and the four services with embedded storage and the demo directory
+run: setup ## run Kafka and the five services with embedded storage and the demo directory
 	$(UV) run carenet-dev run
 
 test: setup deploy-tools ## run every test against a real Kafka broker, SQLite and PostgreSQL
