@@ -29,8 +29,9 @@ from rich.table import Table
 from bench.harness import Bench, Row
 from bench.synthetic import SyntheticNetwork
 from carenet_kit.admission import Admitted, Gate, Stream, StreamPosition, StreamTracking
-from carenet_kit.consumed_streams import StreamPositions, stream_process_recorder
+from carenet_kit.consumed_streams import StreamPositions
 from carenet_kit.inspection import Record
+from carenet_kit.service_recorder import service_process_recorder
 from carenet_kit.topics import load_catalog
 
 
@@ -73,7 +74,7 @@ def in_sqlite(gate: Gate | None, records: list[Record], directory: Path) -> Call
             "SQLITE_DBNAME": str(directory / f"{uuid4()}.sqlite"),
         }
         factory = InfrastructureFactory.construct(env)
-        recorder = stream_process_recorder(factory)
+        recorder = service_process_recorder(factory)
         positions: StreamPositions = recorder  # type: ignore[assignment]
         for record in records:
             if gate is None:

@@ -24,8 +24,9 @@ from carenet_kit.admission import (
     StreamPosition,
     StreamTracking,
 )
-from carenet_kit.consumed_streams import StreamPositions, stream_process_recorder
+from carenet_kit.consumed_streams import StreamPositions
 from carenet_kit.inspection import Record
+from carenet_kit.service_recorder import service_process_recorder
 from carenet_kit.signing import key_set, valid_during
 from carenet_kit.topics import load_catalog
 from carenet_kit.wire import kafka_record
@@ -140,7 +141,7 @@ def test_a_stream_position_moves_only_forward_with_its_tracking_record(
 ) -> None:
     factory = InfrastructureFactory.construct(store)
     try:
-        recorder = stream_process_recorder(factory)
+        recorder = service_process_recorder(factory)
         positions: StreamPositions = recorder  # type: ignore[assignment]
         key = ("intake", str(uuid4()))
         first = StreamPosition(*key, 1, "e1", "d1")

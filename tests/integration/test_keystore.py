@@ -9,9 +9,10 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, StoredEvent, Tracking
 
 from carenet_kit.keystore import KeyDestroyed, KeyStore, SQLiteKeyStore, master_key
+from carenet_kit.service_recorder import service_process_recorder
 
 MASTER = os.urandom(32)
 
@@ -82,6 +83,53 @@ def test_keys_do_not_unwrap_with_another_master_key(factory: InfrastructureFacto
     KeyStore.construct(factory, MASTER, "personal-data").create(subject)
     with pytest.raises(ValueError, match="does not unwrap"):
         KeyStore.construct(factory, os.urandom(32), "personal-data").get(subject)
+
+
+def an_event() -> StoredEvent:
+    return StoredEvent(uuid4(), 1, "test:Opened", b"{}")
+
+
+def test_a_key_made_for_a_command_is_stored_with_its_events_or_not_at_all(
+    factory: InfrastructureFactory,
+) -> None:
+    keys = KeyStore.construct(factory, MASTER, "contact")
+    recorder = service_process_recorder(factory)
+    subject, unlucky = uuid4(), uuid4()
+    made = keys.make(subject)
+    assert keys.get(subject) is None  # made, not yet stored
+
+    recorder.insert_events([an_event()], tracking=Tracking("t:0", 1), new_keys=made.new_keys)
+
+    assert keys.get(subject) == made.key
+    assert keys.make(subject).key == made.key
+    assert keys.make(subject).new_keys == ()  # stored: nothing more to record
+    event = an_event()
+    recorder.insert_events([event])
+    with pytest.raises(IntegrityError):  # the command's events conflict: all is rolled back
+        recorder.insert_events([event], new_keys=keys.make(unlucky).new_keys)
+    assert keys.get(unlucky) is None
+    assert recorder.max_tracking_id("t:0") == 1
+
+
+def test_a_key_stored_or_destroyed_meanwhile_fails_the_commit_and_the_next_make_sees_it(
+    factory: InfrastructureFactory,
+) -> None:
+    keys = KeyStore.construct(factory, MASTER, "contact")
+    recorder = service_process_recorder(factory)
+    stored_meanwhile, destroyed_meanwhile = uuid4(), uuid4()
+    made, doomed = keys.make(stored_meanwhile), keys.make(destroyed_meanwhile)
+    other = keys.create(stored_meanwhile)  # another replica, between `make` and the commit
+    keys.destroy(destroyed_meanwhile)
+    event = an_event()
+
+    for new_keys in (made.new_keys, doomed.new_keys):
+        with pytest.raises(IntegrityError, match="stored or destroyed meanwhile"):
+            recorder.insert_events([event], new_keys=new_keys)
+
+    assert recorder.select_events(event.originator_id) == []
+    assert keys.make(stored_meanwhile).key == other  # the command, run again, publishes it
+    with pytest.raises(KeyDestroyed):
+        keys.make(destroyed_meanwhile)
 
 
 def test_sqlite_files_keep_no_byte_of_a_destroyed_wrapped_key(tmp_path: Path) -> None:

@@ -22,9 +22,11 @@ from carenet_kit import access_log
 from carenet_kit.access_log import AccessEntry, RecordAccess
 from carenet_kit.admission import Stream, StreamPosition
 from carenet_kit.clock import Clock, SystemClock
-from carenet_kit.consumed_streams import StreamPositions, stream_process_recorder
+from carenet_kit.consumed_streams import StreamPositions
+from carenet_kit.keystore import NewKey
 from carenet_kit.lease import creating_tables
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
+from carenet_kit.service_recorder import service_process_recorder
 from carenet_kit.signing import Signer
 
 OutboundMapper = Callable[[DomainEventProtocol[UUID]], Outgoing | None]
@@ -62,9 +64,9 @@ class ServiceApplication(Application[UUID]):
         self.signer = Signer.from_env(self.env, self.producer)
 
     def construct_recorder(self) -> ProcessRecorder:
-        """The library's process recorder, keeping the position of each inbound stream in the
-        transaction of its tracking record (`carenet_kit.consumed_streams`)."""
-        return stream_process_recorder(self.factory)
+        """The library's process recorder, keeping in the transaction of a command's events the
+        positions of the inbound streams and the keys it made (`carenet_kit.service_recorder`)."""
+        return service_process_recorder(self.factory)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -75,9 +77,11 @@ class ServiceApplication(Application[UUID]):
         assert isinstance(self.recorder, ProcessRecorder)
         return self.recorder
 
-    def commit(self, *aggregates: Aggregate, cause: Cause) -> None:
+    def commit(self, *aggregates: Aggregate, cause: Cause, new_keys: Sequence[NewKey] = ()) -> None:
+        """Record the aggregates' new events, their outbox messages, the cause's tracking
+        record and the keys the command made (`KeyStore.make`) in one transaction."""
         processing = ProcessingEvent[UUID](tracking=cause.tracking)
-        processing.collect_events(*aggregates)
+        processing.collect_events(*aggregates, new_keys=tuple(new_keys))
         streams: dict[UUID, PublishedStream] = {}
         for domain_event in list(processing.events):
             outgoing = access_log.published(domain_event) or self._outbound(domain_event)

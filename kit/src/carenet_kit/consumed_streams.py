@@ -14,21 +14,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, ClassVar, Protocol
 
-from eventsourcing.persistence import (
-    InfrastructureFactory,
-    IntegrityError,
-    ProcessRecorder,
-    Tracking,
-)
-from eventsourcing.popo import POPOFactory, POPOProcessRecorder
-from eventsourcing.postgres import PostgresProcessRecorder, PostgresTrackingRecorder
-from eventsourcing.sqlite import (
-    SQLiteCursor,
-    SQLiteFactory,
-    SQLiteProcessRecorder,
-    SQLiteTrackingRecorder,
-)
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.popo import POPOProcessRecorder
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -95,10 +84,6 @@ class SQLiteStreamPositions(SQLiteTrackingRecorder):
             return _positions(tuple(row) for row in c.fetchall())
 
 
-class SQLiteStreamProcessRecorder(SQLiteStreamPositions, SQLiteProcessRecorder):
-    """A service's process recorder on SQLite, with the positions of its inbound streams."""
-
-
 class PostgresStreamPositions(PostgresTrackingRecorder):
     streams_table: ClassVar[str] = "consumed_streams"
 
@@ -151,10 +136,6 @@ class PostgresStreamPositions(PostgresTrackingRecorder):
             return _positions(tuple(row.values()) for row in curs.fetchall())
 
 
-class PostgresStreamProcessRecorder(PostgresStreamPositions, PostgresProcessRecorder):
-    """A service's process recorder on PostgreSQL, with the positions of its inbound streams."""
-
-
 class POPOStreamProcessRecorder(POPOProcessRecorder):
     """In memory, for unit tests."""
 
@@ -170,19 +151,6 @@ class POPOStreamProcessRecorder(POPOProcessRecorder):
     def stream_positions(self, streams: Collection[Stream]) -> dict[Stream, StreamPosition]:
         with self._database_lock:
             return {s: self._streams[s] for s in streams if s in self._streams}
-
-
-def stream_process_recorder(factory: InfrastructureFactory[Any]) -> ProcessRecorder:
-    """The library's process recorder of the factory's store, keeping stream positions."""
-    if isinstance(factory, POPOFactory):
-        return POPOStreamProcessRecorder()
-    recorder = (
-        SQLiteStreamProcessRecorder
-        if isinstance(factory, SQLiteFactory)
-        else PostgresStreamProcessRecorder
-    )
-    factory.env[factory.PROCESS_RECORDER_TOPIC] = get_topic(recorder)
-    return factory.process_recorder()
 
 
 def _positions(rows: Any) -> dict[Stream, StreamPosition]:

@@ -7,6 +7,10 @@ PostgreSQL schema), reached through the `eventsourcing` factory's datastore. Eac
 wrapped with AES-256-GCM under the master key (`CARENET_MASTER_KEY`), the subject and purpose
 as associated data, so a wrapped key copied to another row does not unwrap.
 
+A key made for a command (`make`) is stored in the transaction of the command's events (the
+service's process recorder records each `NewKey` passed to `ServiceApplication.commit`): the
+key exists if and only if the events that published its public half do, at no extra commit.
+
 A destroyed key leaves a row without key (`destroyed_at` set), so that it is never silently
 created again. What remains of a destroyed key:
 - SQLite: `secure_delete` zeroes the freed bytes and a `TRUNCATE` checkpoint empties the
@@ -23,6 +27,7 @@ import base64
 import binascii
 import os
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -30,7 +35,7 @@ from uuid import UUID
 import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError
 from eventsourcing.postgres import BasePostgresFactory, PostgresDatastore, PostgresRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory, SQLiteRecorder
 from psycopg.sql import SQL, Identifier
@@ -60,8 +65,32 @@ def master_key(text: str) -> bytes:
     return key
 
 
+@dataclass(frozen=True)
+class NewKey:
+    """A key `make` made, stored only with the events of the command that asked for it."""
+
+    store: KeyStore
+    subject: UUID
+    wrapped: bytes
+
+    def record(self, cursor: Any) -> None:
+        """Store it in the recorder's transaction (cursor). If another transaction stored or
+        destroyed the subject's key first, IntegrityError rolls back the whole transaction;
+        the command runs again and `make` finds that key."""
+        stored = self.store._insert_or_read_in(cursor, str(self.subject), self.wrapped)
+        if stored != self.wrapped:
+            raise IntegrityError(f"the key of {self.subject} was stored or destroyed meanwhile")
+
+
+@dataclass(frozen=True)
+class MadeKey:
+    key: bytes
+    new_keys: tuple[NewKey, ...]
+    """For the command's commit: the key, if it is new; nothing if it was already stored."""
+
+
 class KeyStore(ABC):
-    """One key per (subject, purpose); `create` is idempotent, `destroy` is final."""
+    """One key per (subject, purpose); `create` and `make` are idempotent, `destroy` is final."""
 
     def __init__(self, master: bytes, purpose: str) -> None:
         self._master = AESGCM(master)
@@ -89,9 +118,20 @@ class KeyStore(ABC):
             raise KeyDestroyed(f"the key of {subject} was destroyed")
         return self._unwrap(subject, wrapped)
 
+    def make(self, subject: UUID) -> MadeKey:
+        """The subject's key for a command: the stored one, or a new one the command records
+        with its events (`MadeKey.new_keys`); KeyDestroyed if it was destroyed."""
+        found, wrapped = self._read(str(subject))
+        if found and wrapped is None:
+            raise KeyDestroyed(f"the key of {subject} was destroyed")
+        if wrapped is not None:
+            return MadeKey(self._unwrap(subject, wrapped), ())
+        key = os.urandom(KEY_BYTES)
+        return MadeKey(key, (NewKey(self, subject, self._wrap(subject, key)),))
+
     def get(self, subject: UUID) -> bytes | None:
         """The subject's key; None if it never had one or it was destroyed."""
-        wrapped = self._read(str(subject))
+        _, wrapped = self._read(str(subject))
         return None if wrapped is None else self._unwrap(subject, wrapped)
 
     def destroy(self, subject: UUID) -> bool:
@@ -120,10 +160,15 @@ class KeyStore(ABC):
 
     @abstractmethod
     def _insert_or_read(self, subject: str, wrapped: bytes) -> bytes | None:
-        """Insert unless a row exists; the row's wrapped key (None if destroyed)."""
+        """Insert unless a row exists, and commit; the row's wrapped key (None if destroyed)."""
 
     @abstractmethod
-    def _read(self, subject: str) -> bytes | None: ...
+    def _insert_or_read_in(self, cursor: Any, subject: str, wrapped: bytes) -> bytes | None:
+        """The same in a recorder's transaction, which commits it with the rest."""
+
+    @abstractmethod
+    def _read(self, subject: str) -> tuple[bool, bytes | None]:
+        """Whether the subject has a row, and its wrapped key (None if destroyed)."""
 
     @abstractmethod
     def _destroy(self, subject: str, at: datetime) -> bool: ...
@@ -142,8 +187,11 @@ class MemoryKeyStore(KeyStore):
     def _insert_or_read(self, subject: str, wrapped: bytes) -> bytes | None:
         return self._keys.setdefault(subject, wrapped)
 
-    def _read(self, subject: str) -> bytes | None:
-        return self._keys.get(subject)
+    def _insert_or_read_in(self, cursor: Any, subject: str, wrapped: bytes) -> bytes | None:
+        return self._insert_or_read(subject, wrapped)
+
+    def _read(self, subject: str) -> tuple[bool, bytes | None]:
+        return subject in self._keys, self._keys.get(subject)
 
     def _destroy(self, subject: str, at: datetime) -> bool:
         had = self._keys.get(subject) is not None
@@ -166,23 +214,33 @@ class SQLiteKeyStore(SQLiteRecorder, KeyStore):
 
     def _insert_or_read(self, subject: str, wrapped: bytes) -> bytes | None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                "INSERT INTO subject_keys (subject_id, purpose, wrapped_key, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (subject, self.purpose, wrapped, datetime.now(UTC).isoformat()),
-            )
-            return self._select(c, subject)
+            return self._insert_or_read_in(c, subject, wrapped)
 
-    def _read(self, subject: str) -> bytes | None:
+    def _insert_or_read_in(self, cursor: Any, subject: str, wrapped: bytes) -> bytes | None:
+        cursor.execute(
+            "INSERT INTO subject_keys (subject_id, purpose, wrapped_key, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (subject, self.purpose, wrapped, datetime.now(UTC).isoformat()),
+        )
+        return self._select(cursor, subject)
+
+    def _read(self, subject: str) -> tuple[bool, bytes | None]:
         with self.datastore.transaction(commit=False) as c:
-            return self._select(c, subject)
+            row = self._row(c, subject)
+        return row is not None, self._select_from(row)
 
     def _select(self, c: Any, subject: str) -> bytes | None:
+        return self._select_from(self._row(c, subject))
+
+    def _row(self, c: Any, subject: str) -> Any:
         c.execute(
             "SELECT wrapped_key FROM subject_keys WHERE subject_id = ? AND purpose = ?",
             (subject, self.purpose),
         )
-        row = c.fetchone()
+        return c.fetchone()
+
+    @staticmethod
+    def _select_from(row: Any) -> bytes | None:
         return None if row is None or row[0] is None else bytes(row[0])
 
     def _destroy(self, subject: str, at: datetime) -> bool:
@@ -238,14 +296,18 @@ class PostgresKeyStore(PostgresRecorder, KeyStore):
 
     def _insert_or_read(self, subject: str, wrapped: bytes) -> bytes | None:
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self._insert, (subject, self.purpose, wrapped, datetime.now(UTC)))
-            curs.execute(self._select, (subject, self.purpose))
-            return _wrapped(curs.fetchone())
+            return self._insert_or_read_in(curs, subject, wrapped)
 
-    def _read(self, subject: str) -> bytes | None:
+    def _insert_or_read_in(self, cursor: Any, subject: str, wrapped: bytes) -> bytes | None:
+        cursor.execute(self._insert, (subject, self.purpose, wrapped, datetime.now(UTC)))
+        cursor.execute(self._select, (subject, self.purpose))
+        return _wrapped(cursor.fetchone())
+
+    def _read(self, subject: str) -> tuple[bool, bytes | None]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._select, (subject, self.purpose))
-            return _wrapped(curs.fetchone())
+            row = curs.fetchone()
+            return row is not None, _wrapped(row)
 
     def _destroy(self, subject: str, at: datetime) -> bool:
         with self.datastore.transaction(commit=True) as curs:

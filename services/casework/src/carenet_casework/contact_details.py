@@ -22,13 +22,15 @@ from carenet_contracts import Envelope
 from carenet_contracts.intake import ContactDetailsShared, PersonalDataErased
 from carenet_kit.application import ServiceApplication
 from carenet_kit.inbound import CommandRejected
-from carenet_kit.keystore import KeyDestroyed, KeyStore
+from carenet_kit.keystore import KeyDestroyed, KeyStore, NewKey
 from carenet_kit.outbox import Cause
 from carenet_kit.sealing import from_text, open_sealed, private_key, public_key_text
 
 log = structlog.get_logger()
 
 CONTACT_KEY_PURPOSE = "case-contact"
+
+NewKeys = tuple[NewKey, ...]
 
 
 @dataclass(frozen=True)
@@ -61,15 +63,16 @@ class ContactDetails(ServiceApplication):
     contact_key_purpose: ClassVar[str] = CONTACT_KEY_PURPOSE
     contact_keys: KeyStore
 
-    def new_contact_key(self, patient: PatientCases, case_id: UUID) -> str | None:
-        """The public key of a new case; None once the patient's personal data is erased."""
+    def new_contact_key(self, patient: PatientCases, case_id: UUID) -> tuple[str | None, NewKeys]:
+        """The public key of a new case (None once the patient's personal data is erased),
+        and its private key, to be recorded with the case's events (`KeyStore.make`)."""
         if patient.erased:
-            return None
+            return None, ()
         try:
-            secret = self.contact_keys.create(case_id)
+            made = self.contact_keys.make(case_id)
         except KeyDestroyed:
-            return None
-        return public_key_text(private_key(secret))
+            return None, ()
+        return public_key_text(private_key(made.key)), made.new_keys
 
     def receive_contact_details(self, shared: Envelope[ContactDetailsShared], cause: Cause) -> None:
         patient: PatientCases | None = self.find(PatientCases.create_id(shared.patient_id))

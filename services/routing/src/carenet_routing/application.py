@@ -11,6 +11,7 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import JSONTranscoder
 
 from carenet_contracts import Envelope
 from carenet_contracts.casework import ReferralRequested, ReferralWithdrawn
@@ -39,6 +40,7 @@ from carenet_routing.domain import (
     Unknown,
 )
 from carenet_routing.rules import AcceptWindows, local_date
+from carenet_routing.transcodings import CenterAsDict, HospitalAsDict
 from carenet_routing.waiting import WaitingRoutes
 
 log = structlog.get_logger()
@@ -66,6 +68,8 @@ class Moved:
 
 class RoutingApplication(ServiceApplication):
     producer: ClassVar = "routing"
+    snapshotting_intervals: ClassVar = {Directory: 10}
+    """Every route loads the directory: start from a recent snapshot, not its whole history."""
 
     def __init__(
         self,
@@ -80,6 +84,11 @@ class RoutingApplication(ServiceApplication):
         self.clock_tolerance = clock_tolerance
         self._due = DueWatch()
         self._waiting = WaitingRoutes()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(HospitalAsDict())
+        transcoder.register(CenterAsDict())
 
     # -- the directory ---------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ family and sessions). Each builds on `CaseworkBase`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -26,7 +27,7 @@ from carenet_casework.plausibility import DateRules
 from carenet_casework.rules import RuleSet
 from carenet_kit.application import OutboundMapper
 from carenet_kit.clock import Clock
-from carenet_kit.keystore import KeyStore
+from carenet_kit.keystore import KeyStore, NewKey
 from carenet_kit.outbox import Cause
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 
@@ -77,7 +78,7 @@ class CaseworkBase(ContactDetails):
             caseload.update_roster(social_workers)
         return caseload
 
-    def commit(self, *aggregates: Aggregate, cause: Cause) -> None:
+    def commit(self, *aggregates: Aggregate, cause: Cause, new_keys: Sequence[NewKey] = ()) -> None:
         """Every change to a case carries its care team along, in the same transaction.
 
         A case opened forms the patient's team (or moves it there, after a transfer); a case
@@ -85,7 +86,7 @@ class CaseworkBase(ContactDetails):
         from the cases' new events, keeps the team right whichever command changed the case.
         """
         teams = self._teams_following(aggregates)
-        super().commit(*aggregates, *teams, cause=cause)
+        super().commit(*aggregates, *teams, cause=cause, new_keys=new_keys)
 
     def _today(self) -> date:
         return self.rules.local_date(self.clock.now())

@@ -90,6 +90,7 @@ class CasesAndVisits(CaseworkBase):
         diagnosis = diagnosis or Diagnosis(hospital_id="", category="", risk_level=0)
         ordinal = len(patient.case_ids) + 1
         case_id = Case.create_id(patient_id, center_id, ordinal)
+        contact_key, new_keys = self.new_contact_key(patient, case_id)
         case = Case(
             patient_id=patient_id,
             center_id=center_id,
@@ -105,7 +106,7 @@ class CasesAndVisits(CaseworkBase):
                 if previous and previous.last_classification
                 else None
             ),
-            contact_key=self.new_contact_key(patient, case_id),
+            contact_key=contact_key,
         )
         changed: list[Case | Caseload | PatientCases] = []  # the old case closes first
         if previous is not None:
@@ -120,7 +121,7 @@ class CasesAndVisits(CaseworkBase):
         manager = caseload.choose_case_manager(case.id)
         if manager is not None:
             case.assign_manager(manager, reason="fewest active cases at the center")
-        self.commit(*changed, case, patient, caseload, cause=cause)
+        self.commit(*changed, case, patient, caseload, cause=cause, new_keys=new_keys)
 
     # -- the case manager's work -------------------------------------------------------------------
 
