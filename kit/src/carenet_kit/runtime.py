@@ -29,7 +29,7 @@ from carenet_kit.http import (
 )
 from carenet_kit.inbound import InboundConsumer, Policy, faust_app
 from carenet_kit.logs import RequestLog, configure_logging
-from carenet_kit.projection import Projection, ProjectionRunner
+from carenet_kit.projection import Projection, ProjectionRunner, SnapshotSchedule
 from carenet_kit.relay import OutboxRelay
 from carenet_kit.scheduler import DueWork, Scheduler
 from carenet_kit.settings import ServiceSettings
@@ -44,7 +44,8 @@ class Service:
     settings: ServiceSettings
     application: ServiceApplication
     projection: Projection | None
-    """The in-memory read model fed from the notification log, if the service keeps one."""
+    """The in-memory read model fed from the notification log, if the service keeps one;
+    restored at start from its last snapshot in the service's store."""
     routers: Sequence[APIRouter]
     description: str
     consumes: Sequence[str] = ()
@@ -85,7 +86,12 @@ class Service:
         self.projection_runner = (
             None
             if self.projection is None
-            else ProjectionRunner(self.application, self.projection, s.relay_poll_seconds)
+            else ProjectionRunner(
+                self.application,
+                self.projection,
+                s.relay_poll_seconds,
+                SnapshotSchedule(s.read_model_snapshot_every, s.read_model_snapshot_seconds),
+            )
         )
 
     def http_api(self) -> FastAPI:

@@ -71,6 +71,12 @@ class ServiceSettings(BaseSettings):
     consumer_session_timeout_seconds: float = Field(default=30.0, ge=6)
     """How long the consumer group waits for a silent member before giving its partitions to
     the other replicas (Kafka's `session.timeout.ms`): the failover time after a crash."""
+    read_model_snapshot_every: int = Field(default=10_000, gt=0)
+    """A service's in-memory read model is stored with its position after this many events...
+    (`carenet_kit.projection`; and at shutdown)"""
+    read_model_snapshot_seconds: float = Field(default=600.0, gt=0)
+    """...or this long after the last snapshot, if anything new was applied: what a start after
+    a crash applies again from the store. Each snapshot serialises the whole read model."""
     scheduler_seconds: float = 5.0
     """How often a service with deadlines looks for what has fallen due."""
     consumer_lag_seconds: float = Field(default=10.0, gt=0)

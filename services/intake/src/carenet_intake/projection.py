@@ -56,13 +56,16 @@ class CurrentStay:
 
 @dataclass
 class HospitalRegister:
-    by_hospital: dict[str, list[RegisteredPatient]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    """Kept as a snapshot (`carenet_kit.projection`): a tree of values, so a patient listed at
+    two hospitals is listed by id, its entry held once, in `by_patient`."""
+
+    by_hospital: defaultdict[str, list[UUID]] = field(default_factory=lambda: defaultdict(list))
+    """The ids of `by_patient` entries each hospital lists, in the order registered."""
     by_patient: dict[UUID, RegisteredPatient] = field(default_factory=dict)
+    """Patients, and by its handle each joining registration until it is joined."""
     referrals: dict[UUID, ReferralEntry] = field(default_factory=dict)
     """By the referral aggregate's id."""
-    inpatients: dict[str, dict[UUID, CurrentStay]] = field(
+    inpatients: defaultdict[str, dict[UUID, CurrentStay]] = field(
         default_factory=lambda: defaultdict(dict)
     )
     joining: dict[UUID, tuple[str, UUID]] = field(default_factory=dict)
@@ -74,24 +77,21 @@ class HospitalRegister:
 
     @apply.register
     def _(self, e: Patient.Registered) -> None:
-        entry = RegisteredPatient(e.originator_id, e.timestamp)
-        self.by_patient[e.originator_id] = entry
-        self.by_hospital[e.hospital_id].append(entry)
+        self.by_patient[e.originator_id] = RegisteredPatient(e.originator_id, e.timestamp)
+        self.by_hospital[e.hospital_id].append(e.originator_id)
 
     @apply.register
     def _(self, e: JoiningRegistration.Registered) -> None:  # type: ignore[name-defined]
-        entry = RegisteredPatient(e.originator_id, e.timestamp)
-        self.by_hospital[e.hospital_id].append(entry)
+        self.by_patient[e.originator_id] = RegisteredPatient(e.originator_id, e.timestamp)
+        self.by_hospital[e.hospital_id].append(e.originator_id)
         self.joining[e.originator_id] = (e.hospital_id, e.patient_id)
 
     @apply.register
     def _(self, e: JoiningRegistration.Joined) -> None:  # type: ignore[name-defined]
         hospital_id, patient_id = self.joining.pop(e.originator_id)
+        del self.by_patient[e.originator_id]
         listed = self.by_hospital[hospital_id]
-        listed[:] = [
-            self.by_patient[patient_id] if entry.patient_id == e.originator_id else entry
-            for entry in listed
-        ]
+        listed[:] = [patient_id if i == e.originator_id else i for i in listed]
 
     @apply.register
     def _(self, e: Patient.DiagnosisRecorded) -> None:
@@ -144,7 +144,7 @@ class HospitalRegister:
         self.inpatients[e.hospital_id].pop(e.patient_id, None)
 
     def patients_of(self, hospital_id: str) -> list[RegisteredPatient]:
-        return list(self.by_hospital.get(hospital_id, []))
+        return [self.by_patient[i] for i in self.by_hospital.get(hospital_id, [])]
 
     def worklist_of(
         self, hospital_id: str, statuses: frozenset[ReferralStatus] = ON_WORKLIST

@@ -49,7 +49,7 @@ class FailedDelivery:
 @dataclass
 class Inboxes:
     items: dict[UUID, InboxItem] = field(default_factory=dict)
-    by_recipient: dict[str, list[UUID]] = field(default_factory=lambda: defaultdict(list))
+    by_recipient: defaultdict[str, list[UUID]] = field(default_factory=lambda: defaultdict(list))
     failed: dict[UUID, FailedDelivery] = field(default_factory=dict)
 
     @singledispatchmethod
