@@ -52,11 +52,15 @@ class AccessControl:
 
     service: str
     application: ServiceApplication
-    graph: AccessGraph = field(default_factory=AccessGraph)
     known: Callable[[UUID], PatientRelations | None] = _nothing
     """What the service knows of a patient before the network does (intake: who registered)."""
     case_of: Callable[[UUID], UUID | None] | None = None
     """The patient of a case, from the service's own store (casework), if it has one."""
+    graph: AccessGraph = field(init=False)
+    """The care network, kept beside the application's own store."""
+
+    def __post_init__(self) -> None:
+        self.graph = AccessGraph.beside(self.application.factory)
 
     def loader(self, settings: ServiceSettings) -> BatchConsumer:
         """What keeps the graph current from the topics (a `runtime.Service` batch consumer)."""
