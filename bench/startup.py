@@ -4,10 +4,10 @@ For each size, a synthetic history (`bench.synthetic`: signed, chained; 4 produc
 events per patient) is written into the topics of a fresh namespace. The services' stores are
 NOT written: each service starts on an empty store, with its consumer group already at the end
 of the topics (so its inbound agent applies nothing old), once ("first start") and then again
-("restart", same store). What a start reads is thus what it reads from the topics at every
-start: the access graph from offset 0 (`carenet_access`), and the audit service its history
-index on the first start. The growth of the projections rebuilt from the store is not in these
-figures. One service at a time; wall time from the process' start to the first 200 of
+("restart", same store). The first start reads the topics from offset 0 into the access graph
+(`carenet_access`) and, for audit, into its history index; the restart resumes both from the
+positions stored with them, so it reads only what is new (nothing, here). The growth of a
+service's own store (its read models' snapshots and tails) is not in these figures. One service at a time; wall time from the process' start to the first 200 of
 `/readyz`, and then the CPU time it used and its resident memory (RSS).
 Baseline: reading every record of the four topics with the bare reader (`bench.replay`).
 """
