@@ -7,8 +7,9 @@ of the topics (so its inbound agent applies nothing old), once ("first start") a
 ("restart", same store). The first start reads the topics from offset 0 into the access graph
 (`carenet_access`) and, for audit, into its history index; the restart resumes both from the
 positions stored with them, so it reads only what is new (nothing, here). The growth of a
-service's own store (its read models' snapshots and tails) is not in these figures. One service at a time; wall time from the process' start to the first 200 of
-`/readyz`, and then the CPU time it used and its resident memory (RSS).
+service's own store (its read models' snapshots and tails) is not in these figures. One
+service at a time; wall time from the process' start to the first 200 of `/readyz`, and
+then the CPU time it used and its resident memory (RSS).
 Baseline: reading every record of the four topics with the bare reader (`bench.replay`).
 """
 

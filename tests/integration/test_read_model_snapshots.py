@@ -30,12 +30,8 @@ from carenet_kit.application import ServiceApplication
 from carenet_kit.auth import Actor
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause
-from carenet_kit.projection import (
-    ProjectionRunner,
-    Snapshot,
-    SnapshotSchedule,
-    snapshot_table,
-)
+from carenet_kit.projection import ProjectionRunner
+from carenet_kit.read_model_snapshots import Snapshot, SnapshotSchedule, snapshot_table
 
 from .test_casework_scheduler import OPENED, RULES, noon, routed, stable_visit
 
@@ -215,7 +211,7 @@ def test_a_restart_reads_only_what_was_recorded_after_the_snapshot(
     second = history(env)
     after = start(second.app, second.read_model)
 
-    assert_same_answers(after.runner.projection, rebuilt(second.app, second.read_model))
+    assert_same_answers(after.runner.read_model, rebuilt(second.app, second.read_model))
     assert after.read == recorded(second.app) - position > 50
     second.app.close()
 
@@ -242,7 +238,7 @@ def test_a_snapshot_of_another_version_or_unreadable_is_rebuilt_from_zero(
     again = start(history.app, HospitalRegister)
 
     assert again.read == recorded(history.app)
-    assert_same_answers(again.runner.projection, rebuilt(history.app, HospitalRegister))
+    assert_same_answers(again.runner.read_model, rebuilt(history.app, HospitalRegister))
     history.app.close()
 
 

@@ -28,8 +28,11 @@ from carenet_devtools.kafka import run_sync
 from carenet_devtools.topics import read_topic
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause
+from carenet_kit.projection import LogFollower
+from carenet_kit.read_model_snapshots import SnapshotSchedule
 from carenet_kit.relay import OutboxRelay
 from carenet_kit.topics import load_catalog
+from carenet_routing import deadlines
 from carenet_routing.application import RoutingApplication
 from carenet_routing.outbox import to_integration_event
 
@@ -195,3 +198,33 @@ def test_a_new_catchment_routes_its_waiting_patient_once_across_instances_and_re
         "catchment",
         version,
     )
+
+
+def test_a_restart_takes_the_open_deadlines_from_their_snapshot_and_reads_only_what_is_new(
+    store: dict[str, str],
+) -> None:
+    """Given four patients held for manual routing and a snapshot of the open deadlines taken
+    by the due work, an instance started after a fifth is held reads one event to catch up
+    (not the five), holds what a rebuild from 0 holds, and flags each overdue route once."""
+    clock = ManualClock(START)
+    every_four = SnapshotSchedule(every=4, seconds=10**9)
+    first = RoutingApplication(store, to_integration_event, clock, snapshots=every_four)
+    apps = [first]
+    try:
+        first.load_directory(yaml.safe_load((REPO / "reference/demo-directory.yaml").read_text()))
+        for _ in range(4):
+            diagnosed(first, "440399001")
+        assert first.act_on_due(clock.now()) == 0  # follows the four holds, stores a snapshot
+        diagnosed(first, "440399001")
+
+        restarted = RoutingApplication(store, to_integration_event, clock, snapshots=every_four)
+        apps.append(restarted)
+        assert restarted.following_deadlines.catch_up() == 1
+        from_zero = deadlines.OpenDeadlines()
+        assert LogFollower(restarted, from_zero, events=deadlines.EVENTS).catch_up() == 5
+        assert restarted.open_deadlines == from_zero
+        assert restarted.act_on_due(clock.advance(timedelta(days=4))) == 5
+        assert first.act_on_due(clock.now()) == 0
+    finally:
+        for app in apps:
+            app.close()

@@ -29,7 +29,7 @@ from carenet_kit.http import (
 )
 from carenet_kit.inbound import InboundConsumer, Policy, faust_app
 from carenet_kit.logs import RequestLog, configure_logging
-from carenet_kit.projection import Projection, ProjectionRunner, SnapshotSchedule
+from carenet_kit.projection import Projection, ProjectionRunner
 from carenet_kit.relay import OutboxRelay
 from carenet_kit.scheduler import DueWork, Scheduler
 from carenet_kit.settings import ServiceSettings
@@ -90,7 +90,7 @@ class Service:
                 self.application,
                 self.projection,
                 s.relay_poll_seconds,
-                SnapshotSchedule(s.read_model_snapshot_every, s.read_model_snapshot_seconds),
+                s.snapshot_schedule(),
             )
         )
 

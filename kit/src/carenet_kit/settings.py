@@ -18,6 +18,7 @@ from carenet_kit.auth import DEFAULT_ALGORITHMS, LEEWAY_SECONDS, KeySource, Toke
 from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from carenet_kit.lease import FileLease, Lease, PostgresLease
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
+from carenet_kit.read_model_snapshots import SnapshotSchedule
 from carenet_kit.topics import CHECKPOINT_TOPIC, DEAD_LETTER_TOPIC, Profile, load_catalog
 
 log = structlog.get_logger()
@@ -72,8 +73,8 @@ class ServiceSettings(BaseSettings):
     """How long the consumer group waits for a silent member before giving its partitions to
     the other replicas (Kafka's `session.timeout.ms`): the failover time after a crash."""
     read_model_snapshot_every: int = Field(default=10_000, gt=0)
-    """A service's in-memory read model is stored with its position after this many events...
-    (`carenet_kit.projection`; and at shutdown)"""
+    """A service's in-memory read models are stored with their positions after this many
+    events... (`carenet_kit.projection`; the query projection also at shutdown)"""
     read_model_snapshot_seconds: float = Field(default=600.0, gt=0)
     """...or this long after the last snapshot, if anything new was applied: what a start after
     a crash applies again from the store. Each snapshot serialises the whole read model."""
@@ -148,6 +149,10 @@ class ServiceSettings(BaseSettings):
             role_claim=self.auth_role_claim,
             leeway_seconds=self.auth_leeway_seconds,
         )
+
+    def snapshot_schedule(self) -> SnapshotSchedule:
+        """When the service's read models store their snapshots."""
+        return SnapshotSchedule(self.read_model_snapshot_every, self.read_model_snapshot_seconds)
 
     def gate(self) -> Gate:
         """A reader's admission of messages, with the network's key set."""

@@ -1,24 +1,28 @@
 """The sender loop: every round, send what has fallen due and escalate what nobody acknowledged.
 
 Runs as the service's `due_work` on the application's clock, so tests move time. It follows
-the notification log into a small index of its own (pending deliveries, urgent notifications
-awaiting acknowledgement), rebuilt from the store after a restart; the aggregates decide.
+the notification log into a small read model of its own (pending deliveries, urgent
+notifications awaiting acknowledgement), which a restart loads from its last snapshot
+(`carenet_kit.projection.LogFollower`); the aggregates decide.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 from uuid import UUID
 
 import structlog
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import get_topic
 from prometheus_client import Counter
 
 from carenet_kit import tracing
 from carenet_kit.outbox import Cause
+from carenet_kit.projection import LogFollower
+from carenet_kit.read_model_snapshots import SnapshotSchedule
 from carenet_notifications.application import NotificationsApplication
 from carenet_notifications.channels import Sender, SendFailed, message_of
 from carenet_notifications.domain import Delivery, Notification
@@ -33,10 +37,14 @@ DELIVERY_ATTEMPTS = Counter(
 )
 
 
-class DueIndex:
+@dataclass
+class PendingDeliveries:
     """When each delivery is next due, and since when each urgent notification waits."""
 
-    EVENTS = (
+    deliveries: dict[UUID, datetime] = field(default_factory=dict)
+    awaiting_acknowledgement: dict[UUID, datetime] = field(default_factory=dict)
+
+    EVENTS: ClassVar = (
         Delivery.Scheduled,
         Delivery.AttemptStarted,
         Delivery.AttemptFailed,
@@ -48,23 +56,9 @@ class DueIndex:
         Notification.Acknowledged,
         Notification.Escalated,
     )
+    """What it follows."""
 
-    def __init__(self, app: NotificationsApplication) -> None:
-        self.app = app
-        self.position = 0
-        self.deliveries: dict[UUID, datetime] = {}
-        self.awaiting_acknowledgement: dict[UUID, datetime] = {}
-        self._topics = [get_topic(cls) for cls in self.EVENTS]
-
-    def catch_up(self) -> None:
-        while notifications := self.app.process_recorder.select_notifications(
-            self.position, 500, topics=self._topics, inclusive_of_start=False
-        ):
-            for notification in notifications:
-                self._apply(self.app.mapper.to_domain_event(notification))
-                self.position = notification.id
-
-    def _apply(self, e: object) -> None:
+    def apply(self, e: object) -> None:
         match e:
             case Delivery.Scheduled(originator_id=i, due_at=at):
                 self.deliveries[i] = at
@@ -91,18 +85,23 @@ class DueIndex:
 
 class Dispatcher:
     def __init__(
-        self, app: NotificationsApplication, senders: Mapping[str, Sender], public_url: str
+        self,
+        app: NotificationsApplication,
+        senders: Mapping[str, Sender],
+        public_url: str,
+        snapshots: SnapshotSchedule | None = None,
     ) -> None:
         self.app = app
         self.senders = senders
         self.public_url = public_url
-        self.index = DueIndex(app)
+        self.pending = PendingDeliveries()
+        self._following = LogFollower(app, self.pending, snapshots, PendingDeliveries.EVENTS)
 
     def __call__(self, now: datetime) -> int:
-        self.index.catch_up()
-        acted = sum(self._attempt(i, now) for i in self.index.due(now))
+        self._following.catch_up()
+        acted = sum(self._attempt(i, now) for i in self.pending.due(now))
         before = now - self.app.delivery_policy.escalate_after
-        acted += sum(self._escalate(i, now) for i in self.index.unacknowledged_since(before))
+        acted += sum(self._escalate(i, now) for i in self.pending.unacknowledged_since(before))
         return acted
 
     def _attempt(self, delivery_id: UUID, now: datetime) -> bool:

@@ -33,6 +33,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
             "email": EmailSender(settings.smtp_server()),
         },
         public_url=settings.public_url,
+        snapshots=settings.snapshot_schedule(),
     )
     access = AccessControl(settings.service, application)
     return Service(

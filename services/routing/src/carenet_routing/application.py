@@ -26,8 +26,10 @@ from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
 from carenet_kit.outbox import Cause
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
+from carenet_kit.projection import LogFollower
+from carenet_kit.read_model_snapshots import SnapshotSchedule
 from carenet_kit.scheduler import act_once_each
-from carenet_routing.deadlines import DueWatch
+from carenet_routing import deadlines
 from carenet_routing.domain import (
     DIRECTORY_ID,
     Center,
@@ -78,11 +80,15 @@ class RoutingApplication(ServiceApplication):
         clock: Clock | None = None,
         accept_windows: AcceptWindows | None = None,
         clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
+        snapshots: SnapshotSchedule | None = None,
     ) -> None:
         super().__init__(env, outbound, clock)
         self.accept_windows = accept_windows or AcceptWindows()
         self.clock_tolerance = clock_tolerance
-        self._due = DueWatch()
+        self.open_deadlines = deadlines.OpenDeadlines()
+        self.following_deadlines = LogFollower(
+            self, self.open_deadlines, snapshots, events=deadlines.EVENTS
+        )
         self._waiting = WaitingRoutes()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -302,7 +308,7 @@ class RoutingApplication(ServiceApplication):
         overdue manual routing and escalate unaccepted referrals, each exactly once."""
         today = local_date(now)
         routed = self._waiting.route_those_now_held(self, today)
-        self._due.catch_up(self)
+        self.following_deadlines.catch_up()
 
         def flag(route: Route) -> bool:
             return route.flag_if_overdue(today)
@@ -312,6 +318,6 @@ class RoutingApplication(ServiceApplication):
 
         return (
             routed
-            + act_once_each(self, self._due.routes_overdue(today), flag)
-            + act_once_each(self, self._due.referrals_unaccepted(now), escalate)
+            + act_once_each(self, self.open_deadlines.routes_overdue(today), flag)
+            + act_once_each(self, self.open_deadlines.referrals_unaccepted(now), escalate)
         )

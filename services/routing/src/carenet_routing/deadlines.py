@@ -1,19 +1,19 @@
-"""Which routes and referrals have an open deadline, kept by following the notification log.
+"""Which routes and referrals have an open deadline: a read model of the notification log.
 
 Each application instance keeps its own watch: it only says where to look. Whether a deadline
 is really due, and that it is acted on once, is decided by the aggregate under optimistic
-concurrency (`carenet_kit.scheduler.act_once_each`).
+concurrency (`carenet_kit.scheduler.act_once_each`). The kit's `LogFollower` keeps it current
+and stores its snapshots, so a restart reads only what came after the last one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.utils import get_topic
 
-from carenet_kit.application import ServiceApplication
 from carenet_routing.domain import Referral, Route
 
 _OPENS = (Route.HeldForManualRouting, Referral.Issued)
@@ -27,24 +27,18 @@ _CLOSES = (
     Referral.Withdrawn,
     Referral.AcceptDeadlinePassed,
 )
-TOPICS = [get_topic(cls) for cls in (*_OPENS, *_CLOSES)]
+EVENTS = (*_OPENS, *_CLOSES)
+"""What the watch follows."""
 
 
-class DueWatch:
-    def __init__(self) -> None:
-        self.position = 0
-        self.manual_routing: dict[UUID, date] = {}
-        self.acceptance: dict[UUID, datetime] = {}
+@dataclass
+class OpenDeadlines:
+    manual_routing: dict[UUID, date] = field(default_factory=dict)
+    """Routes held for manual routing, by the day they must be routed by."""
+    acceptance: dict[UUID, datetime] = field(default_factory=dict)
+    """Referrals issued, by when the hospital must have answered."""
 
-    def catch_up(self, app: ServiceApplication) -> None:
-        while notifications := app.process_recorder.select_notifications(
-            self.position, 500, topics=TOPICS, inclusive_of_start=False
-        ):
-            for notification in notifications:
-                self._apply(app.mapper.to_domain_event(notification))
-                self.position = notification.id
-
-    def _apply(self, e: DomainEventProtocol[UUID]) -> None:
+    def apply(self, e: DomainEventProtocol[UUID]) -> None:
         match e:
             case Route.HeldForManualRouting():
                 self.manual_routing[e.originator_id] = e.route_by

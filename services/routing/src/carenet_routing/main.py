@@ -23,6 +23,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         clock=clock,
         accept_windows=settings.accept_windows,
         clock_tolerance=settings.clock_tolerance,
+        snapshots=settings.snapshot_schedule(),
     )
     application.load_directory(yaml.safe_load(settings.reference_file.read_text()))
     access = AccessControl(settings.service, application)
