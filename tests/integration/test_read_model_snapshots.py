@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from carenet_casework.application import CaseworkApplication
-from carenet_casework.outbox import to_integration_event as casework_outbound
+from carenet_casework.outbox import integration_events as casework_outbound
 from carenet_casework.projection import CareBoard
 from carenet_intake.application import Diagnosis, IntakeApplication, Registration
 from carenet_intake.domain import Hospital
@@ -129,7 +129,7 @@ class CaseworkHistory:
     def __init__(self, env: dict[str, str]) -> None:
         self.clock = ManualClock(noon(OPENED))
         self.app = CaseworkApplication(
-            env, casework_outbound, RULES, clock=self.clock, master_key=os.urandom(32)
+            env, casework_outbound(RULES), RULES, clock=self.clock, master_key=os.urandom(32)
         )
         self.cases: list[UUID] = []
 
