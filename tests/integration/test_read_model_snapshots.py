@@ -24,8 +24,9 @@ from carenet_casework.outbox import integration_events as casework_outbound
 from carenet_casework.projection import CareBoard
 from carenet_intake.application import Diagnosis, IntakeApplication, Registration
 from carenet_intake.domain import Hospital
-from carenet_intake.outbox import to_integration_event as intake_outbound
+from carenet_intake.outbox import integration_events as intake_outbound
 from carenet_intake.projection import HospitalRegister
+from carenet_intake.rules import IntakeRules
 from carenet_kit.application import ServiceApplication
 from carenet_kit.auth import Actor
 from carenet_kit.clock import ManualClock
@@ -64,7 +65,7 @@ class IntakeHistory:
         self.clock = ManualClock(noon(OPENED))
         self.app = IntakeApplication(
             env,
-            outbound=intake_outbound,
+            outbound=intake_outbound(IntakeRules.load()),
             hospitals={h: Hospital(h, True, "440307") for h in HOSPITALS},
             pseudonym_key=b"test",
             master_key=os.urandom(32),

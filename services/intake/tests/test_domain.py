@@ -10,8 +10,10 @@ import pytest
 from carenet_contracts import DiagnosisCategory
 from carenet_contracts.intake import DiagnosisRecorded
 from carenet_intake.domain import Patient
-from carenet_intake.outbox import to_integration_event
-from carenet_intake.rules import categorise
+from carenet_intake.outbox import integration_events
+from carenet_intake.rules import IntakeRules, categorise
+
+OUTBOUND = integration_events(IntakeRules.load())
 
 
 @pytest.mark.parametrize(
@@ -78,8 +80,8 @@ def test_a_recorded_diagnosis_is_published_without_personal_data() -> None:
     )
     registered, diagnosed = patient.collect_events()
 
-    assert to_integration_event(registered) is None
-    outgoing = to_integration_event(diagnosed)
+    assert OUTBOUND(registered) is None
+    outgoing = OUTBOUND(diagnosed)
     assert outgoing is not None
     assert isinstance(outgoing.payload, DiagnosisRecorded)
     assert outgoing.patient_id == patient.id
