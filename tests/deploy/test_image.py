@@ -4,7 +4,8 @@ There is no container engine here, so the test runs the Dockerfile's own build s
 `deploy/build-app.sh`, for one service (intake: it consumes, publishes, and reads reference data
 and the rule set from its working directory, so it exercises every part of the layout), then
 starts the image's entrypoint from that directory alone, with a clean environment, against the
-real broker, and waits for /readyz. The other services' layouts differ only by the case in build-app.sh.
+real broker, and waits for /readyz. The other services' layouts differ only by the case in
+build-app.sh.
 """
 
 from __future__ import annotations
