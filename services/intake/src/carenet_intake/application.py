@@ -245,6 +245,7 @@ class IntakeApplication(ReferralDesk):
                 reported_on=reporting.reported_on,
                 working_days_taken=reporting.working_days_taken,
                 calendar_version=reporting.calendar_version,
+                rule_set_version=reporting.rule_set_version,
             )
         self.commit(patient, *joined, cause=cause)
         return RecordedDiagnosis(patient.id, diagnosis_id, category, reporting)

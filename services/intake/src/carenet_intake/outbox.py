@@ -77,6 +77,7 @@ def _(e: Patient.ReportingDeadlineMissed, rules: RuleSection) -> Outgoing:
             reported_on=e.reported_on,
             working_days_taken=e.working_days_taken,
             calendar_version=e.calendar_version,
+            rule_set_version=e.rule_set_version,
         ),
     )
 

@@ -37,6 +37,7 @@ class IntakeRules(RuleSection):
             deadline=calendar.nth_working_day_after(diagnosed_on, self.reporting_working_days),
             working_days_taken=calendar.working_days_between(diagnosed_on, reported_on),
             calendar_version=calendar.version,
+            rule_set_version=self.version,
         )
 
 
@@ -75,6 +76,7 @@ class ReportingTimeliness:
     """The last day of the period: the rule set's nth working day after the diagnosis."""
     working_days_taken: int
     calendar_version: str
+    rule_set_version: str
 
     @property
     def late(self) -> bool:
