@@ -34,6 +34,7 @@ T = TypeVar("T")
 
 REPOSITORY = Path(__file__).parents[1]
 DEMO_DIRECTORY = REPOSITORY / "reference" / "demo-directory.yaml"
+RULE_SET = REPOSITORY / "rules" / "nhc-2018.yaml"
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Bench:
                 "CARENET_KAFKA_BOOTSTRAP": self.bootstrap,
                 "CARENET_TOPIC_NAMESPACE": namespace,
                 "CARENET_REFERENCE_FILE": str(DEMO_DIRECTORY),
+                "CARENET_RULE_SET_FILE": str(RULE_SET),
                 **env,
             },
             ports={name: free_port() for name in SERVICES},

@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer
 from bench.consumer import partition_ends
 from bench.harness import (
     DEMO_DIRECTORY,
+    RULE_SET,
     Bench,
     Row,
     cpu_seconds,
@@ -85,6 +86,7 @@ def starts(
             "CARENET_KAFKA_BOOTSTRAP": bench.bootstrap,
             "CARENET_TOPIC_NAMESPACE": namespace,
             "CARENET_REFERENCE_FILE": str(DEMO_DIRECTORY),
+            "CARENET_RULE_SET_FILE": str(RULE_SET),
         },
         ports={name: free_port() for name in SERVICES},
     )

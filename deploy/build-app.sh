@@ -1,9 +1,9 @@
 #!/bin/sh
 # Lay out one service's application directory: the locked virtual environment (no dev
 # dependencies, workspace packages installed as wheels, not as links to the sources), the
-# reference data the service reads from its working directory, and `bin/carenet-service`, the
-# image's entrypoint. deploy/Dockerfile runs this in its builder stage and
-# tests/deploy/test_image.py runs it on the machine, so the two cannot drift.
+# reference data and the care-pathway rule set the service reads from its working directory,
+# and `bin/carenet-service`, the image's entrypoint. deploy/Dockerfile runs this in its builder
+# stage and tests/deploy/test_image.py runs it on the machine, so the two cannot drift.
 #
 #   deploy/build-app.sh SERVICE DEST     (run from anywhere; uv must be on the PATH)
 #
@@ -18,10 +18,11 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 case "$service" in
     intake | routing | casework)
         entrypoint="carenet-$service"
-        reference="reference/demo-directory.yaml" ;;  # CARENET_REFERENCE_FILE's default
+        # CARENET_REFERENCE_FILE's and CARENET_RULE_SET_FILE's defaults
+        reference="reference/demo-directory.yaml rules/nhc-2018.yaml" ;;
     notifications)
         entrypoint="carenet-$service"
-        reference="" ;;  # its rule table ships inside the package
+        reference="rules/nhc-2018.yaml" ;;  # its rule table is the rule set's section
     audit)
         entrypoint="carenet-audit-service"  # `carenet-audit` is the auditors' command-line tool
         reference="" ;;

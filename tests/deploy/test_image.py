@@ -2,9 +2,10 @@
 
 There is no container engine here, so the test runs the Dockerfile's own build step,
 `deploy/build-app.sh`, for one service (intake: it consumes, publishes, and reads reference data
-from its working directory, so it exercises every part of the layout), then starts the image's
-entrypoint from that directory alone, with a clean environment, against the real broker, and
-waits for /readyz. The other services' layouts differ only by the case in build-app.sh.
+and the rule set from its working directory, so it exercises every part of the layout), then
+starts the image's entrypoint from that directory alone, with a clean environment, against the
+real broker, and waits for /readyz. The other services' layouts differ only by the case in
+build-app.sh.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ def test_the_build_context_holds_what_the_build_needs_and_no_more(context: Path)
     assert (context / "uv.lock").is_file()
     assert (context / "kit" / "src" / "carenet_kit" / "topics.yaml").read_text().startswith("#")
     assert (context / "services" / "intake" / "pyproject.toml").is_file()
+    assert (context / "rules" / "nhc-2018.yaml").is_file()
     assert not (context / "tests").exists()
     assert not list(context.glob("**/tests"))
     assert not (context / ".git").exists()
@@ -141,6 +143,7 @@ def test_the_application_holds_the_service_and_no_development_tools(app_dir: Pat
     assert not installed & {"carenet_devtools", "carenet_routing", "pytest", "ruff", "mypy"}
     assert not list(site.glob("*.pth")), "workspace packages are installed, not linked"
     assert (app_dir / "reference" / "demo-directory.yaml").is_file()
+    assert (app_dir / "rules" / "nhc-2018.yaml").is_file()
     assert not (app_dir / "reference" / "demo-users.yaml").exists()
     assert os.path.realpath(app_dir / "bin" / "carenet-service").endswith("/carenet-intake")
 

@@ -147,6 +147,7 @@ def system(
             "CARENET_REFERENCE_FILE": str(
                 Path(__file__).parents[2] / "reference" / "demo-directory.yaml"
             ),
+            "CARENET_RULE_SET_FILE": str(Path(__file__).parents[2] / "rules" / "nhc-2018.yaml"),
             **system_env,
         },
         ports={name: free_port() for name in SERVICES},

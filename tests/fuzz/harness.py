@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
 from hypothesis import strategies as st
@@ -35,6 +34,7 @@ from carenet_contracts import parse_message
 from carenet_devtools.issuer import DevIssuer
 from carenet_kit.inbound import CommandRejected
 from carenet_kit.outbox import Cause
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.runtime import Service
 from tests.e2e.pathway import diagnosis, registration
 
@@ -177,13 +177,13 @@ def harvest(target: FuzzTarget, urls: Iterable[str]) -> None:
 
 
 def _directory_ids() -> dict[str, list[str]]:
-    directory = yaml.safe_load(DIRECTORY.read_text())
-    centers = directory["centers"]
+    directory = ReferenceDirectory.load(DIRECTORY)
+    centers = directory.centers
     return {
-        "hospital_id": [h["id"] for h in directory["hospitals"]],
-        "center_id": [c["id"] for c in centers],
-        "staff_id": [s for c in centers for s in c["social_workers"]],
-        "region_code": [r for c in centers for r in c["catchment"]],
+        "hospital_id": [h.id for h in directory.hospitals],
+        "center_id": [c.id for c in centers],
+        "staff_id": [s for c in centers for s in c.social_workers],
+        "region_code": [r for c in centers for r in c.catchment],
     }
 
 

@@ -23,7 +23,7 @@ from eventsourcing.utils import get_topic
 
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.domain import Visit
-from carenet_casework.outbox import to_integration_event
+from carenet_casework.outbox import integration_events
 from carenet_casework.projection import CaseBoard
 from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
 from carenet_contracts import DiagnosisCategory, envelope_of
@@ -67,7 +67,7 @@ class Scheduler:
 
     def __init__(self, env: dict[str, str], clock: ManualClock) -> None:
         self.app = CaseworkApplication(
-            env, to_integration_event, RULES, clock=clock, master_key=os.urandom(32)
+            env, integration_events(RULES), RULES, clock=clock, master_key=os.urandom(32)
         )
         self.board = CaseBoard()
         self.follower = ProjectionRunner(self.app, self.board, poll_seconds=0)

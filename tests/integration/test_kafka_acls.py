@@ -238,6 +238,7 @@ def routing(broker: SecuredKafka, tmp_path: Path) -> Iterator[ServiceProcess]:
         "CARENET_TOPIC_NAMESPACE": NAMESPACE,
         "CARENET_DATA_DIR": str(tmp_path / "data"),
         "CARENET_REFERENCE_FILE": str(REPO / "reference" / "demo-directory.yaml"),
+        "CARENET_RULE_SET_FILE": str(REPO / "rules" / "nhc-2018.yaml"),
         "CARENET_RELAY_CHECKPOINT_SECONDS": "0.2",
     }
     process = ServiceProcess("routing", free_port(), env, tmp_path / "routing.log")

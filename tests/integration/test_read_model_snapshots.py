@@ -20,12 +20,13 @@ from uuid import UUID, uuid4
 import pytest
 
 from carenet_casework.application import CaseworkApplication
-from carenet_casework.outbox import to_integration_event as casework_outbound
+from carenet_casework.outbox import integration_events as casework_outbound
 from carenet_casework.projection import CareBoard
 from carenet_intake.application import Diagnosis, IntakeApplication, Registration
 from carenet_intake.domain import Hospital
-from carenet_intake.outbox import to_integration_event as intake_outbound
+from carenet_intake.outbox import integration_events as intake_outbound
 from carenet_intake.projection import HospitalRegister
+from carenet_intake.rules import IntakeRules
 from carenet_kit.application import ServiceApplication
 from carenet_kit.auth import Actor
 from carenet_kit.clock import ManualClock
@@ -60,7 +61,7 @@ class IntakeHistory:
         self.clock = ManualClock(noon(OPENED))
         self.app = IntakeApplication(
             env,
-            outbound=intake_outbound,
+            outbound=intake_outbound(IntakeRules.load()),
             hospitals={h: Hospital(h, True, "440307") for h in HOSPITALS},
             pseudonym_key=b"test",
             master_key=os.urandom(32),
@@ -125,7 +126,7 @@ class CaseworkHistory:
     def __init__(self, env: dict[str, str]) -> None:
         self.clock = ManualClock(noon(OPENED))
         self.app = CaseworkApplication(
-            env, casework_outbound, RULES, clock=self.clock, master_key=os.urandom(32)
+            env, casework_outbound(RULES), RULES, clock=self.clock, master_key=os.urandom(32)
         )
         self.cases: list[UUID] = []
 

@@ -8,13 +8,12 @@ import hashlib
 from pathlib import Path
 from uuid import uuid4
 
-import yaml
-
 from carenet_audit_tool.replay import verify_stream
 from carenet_audit_tool.stream import TopicReader
 from carenet_contracts.checkpoint import StreamCheckpoint
 from carenet_devtools import kafka
 from carenet_kit.inspection import Record
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.relay import OutboxRelay
 from carenet_kit.signing import TrustedKeys, key_set
 from carenet_kit.topics import CHECKPOINT_TOPIC, load_catalog
@@ -34,7 +33,7 @@ def routing(tmp_path: Path) -> RoutingApplication:
         "SQLITE_LOCK_TIMEOUT": "10",
     }
     app = RoutingApplication(env, to_integration_event)
-    app.load_directory(yaml.safe_load((REPO / "reference/demo-directory.yaml").read_text()))
+    app.load_directory(ReferenceDirectory.load(REPO / "reference/demo-directory.yaml"))
     return app
 
 

@@ -17,7 +17,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-import yaml
 
 from carenet_contracts import Envelope, Payload, envelope_of
 from carenet_contracts.casework import ReferralRequested
@@ -30,6 +29,7 @@ from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause
 from carenet_kit.projection import LogFollower
 from carenet_kit.read_model_snapshots import SnapshotSchedule
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.relay import OutboxRelay
 from carenet_kit.topics import load_catalog
 from carenet_routing import deadlines
@@ -130,7 +130,7 @@ def test_deadlines_passed_are_acted_on_once_by_two_instances_and_published_once(
     clock = ManualClock(START)
     apps = [RoutingApplication(store, to_integration_event, clock) for _ in range(2)]
     try:
-        apps[0].load_directory(yaml.safe_load((REPO / "reference/demo-directory.yaml").read_text()))
+        apps[0].load_directory(ReferenceDirectory.load(REPO / "reference/demo-directory.yaml"))
         unaccepted = diagnosed(apps[0], "440305001")
         referred(apps[0], unaccepted)
         unroutable = diagnosed(apps[1], "440399001")
@@ -170,7 +170,7 @@ def test_a_new_catchment_routes_its_waiting_patient_once_across_instances_and_re
     clock = ManualClock(START)
     apps = [RoutingApplication(store, to_integration_event, clock) for _ in range(2)]
     try:
-        apps[0].load_directory(yaml.safe_load((REPO / "reference/demo-directory.yaml").read_text()))
+        apps[0].load_directory(ReferenceDirectory.load(REPO / "reference/demo-directory.yaml"))
         waiting = diagnosed(apps[0], "440399001")
         assert both_at_once(apps, clock.now()) == 0
         version = apps[1].register_center("CHC-NEW", "New", ["440399"], "OP-1", Cause.request())
@@ -211,7 +211,7 @@ def test_a_restart_takes_the_open_deadlines_from_their_snapshot_and_reads_only_w
     first = RoutingApplication(store, to_integration_event, clock, snapshots=every_four)
     apps = [first]
     try:
-        first.load_directory(yaml.safe_load((REPO / "reference/demo-directory.yaml").read_text()))
+        first.load_directory(ReferenceDirectory.load(REPO / "reference/demo-directory.yaml"))
         for _ in range(4):
             diagnosed(first, "440399001")
         assert first.act_on_due(clock.now()) == 0  # follows the four holds, stores a snapshot

@@ -27,7 +27,6 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
-import yaml
 from aiokafka import AIOKafkaProducer
 from confluent_kafka.admin import AdminClient
 from eventsourcing.persistence import InfrastructureFactory
@@ -43,6 +42,7 @@ from carenet_devtools.postgres import PostgresCluster, create_database
 from carenet_devtools.services import ServiceProcess
 from carenet_devtools.topics import consumer_lag, read_topic
 from carenet_kit.lease import FileLease, Lease, PostgresLease, advisory_key
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.relay import OutboxRelay
 from carenet_kit.topics import load_catalog
 from carenet_routing.application import RoutingApplication
@@ -163,6 +163,7 @@ def shared_store(
         "CARENET_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "CARENET_TOPIC_NAMESPACE": namespace,
         "CARENET_REFERENCE_FILE": str(REPO / "reference" / "demo-directory.yaml"),
+        "CARENET_RULE_SET_FILE": str(REPO / "rules" / "nhc-2018.yaml"),
         "CARENET_PERSISTENCE": "postgres",
         "CARENET_POSTGRES_HOST": postgres_cluster.host,
         "CARENET_POSTGRES_PORT": str(postgres_cluster.port),
@@ -354,7 +355,7 @@ async def test_one_relay_publishes_and_the_standby_takes_over_when_the_holder_go
     await kafka.create_topics(kafka_bootstrap, namespace=namespace)
     topic = namespace + load_catalog().topic_of("routing").name
     apps = [RoutingApplication(store.env, to_integration_event) for _ in "ab"]
-    directory = yaml.safe_load((REPO / "reference/demo-directory.yaml").read_text())
+    directory = ReferenceDirectory.load(REPO / "reference/demo-directory.yaml")
     apps[0].load_directory(directory)
     # the first, once it has lost its lease, waits longer than the test before trying again
     relays = [

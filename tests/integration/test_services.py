@@ -144,6 +144,7 @@ def start_service(
         "CARENET_TOPIC_NAMESPACE": namespace,
         "CARENET_DATA_DIR": str(tmp_path / "data"),
         "CARENET_REFERENCE_FILE": str(REPO / "reference" / "demo-directory.yaml"),
+        "CARENET_RULE_SET_FILE": str(REPO / "rules" / "nhc-2018.yaml"),
         **persistence,
     }
     process = ServiceProcess(name, free_port(), env, tmp_path / f"{name}.log")

@@ -41,6 +41,11 @@ class ReportingDeadlineMissed(Payload):
     reported_on: date
     working_days_taken: int = Field(ge=0)
     calendar_version: str
+    rule_set_version: str | None = Field(
+        default=None,
+        description="The version of the rule set whose working-day deadline was missed "
+        "(absent from reports published before intake named it).",
+    )
 
 
 class ReferralAccepted(Payload):

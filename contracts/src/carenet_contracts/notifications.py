@@ -22,6 +22,11 @@ class NotificationDelivered(Payload):
     urgency: str
     about_event_id: UUID
     about_event_type: str
+    rule_set_version: str | None = Field(
+        default=None,
+        description="The version of the rule set whose notification rules named the recipient "
+        "(absent from deliveries published before notifications named it).",
+    )
 
 
 class NotificationFailed(Payload):

@@ -19,6 +19,8 @@ from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityPro
 from carenet_kit.lease import FileLease, Lease, PostgresLease
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.read_model_snapshots import SnapshotSchedule
+from carenet_kit.reference_data import DEFAULT_REFERENCE_FILE
+from carenet_kit.rule_set import DEFAULT_RULE_SET_FILE
 from carenet_kit.topics import CHECKPOINT_TOPIC, DEAD_LETTER_TOPIC, Profile, load_catalog
 
 log = structlog.get_logger()
@@ -82,7 +84,11 @@ class ServiceSettings(BaseSettings):
     """How often a service with deadlines looks for what has fallen due."""
     consumer_lag_seconds: float = Field(default=10.0, gt=0)
     """How often the inbound consumer group's lag is sampled for `GET /metrics`."""
-    reference_file: Path = Path("reference/demo-directory.yaml")
+    reference_file: Path = DEFAULT_REFERENCE_FILE
+    """The hospitals and centers the network starts from (`carenet_kit.reference_data`)."""
+    rule_set_file: Path = DEFAULT_RULE_SET_FILE
+    """The care-pathway rule set in force (`carenet_kit.rule_set`): every service with rules
+    reads its own section of this one file."""
     clock_tolerance_seconds: float = Field(
         default=DEFAULT_CLOCK_TOLERANCE.total_seconds(), ge=0, le=3600
     )

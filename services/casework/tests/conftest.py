@@ -18,7 +18,7 @@ from carenet_access.relations import PatientRelations
 from carenet_casework import api
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.domain import Case
-from carenet_casework.outbox import to_integration_event
+from carenet_casework.outbox import integration_events
 from carenet_casework.projection import CareBoard
 from carenet_casework.rules import RuleSet
 from carenet_contracts import parse_message
@@ -107,10 +107,11 @@ class Casework:
 @pytest.fixture
 def casework(tmp_path: Path) -> Casework:
     clock = ManualClock(datetime(2026, 11, 2, 9, tzinfo=UTC))
+    rules = RuleSet.load()
     app = CaseworkApplication(
         {"PERSISTENCE_MODULE": "eventsourcing.popo"},
-        to_integration_event,
-        RuleSet.load(),
+        integration_events(rules),
+        rules,
         clock=clock,
         rosters=ROSTERS,
         master_key=os.urandom(32),

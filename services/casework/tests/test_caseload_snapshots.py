@@ -11,7 +11,7 @@ from eventsourcing.application import project_aggregate
 
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.domain import Caseload
-from carenet_casework.outbox import to_integration_event
+from carenet_casework.outbox import integration_events
 from carenet_casework.rules import RuleSet
 from carenet_contracts import parse_message
 from carenet_devtools.snapshots import load_reading_from
@@ -19,13 +19,14 @@ from carenet_kit.outbox import Cause
 
 MESSAGES = Path(__file__).parents[3] / "contracts" / "tests" / "messages"
 MASTER_KEY = os.urandom(32)
+RULES = RuleSet.load()
 
 
 def casework(tmp_path: Path) -> CaseworkApplication:
     env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "db")}
     rosters = {"CHC-NS-NANTOU": ["SW-1", "SW-2"]}  # the center of the message below
     return CaseworkApplication(
-        env, to_integration_event, RuleSet.load(), rosters=rosters, master_key=MASTER_KEY
+        env, integration_events(RULES), RULES, rosters=rosters, master_key=MASTER_KEY
     )
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from carenet_casework.rules import DEFAULT_RULE_SET, Rating, RuleSet, Symptoms, VisitFindings
+from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification as C
+from carenet_kit.rule_set import DEFAULT_RULE_SET_FILE
 
 RULES = RuleSet.load()
 
@@ -89,7 +90,7 @@ def test_unstable_or_risk_three_asks_for_a_referral(
 
 
 def test_a_region_replaces_the_intervals_and_its_decisions_say_so(tmp_path: Path) -> None:
-    regional = DEFAULT_RULE_SET.read_text().replace("stable: 91", "stable: 60")
+    regional = DEFAULT_RULE_SET_FILE.read_text().replace("stable: 91", "stable: 60")
     regional = regional.replace("version: nhc-2018/1", "version: sz-nanshan-2026/1")
     (tmp_path / "rules.yaml").write_text(regional)
     rules = RuleSet.load(tmp_path / "rules.yaml")
@@ -98,6 +99,7 @@ def test_a_region_replaces_the_intervals_and_its_decisions_say_so(tmp_path: Path
 
 
 def test_a_rule_set_with_an_unknown_entry_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "rules.yaml").write_text(DEFAULT_RULE_SET.read_text() + "surprise: 1\n")
+    misspelt = DEFAULT_RULE_SET_FILE.read_text().replace("refer_from_risk:", "surprise:")
+    (tmp_path / "rules.yaml").write_text(misspelt)
     with pytest.raises(ValueError, match="surprise"):
         RuleSet.load(tmp_path / "rules.yaml")

@@ -21,7 +21,7 @@ from eventsourcing.persistence import StoredEvent
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.domain import Case, Emergency, Visit
 from carenet_casework.domain.case import STORED_BEFORE_THE_SPLIT
-from carenet_casework.outbox import to_integration_event
+from carenet_casework.outbox import integration_events
 from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
 from carenet_kit.clock import ManualClock
 
@@ -82,7 +82,7 @@ def a_whole_history() -> Case:
 def casework(env: dict[str, str]) -> CaseworkApplication:
     return CaseworkApplication(
         env,
-        to_integration_event,
+        integration_events(RULES),
         RULES,
         clock=ManualClock(at(date(2027, 1, 10))),
         master_key=os.urandom(32),

@@ -17,13 +17,16 @@ from carenet_contracts import Envelope, parse_message
 from carenet_contracts.routing import ReferralCancelled, ReferralIssued
 from carenet_intake.application import Diagnosis, IntakeApplication, Registration
 from carenet_intake.domain import DeclineReason, Hospital, StateConflict, WrongHospital
-from carenet_intake.outbox import to_integration_event
+from carenet_intake.outbox import integration_events
 from carenet_intake.policy import policy
+from carenet_intake.rules import IntakeRules
 from carenet_intake.workdays import Adjustments, CalendarFile, WorkingDayCalendars
 from carenet_kit.auth import Actor
 from carenet_kit.clock import ManualClock
 from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.outbox import Cause, PublishedStream
+
+OUTBOUND = integration_events(IntakeRules.load())
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOSPITAL = "H-SZ-KANGNING"
@@ -46,7 +49,7 @@ def app(clock: ManualClock) -> IntakeApplication:
     )
     return IntakeApplication(
         {"PERSISTENCE_MODULE": "eventsourcing.popo"},
-        outbound=to_integration_event,
+        outbound=OUTBOUND,
         hospitals={
             HOSPITAL: Hospital(HOSPITAL, True, "440307"),
             GUANGXI_HOSPITAL: Hospital(GUANGXI_HOSPITAL, True, "450103"),
@@ -125,6 +128,7 @@ def test_a_late_report_is_accepted_and_the_missed_deadline_recorded_with_it(
     assert missed.diagnosis_id == recorded.diagnosis_id
     assert messages[1].occurred_at == datetime(2026, 10, 16, 16, tzinfo=UTC)  # midnight in China
     assert missed.calendar_version.startswith("CN/holidays-")
+    assert missed.rule_set_version == app.rules.version == "nhc-2018/1"
     assert messages[0].correlation_id == messages[1].correlation_id
 
 

@@ -6,12 +6,16 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, UUIDAsHex
 
 from carenet_contracts import DiagnosisCategory
-from carenet_contracts.intake import DiagnosisRecorded
+from carenet_contracts.intake import DiagnosisRecorded, ReportingDeadlineMissed
 from carenet_intake.domain import Patient
-from carenet_intake.outbox import to_integration_event
-from carenet_intake.rules import categorise
+from carenet_intake.outbox import integration_events
+from carenet_intake.rules import IntakeRules, categorise
+from carenet_kit.application import DateAsISO
+
+OUTBOUND = integration_events(IntakeRules.load())
 
 
 @pytest.mark.parametrize(
@@ -78,11 +82,44 @@ def test_a_recorded_diagnosis_is_published_without_personal_data() -> None:
     )
     registered, diagnosed = patient.collect_events()
 
-    assert to_integration_event(registered) is None
-    outgoing = to_integration_event(diagnosed)
+    assert OUTBOUND(registered) is None
+    outgoing = OUTBOUND(diagnosed)
     assert outgoing is not None
     assert isinstance(outgoing.payload, DiagnosisRecorded)
     assert outgoing.patient_id == patient.id
     published = outgoing.payload.model_dump_json()
     for personal in ("Zhang San", "11010519491231002X", "13800000000", "Nantou Street"):
         assert personal not in published
+
+
+def test_a_missed_deadline_stored_before_it_named_its_rule_set_reads_without_one() -> None:
+    transcoder = JSONTranscoder()
+    transcoder.register(UUIDAsHex())
+    transcoder.register(DatetimeAsISO())
+    transcoder.register(DateAsISO())
+    events = Mapper(transcoder=transcoder)
+    patient = registered_patient()
+    patient.miss_reporting_deadline(
+        diagnosis_id=uuid4(),
+        hospital_id="H-SZ-KANGNING",
+        diagnosed_on=date(2026, 9, 28),
+        deadline=date(2026, 10, 16),
+        reported_on=date(2026, 10, 21),
+        working_days_taken=13,
+        calendar_version="cn-2026/1",
+        rule_set_version="nhc-2018/1",
+    )
+    stored = events.to_stored_event(patient.collect_events()[-1])
+    state = transcoder.decode(stored.state)
+    del state["rule_set_version"]
+    del state["class_version"]  # version 1 records have none
+    old = type(stored)(
+        stored.originator_id, stored.originator_version, stored.topic, transcoder.encode(state)
+    )
+    restored = events.to_domain_event(old)
+    assert isinstance(restored, Patient.ReportingDeadlineMissed)
+    assert restored.rule_set_version is None
+    outgoing = OUTBOUND(restored)
+    assert outgoing is not None
+    assert isinstance(outgoing.payload, ReportingDeadlineMissed)
+    assert outgoing.payload.rule_set_version is None

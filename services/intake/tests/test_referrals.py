@@ -23,8 +23,11 @@ from carenet_intake.domain import (
     StateConflict,
     WrongHospital,
 )
-from carenet_intake.outbox import to_integration_event
+from carenet_intake.outbox import integration_events
+from carenet_intake.rules import IntakeRules
 from carenet_kit.inbound import CommandRejected
+
+OUTBOUND = integration_events(IntakeRules.load())
 
 HOSPITAL = "H-SZ-KANGNING"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -197,7 +200,7 @@ def test_the_hospital_answers_and_stays_are_published_without_personal_data() ->
 
     events = [*referral.collect_events(), *inpatient.collect_events()]
     events += declining.collect_events()
-    outgoing = [o for o in map(to_integration_event, events) if o is not None]
+    outgoing = [o for o in map(OUTBOUND, events) if o is not None]
 
     assert [type(o.payload) for o in outgoing] == [
         ReferralAccepted,

@@ -17,12 +17,15 @@ from eventsourcing.application import AggregateNotFoundError
 from carenet_contracts.intake import ErasureBasis
 from carenet_intake.application import JOIN_ACCESS, IntakeApplication, Registration
 from carenet_intake.domain import Hospital, IdentityClaim, JoiningRegistration, Patient
-from carenet_intake.outbox import to_integration_event
+from carenet_intake.outbox import integration_events
 from carenet_intake.projection import HospitalRegister
+from carenet_intake.rules import IntakeRules
 from carenet_kit.outbox import Cause
 from carenet_kit.projection import ProjectionRunner
 
 from .test_application import HOSPITAL, app, clock, diagnosis, published
+
+OUTBOUND = integration_events(IntakeRules.load())
 
 __all__ = ["app", "clock"]  # the fixtures
 
@@ -220,7 +223,7 @@ def test_both_paths_take_the_same_time_in_the_service_layer(tmp_path: Path) -> N
         "CREATE_TABLE": "y",
     }
     hospitals = {h: Hospital(h, True, "440305") for h in (HOSPITAL, BEIJING)}
-    app = IntakeApplication(env, to_integration_event, hospitals, b"test", os.urandom(32))
+    app = IntakeApplication(env, OUTBOUND, hospitals, b"test", os.urandom(32))
     registered = [str(uuid4()) for _ in range(SAMPLES)]
     for national_id in registered:
         register(app, HOSPITAL, national_id)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from carenet_intake.rules import reporting_timeliness
+from carenet_intake.rules import IntakeRules
 from carenet_intake.workdays import (
     Adjustments,
     CalendarError,
@@ -17,6 +17,7 @@ from carenet_intake.workdays import (
 )
 
 NATIONAL = WorkingDayCalendar("national")
+RULES = IntakeRules.load()
 EXAMPLE = Path(__file__).parents[1] / "calendar.example.yaml"
 
 
@@ -76,11 +77,11 @@ def test_public_holidays_and_make_up_working_days_follow_the_state_council(
 def test_the_reporting_deadline_is_the_tenth_working_day_after_diagnosis(
     diagnosed_on: date, deadline: date
 ) -> None:
-    timeliness = reporting_timeliness(diagnosed_on, deadline, NATIONAL)
+    timeliness = RULES.reporting_timeliness(diagnosed_on, deadline, NATIONAL)
     assert timeliness.deadline == deadline
     assert timeliness.working_days_taken == 10
     assert not timeliness.late
-    assert reporting_timeliness(diagnosed_on, deadline + timedelta(1), NATIONAL).late
+    assert RULES.reporting_timeliness(diagnosed_on, deadline + timedelta(1), NATIONAL).late
 
 
 def test_every_deadline_of_three_years_counts_exactly_ten_working_days() -> None:
@@ -93,17 +94,17 @@ def test_every_deadline_of_three_years_counts_exactly_ten_working_days() -> None
 
 
 def test_a_report_on_a_rest_day_after_the_deadline_is_late_though_no_working_day_passed() -> None:
-    timeliness = reporting_timeliness(date(2026, 11, 2), date(2026, 11, 21), NATIONAL)
+    timeliness = RULES.reporting_timeliness(date(2026, 11, 2), date(2026, 11, 21), NATIONAL)
     assert timeliness.deadline == date(2026, 11, 16)
     assert timeliness.working_days_taken == 14
     assert timeliness.late
-    saturday = reporting_timeliness(date(2026, 11, 3), date(2026, 11, 21), NATIONAL)
+    saturday = RULES.reporting_timeliness(date(2026, 11, 3), date(2026, 11, 21), NATIONAL)
     assert (saturday.deadline, saturday.working_days_taken, saturday.late) == (
         date(2026, 11, 17),
         13,
         True,
     )
-    on_the_day = reporting_timeliness(date(2026, 11, 2), date(2026, 11, 2), NATIONAL)
+    on_the_day = RULES.reporting_timeliness(date(2026, 11, 2), date(2026, 11, 2), NATIONAL)
     assert (on_the_day.working_days_taken, on_the_day.late) == (0, False)
 
 

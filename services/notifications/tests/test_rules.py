@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from carenet_contracts import Envelope, parse_message
+from carenet_kit.rule_set import DEFAULT_RULE_SET_FILE
 from carenet_notifications.circle import Circle, FamilyConsent
 from carenet_notifications.rules import Planned, RuleTable, Urgency, default_table, plan
 
@@ -202,12 +202,10 @@ def test_deliveries_themselves_notify_nobody() -> None:
     assert told("NotificationDelivered") == {}
 
 
-def test_a_table_naming_a_field_the_event_lacks_is_refused_at_start() -> None:
-    raw = yaml.safe_load(
-        (
-            Path(__file__).parents[1] / "src/carenet_notifications/notification-rules.yaml"
-        ).read_text()
-    )
-    raw["rules"][0]["summary"] = "routed to {national_id}"
+def test_a_table_naming_a_field_the_event_lacks_is_refused_at_start(tmp_path: Path) -> None:
+    text = DEFAULT_RULE_SET_FILE.read_text()
+    misnamed = text.replace("first visit due by {first_visit_due}", "routed to {national_id}")
+    assert misnamed != text
+    (tmp_path / "rules.yaml").write_text(misnamed)
     with pytest.raises(ValueError, match="national_id"):
-        RuleTable.model_validate(raw)
+        RuleTable.load(tmp_path / "rules.yaml")

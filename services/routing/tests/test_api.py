@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -20,6 +19,7 @@ from carenet_contracts.intake import DiagnosisRecorded
 from carenet_devtools.callers import Callers
 from carenet_kit.http import install_error_handlers
 from carenet_kit.outbox import Cause
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_routing import api
 from carenet_routing.application import RoutingApplication
 from carenet_routing.outbox import to_integration_event
@@ -59,7 +59,7 @@ def http(tmp_path: Path) -> Iterator[TestClient]:
     application = RoutingApplication(
         {"PERSISTENCE_MODULE": "eventsourcing.popo"}, to_integration_event
     )
-    application.load_directory(yaml.safe_load(REFERENCE.read_text()))
+    application.load_directory(ReferenceDirectory.load(REFERENCE))
     app = FastAPI()
     app.state.application = application
     app.state.projection = RoutingBoard()

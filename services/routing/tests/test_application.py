@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-import yaml
 
 from carenet_contracts import Envelope, Payload, envelope_of, parse_message
 from carenet_contracts.casework import ReferralRequested, ReferralWithdrawn
@@ -16,6 +15,7 @@ from carenet_contracts.common import DiagnosisCategory, ReferralReason
 from carenet_contracts.intake import DiagnosisRecorded, ReferralDeclined
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause, PublishedStream
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_routing.application import RoutingApplication
 from carenet_routing.domain import DIRECTORY_ID, Route
 from carenet_routing.outbox import to_integration_event
@@ -34,7 +34,7 @@ def app(clock: ManualClock) -> RoutingApplication:
     application = RoutingApplication(
         {"PERSISTENCE_MODULE": "eventsourcing.popo"}, to_integration_event, clock
     )
-    application.load_directory(yaml.safe_load(REFERENCE.read_text()))
+    application.load_directory(ReferenceDirectory.load(REFERENCE))
     return application
 
 
@@ -94,7 +94,7 @@ def request_referral(app: RoutingApplication, patient_id: UUID, reason: Referral
 
 def test_the_demo_directory_is_loaded_through_the_commands_once(app: RoutingApplication) -> None:
     version = app.directory().version
-    app.load_directory(yaml.safe_load(REFERENCE.read_text()))
+    app.load_directory(ReferenceDirectory.load(REFERENCE))
     assert app.directory().version == version
     nantou = next(c for c in app.directory().centers if c.id == "CHC-NS-NANTOU")
     assert nantou.social_worker_ids == ["SW-NS-LI", "SW-NS-CHEN"]
@@ -236,7 +236,7 @@ def test_a_hold_decided_on_the_directory_before_a_catchment_change_is_routed_aft
     app.add_catchment_area("CHC-NS-NANTOU", "440305004", "OP-1", Cause.request())
     assert app.act_on_due(START) == 0
     late_hold = Route(uuid4(), "H-SZ-NANSHAN", "schizophrenia", 1, "440305004")
-    late_hold.route_by_catchment(before, START.date())
+    late_hold.route_by_catchment(before, START.date(), app.rules)
     app.commit(late_hold, cause=Cause.request())
 
     assert app.act_on_due(START) == 1

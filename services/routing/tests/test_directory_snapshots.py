@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from eventsourcing.application import project_aggregate
 
 from carenet_devtools.snapshots import load_reading_from
 from carenet_kit.outbox import Cause
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_routing.application import RoutingApplication
 from carenet_routing.domain import DIRECTORY_ID, StaffRole
 from carenet_routing.outbox import to_integration_event
@@ -23,7 +23,7 @@ def routing(tmp_path: Path) -> RoutingApplication:
 
 def test_the_directory_loads_from_its_latest_snapshot_to_the_same_state(tmp_path: Path) -> None:
     app = routing(tmp_path)
-    app.load_directory(yaml.safe_load(REFERENCE.read_text()))
+    app.load_directory(ReferenceDirectory.load(REFERENCE))
     center = next(iter(app.directory().centers)).id
     for n in range(10):  # operator changes past the next snapshot
         app.staff_joined(center, f"SW-NEW-{n}", StaffRole.SOCIAL_WORKER, "OP-1", Cause.request())

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from pydantic import SecretStr, model_validator
 
-from carenet_casework.rules import DEFAULT_RULE_SET
 from carenet_kit.keystore import DEVELOPMENT_MASTER_KEY, master_key
 from carenet_kit.settings import ServiceSettings
 
@@ -16,8 +14,6 @@ class Settings(ServiceSettings):
     service: ClassVar[str] = "casework"
 
     http_port: int = 8003
-    rule_set_file: Path = DEFAULT_RULE_SET
-    """The follow-up rule set in force (a region may replace the national default)."""
     master_key: SecretStr = SecretStr(DEVELOPMENT_MASTER_KEY)
     """base64 of 32 bytes: wraps each case's private contact key (`carenet_kit.keystore`)."""
 

@@ -5,30 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-import yaml
-
 from carenet_access import AccessControl
 from carenet_casework import api
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.config import Settings
-from carenet_casework.outbox import to_integration_event
+from carenet_casework.outbox import integration_events
 from carenet_casework.policy import policy
 from carenet_casework.projection import CareBoard
 from carenet_casework.rules import RuleSet
 from carenet_kit.clock import Clock
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.runtime import Service, serve
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
     rules = RuleSet.load(settings.rule_set_file)
-    directory = yaml.safe_load(settings.reference_file.read_text())
+    directory = ReferenceDirectory.load(settings.reference_file)
     application = CaseworkApplication(
         settings.eventsourcing_env(),
-        outbound=to_integration_event,
+        outbound=integration_events(rules),
         rules=rules,
         clock=clock,
-        rosters={c["id"]: list(c["social_workers"]) for c in directory["centers"]},
+        rosters={c.id: list(c.social_workers) for c in directory.centers},
         master_key=settings.master_key_bytes(),
         clock_tolerance=settings.clock_tolerance,
     )

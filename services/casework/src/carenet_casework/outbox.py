@@ -1,14 +1,15 @@
 """Casework's outbound mapper: which case events become public, and what they carry.
 
 Visit details beyond the classification (symptoms, medication, notes, who was seen) and the
-handling of an emergency stay in casework.
+handling of an emergency stay in casework. A record dated by its day happened at the start of
+that day where the rules apply (the rule set's time zone).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from functools import partial
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 
@@ -49,49 +50,50 @@ from carenet_contracts.casework import (
     VisitCompleted,
 )
 from carenet_contracts.common import CareTeamRole, ReferralReason
+from carenet_kit.application import OutboundMapper
 from carenet_kit.outbox import Outgoing
+from carenet_kit.rule_set import RuleSection
 
 
-def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
+def integration_events(rules: RuleSection) -> OutboundMapper:
+    """The outbound mapper under the rule set in force."""
+    return partial(to_integration_event, rules=rules)
+
+
+def to_integration_event(
+    domain_event: DomainEventProtocol[UUID], rules: RuleSection
+) -> Outgoing | None:
     match domain_event:
         case (
             ManagerReassigned() | CareTeam.Event() | Family.Event() | RehabilitationSession.Event()
         ):
-            return _care_network(domain_event)
+            return _care_network(domain_event, rules)
     payload = _payload(domain_event)
     if payload is None:
         return None
     patient_id: UUID = domain_event.patient_id  # type: ignore[attr-defined]
-    return Outgoing(patient_id, payload, _occurred_at(domain_event))
+    return Outgoing(patient_id, payload, _occurred_at(domain_event, rules))
 
 
-def _occurred_at(domain_event: DomainEventProtocol[UUID]) -> datetime:
+def _occurred_at(domain_event: DomainEventProtocol[UUID], rules: RuleSection) -> datetime:
     """When it happened in the world, where the event says so; else when it was recorded."""
     match domain_event:
         case case_visits.VisitRecorded() as e:
-            return _start_of(e.visited_on)
+            return rules.start_of(e.visited_on)
         case case_deadlines.FollowUpMissed() as e:
-            return _start_of(e.due_on + timedelta(days=1))  # the due day has passed
+            return rules.start_of(e.due_on + timedelta(days=1))  # the due day has passed
         case case_deadlines.YearChecked() as e:
-            return _start_of(e.year_to)
+            return rules.start_of(e.year_to)
         case case_visits.EmergencyRecorded() as e:
             return e.occurred_at
     assert isinstance(domain_event, Aggregate.Event)
     return domain_event.timestamp
 
 
-CENTERS_ZONE = ZoneInfo("Asia/Shanghai")
-"""The centers' calendar (the rule set's `timezone`): a visit's day starts at midnight there."""
-
-
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, CENTERS_ZONE)
-
-
-def _on_day(day: date, recorded: datetime) -> datetime:
+def _on_day(day: date, recorded: datetime, rules: RuleSection) -> datetime:
     """When a record dated `day` happened: the moment it was recorded if that was on the day,
     else the start of that (earlier) day."""
-    return recorded if recorded.astimezone(CENTERS_ZONE).date() == day else _start_of(day)
+    return recorded if rules.local_date(recorded) == day else rules.start_of(day)
 
 
 def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa: PLR0911
@@ -240,7 +242,7 @@ def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noq
     return None
 
 
-def _care_network(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
+def _care_network(domain_event: DomainEventProtocol[UUID], rules: RuleSection) -> Outgoing | None:
     """Reassignments, the care team, family consent and rehabilitation attendance.
 
     A relative is only a pseudonymous member id here; a team's formation, a session's
@@ -262,7 +264,7 @@ def _care_network(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
         case RehabilitationSession.Attended() as e:
             return Outgoing(
                 patient_id=e.patient_id,
-                occurred_at=_start_of(e.held_on),
+                occurred_at=rules.start_of(e.held_on),
                 payload=RehabilitationSessionAttended(
                     session_id=e.originator_id,
                     center_id=e.center_id,
@@ -273,10 +275,12 @@ def _care_network(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
                     facilitator_id=e.facilitator_id,
                 ),
             )
-    return _team_and_family(domain_event)
+    return _team_and_family(domain_event, rules)
 
 
-def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
+def _team_and_family(
+    domain_event: DomainEventProtocol[UUID], rules: RuleSection
+) -> Outgoing | None:
     match domain_event:
         case CareTeam.MemberJoined() as e:
             return Outgoing(
@@ -300,7 +304,7 @@ def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None
         case Family.Linked() as e:
             return Outgoing(
                 patient_id=e.patient_id,
-                occurred_at=_on_day(e.given_on, e.timestamp),
+                occurred_at=_on_day(e.given_on, e.timestamp, rules),
                 payload=FamilyMemberLinked(
                     case_id=e.case_id,
                     member_id=e.member_id,
@@ -313,7 +317,7 @@ def _team_and_family(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None
         case Family.ConsentWithdrawn() as e:
             return Outgoing(
                 patient_id=e.patient_id,
-                occurred_at=_on_day(e.withdrawn_on, e.timestamp),
+                occurred_at=_on_day(e.withdrawn_on, e.timestamp, rules),
                 payload=FamilyConsentWithdrawn(
                     case_id=e.case_id, member_id=e.member_id, withdrawn_by=e.withdrawn_by
                 ),

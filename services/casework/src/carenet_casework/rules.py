@@ -1,25 +1,22 @@
 """The follow-up rules of the care pathway (`care-pathway-rules.md`): data, plus two functions.
 
-The numbers live in a versioned rule-set file (`rule_sets/nhc-2018.yaml` by default; a region
-points `CARENET_RULE_SET_FILE` at its own). Every decision records the version it was made
-under, so an auditor can check it against the rules that were in force.
+The numbers are the `casework` section of the network's one rule set (`rules/nhc-2018.yaml`;
+`carenet_kit.rule_set`). Every decision records the rule set's version, so an auditor can check
+it against the rules that were in force.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
-from pathlib import Path
-from typing import Annotated
-from zoneinfo import ZoneInfo
+from typing import Annotated, ClassVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import Field, PositiveInt
 from pydantic.dataclasses import dataclass
 
 from carenet_contracts import VisitClassification
-
-DEFAULT_RULE_SET = Path(__file__).parent / "rule_sets" / "nhc-2018.yaml"
+from carenet_kit.reference_data import StrictModel
+from carenet_kit.rule_set import RuleSection
 
 
 class Symptoms(StrEnum):
@@ -49,16 +46,12 @@ class VisitFindings:
     serious_physical_illness: bool
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Classification(_Frozen):
+class Classification(StrictModel):
     unstable_from_risk: int = Field(ge=1, le=5)
     basically_stable_from_risk: int = Field(ge=1, le=5)
 
 
-class FollowUpDays(_Frozen):
+class FollowUpDays(StrictModel):
     unstable: PositiveInt
     basically_stable: PositiveInt
     basically_stable_again: PositiveInt
@@ -66,14 +59,16 @@ class FollowUpDays(_Frozen):
     after_discharge: PositiveInt
 
 
-class MissedFollowUp(_Frozen):
+class MissedFollowUp(StrictModel):
     reschedule_days: PositiveInt
     lost_after_consecutive: PositiveInt
 
 
-class RuleSet(_Frozen):
-    version: str = Field(min_length=1)
-    timezone: str
+class RuleSet(RuleSection):
+    """Casework's section of the rule set: classifying a visit and when the next is due."""
+
+    section: ClassVar = "casework"
+
     classification: Classification
     follow_up_days: FollowUpDays
     missed_follow_up: MissedFollowUp
@@ -81,25 +76,11 @@ class RuleSet(_Frozen):
     refer_from_risk: int = Field(ge=1, le=5)
     emergency_record_within_hours: PositiveInt
 
-    @classmethod
-    def load(cls, path: Path = DEFAULT_RULE_SET) -> RuleSet:
-        rule_set = cls.model_validate(yaml.safe_load(path.read_text()))
-        ZoneInfo(rule_set.timezone)  # fails fast on an unknown zone
-        return rule_set
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
     def days(self, count: int) -> timedelta:
         return timedelta(days=count)
 
     def hours(self, count: int) -> timedelta:
         return timedelta(hours=count)
-
-    def local_date(self, moment: datetime) -> date:
-        """The calendar day at the centers, which deadlines are counted in."""
-        return moment.astimezone(self.zone).date()
 
     def classify(self, findings: VisitFindings) -> VisitClassification:
         f, c = findings, self.classification

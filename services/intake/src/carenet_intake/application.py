@@ -36,12 +36,7 @@ from carenet_intake.domain import (
 from carenet_intake.domain.patient import PERSONAL_FIELDS
 from carenet_intake.hospital_tier import personal_data_aad
 from carenet_intake.referral_desk import ReferralDesk
-from carenet_intake.rules import (
-    ReportingTimeliness,
-    categorise,
-    plausible_birth,
-    reporting_timeliness,
-)
+from carenet_intake.rules import IntakeRules, ReportingTimeliness, categorise, plausible_birth
 from carenet_intake.workdays import WorkingDayCalendars
 from carenet_kit.access_log import AccessEntry, RecordAccess
 from carenet_kit.application import OutboundMapper
@@ -125,8 +120,11 @@ class IntakeApplication(ReferralDesk):
         calendars: WorkingDayCalendars | None = None,
         clock: Clock | None = None,
         clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
+        rules: IntakeRules | None = None,
     ) -> None:
-        super().__init__(env, outbound, hospitals, master_key, calendars, clock, clock_tolerance)
+        super().__init__(
+            env, outbound, hospitals, master_key, calendars, clock, clock_tolerance, rules
+        )
         self._pseudonym_key = pseudonym_key
 
     @retry(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(3), reraise=True)
@@ -237,7 +235,7 @@ class IntakeApplication(ReferralDesk):
             return RecordedDiagnosis(patient.id, diagnosis_id, None, None)
         patient.record_diagnosis(**common, category=category.value, region_code=patient.region_code)
         calendar = self.calendars.for_region(hospital.region_code)
-        reporting = reporting_timeliness(diagnosis.diagnosed_on, self.today(), calendar)
+        reporting = self.rules.reporting_timeliness(diagnosis.diagnosed_on, self.today(), calendar)
         if reporting.late:
             patient.miss_reporting_deadline(
                 diagnosis_id=diagnosis_id,
@@ -247,6 +245,7 @@ class IntakeApplication(ReferralDesk):
                 reported_on=reporting.reported_on,
                 working_days_taken=reporting.working_days_taken,
                 calendar_version=reporting.calendar_version,
+                rule_set_version=reporting.rule_set_version,
             )
         self.commit(patient, *joined, cause=cause)
         return RecordedDiagnosis(patient.id, diagnosis_id, category, reporting)

@@ -1,5 +1,6 @@
 """What every part of intake's service layer stands on: the certified hospitals, the day it is
-in China, the plausibility of the dates a hospital states, and the patients' data keys."""
+where the rules apply, the plausibility of the dates a hospital states, and the patients' data
+keys."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from carenet_intake.domain import Hospital, JoiningRegistration, Patient, PersonalData
-from carenet_intake.rules import CHINA, not_before_birth
+from carenet_intake.rules import IntakeRules, not_before_birth
 from carenet_intake.workdays import WorkingDayCalendars
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
@@ -29,8 +30,11 @@ class HospitalTier(ServiceApplication):
         calendars: WorkingDayCalendars | None = None,
         clock: Clock | None = None,
         clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
+        rules: IntakeRules | None = None,
     ) -> None:
         super().__init__(env, outbound, clock)
+        self.rules = rules or IntakeRules.load()
+        """The intake section of the rule set in force (by default the one shipped)."""
         self.hospitals = hospitals
         self.calendars = calendars or WorkingDayCalendars()
         self.clock_tolerance = clock_tolerance
@@ -38,8 +42,9 @@ class HospitalTier(ServiceApplication):
         """One data key per patient; destroying it erases the patient's personal data."""
 
     def today(self) -> date:
-        """The date in China by the application's clock: the day a report is made on."""
-        return self.clock.now().astimezone(CHINA).date()
+        """The date where the rules apply (in China) by the application's clock: the day a
+        report is made on."""
+        return self.rules.local_date(self.clock.now())
 
     def certified(self, hospital_id: str) -> Hospital:
         hospital = self.hospitals.get(hospital_id)
@@ -49,7 +54,7 @@ class HospitalTier(ServiceApplication):
 
     def plausible(self, field: str, day: date, date_of_birth: date | None) -> None:
         """A day that has come, in China, and not before the patient's birth (when known)."""
-        refuse_future(field, day, self.clock.now(), CHINA, self.clock_tolerance)
+        refuse_future(field, day, self.clock.now(), self.rules.zone, self.clock_tolerance)
         not_before_birth(field, day, date_of_birth)
 
     def date_of_birth(self, registered: object) -> date | None:

@@ -5,26 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
-import yaml
-
 from carenet_access import AccessControl
 from carenet_access.relations import PatientRelations
 from carenet_intake import api
 from carenet_intake.application import IntakeApplication
 from carenet_intake.config import Settings
 from carenet_intake.domain import Hospital
-from carenet_intake.outbox import to_integration_event
+from carenet_intake.outbox import integration_events
 from carenet_intake.policy import policy
 from carenet_intake.projection import HospitalRegister
+from carenet_intake.rules import IntakeRules
 from carenet_intake.workdays import WorkingDayCalendars
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.runtime import Service, serve
 
 
 def load_hospitals(settings: Settings) -> dict[str, Hospital]:
-    directory = yaml.safe_load(settings.reference_file.read_text())
-    return {
-        h["id"]: Hospital(h["id"], h["certified"], h["region_code"]) for h in directory["hospitals"]
-    }
+    directory = ReferenceDirectory.load(settings.reference_file)
+    return {h.id: Hospital(h.id, h.certified, h.region_code) for h in directory.hospitals}
 
 
 def diagnosed_here(application: IntakeApplication) -> Callable[[UUID], PatientRelations | None]:
@@ -42,14 +40,16 @@ def diagnosed_here(application: IntakeApplication) -> Callable[[UUID], PatientRe
 
 def bootstrap(settings: Settings | None = None) -> Service:
     settings = settings or Settings()
+    rules = IntakeRules.load(settings.rule_set_file)
     application = IntakeApplication(
         settings.eventsourcing_env(),
-        outbound=to_integration_event,
+        outbound=integration_events(rules),
         hospitals=load_hospitals(settings),
         pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
         master_key=settings.master_key_bytes(),
         calendars=WorkingDayCalendars.from_file(settings.calendar_file),
         clock_tolerance=settings.clock_tolerance,
+        rules=rules,
     )
     access = AccessControl(settings.service, application, known=diagnosed_here(application))
     return Service(

@@ -10,8 +10,8 @@ stay inside.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from functools import singledispatch
+from datetime import timedelta
+from functools import partial, singledispatch
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
@@ -29,30 +29,28 @@ from carenet_contracts.intake import (
     ReportingDeadlineMissed,
 )
 from carenet_intake.domain import Inpatient, Patient, Referral
-from carenet_intake.rules import CHINA
+from carenet_kit.application import OutboundMapper
 from carenet_kit.outbox import Outgoing
+from carenet_kit.rule_set import RuleSection
 
 
-def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
-    return _map(domain_event)
-
-
-def _on(day: date) -> datetime:
-    """A hospital's calendar day starts at midnight in China (not UTC, eight hours later)."""
-    return datetime.combine(day, time(), CHINA)
+def integration_events(rules: RuleSection) -> OutboundMapper:
+    """The outbound mapper under the rule set in force: a hospital's calendar day starts at
+    midnight in the rule set's time zone (in China, not UTC, eight hours later)."""
+    return partial(_map, rules=rules)
 
 
 @singledispatch
-def _map(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
+def _map(domain_event: DomainEventProtocol[UUID], rules: RuleSection) -> Outgoing | None:
     """Every event not registered below stays inside intake."""
     return None
 
 
 @_map.register
-def _(e: Patient.DiagnosisRecorded) -> Outgoing:
+def _(e: Patient.DiagnosisRecorded, rules: RuleSection) -> Outgoing:
     return Outgoing(
         patient_id=e.originator_id,
-        occurred_at=_on(e.diagnosed_on),
+        occurred_at=rules.start_of(e.diagnosed_on),
         payload=DiagnosisRecorded(
             diagnosis_id=e.diagnosis_id,
             hospital_id=e.hospital_id,
@@ -66,11 +64,11 @@ def _(e: Patient.DiagnosisRecorded) -> Outgoing:
 
 
 @_map.register
-def _(e: Patient.ReportingDeadlineMissed) -> Outgoing:
+def _(e: Patient.ReportingDeadlineMissed, rules: RuleSection) -> Outgoing:
     """It happened when the deadline day ended in China, whenever the report came."""
     return Outgoing(
         patient_id=e.originator_id,
-        occurred_at=datetime.combine(e.deadline + timedelta(days=1), time(), CHINA),
+        occurred_at=rules.start_of(e.deadline + timedelta(days=1)),
         payload=ReportingDeadlineMissed(
             diagnosis_id=e.diagnosis_id,
             hospital_id=e.hospital_id,
@@ -79,12 +77,13 @@ def _(e: Patient.ReportingDeadlineMissed) -> Outgoing:
             reported_on=e.reported_on,
             working_days_taken=e.working_days_taken,
             calendar_version=e.calendar_version,
+            rule_set_version=e.rule_set_version,
         ),
     )
 
 
 @_map.register
-def _(e: Referral.Accepted) -> Outgoing:
+def _(e: Referral.Accepted, rules: RuleSection) -> Outgoing:
     return Outgoing(
         patient_id=e.patient_id,
         occurred_at=e.accepted_at,
@@ -95,7 +94,7 @@ def _(e: Referral.Accepted) -> Outgoing:
 
 
 @_map.register
-def _(e: Referral.Declined) -> Outgoing:
+def _(e: Referral.Declined, rules: RuleSection) -> Outgoing:
     return Outgoing(
         patient_id=e.patient_id,
         occurred_at=e.declined_at,
@@ -106,10 +105,10 @@ def _(e: Referral.Declined) -> Outgoing:
 
 
 @_map.register
-def _(e: Inpatient.Admitted) -> Outgoing:
+def _(e: Inpatient.Admitted, rules: RuleSection) -> Outgoing:
     return Outgoing(
         patient_id=e.patient_id,
-        occurred_at=_on(e.admitted_on),
+        occurred_at=rules.start_of(e.admitted_on),
         payload=PatientAdmitted(
             admission_id=e.admission_id,
             hospital_id=e.hospital_id,
@@ -120,10 +119,10 @@ def _(e: Inpatient.Admitted) -> Outgoing:
 
 
 @_map.register
-def _(e: Inpatient.Discharged) -> Outgoing:
+def _(e: Inpatient.Discharged, rules: RuleSection) -> Outgoing:
     return Outgoing(
         patient_id=e.patient_id,
-        occurred_at=_on(e.discharged_on),
+        occurred_at=rules.start_of(e.discharged_on),
         payload=PatientDischarged(
             admission_id=e.admission_id,
             hospital_id=e.hospital_id,
@@ -134,7 +133,7 @@ def _(e: Inpatient.Discharged) -> Outgoing:
 
 
 @_map.register
-def _(e: Patient.ContactDetailsShared) -> Outgoing:
+def _(e: Patient.ContactDetailsShared, rules: RuleSection) -> Outgoing:
     return Outgoing(
         patient_id=e.originator_id,
         occurred_at=e.timestamp,
@@ -143,7 +142,7 @@ def _(e: Patient.ContactDetailsShared) -> Outgoing:
 
 
 @_map.register
-def _(e: Patient.PersonalDataErased) -> Outgoing:
+def _(e: Patient.PersonalDataErased, rules: RuleSection) -> Outgoing:
     return Outgoing(
         patient_id=e.originator_id,
         occurred_at=e.erased_at,

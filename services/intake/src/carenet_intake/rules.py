@@ -1,21 +1,45 @@
 """Intake's care-pathway rules: the six categories in scope, the reporting deadline, and the
-plausibility of the dates a hospital states."""
+plausibility of the dates a hospital states.
+
+The reporting deadline is the `intake` section of the network's one rule set
+(`rules/nhc-2018.yaml`; `carenet_kit.rule_set`), counted in days as they pass in the rule set's
+time zone.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
+from typing import ClassVar
+
+from pydantic import PositiveInt
 
 from carenet_contracts import DiagnosisCategory
 from carenet_intake.workdays import WorkingDayCalendar
 from carenet_kit.plausibility import Implausible
+from carenet_kit.rule_set import RuleSection
 
-CHINA = ZoneInfo("Asia/Shanghai")
-"""Deadlines are counted in days as they pass in China, whatever the servers' time zone."""
 
-REPORTING_WORKING_DAYS = 10
-"""The diagnosing hospital reports within 10 working days of diagnosis (NHC standard, 2018)."""
+class IntakeRules(RuleSection):
+    section: ClassVar = "intake"
+
+    reporting_working_days: PositiveInt
+    """The diagnosing hospital reports within this many working days of the diagnosis."""
+
+    def reporting_timeliness(
+        self, diagnosed_on: date, reported_on: date, calendar: WorkingDayCalendar
+    ) -> ReportingTimeliness:
+        """How a report on `reported_on` stands against the deadline (the diagnosis day not
+        counted, as in every period counted in days under Chinese law)."""
+        return ReportingTimeliness(
+            diagnosed_on=diagnosed_on,
+            reported_on=reported_on,
+            deadline=calendar.nth_working_day_after(diagnosed_on, self.reporting_working_days),
+            working_days_taken=calendar.working_days_between(diagnosed_on, reported_on),
+            calendar_version=calendar.version,
+            rule_set_version=self.version,
+        )
+
 
 IN_SCOPE = {
     "F20": DiagnosisCategory.SCHIZOPHRENIA,
@@ -49,28 +73,15 @@ class ReportingTimeliness:
     diagnosed_on: date
     reported_on: date
     deadline: date
-    """The last day of the period: the 10th working day after the diagnosis."""
+    """The last day of the period: the rule set's nth working day after the diagnosis."""
     working_days_taken: int
     calendar_version: str
+    rule_set_version: str
 
     @property
     def late(self) -> bool:
         """After the deadline, even on a rest day that adds no working day to the count."""
         return self.reported_on > self.deadline
-
-
-def reporting_timeliness(
-    diagnosed_on: date, reported_on: date, calendar: WorkingDayCalendar
-) -> ReportingTimeliness:
-    """How a report on `reported_on` stands against the deadline (the diagnosis day not counted,
-    as in every period counted in days under Chinese law)."""
-    return ReportingTimeliness(
-        diagnosed_on=diagnosed_on,
-        reported_on=reported_on,
-        deadline=calendar.nth_working_day_after(diagnosed_on, REPORTING_WORKING_DAYS),
-        working_days_taken=calendar.working_days_between(diagnosed_on, reported_on),
-        calendar_version=calendar.version,
-    )
 
 
 OLDEST_AGE_YEARS = 120

@@ -138,6 +138,7 @@ class NotificationsApplication(ServiceApplication):
                 about_event_type=notification.about_event_type,
                 due_at=notification.delivered_at,
                 traceparent=current_traceparent(),
+                rule_set_version=notification.rules_version,
             )
             for subscription in self.active_subscriptions(notification.recipient)
             if subscription.channel in channels

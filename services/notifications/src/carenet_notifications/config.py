@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import ClassVar
 
 from pydantic import SecretStr, model_validator
@@ -24,8 +23,6 @@ class Settings(ServiceSettings):
     """Where recipients reach this API: the base of the inbox links in webhooks and e-mails."""
     scheduler_seconds: float = 1.0
     """How often the sender looks for deliveries that fell due (the longest a new one waits)."""
-    notification_rules: Path | None = None
-    """A replacement rule table (YAML); the default is the one shipped with the service."""
     escalate_after_minutes: float = 30.0
     """How long an urgent notification waits for acknowledgement before the center's lead hears."""
     delivery_max_attempts: int = 8

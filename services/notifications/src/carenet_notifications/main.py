@@ -5,7 +5,7 @@ from __future__ import annotations
 from carenet_access import AccessControl
 from carenet_kit.clock import Clock
 from carenet_kit.runtime import Service, serve
-from carenet_notifications import api, rules
+from carenet_notifications import api
 from carenet_notifications.application import NotificationsApplication
 from carenet_notifications.channels.mail import EmailSender
 from carenet_notifications.channels.webhook import WebhookSender
@@ -14,6 +14,7 @@ from carenet_notifications.dispatch import Dispatcher
 from carenet_notifications.outbox import to_integration_event
 from carenet_notifications.policy import policy
 from carenet_notifications.projection import Inboxes
+from carenet_notifications.rules import RuleTable
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Service:
@@ -22,7 +23,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         settings.eventsourcing_env(),
         outbound=to_integration_event,
         clock=clock,
-        rule_table=rules.load(settings.notification_rules),
+        rule_table=RuleTable.load(settings.rule_set_file),
         delivery_policy=settings.delivery_policy(),
         require_https_webhooks=settings.webhooks_need_https,
     )

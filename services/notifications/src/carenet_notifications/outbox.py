@@ -34,6 +34,7 @@ def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | 
                     urgency=e.urgency,
                     about_event_id=e.about_event_id,
                     about_event_type=e.about_event_type,
+                    rule_set_version=e.rules_version,
                 ),
             )
         case Delivery.Succeeded() as e:
@@ -48,6 +49,7 @@ def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | 
                     urgency=d["urgency"],
                     about_event_id=d["about_event_id"],
                     about_event_type=d["about_event_type"],
+                    rule_set_version=d.get("rule_set_version"),
                 ),
             )
         case Delivery.GaveUp() as e:

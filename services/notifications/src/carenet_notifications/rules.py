@@ -1,8 +1,9 @@
-"""The notification rule table (`notification-rules.yaml`), loaded, typed and applied.
+"""The notification rule table, loaded, typed and applied.
 
-The table is data: a region replaces it by configuration (`CARENET_NOTIFICATION_RULES`), and
-every notification records the table's `version`, so an auditor can check who was told what
-against the rules in force.
+The table is data: the `notifications` section of the network's one rule set
+(`rules/nhc-2018.yaml`; `carenet_kit.rule_set`), which a region replaces with its own
+(`CARENET_RULE_SET_FILE`). Every notification records the rule set's `version`, so an auditor
+can check who was told what against the rules in force.
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from string import Formatter
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from carenet_contracts import CURRENT, Envelope
+from carenet_kit.reference_data import StrictModel
+from carenet_kit.rule_set import RuleSection
 from carenet_notifications.circle import Circle, center, family, role, staff
 
 Channel = Literal["webhook", "email"]
@@ -31,9 +31,7 @@ class Urgency(StrEnum):
     URGENT = "urgent"
 
 
-class Rule(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Rule(StrictModel):
     event: str
     when: dict[str, str] = Field(default_factory=dict)
     at_least: dict[str, int] = Field(default_factory=dict)
@@ -51,10 +49,9 @@ class Rule(BaseModel):
         )
 
 
-class RuleTable(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class RuleTable(RuleSection):
+    section: ClassVar = "notifications"
 
-    version: str
     rules: tuple[Rule, ...]
 
     def model_post_init(self, _: Any) -> None:
@@ -182,14 +179,8 @@ def _resolve(word: str, envelope: Envelope[Any], circle: Circle) -> list[str]:
     return RESOLVERS[word](data, envelope, circle)
 
 
-def load(path: Path | None = None) -> RuleTable:
-    """The rule table at `path`, or the default one shipped with the service."""
-    if path is not None:
-        return RuleTable.model_validate(yaml.safe_load(path.read_text()))
-    return default_table()
-
-
 @cache
 def default_table() -> RuleTable:
-    text = resources.files("carenet_notifications").joinpath("notification-rules.yaml").read_text()
-    return RuleTable.model_validate(yaml.safe_load(text))
+    """The table of the rule set shipped with the network (read once: tests build many
+    applications)."""
+    return RuleTable.load()

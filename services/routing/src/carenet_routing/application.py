@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
 import structlog
@@ -28,6 +28,7 @@ from carenet_kit.outbox import Cause
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.projection import LogFollower
 from carenet_kit.read_model_snapshots import SnapshotSchedule
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.scheduler import act_once_each
 from carenet_routing import deadlines
 from carenet_routing.domain import (
@@ -41,7 +42,7 @@ from carenet_routing.domain import (
     StaffRole,
     Unknown,
 )
-from carenet_routing.rules import AcceptWindows, local_date
+from carenet_routing.rules import AcceptWindows, RoutingRules
 from carenet_routing.transcodings import CenterAsDict, HospitalAsDict
 from carenet_routing.waiting import WaitingRoutes
 
@@ -81,8 +82,11 @@ class RoutingApplication(ServiceApplication):
         accept_windows: AcceptWindows | None = None,
         clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
         snapshots: SnapshotSchedule | None = None,
+        rules: RoutingRules | None = None,
     ) -> None:
         super().__init__(env, outbound, clock)
+        self.rules = rules or RoutingRules.load()
+        """The routing section of the rule set in force (by default the one shipped)."""
         self.accept_windows = accept_windows or AcceptWindows()
         self.clock_tolerance = clock_tolerance
         self.open_deadlines = deadlines.OpenDeadlines()
@@ -98,20 +102,18 @@ class RoutingApplication(ServiceApplication):
 
     # -- the directory ---------------------------------------------------------------------
 
-    def load_directory(self, reference: dict[str, Any]) -> None:
+    def load_directory(self, reference: ReferenceDirectory) -> None:
         """Seed the directory from reference data the first time, through the usual commands."""
         if DIRECTORY_ID in self.repository:
             return
         directory = Directory()
-        for h in reference.get("hospitals", []):
-            district = h["region_code"][:6]
-            directory.register_hospital(
-                h["id"], h["name"], district, h["certified"], REFERENCE_DATA
-            )
-        for c in reference.get("centers", []):
-            directory.register_center(c["id"], c["name"], list(c["catchment"]), REFERENCE_DATA)
-            for staff_id in c.get("social_workers", []):
-                directory.staff_joined(c["id"], staff_id, StaffRole.SOCIAL_WORKER, REFERENCE_DATA)
+        for h in reference.hospitals:
+            district = h.region_code[:6]
+            directory.register_hospital(h.id, h.name, district, h.certified, REFERENCE_DATA)
+        for c in reference.centers:
+            directory.register_center(c.id, c.name, list(c.catchment), REFERENCE_DATA)
+            for staff_id in c.social_workers:
+                directory.staff_joined(c.id, staff_id, StaffRole.SOCIAL_WORKER, REFERENCE_DATA)
         self.commit(directory, cause=Cause.request())
 
     def directory(self) -> DirectoryView:
@@ -190,7 +192,9 @@ class RoutingApplication(ServiceApplication):
             risk_level=data.risk_level,
             region_code=data.region_code,
         )
-        route.route_by_catchment(self._directory(), today=local_date(diagnosis.recorded_at))
+        route.route_by_catchment(
+            self._directory(), self.rules.local_date(diagnosis.recorded_at), self.rules
+        )
         self.commit(route, cause=cause)
 
     def route_by_hand(
@@ -200,7 +204,7 @@ class RoutingApplication(ServiceApplication):
         route = self._route(patient_id)
         directory = self._directory()
         outcome = route.route_by_hand(
-            directory.center(center_id), directory.version, self._today(), by=operator_id
+            directory.center(center_id), directory.version, self._today(), operator_id, self.rules
         )
         self.commit(route, cause=cause)
         return outcome
@@ -210,7 +214,12 @@ class RoutingApplication(ServiceApplication):
     ) -> Moved:
         route = self._route(patient_id)
         outcome = route.move(
-            region_code, moved_on, self._directory(), self.clock.now(), self.clock_tolerance
+            region_code,
+            moved_on,
+            self._directory(),
+            self.clock.now(),
+            self.rules,
+            self.clock_tolerance,
         )
         self.commit(route, cause=cause)
         return Moved(outcome, route.center_id)
@@ -223,7 +232,7 @@ class RoutingApplication(ServiceApplication):
         return route
 
     def _today(self) -> date:
-        return local_date(self.clock.now())
+        return self.rules.local_date(self.clock.now())
 
     # -- the referral saga -----------------------------------------------------------------
 
@@ -260,11 +269,15 @@ class RoutingApplication(ServiceApplication):
         referral = self._referral(data.referral_id, answer.patient_id)
         match data:
             case ReferralAccepted():
-                happening, on, detail = Happening.ACCEPTED, local_date(data.accepted_at), ""
+                happening, on, detail = (
+                    Happening.ACCEPTED,
+                    self.rules.local_date(data.accepted_at),
+                    "",
+                )
             case ReferralDeclined():
                 happening, on, detail = (
                     Happening.DECLINED,
-                    local_date(answer.occurred_at),
+                    self.rules.local_date(answer.occurred_at),
                     data.reason,
                 )
             case PatientAdmitted():
@@ -306,8 +319,8 @@ class RoutingApplication(ServiceApplication):
     def act_on_due(self, now: datetime) -> int:
         """Route the waiting patients whose region the directory has come to hold, then flag
         overdue manual routing and escalate unaccepted referrals, each exactly once."""
-        today = local_date(now)
-        routed = self._waiting.route_those_now_held(self, today)
+        today = self.rules.local_date(now)
+        routed = self._waiting.route_those_now_held(self, today, self.rules)
         self.following_deadlines.catch_up()
 
         def flag(route: Route) -> bool:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import yaml
-
 from carenet_access import AccessControl
 from carenet_kit.clock import Clock
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.runtime import Service, serve
 from carenet_routing import api
 from carenet_routing.application import RoutingApplication
@@ -13,6 +12,7 @@ from carenet_routing.config import Settings
 from carenet_routing.outbox import to_integration_event
 from carenet_routing.policy import CONSUMES, policy
 from carenet_routing.projection import RoutingBoard
+from carenet_routing.rules import RoutingRules
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Service:
@@ -24,8 +24,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         accept_windows=settings.accept_windows,
         clock_tolerance=settings.clock_tolerance,
         snapshots=settings.snapshot_schedule(),
+        rules=RoutingRules.load(settings.rule_set_file),
     )
-    application.load_directory(yaml.safe_load(settings.reference_file.read_text()))
+    application.load_directory(ReferenceDirectory.load(settings.reference_file))
     access = AccessControl(settings.service, application)
     return Service(
         settings=settings,

@@ -1,30 +1,34 @@
-"""The routing part of the care-pathway rule set (`care-pathway-rules.md`)."""
+"""Routing's part of the care-pathway rules (`care-pathway-rules.md`).
+
+The numbers are the `routing` section of the network's one rule set (`rules/nhc-2018.yaml`;
+`carenet_kit.rule_set`); every routing decision records the rule set's version.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
+from typing import ClassVar
 
-RULE_SET_VERSION = "nhc-2018/1"
-CHINA = ZoneInfo("Asia/Shanghai")
-"""Deadlines are calendar days at the centers, whatever the servers' time zone."""
-FIRST_VISIT_WITHIN = timedelta(weeks=2)
-MANUAL_ROUTING_WITHIN = timedelta(days=3)
+from pydantic import PositiveInt
+
+from carenet_kit.rule_set import RuleSection
 
 
-def local_date(moment: datetime) -> date:
-    """The calendar day in China at that moment (a UTC date is a day behind before 08:00)."""
-    return moment.astimezone(CHINA).date()
+class RoutingRules(RuleSection):
+    section: ClassVar = "routing"
 
+    first_visit_within_days: PositiveInt
+    manual_routing_within_days: PositiveInt
 
-def first_visit_due(received_on: date) -> date:
-    """The community center makes the first visit within two weeks of receiving the patient."""
-    return received_on + FIRST_VISIT_WITHIN
+    def first_visit_due(self, received_on: date) -> date:
+        """The community center makes the first visit within two weeks of receiving the
+        patient."""
+        return received_on + timedelta(days=self.first_visit_within_days)
 
-
-def manual_routing_due(held_on: date) -> date:
-    return held_on + MANUAL_ROUTING_WITHIN
+    def manual_routing_due(self, held_on: date) -> date:
+        """An operator routes a patient that no catchment holds within this."""
+        return held_on + timedelta(days=self.manual_routing_within_days)
 
 
 @dataclass(frozen=True)

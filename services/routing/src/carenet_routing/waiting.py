@@ -26,6 +26,7 @@ from eventsourcing.utils import get_topic
 from carenet_kit.application import ServiceApplication
 from carenet_kit.outbox import Cause
 from carenet_routing.domain import Directory, Route
+from carenet_routing.rules import RoutingRules
 
 log = structlog.get_logger()
 
@@ -49,7 +50,9 @@ class WaitingRoutes:
         self.gained_at_version = 0
         """The directory version of the last catchment gain seen in the log."""
 
-    def route_those_now_held(self, app: ServiceApplication, today: date) -> int:
+    def route_those_now_held(
+        self, app: ServiceApplication, today: date, rules: RoutingRules
+    ) -> int:
         """Catch up with the log and route whom the gains made routable; returns how many."""
         acted_up_to = app.process_recorder.max_tracking_id(POSITION) or 0
         routed = 0
@@ -59,7 +62,7 @@ class WaitingRoutes:
             for notification in notifications:
                 candidates = self._apply(app.mapper.to_domain_event(notification))
                 if candidates and notification.id > acted_up_to:
-                    outcome = self._route(app, candidates, notification.id, today)
+                    outcome = self._route(app, candidates, notification.id, today, rules)
                     if outcome is None:
                         return routed  # a concurrent writer: this step again next round
                     routed += outcome
@@ -86,12 +89,16 @@ class WaitingRoutes:
 
     @staticmethod
     def _route(
-        app: ServiceApplication, candidates: Iterable[UUID], position: int, today: date
+        app: ServiceApplication,
+        candidates: Iterable[UUID],
+        position: int,
+        today: date,
+        rules: RoutingRules,
     ) -> int | None:
         """Route the candidates at the current directory, with the position, in one commit."""
         directory: Directory = app.repository.get(Directory.create_id())
         routes: list[Route] = [app.repository.get(route_id) for route_id in candidates]
-        routed = [route for route in routes if route.route_if_held_now(directory, today)]
+        routed = [route for route in routes if route.route_if_held_now(directory, today, rules)]
         try:
             app.commit(*routed, cause=Cause(uuid4(), tracking=Tracking(POSITION, position)))
         except IntegrityError:

@@ -99,7 +99,6 @@ RULE_VERSION_FIELDS = {
     "rule_set_version": "rule_set",
     "directory_version": "directory",
     "calendar_version": "calendar",
-    "rules_version": "notification_rules",
 }
 """Data fields naming the rules a producer decided under, and their names in a history."""
 

@@ -33,7 +33,7 @@ def history_json(timeline: Timeline) -> dict[str, Any]:
     - `event_id`, `event_type`, `schema_version`, `producer`, `sequence`, `tier` (`hospital`,
       `network`, `community`, `family`, `audit`), `summary`, `occurred_at`, `recorded_at`,
       `delay_seconds` (recorded minus occurred), `late`, `actor` (or null), `rule_versions`
-      (`rule_set`, `directory`, `calendar`, `notification_rules` when the event names them),
+      (`rule_set`, `directory`, `calendar` when the event names them),
       `correlation_id`, `causation_id`, `signature` (`verified`, `unchecked`, or the problem).
     """
     return {

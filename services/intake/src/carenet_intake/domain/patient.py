@@ -172,6 +172,14 @@ class Patient(Aggregate):
         reported_on: date
         working_days_taken: int
         calendar_version: str
+        rule_set_version: str | None
+        """The rule set whose deadline was missed; None in stores written before it was kept."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["rule_set_version"] = None
 
     @event(ReportingDeadlineMissed)
     def miss_reporting_deadline(
@@ -183,6 +191,7 @@ class Patient(Aggregate):
         reported_on: date,
         working_days_taken: int,
         calendar_version: str,
+        rule_set_version: str | None,
     ) -> None:
         """A fact about the report, recorded with the diagnosis; nothing else changes."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -35,6 +35,8 @@ class DeliveryFacts(TypedDict):
     patient_id: UUID
     about_event_id: UUID
     about_event_type: str
+    rule_set_version: NotRequired[str | None]
+    """Absent from outcomes recorded before deliveries kept it."""
 
 
 class Delivery(Aggregate):
@@ -55,12 +57,18 @@ class Delivery(Aggregate):
         traceparent: str | None
         """The W3C trace context of the message that caused the notification: the attempts
         continue its trace. None in stores written before tracing."""
+        rule_set_version: str | None
+        """The rule set the notification was planned under; None in stores written before."""
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, object]) -> None:
             state["traceparent"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, object]) -> None:
+            state["rule_set_version"] = None
 
     @event(Scheduled)
     def __init__(
@@ -75,7 +83,9 @@ class Delivery(Aggregate):
         about_event_type: str,
         due_at: datetime,
         traceparent: str | None = None,
+        rule_set_version: str | None = None,
     ) -> None:
+        self.rule_set_version = rule_set_version
         self.notification_id = notification_id
         self.subscription_id = subscription_id
         self.recipient = recipient
@@ -118,6 +128,7 @@ class Delivery(Aggregate):
             patient_id=self.patient_id,
             about_event_id=self.about_event_id,
             about_event_type=self.about_event_type,
+            rule_set_version=self.rule_set_version,
         )
 
     def succeed(self, at: datetime) -> None:

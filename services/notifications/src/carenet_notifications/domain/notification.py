@@ -63,6 +63,7 @@ class Notification(Aggregate):
         self.requires_acknowledgement = requires_acknowledgement
         self.escalate_to = escalate_to
         self.delivered_at = delivered_at
+        self.rules_version = rules_version
         self.acknowledged_at: datetime | None = None
         self.escalated_at: datetime | None = None
 

@@ -8,9 +8,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE, refuse_future
-from carenet_routing import rules
 from carenet_routing.domain.directory import Center, Directory
 from carenet_routing.domain.errors import Conflict
+from carenet_routing.rules import RoutingRules
 
 ROUTE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:routing:route")
 
@@ -191,7 +191,7 @@ class Route(Aggregate):
 
     # -- decisions -------------------------------------------------------------------------
 
-    def route_by_catchment(self, directory: Directory, today: date) -> str:
+    def route_by_catchment(self, directory: Directory, today: date, rules: RoutingRules) -> str:
         """To the one center whose catchment holds the residence; otherwise to the manual queue.
 
         Returns the outcome: 'routed', 'transferred', 'pending' or 'residence_recorded'.
@@ -200,7 +200,7 @@ class Route(Aggregate):
         if len(centers) == 1:
             if centers[0].id == self.center_id:
                 return "residence_recorded"
-            return self.send_to(centers[0], directory.version, today, routed_by="catchment")
+            return self.send_to(centers[0], directory.version, today, "catchment", rules)
         reason = (
             f"no catchment holds region {self.region_code}"
             if not centers
@@ -216,15 +216,24 @@ class Route(Aggregate):
         )
         return "pending"
 
-    def route_by_hand(self, center: Center, directory_version: int, today: date, by: str) -> str:
+    def route_by_hand(
+        self, center: Center, directory_version: int, today: date, by: str, rules: RoutingRules
+    ) -> str:
         if not self.is_pending:
             raise Conflict(f"the patient is already routed to {self.center_id}")
         if center.id == self.center_id:
             self._keep(self.patient_id, center.id, by, directory_version)
             return "kept"
-        return self.send_to(center, directory_version, today, routed_by=by)
+        return self.send_to(center, directory_version, today, by, rules)
 
-    def send_to(self, center: Center, directory_version: int, today: date, routed_by: str) -> str:
+    def send_to(
+        self,
+        center: Center,
+        directory_version: int,
+        today: date,
+        routed_by: str,
+        rules: RoutingRules,
+    ) -> str:
         """Route a new patient there, or transfer a routed one; the first visit is due anew."""
         if self.center_id is None:
             self._route_to(
@@ -238,7 +247,7 @@ class Route(Aggregate):
                 first_visit_due=rules.first_visit_due(today),
                 directory_version=directory_version,
                 routed_by=routed_by,
-                rule_set_version=rules.RULE_SET_VERSION,
+                rule_set_version=rules.version,
                 social_worker_ids=center.social_worker_ids,
             )
             return "routed"
@@ -252,12 +261,12 @@ class Route(Aggregate):
             first_visit_due=rules.first_visit_due(today),
             directory_version=directory_version,
             routed_by=routed_by,
-            rule_set_version=rules.RULE_SET_VERSION,
+            rule_set_version=rules.version,
             social_worker_ids=center.social_worker_ids,
         )
         return "transferred"
 
-    def route_if_held_now(self, directory: Directory, today: date) -> bool:
+    def route_if_held_now(self, directory: Directory, today: date, rules: RoutingRules) -> bool:
         """A waiting patient whose region the directory has come to hold: route them there.
 
         Only when exactly one center holds the region (an ambiguous or still unheld region
@@ -272,7 +281,7 @@ class Route(Aggregate):
         if centers[0].id == self.center_id:
             self._keep(self.patient_id, centers[0].id, "catchment", directory.version)
         else:
-            self.send_to(centers[0], directory.version, today, routed_by="catchment")
+            self.send_to(centers[0], directory.version, today, "catchment", rules)
         return True
 
     def move(
@@ -281,6 +290,7 @@ class Route(Aggregate):
         moved_on: date,
         directory: Directory,
         now: datetime,
+        rules: RoutingRules,
         clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
     ) -> str:
         """A change of residence: transfer, record only, or hold for an operator.
@@ -291,7 +301,7 @@ class Route(Aggregate):
         wins, as a correction. Returns 'unchanged' when the residence is the one already
         recorded (a retry).
         """
-        refuse_future("moved_on", moved_on, now, rules.CHINA, clock_tolerance)
+        refuse_future("moved_on", moved_on, now, rules.zone, clock_tolerance)
         if self.moved_on is not None and moved_on < self.moved_on:
             if (moved_on, region_code) in self.earlier_residences:
                 return "unchanged"
@@ -300,7 +310,7 @@ class Route(Aggregate):
         if region_code == self.region_code:
             return "unchanged"
         self._change_residence(self.patient_id, region_code, moved_on)
-        return self.route_by_catchment(directory, rules.local_date(now))
+        return self.route_by_catchment(directory, rules.local_date(now), rules)
 
     def flag_if_overdue(self, today: date) -> bool:
         """Once per hold, when its deadline has passed without a route."""
