@@ -50,6 +50,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.sql import SQL, Identifier
 from pydantic import TypeAdapter
 
+from carenet_kit import metrics
 from carenet_kit.application import ServiceApplication
 from carenet_kit.lease import creating_tables
 
@@ -272,6 +273,7 @@ class ProjectionRunner:
         for field in fields(state):
             setattr(self.projection, field.name, getattr(state, field.name))
         self.position = position
+        metrics.READ_MODEL_POSITION.labels(self._name).set(position)
         log.info("read model restored from snapshot", read_model=self._name, position=position)
 
     def _apply(self, events: list[tuple[int, Any]]) -> None:
@@ -279,6 +281,8 @@ class ProjectionRunner:
             self.projection.apply(domain_event)
             self.position = notification_id
         self._unsaved += len(events)
+        metrics.READ_MODEL_EVENTS_APPLIED.labels(self._name).inc(len(events))
+        metrics.READ_MODEL_POSITION.labels(self._name).set(self.position)
 
     def _snapshot_due(self) -> bool:
         if self.schedule is None or not self._unsaved:
