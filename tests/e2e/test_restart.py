@@ -33,7 +33,7 @@ from uuid import uuid4
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.consumer import partition_ends
@@ -124,7 +124,8 @@ class Crashed:
         partitions = list(self.ends(CONSUMES[service]))
         taken = run_sync(committed(bootstrap, group, partitions))
         start = {tp: self.history_ends[tp] for tp in partitions}
-        eventually(lambda: run_sync(commit(bootstrap, group, start)), timeout=60, every=1)
+        eventually(lambda: not run_sync(has_members(bootstrap, group)), timeout=60, every=0.5)
+        run_sync(commit(bootstrap, group, start))
         return sum(offset - start[tp] for tp, offset in taken.items())
 
     def diagnose(self, patients: int) -> None:
@@ -245,9 +246,8 @@ def total(samples: Samples, name: str, **labels: str) -> int:
     )
 
 
-async def commit(bootstrap: str, group: str, offsets: Mapping[TopicPartition, int]) -> bool:
-    """Set the group's committed offsets; False while the group still has a member (a killed
-    one stays until its session times out)."""
+async def commit(bootstrap: str, group: str, offsets: Mapping[TopicPartition, int]) -> None:
+    """Set the group's committed offsets (it must have no member)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
     )
@@ -255,11 +255,19 @@ async def commit(bootstrap: str, group: str, offsets: Mapping[TopicPartition, in
     try:
         consumer.assign(list(offsets))
         await consumer.commit(dict(offsets))
-    except CommitFailedError:
-        return False
     finally:
         await consumer.stop()
-    return True
+
+
+async def has_members(bootstrap: str, group: str) -> bool:
+    """Whether the group has a member: a killed one stays until its session times out."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group])
+        return any(g["members"] for g in response.to_object()["groups"])
+    finally:
+        await admin.close()
 
 
 async def committed(
