@@ -104,6 +104,8 @@ class Crashed:
     patients: list[str] = field(default_factory=list)
     """The real patients, diagnosed at intake, in order."""
     snapshots_at_kill: dict[str, int] = field(default_factory=dict)
+    """Each read model's snapshot position when its service was killed: what it held later
+    must be newer, or it would not be the restarted process' own."""
 
     def group(self, service: str) -> str:
         return f"{self.system.namespace}carenet-{service}"
@@ -145,7 +147,7 @@ class Crashed:
             }
             return found >= set(self.patients)
 
-        eventually(assigned, timeout=120, every=1)
+        eventually(assigned, timeout=120, every=1)  # a stuck partition fails here
         for service, producers in CONSUMES.items():
             self.system.wait_until_consumed(service, list(producers), timeout=120)
 
