@@ -334,9 +334,9 @@ def test_a_killed_service_is_ready_again_having_read_only_what_is_new(
     system, process = crashed.system, crashed.system.processes[service]
     process.kill()
     left = at_kill(crashed, service)
-    redelivered = crashed.rewind(service) if service in CONSUMES else 0
     if service != "intake":
         crashed.diagnose(WHILE_DOWN)
+    redelivered = crashed.rewind(service) if service in CONSUMES else 0
     ends_at_start = crashed.ends(TOPICS)
 
     started = time.perf_counter()
