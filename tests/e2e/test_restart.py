@@ -32,8 +32,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.consumer import partition_ends
@@ -47,7 +46,12 @@ from carenet_devtools.issuer import DevIssuer
 from carenet_devtools.kafka import run_sync
 from carenet_devtools.keys import DevKeyring
 from carenet_devtools.services import SERVICES, service_processes
-from carenet_devtools.topics import read_records
+from carenet_devtools.topics import (
+    committed_offsets,
+    has_members,
+    read_records,
+    set_consumer_group,
+)
 from carenet_intake.projection import HospitalRegister
 from carenet_kit.application import ServiceApplication
 from carenet_kit.projection import ReadModelCodec, snapshot_table
@@ -124,10 +128,10 @@ class Crashed:
         before committing any offset; how many messages it will be given again."""
         bootstrap, group = self.system.bootstrap, self.group(service)
         partitions = list(self.ends(CONSUMES[service]))
-        taken = run_sync(committed(bootstrap, group, partitions))
+        taken = run_sync(committed_offsets(bootstrap, group, partitions))
         start = {tp: self.history_ends[tp] for tp in partitions}
         eventually(lambda: not run_sync(has_members(bootstrap, group)), timeout=60, every=0.5)
-        run_sync(commit(bootstrap, group, start))
+        run_sync(set_consumer_group(bootstrap, group, start))
         return sum(offset - start[tp] for tp, offset in taken.items())
 
     def diagnose(self, patients: int) -> None:
@@ -248,43 +252,6 @@ def total(samples: Samples, name: str, **labels: str) -> int:
     )
 
 
-async def commit(bootstrap: str, group: str, offsets: Mapping[TopicPartition, int]) -> None:
-    """Set the group's committed offsets (it must have no member)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        consumer.assign(list(offsets))
-        await consumer.commit(dict(offsets))
-    finally:
-        await consumer.stop()
-
-
-async def has_members(bootstrap: str, group: str) -> bool:
-    """Whether the group has a member: a killed one stays until its session times out."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        [response] = await admin.describe_consumer_groups([group])
-        return any(g["members"] for g in response.to_object()["groups"])
-    finally:
-        await admin.close()
-
-
-async def committed(
-    bootstrap: str, group: str, partitions: Sequence[TopicPartition]
-) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        return {tp: (await consumer.committed(tp)) or 0 for tp in partitions}
-    finally:
-        await consumer.stop()
-
-
 @pytest.fixture(scope="module")
 def crashed(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crashed]:
     """The five services started on a namespace that already holds the synthetic history."""
@@ -312,7 +279,7 @@ def crashed(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> I
     run_sync(produce(kafka_bootstrap, namespace, network, HISTORY_PATIENTS, HISTORY_EVENTS))
     history_ends = topic_ends(system)
     for service in SERVICES:
-        run_sync(commit(kafka_bootstrap, f"{namespace}carenet-{service}", history_ends))
+        run_sync(set_consumer_group(kafka_bootstrap, f"{namespace}carenet-{service}", history_ends))
     try:
         for process in processes.values():
             process.start()

@@ -49,11 +49,6 @@ READ_MODEL_EVENTS_APPLIED = Counter(
     "after a restart, only those recorded after the read model's snapshot.",
     ["read_model"],
 )
-READ_MODEL_POSITION = Gauge(
-    "carenet_read_model_position",
-    "The notification id of the last event the read model holds (from its snapshot or applied).",
-    ["read_model"],
-)
 DEAD_LETTERS = Counter(
     "carenet_dead_letters",
     "Messages sent to the dead-letter topic, by the topic they came from.",

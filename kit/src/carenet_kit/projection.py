@@ -273,7 +273,6 @@ class ProjectionRunner:
         for field in fields(state):
             setattr(self.projection, field.name, getattr(state, field.name))
         self.position = position
-        metrics.READ_MODEL_POSITION.labels(self._name).set(position)
         log.info("read model restored from snapshot", read_model=self._name, position=position)
 
     def _apply(self, events: list[tuple[int, Any]]) -> None:
@@ -282,7 +281,6 @@ class ProjectionRunner:
             self.position = notification_id
         self._unsaved += len(events)
         metrics.READ_MODEL_EVENTS_APPLIED.labels(self._name).inc(len(events))
-        metrics.READ_MODEL_POSITION.labels(self._name).set(self.position)
 
     def _snapshot_due(self) -> bool:
         if self.schedule is None or not self._unsaved:
