@@ -43,6 +43,12 @@ EVENTS_PRODUCED = Counter(
     "Messages the outbox relay published to a topic (acknowledged by the brokers).",
     ["topic"],
 )
+READ_MODEL_EVENTS_APPLIED = Counter(
+    "carenet_read_model_events_applied",
+    "Events of the service's own store applied to a read model since the process started: "
+    "after a restart, only those recorded after the read model's snapshot.",
+    ["read_model"],
+)
 DEAD_LETTERS = Counter(
     "carenet_dead_letters",
     "Messages sent to the dead-letter topic, by the topic they came from.",

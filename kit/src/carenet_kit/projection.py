@@ -34,6 +34,7 @@ import structlog
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
+from carenet_kit import metrics
 from carenet_kit.application import ServiceApplication
 from carenet_kit.read_model_snapshots import (
     ReadModelCodec,
@@ -105,6 +106,7 @@ class LogFollower:
             self.read_model.apply(domain_event)
             self.position = notification_id
         self._unsaved += len(events)
+        metrics.READ_MODEL_EVENTS_APPLIED.labels(self._name).inc(len(events))
 
     def snapshot_due(self) -> bool:
         if self.schedule is None or not self._unsaved:

@@ -5,6 +5,8 @@ On a secured broker, pass the credentials of a user the ACLs allow (`security`).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -52,6 +54,51 @@ async def rewind_consumer_group(
 
     The group must have no running member (stop the service first).
     """
+    async with _group_client(bootstrap, group, security) as consumer:
+        partitions = await _partitions(consumer, topics)
+        consumer.assign(partitions)
+        await consumer.commit(dict.fromkeys(partitions, 0))
+
+
+async def set_consumer_group(
+    bootstrap: str,
+    group: str,
+    offsets: Mapping[TopicPartition, int],
+    security: KafkaSecurity = PLAINTEXT,
+) -> None:
+    """Commit these offsets for the group (which must have no member: see `has_members`)."""
+    async with _group_client(bootstrap, group, security) as consumer:
+        consumer.assign(list(offsets))
+        await consumer.commit(dict(offsets))
+
+
+async def committed_offsets(
+    bootstrap: str,
+    group: str,
+    partitions: Sequence[TopicPartition],
+    security: KafkaSecurity = PLAINTEXT,
+) -> dict[TopicPartition, int]:
+    """The group's committed offset on each partition (0 where it has none)."""
+    async with _group_client(bootstrap, group, security) as consumer:
+        return {tp: (await consumer.committed(tp)) or 0 for tp in partitions}
+
+
+async def has_members(bootstrap: str, group: str, security: KafkaSecurity = PLAINTEXT) -> bool:
+    """Whether the group has a member. One killed stays one until its session times out."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security.client_options())
+    await admin.start()
+    try:
+        responses = await admin.describe_consumer_groups([group])
+        return any(g["members"] for r in responses for g in r.to_object()["groups"])
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def _group_client(
+    bootstrap: str, group: str, security: KafkaSecurity
+) -> AsyncIterator[AIOKafkaConsumer]:
+    """A client of the group that joins nothing: it only reads and commits offsets."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group,
@@ -60,9 +107,7 @@ async def rewind_consumer_group(
     )
     await consumer.start()
     try:
-        partitions = await _partitions(consumer, topics)
-        consumer.assign(partitions)
-        await consumer.commit(dict.fromkeys(partitions, 0))
+        yield consumer
     finally:
         await consumer.stop()
 
