@@ -4,7 +4,7 @@ The work per message is the kit's own `InboundConsumer.take` (skip if tracked, a
 message: verify its signature and its place in its stream, parse it by its contract, run the
 policy in the message's trace context), with a policy that records only the positions (a
 commit with no domain events): what is left is the cost of the loop around it. The faust agent
-runs it as the services do (batches of `take_events`, one worker thread per batch, the retry
+runs it as the services do (batches of `take_events`, a worker thread per message, the retry
 guard); the bare loop reads the same topic with `getmany` on assigned partitions and calls the
 same method with each partition's records, on a store of its own (a message refused would go
 to an unstarted producer and fail the run). Both timed from the first effect to the last.
