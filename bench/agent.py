@@ -1,12 +1,13 @@
 """P6 faust agent: the kit's inbound agent against a bare aiokafka loop doing the same work.
 
-The work per message is the kit's own `InboundConsumer._process` (skip if tracked, admit the
+The work per message is the kit's own `InboundConsumer.take` (skip if tracked, admit the
 message: verify its signature and its place in its stream, parse it by its contract, run the
 policy in the message's trace context), with a policy that records only the positions (a
 commit with no domain events): what is left is the cost of the loop around it. The faust agent
-runs it as the services do (`asyncio.to_thread`, the retry guard); the bare loop reads the same
-topic with `getmany` on assigned partitions and calls the same method the same way, on a store
-of its own. Both timed from the first effect to the last.
+runs it as the services do (batches of `take_events`, a worker thread per message, the retry
+guard); the bare loop reads the same topic with `getmany` on assigned partitions and calls the
+same method with each partition's records, on a store of its own (a message refused would go
+to an unstarted producer and fail the run). Both timed from the first effect to the last.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import asyncio
 from typing import Any, ClassVar
 
 from aiokafka import AIOKafkaConsumer
-from eventsourcing.persistence import Tracking
 
 from bench.consumer import Inbound, effects_timed, inbound_topic, through_agent, tracked
 from bench.harness import Bench, Row, partitions
@@ -45,7 +45,8 @@ def store(bench: Bench, name: str) -> TrackingOnly:
 async def bare_loop(
     bench: Bench, app: TrackingOnly, inbound: Inbound, timeout: float
 ) -> tuple[int, float]:
-    """`getmany` on assigned partitions; each record through `InboundConsumer._process`."""
+    """`getmany` on assigned partitions; each partition's records through
+    `InboundConsumer.take`."""
     unstarted = faust_app("bench-bare-loop", bench.bootstrap, bench.directory("unused"))
     name = inbound.name
     path = InboundConsumer(unstarted, app, [name], "unused", app.apply, inbound.gate())
@@ -61,12 +62,14 @@ async def bare_loop(
             for records in fetched.values():
                 for r in records:
                     metrics.EVENTS_CONSUMED.labels("bench", r.topic).inc()
-                    tracking = Tracking(f"{r.topic}:{r.partition}", r.offset)
-                    record = Record(
-                        r.topic, r.partition, r.offset, r.key, r.value or b"", list(r.headers)
-                    )
-                    dead = await asyncio.to_thread(path._process, record, tracking)
-                    assert dead is None, dead
+                await path.take(
+                    [
+                        Record(
+                            r.topic, r.partition, r.offset, r.key, r.value or b"", list(r.headers)
+                        )
+                        for r in records
+                    ]
+                )
 
     task = asyncio.create_task(consume())
     try:

@@ -5,8 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from carenet_kit.signing import Signature, Signer, TrustedKeys, key_set, valid_during
+from carenet_kit.signing import (
+    ProvenSignatures,
+    Signature,
+    Signer,
+    TrustedKeys,
+    key_set,
+    valid_during,
+)
 
 MESSAGE = b'{"event_type": "VisitCompleted"}'
 
@@ -131,3 +141,52 @@ def test_a_period_that_makes_no_sense_is_refused(casework: Signer) -> None:
         limited(casework, nbf=EXP, exp=NBF)
     with pytest.raises(ValueError, match="not a NumericDate"):
         TrustedKeys(key_set([{**casework.public_jwk(), "exp": "2026-07-01"}]))
+
+
+class CountingKey:
+    """An Ed25519 public key that counts the signatures it is asked to verify."""
+
+    def __init__(self, key: Ed25519PublicKey) -> None:
+        self.key = key
+        self.verified = 0
+
+    def public_bytes(self, encoding: Encoding, format: PublicFormat) -> bytes:
+        return self.key.public_bytes(encoding, format)
+
+    def verify(self, signature: bytes, message: bytes) -> None:
+        self.verified += 1
+        self.key.verify(signature, message)
+
+
+def test_a_signature_proven_once_in_a_process_is_not_verified_again() -> None:
+    private = Ed25519PrivateKey.generate()
+    key, proven = CountingKey(private.public_key()), ProvenSignatures()
+    signature = private.sign(MESSAGE)
+    for _ in range(3):
+        proven.verify(key, signature, MESSAGE)  # type: ignore[arg-type]
+    assert key.verified == 1
+
+
+def test_only_these_bytes_with_this_key_count_as_proven() -> None:
+    """The entry is (key, signature, digest of the message), not the signature alone."""
+    signer, stranger = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    proven = ProvenSignatures()
+    signature = signer.sign(MESSAGE)
+    proven.verify(signer.public_key(), signature, MESSAGE)
+    with pytest.raises(InvalidSignature):  # the same signature, one byte of the message altered
+        proven.verify(signer.public_key(), signature, MESSAGE.replace(b"Visit", b"VIsit"))
+    with pytest.raises(InvalidSignature):  # the same signature and bytes, another key
+        proven.verify(stranger.public_key(), signature, MESSAGE)
+
+
+def test_a_bad_signature_is_not_remembered_and_the_oldest_proof_goes_first() -> None:
+    private = Ed25519PrivateKey.generate()
+    key, proven = CountingKey(private.public_key()), ProvenSignatures(size=2)
+    for _ in range(2):
+        with pytest.raises(InvalidSignature):
+            proven.verify(key, b"\0" * 64, MESSAGE)  # type: ignore[arg-type]
+    assert key.verified == 2
+    first, second, third = (MESSAGE + bytes([n]) for n in range(3))
+    for message in (first, second, third, second, first):
+        proven.verify(key, private.sign(message), message)  # type: ignore[arg-type]
+    assert key.verified == 2 + 4  # `second` was remembered; `first` had been forgotten

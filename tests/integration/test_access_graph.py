@@ -26,8 +26,8 @@ from bench.synthetic import Message, SyntheticNetwork
 from carenet_access.graph import SOURCES, AccessGraph
 from carenet_devtools import kafka
 from carenet_devtools.postgres import PostgresCluster, create_database
-from carenet_kit.admission import Authentic, Gate, Refused, Stream, StreamPosition, StreamTracking
-from carenet_kit.batches import BatchConsumer, BatchSink, Delivered, tracking_name
+from carenet_kit.admission import Authentic, Gate, Refused, Stream, StreamPosition
+from carenet_kit.batches import BatchConsumer, BatchSink, PartitionBatch, tracking_name
 from carenet_kit.inspection import Record
 from carenet_kit.topics import DEAD_LETTER_TOPIC, load_catalog
 
@@ -62,10 +62,11 @@ class HeldSink:
     def stream_positions(self, streams: Collection[Stream]) -> dict[Stream, StreamPosition]:
         return self.graph.stream_positions(streams)
 
-    def write(self, messages: Sequence[Delivered], tracking: StreamTracking) -> None:
+    def write(self, batches: Sequence[PartitionBatch]) -> None:
         self.released.wait()
-        self.graph.write(messages, tracking)
-        self.written[tracking.application_name] = tracking.notification_id
+        self.graph.write(batches)
+        for batch in batches:
+            self.written[batch.tracking.application_name] = batch.tracking.notification_id
 
 
 class Topics:

@@ -3,9 +3,10 @@
 It holds only who is related to which patient (organisation and person ids, consent scopes,
 grants), no personal data. The loader (`graph_loader`, a kit `BatchConsumer`) folds into it
 every verified message of the intake, routing, casework and audit topics. What it has folded
-is stored in the same transaction as the tracking record of the partition's last offset and the
-positions of the streams the messages came from, so a restart resumes where the last batch
-ended instead of reading (and verifying) every topic again from offset 0. A service is not
+is stored in the same transaction as the tracking records of the partitions' last offsets (one
+transaction per fetch) and the positions of the streams the messages came from, so a restart
+resumes where the last batch ended instead of reading (and verifying) every topic again from
+offset 0. A service is not
 ready before its loader has caught up with the ends the topics had when it started.
 
 - Where: on SQLite a file of its own beside the service's (`<service>.access.sqlite`), so that
@@ -46,7 +47,7 @@ from pydantic import TypeAdapter
 from carenet_access.relations import RELEVANT, CareNetwork, PatientRelations
 from carenet_contracts import Envelope, Payload
 from carenet_kit.admission import Stream, StreamPosition, StreamTracking
-from carenet_kit.batches import BatchConsumer, Delivered
+from carenet_kit.batches import BatchConsumer, PartitionBatch, untracked
 from carenet_kit.consumed_streams import PostgresStreamPositions, SQLiteStreamPositions
 from carenet_kit.lease import creating_tables
 from carenet_kit.settings import ServiceSettings
@@ -63,31 +64,32 @@ _JSON: TypeAdapter[PatientRelations] = TypeAdapter(PatientRelations)
 
 
 class Written(NamedTuple):
-    tracked: int | None
-    """The partition's position in the store before the batch."""
+    tracked: dict[str, int | None]
+    """Each partition's position in the store before the write."""
     changed: frozenset[UUID]
-    """The patients whose rows the batch rewrote."""
+    """The patients whose rows the write changed."""
 
 
 class GraphStore(TrackingRecorder, ABC):
     """The graph's tables, with its loader's tracking records and stream positions."""
 
-    def write(self, messages: Sequence[Delivered], tracking: StreamTracking) -> Written:
-        """Fold what lies after the tracked offset into the rows, in the transaction of the
-        tracking record; a batch already tracked changes nothing."""
+    def write(self, batches: Sequence[PartitionBatch]) -> Written:
+        """Fold what lies after each partition's tracked offset into the rows, in one
+        transaction with the tracking records; a batch already tracked changes nothing."""
         with self._transaction() as cursor:
-            tracked = self._max_tracking_id(tracking.application_name, cursor)
-            if tracked is not None and tracked >= tracking.notification_id:
-                return Written(tracked, frozenset())
+            names = [batch.tracking.application_name for batch in batches]
+            tracked = {name: self._max_tracking_id(name, cursor) for name in names}
+            taken = untracked(batches, tracked.__getitem__)
             envelopes = [
                 m.envelope
-                for m in messages
-                if (tracked is None or m.record.offset > tracked)
-                and isinstance(m.envelope.data, RELEVANT)
+                for partition in taken
+                for m in partition.messages
+                if isinstance(m.envelope.data, RELEVANT)
             ]
             network = _fold(self._rows(cursor, {e.patient_id for e in envelopes}), envelopes)
             self._upsert(cursor, network)
-            self._insert_tracking(cursor, tracking)
+            for partition in taken:
+                self._insert_tracking(cursor, partition.tracking)
         return Written(tracked, frozenset(network.patients))
 
     @abstractmethod
@@ -306,12 +308,16 @@ class AccessGraph:
     def stream_positions(self, streams: Collection[Stream]) -> dict[Stream, StreamPosition]:
         return self._store.stream_positions(streams)
 
-    def write(self, messages: Sequence[Delivered], tracking: StreamTracking) -> None:
-        name = tracking.application_name
-        tracked, changed = self._store.write(messages, tracking)
-        moved_by_another = tracked is not None and tracked != self._left.get(name)
+    def write(self, batches: Sequence[PartitionBatch]) -> None:
+        tracked, changed = self._store.write(batches)
+        moved_by_another = any(
+            before is not None and before != self._left.get(name)
+            for name, before in tracked.items()
+        )
         self._cache.forget(None if moved_by_another else changed)
-        self._left[name] = max(tracking.notification_id, -1 if tracked is None else tracked)
+        for batch in batches:
+            name, before = batch.tracking.application_name, tracked[batch.tracking.application_name]
+            self._left[name] = max(batch.tracking.notification_id, -1 if before is None else before)
 
     def relations(self, patient_id: UUID) -> PatientRelations | None:
         """The patient's relations, a new copy at every call, or None if the network has not

@@ -66,6 +66,14 @@ class StreamTracking(Tracking):
     (see `carenet_kit.consumed_streams`); a plain `Tracking` moves none."""
 
     positions: tuple[StreamPosition, ...] = ()
+    earlier: tuple[Tracking, ...] = ()
+    """Messages taken before this one that changed nothing but their own tracking record and
+    streams, not recorded yet: recorded first, in this transaction (`carenet_kit.inbound`
+    defers them so that a batch costs one commit, not one per message)."""
+
+    def in_order(self) -> tuple[Tracking, ...]:
+        """The tracking records to write, in the order taken: the earlier ones, then this."""
+        return (*self.earlier, self)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,12 @@
 The kit's `InboundConsumer` runs one command per message, which is right for a service that
 decides something about each event and far too slow for a read model that loads every topic.
 `BatchConsumer` reads each partition with aiokafka's `getmany` from the position its sink has
-tracked, and hands each partition's batch to the sink with ONE tracking record (topic:partition,
-last offset), which the sink writes in the same transaction as the rows. There is no consumer
-group: the sink's tracking records are the only positions, so a restart resumes exactly where
-the last committed batch ended, and a message delivered twice finds its offset tracked.
+tracked, and hands what one `getmany` returned to the sink as one `PartitionBatch` per partition,
+each with ONE tracking record (topic:partition, last offset): the sink writes them all, rows
+and tracking records, in ONE transaction (a commit waits for the disk; a fetch spans many
+partitions). There is no consumer group: the sink's tracking records are the only positions,
+so a restart resumes exactly where the last committed batch ended, and a message delivered
+twice finds its offset tracked (`untracked`).
 
 Every message is admitted as the inbound consumer's are (`carenet_kit.admission`): the sink
 gets only messages proven to be the next of their (producer, patient) stream, and keeps each
@@ -20,9 +22,9 @@ in `carenet_messages_refused_total` and skip it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeAlias
+from typing import Any, NamedTuple, Protocol, TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -58,6 +60,23 @@ class Delivered:
     envelope: Envelope[Any]
 
 
+@dataclass(frozen=True)
+class PartitionBatch:
+    """One partition's messages from a fetch, and the tracking record of its last offset (with
+    the positions of the streams they moved)."""
+
+    messages: Sequence[Delivered]
+    tracking: StreamTracking
+
+
+class Untracked(NamedTuple):
+    """What a sink is to write of one partition's batch."""
+
+    messages: list[Delivered]
+    """The messages after the partition's tracked offset."""
+    tracking: StreamTracking
+
+
 class BatchSink(Protocol):
     """Where batches go: a tracking recorder that also writes the read model's rows."""
 
@@ -66,9 +85,23 @@ class BatchSink(Protocol):
     def stream_positions(self, streams: Collection[Stream]) -> dict[Stream, StreamPosition]:
         """The last position the sink took from each of these streams (absent: none yet)."""
 
-    def write(self, messages: Sequence[Delivered], tracking: StreamTracking) -> None:
-        """Store the messages, the tracking record and the streams' positions in one
-        transaction; skip what is already tracked."""
+    def write(self, batches: Sequence[PartitionBatch]) -> None:
+        """Store every partition's messages, tracking record and streams' positions in one
+        transaction; skip what is already tracked (`untracked`)."""
+
+
+def untracked(
+    batches: Sequence[PartitionBatch], tracked_offset: Callable[[str], int | None]
+) -> list[Untracked]:
+    """Per partition, what a sink writes: what lies after its tracked offset (`tracked_offset`,
+    read in the write's transaction), none of a partition tracked up to its batch's end."""
+    found = []
+    for batch in batches:
+        tracked = tracked_offset(batch.tracking.application_name)
+        if tracked is None or tracked < batch.tracking.notification_id:
+            after = [m for m in batch.messages if tracked is None or m.record.offset > tracked]
+            found.append(Untracked(after, batch.tracking))
+    return found
 
 
 @dataclass
@@ -122,8 +155,10 @@ class BatchConsumer:
             log.info("batch consumer started", consumer=self.name, partitions=len(ends))
             while True:
                 fetched = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
+                fetched = {tp: records for tp, records in fetched.items() if records}
+                if fetched:
+                    await self._take(producer, fetched)
                 for tp, records in fetched.items():
-                    await self._take(producer, tp, records)
                     metrics.EVENTS_CONSUMED.labels(self.name, tp.topic).inc(len(records))
                 await self._record_lag(consumer, ends)
                 if not self.caught_up.is_set() and await _reached(consumer, ends):
@@ -191,27 +226,33 @@ class BatchConsumer:
         return ends
 
     async def _take(
-        self,
-        producer: AIOKafkaProducer,
-        tp: TopicPartition,
-        records: list[Record],
+        self, producer: AIOKafkaProducer, fetched: dict[TopicPartition, list[Record]]
     ) -> None:
-        if not records:
-            return
-        name = tracking_name(tp.topic, tp.partition)
+        """Judge every partition's records, dead-letter the refused, write the rest at once."""
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(PersistenceError),
             wait=wait_exponential(max=10),
             before_sleep=lambda state: log.warning("storage unavailable, retrying"),
         ):
             with attempt:  # judged again on a retry: another writer may have moved the streams
-                judged = await asyncio.to_thread(self._judge, name, records)
-                for record, reason, text in judged.refused:
-                    await self._refuse(producer, record, reason, text)
-                tracking = StreamTracking(
-                    name, records[-1].offset, tuple(judged.positions.values())
-                )
-                await asyncio.to_thread(self.sink.write, judged.delivered, tracking)
+                judged = await asyncio.to_thread(self._judge_all, fetched)
+                batches = []
+                for (tp, records), partition in zip(fetched.items(), judged, strict=True):
+                    for record, reason, text in partition.refused:
+                        await self._refuse(producer, record, reason, text)
+                    tracking = StreamTracking(
+                        tracking_name(tp.topic, tp.partition),
+                        records[-1].offset,
+                        tuple(partition.positions.values()),
+                    )
+                    batches.append(PartitionBatch(partition.delivered, tracking))
+                await asyncio.to_thread(self.sink.write, batches)
+
+    def _judge_all(self, fetched: dict[TopicPartition, list[Record]]) -> list[Judged]:
+        return [
+            self._judge(tracking_name(tp.topic, tp.partition), records)
+            for tp, records in fetched.items()
+        ]
 
     def _judge(self, name: str, records: list[Record]) -> Judged:
         """Admit the records the sink has not tracked yet, in order, stream by stream: each on

@@ -36,6 +36,11 @@ def _moved(tracking: Tracking) -> tuple[StreamPosition, ...]:
     return tracking.positions if isinstance(tracking, StreamTracking) else ()
 
 
+def _in_order(tracking: Tracking) -> tuple[Tracking, ...]:
+    """The tracking records one write carries: a `StreamTracking`'s earlier ones first."""
+    return tracking.in_order() if isinstance(tracking, StreamTracking) else (tracking,)
+
+
 def _conflict(position: StreamPosition) -> IntegrityError:
     return IntegrityError(f"stream {position.producer} is already at or past {position.sequence}")
 
@@ -53,7 +58,11 @@ class SQLiteStreamPositions(SQLiteTrackingRecorder):
         ]
 
     def _insert_tracking(self, c: SQLiteCursor, tracking: Tracking) -> None:
-        super()._insert_tracking(c, tracking)
+        for taken in _in_order(tracking):
+            super()._insert_tracking(c, taken)
+            self._move_streams(c, taken)
+
+    def _move_streams(self, c: SQLiteCursor, tracking: Tracking) -> None:
         for position in _moved(tracking):
             c.execute(
                 f"INSERT INTO {self.streams_table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?) "  # noqa: S608
@@ -111,7 +120,11 @@ class PostgresStreamPositions(PostgresTrackingRecorder):
         ).format(table, SQL(COLUMNS))
 
     def _insert_tracking(self, curs: Cursor[DictRow], tracking: Tracking) -> None:
-        super()._insert_tracking(curs, tracking)
+        for taken in _in_order(tracking):
+            super()._insert_tracking(curs, taken)
+            self._move_streams(curs, taken)
+
+    def _move_streams(self, curs: Cursor[DictRow], tracking: Tracking) -> None:
         for position in _moved(tracking):
             curs.execute(
                 self._upsert_position,
@@ -143,10 +156,15 @@ class POPOStreamProcessRecorder(POPOProcessRecorder):
         super().__init__()
         self._streams: dict[Stream, StreamPosition] = {}
 
+    def _assert_tracking_uniqueness(self, tracking: Tracking) -> None:
+        for taken in _in_order(tracking):
+            super()._assert_tracking_uniqueness(taken)
+
     def _insert_tracking(self, tracking: Tracking) -> None:
-        super()._insert_tracking(tracking)
-        for position in _moved(tracking):
-            self._streams[position.stream] = position
+        for taken in _in_order(tracking):
+            super()._insert_tracking(taken)
+            for position in _moved(taken):
+                self._streams[position.stream] = position
 
     def stream_positions(self, streams: Collection[Stream]) -> dict[Stream, StreamPosition]:
         with self._database_lock:

@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +34,7 @@ from typing import Any
 import structlog
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from joserfc.jwk import KeySet, OKPKey
 
 log = structlog.get_logger()
@@ -144,6 +148,49 @@ class Validity:
         return None
 
 
+PROVEN_SIGNATURES = 8_192
+"""How many verified signatures a process remembers (about 1 MB)."""
+
+
+class ProvenSignatures:
+    """Signatures this process has verified, so that a message read by several of its readers
+    (the inbound agent, the access graph's loader, audit's index) is verified once, not once
+    per reader; the least recently used are forgotten first.
+
+    Whether a signature verifies is a pure function of the public key, the signature and the
+    message. An entry is (public key, signature, SHA-256 of the message): a message counts as
+    verified only if exactly these bytes were verified with exactly this key (another message
+    with the same digest would be a SHA-256 collision). Only successes are kept, so a stranger
+    sending bad signatures cannot push out the good ones faster than by sending good ones; and
+    whether the key is trusted, for which producer and when, is still decided on every read."""
+
+    def __init__(self, size: int = PROVEN_SIGNATURES) -> None:
+        self._size = size
+        self._proven: OrderedDict[tuple[bytes, bytes, bytes], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def verify(self, public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> None:
+        """Raises `InvalidSignature` as `Ed25519PublicKey.verify` does."""
+        entry = (
+            public_key.public_bytes(Encoding.Raw, PublicFormat.Raw),
+            signature,
+            hashlib.sha256(message).digest(),
+        )
+        with self._lock:
+            if entry in self._proven:
+                self._proven.move_to_end(entry)
+                return
+        public_key.verify(signature, message)
+        with self._lock:
+            self._proven[entry] = None
+            if len(self._proven) > self._size:
+                self._proven.popitem(last=False)
+
+
+PROVEN = ProvenSignatures()
+"""The process' signatures verified, shared by every `TrustedKeys`."""
+
+
 class TrustedKeys:
     """The published key set a verifier trusts: key id → (producer, public key, validity)."""
 
@@ -203,7 +250,7 @@ class TrustedKeys:
             return f"claims {producer!r} but key {signature.key_id!r} belongs to {key_producer!r}"
         try:
             raw = base64.urlsafe_b64decode(signature.value + "=" * (-len(signature.value) % 4))
-            public_key.verify(raw, message)
+            PROVEN.verify(public_key, raw, message)
         except (InvalidSignature, binascii.Error, ValueError):
             return f"signature does not verify with key {signature.key_id!r}"
         if signed_at is not None:

@@ -14,7 +14,6 @@ from uuid import UUID, uuid4
 
 import pytest
 from aiokafka import ConsumerRecord
-from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import OKPKey
@@ -25,7 +24,8 @@ from carenet_audit.config import Settings
 from carenet_audit.main import bootstrap
 from carenet_contracts import parse_message
 from carenet_devtools.issuer import DevIssuer
-from carenet_kit.batches import Delivered
+from carenet_kit.admission import StreamTracking
+from carenet_kit.batches import Delivered, PartitionBatch
 from carenet_kit.outbox import PublishedStream
 
 AUDITOR = {"user": "auditor-wang", "organisation": "NHC-AUDIT", "role": "auditor"}
@@ -77,7 +77,8 @@ def loaded(app: AuditApplication, patient_id: UUID) -> list[bytes]:
             message.value, None, 0, 0, tuple(message.headers),
         )  # fmt: skip
         delivered = Delivered(record, parse_message(message.value))
-        app.index.write([delivered], Tracking(f"carenet.{message.producer}.v1:0", offset))
+        tracking = StreamTracking(f"carenet.{message.producer}.v1:0", offset)
+        app.index.write([PartitionBatch([delivered], tracking)])
         values.append(message.value)
     return values
 

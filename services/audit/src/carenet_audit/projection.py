@@ -1,9 +1,10 @@
 """The per-patient history: every message of every CareNet topic, verbatim, indexed by patient.
 
 A materialised view in the eventsourcing library's sense: a `TrackingRecorder` whose own table
-(`patient_history`) is written in the same transaction as the tracking record of the
-partition's last offset and the positions of the streams it took messages from (only those the
-kit's admission verified), so the view and its positions never disagree. A batch that is
+(`patient_history`) is written in the same transaction as the tracking records of the
+partitions' last offsets (one transaction per fetch) and the positions of the streams it took
+messages from (only those the kit's admission verified), so the view and its positions never
+disagree. A batch that is
 already (partly) tracked writes only what lies after the tracked offset: a redelivered message
 changes nothing. The value bytes and the producer's signature are kept exactly as they were on
 the broker, so an auditor's verifier works on this copy as on the topics themselves.
@@ -22,8 +23,8 @@ from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.sqlite import SQLiteFactory
 from psycopg.sql import SQL, Identifier
 
-from carenet_kit.admission import Stream, StreamPosition, StreamTracking
-from carenet_kit.batches import Delivered
+from carenet_kit.admission import Stream, StreamPosition
+from carenet_kit.batches import Delivered, PartitionBatch, untracked
 from carenet_kit.consumed_streams import PostgresStreamPositions, SQLiteStreamPositions
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER
 from carenet_kit.wire import header
@@ -67,7 +68,7 @@ class HistoryIndex(TrackingRecorder, ABC):
     """Writes batches of messages with their tracking record; answers one patient's history."""
 
     @abstractmethod
-    def write(self, messages: Sequence[Delivered], tracking: StreamTracking) -> None: ...
+    def write(self, batches: Sequence[PartitionBatch]) -> None: ...
 
     @abstractmethod
     def stream_positions(self, streams: Collection[Stream]) -> dict[Stream, StreamPosition]: ...
@@ -123,10 +124,6 @@ def _entry(row: Sequence[Any], instant: Any) -> HistoryEntry:
     )
 
 
-def _after(messages: Sequence[Delivered], tracked: int | None) -> list[Delivered]:
-    return [m for m in messages if tracked is None or m.record.offset > tracked]
-
-
 def _text(instant: datetime) -> str:
     """UTC with a fixed width, so that SQLite's text comparison orders instants."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -149,18 +146,16 @@ class SQLiteHistoryIndex(SQLiteStreamPositions, HistoryIndex):
             "ON patient_history (patient_id, recorded_at)",
         ]
 
-    def write(self, messages: Sequence[Delivered], tracking: StreamTracking) -> None:
+    def write(self, batches: Sequence[PartitionBatch]) -> None:
         with self.datastore.transaction(commit=True) as c:
-            tracked = self._max_tracking_id(tracking.application_name, c)
-            if tracked is not None and tracked >= tracking.notification_id:
-                return
-            rows = [_row(m) for m in _after(messages, tracked)]
-            c.executemany(
-                f"INSERT INTO patient_history ({', '.join(COLUMNS)}) "  # noqa: S608 - constants
-                f"VALUES ({', '.join('?' * len(COLUMNS))})",
-                [(str(r[0]), *r[1:7], _text(r[7]), _text(r[8]), *r[9:]) for r in rows],
-            )
-            self._insert_tracking(c, tracking)
+            for partition in untracked(batches, lambda name: self._max_tracking_id(name, c)):
+                rows = [_row(m) for m in partition.messages]
+                c.executemany(
+                    f"INSERT INTO patient_history ({', '.join(COLUMNS)}) "  # noqa: S608
+                    f"VALUES ({', '.join('?' * len(COLUMNS))})",
+                    [(str(r[0]), *r[1:7], _text(r[7]), _text(r[8]), *r[9:]) for r in rows],
+                )
+                self._insert_tracking(c, partition.tracking)
 
     def history(self, patient_id: UUID, as_of: datetime | None = None) -> list[HistoryEntry]:
         query = f"SELECT {RETURNED} FROM patient_history WHERE patient_id = ?"  # noqa: S608
@@ -209,13 +204,11 @@ class PostgresHistoryIndex(PostgresStreamPositions, HistoryIndex):
         )
         self._count = SQL("SELECT COUNT(*) AS n FROM {0}.patient_history").format(schema)
 
-    def write(self, messages: Sequence[Delivered], tracking: StreamTracking) -> None:
+    def write(self, batches: Sequence[PartitionBatch]) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            tracked = self._max_tracking_id(tracking.application_name, curs)
-            if tracked is not None and tracked >= tracking.notification_id:
-                return
-            curs.executemany(self._insert, [_row(m) for m in _after(messages, tracked)])
-            self._insert_tracking(curs, tracking)
+            for partition in untracked(batches, lambda name: self._max_tracking_id(name, curs)):
+                curs.executemany(self._insert, [_row(m) for m in partition.messages])
+                self._insert_tracking(curs, partition.tracking)
 
     def history(self, patient_id: UUID, as_of: datetime | None = None) -> list[HistoryEntry]:
         query, params = self._select, list[object]([patient_id])
