@@ -8,7 +8,6 @@ from uuid import uuid4
 
 import pytest
 from aiokafka import ConsumerRecord
-from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
 
 from bench.synthetic import SyntheticNetwork
@@ -18,7 +17,8 @@ from carenet_audit.main import bootstrap
 from carenet_audit_tool.readside import ReadSideError, fetch_history
 from carenet_contracts import parse_message
 from carenet_devtools.issuer import DevIssuer
-from carenet_kit.batches import Delivered
+from carenet_kit.admission import StreamTracking
+from carenet_kit.batches import Delivered, PartitionBatch
 
 
 @pytest.fixture
@@ -46,7 +46,8 @@ def test_the_read_side_gives_the_records_that_lay_on_the_broker(
         record = ConsumerRecord(
             topic, 1, offset, 0, 0, m.key, m.value, None, 0, 0, tuple(m.headers)
         )
-        app.index.write([Delivered(record, parse_message(m.value))], Tracking(f"{topic}:1", offset))
+        delivered = Delivered(record, parse_message(m.value))
+        app.index.write([PartitionBatch([delivered], StreamTracking(f"{topic}:1", offset))])
     token = issuer.token("auditor-wang", "NHC-AUDIT", "auditor")
 
     records = fetch_history("", token, patient, "compliance-audit", "AUD-1", client=client)
