@@ -137,6 +137,10 @@ class WorkingDayCalendars:
         self._regions = dict((config or CalendarFile()).regions)
         self._built: dict[tuple[str, ...], WorkingDayCalendar] = {}
         self._lock = threading.Lock()
+        # Built now: the first one loads the holidays library's country modules, about half a
+        # second, which would otherwise hold up the first diagnoses, and every request behind
+        # them (issue 15, P5).
+        self.for_region("")
 
     @classmethod
     def from_file(cls, path: Path | None) -> WorkingDayCalendars:
