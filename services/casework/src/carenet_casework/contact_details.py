@@ -21,9 +21,9 @@ from carenet_casework.domain import Case, PatientCases
 from carenet_contracts import Envelope
 from carenet_contracts.intake import ContactDetailsShared, PersonalDataErased
 from carenet_kit.application import ServiceApplication
-from carenet_kit.inbound import CommandRejected
 from carenet_kit.keystore import KeyDestroyed, KeyStore, NewKey
 from carenet_kit.outbox import Cause
+from carenet_kit.refusals import Gone, NotFound
 from carenet_kit.sealing import from_text, open_sealed, private_key, public_key_text
 
 log = structlog.get_logger()
@@ -40,15 +40,15 @@ class Contact:
     address: str
 
 
-class NoCase(LookupError):
-    """No such case (HTTP 404)."""
+class NoCase(NotFound):
+    """No such case here (HTTP 404; on the stream, details for it are dead-lettered)."""
 
 
-class NotYetShared(LookupError):
+class NotYetShared(NotFound):
     """The hospital has not shared the contact details with this case yet (HTTP 404)."""
 
 
-class Erased(LookupError):
+class Erased(Gone):
     """The patient's personal data was erased: the case's key is gone (HTTP 410)."""
 
 
@@ -78,7 +78,7 @@ class ContactDetails(ServiceApplication):
         patient: PatientCases | None = self.find(PatientCases.create_id(shared.patient_id))
         case_id = shared.data.case_id
         if patient is None or case_id not in patient.case_ids:
-            raise CommandRejected(f"contact details for case {case_id}, which is not here")
+            raise NoCase(f"contact details for case {case_id}, which is not here")
         if patient.erased or case_id in patient.sealed_contacts:
             log.info("contact details not kept", reason="erased or already kept")
             return
