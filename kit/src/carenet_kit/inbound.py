@@ -35,7 +35,14 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from carenet_contracts import Envelope
 from carenet_kit import metrics, tracing
-from carenet_kit.admission import Admitted, Gate, Refused, Stream, StreamPosition, StreamTracking
+from carenet_kit.admission import (
+    Admitted,
+    Gate,
+    Inadmissible,
+    Stream,
+    StreamPosition,
+    StreamTracking,
+)
 from carenet_kit.application import ServiceApplication
 from carenet_kit.inspection import Record
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
@@ -196,7 +203,7 @@ class InboundConsumer:
         if self.app.is_tracked(tracking.application_name, tracking.notification_id):
             return None
         verdict = self.gate.admit(record, deferred.last(self.app.stream_position))
-        if isinstance(verdict, Refused):
+        if isinstance(verdict, Inadmissible):
             metrics.MESSAGES_REFUSED.labels(self.metrics_name, record.topic, verdict.reason).inc()
             return DeadLetter(record, verdict.reason, verdict.text, tracking)
         if not isinstance(verdict, Admitted):  # the last message of its stream, redelivered
