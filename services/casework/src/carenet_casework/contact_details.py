@@ -18,12 +18,12 @@ from uuid import UUID
 import structlog
 
 from carenet_casework.domain import Case, PatientCases
+from carenet_casework.domain.errors import Erased, NoCase, NotYetShared
 from carenet_contracts import Envelope
 from carenet_contracts.intake import ContactDetailsShared, PersonalDataErased
 from carenet_kit.application import ServiceApplication
 from carenet_kit.keystore import KeyDestroyed, KeyStore, NewKey
 from carenet_kit.outbox import Cause
-from carenet_kit.refusals import Gone, NotFound
 from carenet_kit.sealing import from_text, open_sealed, private_key, public_key_text
 
 log = structlog.get_logger()
@@ -38,18 +38,6 @@ class Contact:
     name: str
     phone: str
     address: str
-
-
-class NoCase(NotFound):
-    """No such case here (HTTP 404; on the stream, details for it are dead-lettered)."""
-
-
-class NotYetShared(NotFound):
-    """The hospital has not shared the contact details with this case yet (HTTP 404)."""
-
-
-class Erased(Gone):
-    """The patient's personal data was erased: the case's key is gone (HTTP 410)."""
 
 
 def contact_context(patient_id: UUID, case_id: UUID) -> bytes:

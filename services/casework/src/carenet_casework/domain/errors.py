@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from carenet_kit.refusals import Conflict, NotFound, Refused
+from carenet_kit.refusals import Conflict, Gone, NotFound, Refused
 
 
 class RuleBroken(Refused):
@@ -16,3 +16,15 @@ class AlreadyRecorded(Conflict):
 
 class NotRecorded(NotFound):
     """The command names a patient, member, consent or session casework does not know (404)."""
+
+
+class NoCase(NotFound):
+    """No such case here (404; on the stream, contact details for it are dead-lettered)."""
+
+
+class NotYetShared(NotFound):
+    """The hospital has not shared the contact details with this case yet (404)."""
+
+
+class Erased(Gone):
+    """The patient's personal data was erased: the case's key is gone (410)."""
