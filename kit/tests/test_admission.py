@@ -18,8 +18,8 @@ from carenet_kit.admission import (
     UNTRUSTED,
     Admitted,
     Gate,
+    Inadmissible,
     Redelivered,
-    Refused,
     Stream,
     StreamPosition,
     StreamTracking,
@@ -62,8 +62,8 @@ def test_a_genuine_stream_is_admitted_in_order_and_its_last_message_again_is_a_r
 
 def test_gaps_repeats_and_broken_links_are_refused() -> None:
     first, second, third = stream(3)
-    assert admit_all([second])[0] == Refused("gap", "sequence 2 where 1 is due")
-    assert admit_all([first, second, third, second])[3] == Refused(
+    assert admit_all([second])[0] == Inadmissible("gap", "sequence 2 where 1 is due")
+    assert admit_all([first, second, third, second])[3] == Inadmissible(
         "repeat", "sequence 2 again: the stream is at 3"
     )
     other = stream(2)[1]  # sequence 2 of another patient's stream, under this patient's key
@@ -73,7 +73,7 @@ def test_gaps_repeats_and_broken_links_are_refused() -> None:
     key, headers = kafka_record(message, 0, signer.sign(message.encode()))
     forked = Record(INTAKE, 0, 9, key, message.encode(), headers)
     verdict = admit_all([first, forked])[1]
-    assert isinstance(verdict, Refused)
+    assert isinstance(verdict, Inadmissible)
     assert verdict.reason == "altered"
 
 
@@ -87,7 +87,7 @@ def test_a_message_signed_outside_its_keys_validity_period_is_refused_as_expired
         for s in NETWORK.signers.values()
     ]
     verdict = Gate(key_set(keys)).admit(record, {}.get)
-    assert isinstance(verdict, Refused)
+    assert isinstance(verdict, Inadmissible)
     assert verdict.reason == "expired_key"
 
 
@@ -104,7 +104,7 @@ def test_a_message_not_proven_on_its_own_is_refused_before_its_stream_is_looked_
         return None
 
     verdicts = [GATE.admit(r, last) for r in (unsigned, moved, misplaced, huge)]
-    assert [v.reason for v in verdicts if isinstance(v, Refused)] == [
+    assert [v.reason for v in verdicts if isinstance(v, Inadmissible)] == [
         "forged",
         "forged",
         "misplaced",

@@ -32,9 +32,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from carenet_contracts import parse_message
 from carenet_devtools.issuer import DevIssuer
-from carenet_kit.inbound import CommandRejected
 from carenet_kit.outbox import Cause
 from carenet_kit.reference_data import ReferenceDirectory
+from carenet_kit.refusals import Refusal
 from carenet_kit.runtime import Service
 from tests.e2e.pathway import diagnosis, registration
 
@@ -161,7 +161,7 @@ def feed_samples(target: FuzzTarget) -> int:
         target.remember(document)
         try:
             policy(envelope, Cause.inbound(envelope, Tracking("fuzz-samples", position + 1)))
-        except CommandRejected:
+        except Refusal:  # dead-lettered by the consumer
             continue
         applied += 1
     target.caught_up()

@@ -26,7 +26,7 @@ from bench.synthetic import Message, SyntheticNetwork
 from carenet_access.graph import SOURCES, AccessGraph
 from carenet_devtools import kafka
 from carenet_devtools.postgres import PostgresCluster, create_database
-from carenet_kit.admission import Authentic, Gate, Refused, Stream, StreamPosition
+from carenet_kit.admission import Authentic, Gate, Inadmissible, Stream, StreamPosition
 from carenet_kit.batches import BatchConsumer, BatchSink, PartitionBatch, tracking_name
 from carenet_kit.inspection import Record
 from carenet_kit.topics import DEAD_LETTER_TOPIC, load_catalog
@@ -42,7 +42,7 @@ class CountingGate(Gate):
         super().__init__(key_set, namespace)
         self.inspected = 0
 
-    def inspect(self, record: Record) -> Refused | Authentic:
+    def inspect(self, record: Record) -> Inadmissible | Authentic:
         self.inspected += 1
         return super().inspect(record)
 

@@ -92,7 +92,7 @@ class Redelivered:
 
 
 @dataclass(frozen=True)
-class Refused:
+class Inadmissible:
     """Not to be acted on; `reason` is a label for the metric, `detail` says what is wrong
     (no personal data: no values from the message, only positions, keys and sequences)."""
 
@@ -104,7 +104,7 @@ class Refused:
         return f"{self.reason}: {self.detail}"
 
 
-Verdict = Admitted | Redelivered | Refused
+Verdict = Admitted | Redelivered | Inadmissible
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class Authentic:
         return (self.message.producer, self.message.patient_id)
 
 
-UNTRUSTED = Refused(
+UNTRUSTED = Inadmissible(
     "untrusted", "no trusted key set (CARENET_TRUSTED_KEYS): no message can be verified"
 )
 
@@ -140,11 +140,11 @@ class Gate:
     def admit(self, record: Record, last: Callable[[Stream], StreamPosition | None]) -> Verdict:
         """The verdict on a message, given the last position of its stream (`last`)."""
         inspected = self.inspect(record)
-        if isinstance(inspected, Refused):
+        if isinstance(inspected, Inadmissible):
             return inspected
         return follow(inspected, last(inspected.stream))
 
-    def inspect(self, record: Record) -> Refused | Authentic:
+    def inspect(self, record: Record) -> Inadmissible | Authentic:
         """The message on its own: refused, or authentic (to be followed in its stream)."""
         if self.inspector is None:
             return UNTRUSTED
@@ -152,10 +152,10 @@ class Gate:
         problems = {problem.kind: problem for problem in inspected.problems}
         for kind in REFUSING:
             if kind in problems:
-                return Refused(kind.value, problems[kind].detail)
+                return Inadmissible(kind.value, problems[kind].detail)
         if inspected.standing is not Standing.AUTHENTIC:
             invalid = problems.get(ProblemKind.INVALID)
-            return Refused("invalid", invalid.detail if invalid else "names no stream")
+            return Inadmissible("invalid", invalid.detail if invalid else "names no stream")
         return Authentic(inspected, envelope)
 
 
@@ -171,11 +171,13 @@ def follow(authentic: Authentic, previous: StreamPosition | None) -> Verdict:
     ):
         return Redelivered()
     if sequence < due:
-        return Refused("repeat", f"sequence {sequence} again: the stream is at {due - 1}")
+        return Inadmissible("repeat", f"sequence {sequence} again: the stream is at {due - 1}")
     if sequence > due:
-        return Refused("gap", f"sequence {sequence} where {due} is due")
+        return Inadmissible("gap", f"sequence {sequence} where {due} is due")
     if message.previous_hash != (None if previous is None else previous.digest):
-        return Refused("altered", f"previous_hash does not link sequence {sequence} to {due - 1}")
+        return Inadmissible(
+            "altered", f"previous_hash does not link sequence {sequence} to {due - 1}"
+        )
     assert message.producer is not None
     assert message.patient_id is not None
     position = StreamPosition(

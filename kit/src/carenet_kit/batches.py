@@ -37,7 +37,7 @@ from carenet_kit.admission import (
     Admitted,
     Authentic,
     Gate,
-    Refused,
+    Inadmissible,
     Stream,
     StreamPosition,
     StreamTracking,
@@ -268,11 +268,11 @@ class BatchConsumer:
         )
         judged = Judged()
         for record, found in inspected:
-            if isinstance(found, Refused):
+            if isinstance(found, Inadmissible):
                 judged.refused.append((record, found.reason, found.text))
                 continue
             verdict = follow(found, judged.positions.get(found.stream) or known.get(found.stream))
-            if isinstance(verdict, Refused):
+            if isinstance(verdict, Inadmissible):
                 judged.refused.append((record, verdict.reason, verdict.text))
             elif isinstance(verdict, Admitted):
                 judged.positions[verdict.position.stream] = verdict.position

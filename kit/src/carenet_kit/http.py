@@ -24,8 +24,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.plausibility import Implausible
+from carenet_kit.refusals import Refusal
 from carenet_kit.signing import Signer, key_set
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -84,9 +84,19 @@ def from_app_state(attribute: str) -> Any:
     return Depends(dependency)
 
 
+ProblemType = Annotated[
+    str | None,
+    Field(
+        description="What kind of refusal (RFC 9457 `type`), stable whatever `detail` says: "
+        "`urn:carenet:problem:refused`, `…:conflict`, `…:not-found` or `…:gone`."
+    ),
+]
+
+
 class Problem(BaseModel):
     """Why a request was refused, in a sentence that never repeats the input."""
 
+    type: ProblemType = None
     detail: str
 
 
@@ -100,6 +110,7 @@ class InvalidRequest(BaseModel):
     """422: the request does not fit the operation, or states a date the rules find implausible
     (a list of fields); or the command is refused by the rules (a sentence)."""
 
+    type: ProblemType = None
     detail: list[InvalidField] | str
 
 
@@ -290,8 +301,10 @@ def install_error_handlers(api: FastAPI, max_body_bytes: int | None = None) -> N
     if max_body_bytes is not None:
         api.add_middleware(BodySizeLimit, limit=max_body_bytes)
 
-    async def rejected(_: Request, error: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=422)
+    async def refused(_: Request, error: Exception) -> JSONResponse:
+        """Any kind of refusal, as the problem its kind says (`carenet_kit.refusals`)."""
+        assert isinstance(error, Refusal)
+        return JSONResponse({"type": error.type, "detail": str(error)}, status_code=error.status)
 
     async def implausible(_: Request, error: Exception) -> JSONResponse:
         """A stated value the rules find implausible: refused as its field, like `invalid`."""
@@ -299,9 +312,6 @@ def install_error_handlers(api: FastAPI, max_body_bytes: int | None = None) -> N
         loc = ["body", *error.field.split(".")]
         problem = {"loc": loc, "msg": error.explanation, "type": f"implausible.{error.rule}"}
         return JSONResponse({"detail": [problem]}, status_code=422)
-
-    async def conflicting(_: Request, error: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=409)
 
     async def not_found(_: Request, __: Exception) -> JSONResponse:
         return JSONResponse({"detail": "not found"}, status_code=404)
@@ -333,8 +343,7 @@ def install_error_handlers(api: FastAPI, max_body_bytes: int | None = None) -> N
     api.add_exception_handler(405, method_not_allowed)
     api.add_exception_handler(413, too_large)
     api.add_exception_handler(RequestValidationError, invalid)
-    api.add_exception_handler(CommandRejected, rejected)
-    api.add_exception_handler(CommandConflict, conflicting)
+    api.add_exception_handler(Refusal, refused)
     api.add_exception_handler(Implausible, implausible)
     api.add_exception_handler(AggregateNotFoundError, not_found)
     api.add_exception_handler(IntegrityError, conflict)

@@ -4,8 +4,9 @@ Delivery is at least once; the effect is exactly once because the command's even
 recorded with a tracking record (topic:partition, offset) in the same transaction, and a
 message whose position is already tracked changes nothing. Before any command, the message must
 be admitted (`carenet_kit.admission`): signed by its producer, keyed by its patient, the next
-of its stream. A message refused there, one that fails its contract or one the service rejects
-goes to the dead-letter topic with the reason; a storage failure is retried in place, so the
+of its stream. A message refused there, one that fails its contract or one the service refuses
+(any `carenet_kit.refusals.Refusal`: refused, conflict, not found, gone) goes to the
+dead-letter topic with the reason; a storage failure is retried in place, so the
 partition waits rather than lose the message.
 
 Messages are taken in batches (`BATCH_MESSAGES`, or what came within `BATCH_SECONDS`), each
@@ -34,11 +35,19 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from carenet_contracts import Envelope
 from carenet_kit import metrics, tracing
-from carenet_kit.admission import Admitted, Gate, Refused, Stream, StreamPosition, StreamTracking
+from carenet_kit.admission import (
+    Admitted,
+    Gate,
+    Inadmissible,
+    Stream,
+    StreamPosition,
+    StreamTracking,
+)
 from carenet_kit.application import ServiceApplication
 from carenet_kit.inspection import Record
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 from carenet_kit.outbox import Cause
+from carenet_kit.refusals import Refusal
 
 log = structlog.get_logger()
 
@@ -48,14 +57,6 @@ BATCH_MESSAGES = 200
 """The most messages the agent takes at once."""
 BATCH_SECONDS = 0.05
 """How long the agent waits for a batch to fill: what a message may wait before it is acted on."""
-
-
-class CommandRejected(ValueError):
-    """The service refuses a command; the text is the reason given to the caller."""
-
-
-class CommandConflict(CommandRejected):
-    """The command contradicts what is already recorded (HTTP 409)."""
 
 
 def faust_app(
@@ -202,7 +203,7 @@ class InboundConsumer:
         if self.app.is_tracked(tracking.application_name, tracking.notification_id):
             return None
         verdict = self.gate.admit(record, deferred.last(self.app.stream_position))
-        if isinstance(verdict, Refused):
+        if isinstance(verdict, Inadmissible):
             metrics.MESSAGES_REFUSED.labels(self.metrics_name, record.topic, verdict.reason).inc()
             return DeadLetter(record, verdict.reason, verdict.text, tracking)
         if not isinstance(verdict, Admitted):  # the last message of its stream, redelivered
@@ -226,7 +227,7 @@ class InboundConsumer:
             dead = None
             try:
                 self.policy(envelope, Cause.inbound(envelope, deferred.carried_by(taken)))
-            except CommandRejected as error:
+            except Refusal as error:  # every kind: a refusal is never retried nor dropped
                 dead = DeadLetter(record, "rejected", f"rejected: {error}", taken)
             if self.app.is_tracked(tracking.application_name, tracking.notification_id):
                 deferred.clear()  # recorded with the command's effect

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 
-from carenet_kit.inbound import CommandRejected
+from carenet_kit.refusals import Refused
 
 DEFAULT_CLOCK_TOLERANCE = timedelta(minutes=5)
 """How far a caller's clock may run ahead of the service's (`CARENET_CLOCK_TOLERANCE_SECONDS`)."""
 
 
-class Implausible(CommandRejected):
+class Implausible(Refused):
     """A stated value breaks a plausibility rule; says which field and which rule, not the value."""
 
     def __init__(self, field: str, rule: str, explanation: str) -> None:

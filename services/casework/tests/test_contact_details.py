@@ -10,8 +10,8 @@ import pytest
 
 from carenet_casework.contact_details import contact_context
 from carenet_contracts import parse_message
-from carenet_kit.inbound import CommandRejected
 from carenet_kit.outbox import Cause
+from carenet_kit.refusals import NotFound
 from carenet_kit.sealing import public_key_from_text, seal, to_text
 
 from .conftest import MESSAGES, Casework
@@ -93,7 +93,7 @@ def test_contact_details_for_a_case_that_is_not_here_are_refused(casework: Casew
     patient_id = uuid4()
     casework.route("CHC-A", patient_id)
     shared = message("ContactDetailsShared", patient_id, case_id=uuid4())
-    with pytest.raises(CommandRejected, match="not here"):
+    with pytest.raises(NotFound, match="not here"):
         casework.app.receive_contact_details(shared, Cause.request())
 
 

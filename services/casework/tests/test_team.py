@@ -6,13 +6,12 @@ from uuid import uuid4
 
 import pytest
 
-from carenet_casework.application import Unknown
 from carenet_casework.domain import CareTeam, Caseload
 from carenet_casework.domain.errors import AlreadyRecorded, NotRecorded, RuleBroken
 from carenet_casework.domain.team import LeaveReason, ReassignmentReason
 from carenet_contracts.common import CareTeamRole as Role
-from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.outbox import Cause
+from carenet_kit.refusals import Conflict, Refused
 
 from .conftest import Casework
 
@@ -101,11 +100,11 @@ def test_reassignment_moves_case_caseload_and_team_with_the_reason(casework: Cas
 
 def test_the_new_case_manager_must_be_a_social_worker_of_the_center(casework: Casework) -> None:
     case_id = casework.route("CHC-A")
-    with pytest.raises(CommandRejected, match="not a social worker of CHC-A"):
+    with pytest.raises(Refused, match="not a social worker of CHC-A"):
         casework.app.reassign_case_manager(
             case_id, "SW-9", ReassignmentReason.CASELOAD, Cause.request()
         )
-    with pytest.raises(CommandConflict, match="already the case manager"):
+    with pytest.raises(Conflict, match="already the case manager"):
         casework.app.reassign_case_manager(
             case_id, "SW-1", ReassignmentReason.CASELOAD, Cause.request()
         )
@@ -155,7 +154,7 @@ def test_team_members_are_added_and_removed_over_http(casework: Casework) -> Non
 
 
 def test_a_patient_without_a_case_has_no_team(casework: Casework) -> None:
-    with pytest.raises(Unknown):
+    with pytest.raises(NotRecorded):
         casework.app.add_team_member(uuid4(), "GW-7", Role.GRID_WORKER, Cause.request())
 
 

@@ -23,8 +23,8 @@ from carenet_intake.rules import IntakeRules
 from carenet_intake.workdays import Adjustments, CalendarFile, WorkingDayCalendars
 from carenet_kit.auth import Actor
 from carenet_kit.clock import ManualClock
-from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.outbox import Cause, PublishedStream
+from carenet_kit.refusals import Conflict, Refused
 
 OUTBOUND = integration_events(IntakeRules.load())
 
@@ -176,7 +176,7 @@ def test_the_hospitals_regional_calendar_decides_the_deadline(
 
 def test_a_diagnosis_dated_after_today_in_china_is_refused(app: IntakeApplication) -> None:
     patient = register(app)
-    with pytest.raises(CommandRejected, match="diagnosed_on is in the future"):
+    with pytest.raises(Refused, match="diagnosed_on is in the future"):
         app.record_diagnosis(patient, diagnosis(date(2026, 11, 21)), Cause.request())
 
 
@@ -184,7 +184,7 @@ def test_an_out_of_scope_diagnosis_is_kept_on_an_override_and_published_nowhere(
     app: IntakeApplication,
 ) -> None:
     patient = register(app)
-    with pytest.raises(CommandRejected, match="override_reason"):
+    with pytest.raises(Refused, match="override_reason"):
         app.record_diagnosis(
             patient, diagnosis(date(2026, 11, 2), icd10_code="F32.1"), Cause.request()
         )
@@ -202,7 +202,7 @@ def test_an_out_of_scope_diagnosis_is_kept_on_an_override_and_published_nowhere(
 
 def test_an_override_reason_on_a_diagnosis_in_scope_is_refused(app: IntakeApplication) -> None:
     patient = register(app)
-    with pytest.raises(CommandRejected, match="only for diagnoses outside"):
+    with pytest.raises(Refused, match="only for diagnoses outside"):
         app.record_diagnosis(
             patient, diagnosis(date(2026, 11, 2), override_reason="why not"), Cause.request()
         )
@@ -286,9 +286,9 @@ def test_a_cancelled_referral_cannot_be_accepted_or_admitted(app: IntakeApplicat
         referral_id=referral.referral_id, hospital_id=HOSPITAL, reason="withdrawn"
     )
     handle(*inbound(cancelled, patient, offset=2))
-    with pytest.raises(CommandConflict, match="cancelled"):
+    with pytest.raises(Conflict, match="cancelled"):
         app.accept_referral(referral.referral_id, HOSPITAL, Cause.request())
-    with pytest.raises(CommandConflict, match="cancelled"):
+    with pytest.raises(Conflict, match="cancelled"):
         app.admit(patient, HOSPITAL, None, referral.referral_id, Cause.request())
     assert published(app) == []
 
@@ -317,10 +317,10 @@ def test_inbound_referrals_that_cannot_be_placed_are_refused_with_a_reason(
     app: IntakeApplication,
 ) -> None:
     handle = policy(app)
-    with pytest.raises(CommandRejected, match="not a certified hospital"):
+    with pytest.raises(Refused, match="not a certified hospital"):
         handle(*inbound(issue("H-NOWHERE"), uuid4(), offset=1))
     unknown = ReferralCancelled(referral_id=uuid4(), hospital_id=HOSPITAL, reason="withdrawn")
-    with pytest.raises(CommandRejected, match="never received"):
+    with pytest.raises(Refused, match="never received"):
         handle(*inbound(unknown, uuid4(), offset=2))
 
 
@@ -334,7 +334,7 @@ def test_only_the_addressed_hospital_answers_and_admits_on_a_referral(
         app.accept_referral(referral.referral_id, "H-BJ-ANDING", Cause.request())
     with pytest.raises(WrongHospital):
         app.admit(patient, "H-BJ-ANDING", None, referral.referral_id, Cause.request())
-    with pytest.raises(CommandRejected, match="another patient"):
+    with pytest.raises(Refused, match="another patient"):
         app.admit(uuid4(), HOSPITAL, None, referral.referral_id, Cause.request())
     app.decline_referral(
         referral.referral_id, HOSPITAL, DeclineReason.NO_BED_AVAILABLE, None, Cause.request()
@@ -347,7 +347,7 @@ def test_a_direct_admission_needs_a_registered_patient(app: IntakeApplication) -
         app.admit(uuid4(), HOSPITAL, None, None, Cause.request())
     patient = register(app)
     app.admit(patient, HOSPITAL, date(2026, 11, 19), None, Cause.request())
-    with pytest.raises(CommandRejected, match="discharged_on is in the future"):
+    with pytest.raises(Refused, match="discharged_on is in the future"):
         app.discharge(patient, HOSPITAL, date(2026, 11, 21), Cause.request())
     [admitted] = published(app)
     assert admitted.event_type == "PatientAdmitted"

@@ -25,7 +25,7 @@ from carenet_intake.domain import (
 )
 from carenet_intake.outbox import integration_events
 from carenet_intake.rules import IntakeRules
-from carenet_kit.inbound import CommandRejected
+from carenet_kit.refusals import Refused
 
 OUTBOUND = integration_events(IntakeRules.load())
 
@@ -184,7 +184,7 @@ def test_discharge_needs_an_admission_at_that_hospital_that_began_before() -> No
     admit(inpatient)
     with pytest.raises(WrongHospital):
         inpatient.discharge("H-BJ-ANDING", date(2026, 11, 30))
-    with pytest.raises(CommandRejected, match="before the admission"):
+    with pytest.raises(Refused, match="before the admission"):
         inpatient.discharge(HOSPITAL, date(2026, 11, 19))
 
 

@@ -18,10 +18,10 @@ from uuid import UUID
 import structlog
 
 from carenet_casework.domain import Case, PatientCases
+from carenet_casework.domain.errors import Erased, NoCase, NotYetShared
 from carenet_contracts import Envelope
 from carenet_contracts.intake import ContactDetailsShared, PersonalDataErased
 from carenet_kit.application import ServiceApplication
-from carenet_kit.inbound import CommandRejected
 from carenet_kit.keystore import KeyDestroyed, KeyStore, NewKey
 from carenet_kit.outbox import Cause
 from carenet_kit.sealing import from_text, open_sealed, private_key, public_key_text
@@ -38,18 +38,6 @@ class Contact:
     name: str
     phone: str
     address: str
-
-
-class NoCase(LookupError):
-    """No such case (HTTP 404)."""
-
-
-class NotYetShared(LookupError):
-    """The hospital has not shared the contact details with this case yet (HTTP 404)."""
-
-
-class Erased(LookupError):
-    """The patient's personal data was erased: the case's key is gone (HTTP 410)."""
 
 
 def contact_context(patient_id: UUID, case_id: UUID) -> bytes:
@@ -78,7 +66,7 @@ class ContactDetails(ServiceApplication):
         patient: PatientCases | None = self.find(PatientCases.create_id(shared.patient_id))
         case_id = shared.data.case_id
         if patient is None or case_id not in patient.case_ids:
-            raise CommandRejected(f"contact details for case {case_id}, which is not here")
+            raise NoCase(f"contact details for case {case_id}, which is not here")
         if patient.erased or case_id in patient.sealed_contacts:
             log.info("contact details not kept", reason="erased or already kept")
             return

@@ -42,9 +42,9 @@ from carenet_kit.access_log import AccessEntry, RecordAccess
 from carenet_kit.application import OutboundMapper
 from carenet_kit.auth import Actor
 from carenet_kit.clock import Clock
-from carenet_kit.inbound import CommandRejected
 from carenet_kit.outbox import Cause
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
+from carenet_kit.refusals import Refused
 from carenet_kit.sealing import encrypt, public_key_from_text, seal, to_text
 
 log = structlog.get_logger()
@@ -202,13 +202,13 @@ class IntakeApplication(ReferralDesk):
         self.plausible("consent.given_on", diagnosis.consent_given_on, born)
         category = categorise(diagnosis.icd10_code, diagnosis.co_diagnoses)
         if category is None and not diagnosis.override_reason:
-            raise CommandRejected(
+            raise Refused(
                 f"ICD-10 {diagnosis.icd10_code} is not one of the six severe mental disorders "
                 "in scope of community management; record it with an override_reason to keep "
                 "it at the hospital (it is not routed to community management)"
             )
         if category is not None and diagnosis.override_reason:
-            raise CommandRejected(
+            raise Refused(
                 f"ICD-10 {diagnosis.icd10_code} is in scope ({category.value}); "
                 "override_reason is only for diagnoses outside the six categories"
             )

@@ -12,9 +12,9 @@ from carenet_intake.rules import IntakeRules, not_before_birth
 from carenet_intake.workdays import WorkingDayCalendars
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
-from carenet_kit.inbound import CommandRejected
 from carenet_kit.keystore import KeyStore
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE, refuse_future
+from carenet_kit.refusals import Refused
 from carenet_kit.sealing import decrypt, from_text
 
 DATA_KEY_PURPOSE = "personal-data"
@@ -49,7 +49,7 @@ class HospitalTier(ServiceApplication):
     def certified(self, hospital_id: str) -> Hospital:
         hospital = self.hospitals.get(hospital_id)
         if hospital is None or not hospital.certified:
-            raise CommandRejected(f"hospital {hospital_id} is not a certified hospital")
+            raise Refused(f"hospital {hospital_id} is not a certified hospital")
         return hospital
 
     def plausible(self, field: str, day: date, date_of_birth: date | None) -> None:

@@ -12,8 +12,8 @@ from eventsourcing.application import AggregateNotFoundError
 from carenet_contracts.routing import ReferralCancelled, ReferralIssued
 from carenet_intake.domain import DeclineReason, Inpatient, Patient, Referral, Stay
 from carenet_intake.hospital_tier import HospitalTier
-from carenet_kit.inbound import CommandRejected
 from carenet_kit.outbox import Cause
+from carenet_kit.refusals import Refused
 
 log = structlog.get_logger()
 
@@ -44,9 +44,7 @@ class ReferralDesk(HospitalTier):
         try:
             referral: Referral = self.repository.get(Referral.create_id(cancelled.referral_id))
         except AggregateNotFoundError:
-            raise CommandRejected(
-                f"referral {cancelled.referral_id} was never received here"
-            ) from None
+            raise Refused(f"referral {cancelled.referral_id} was never received here") from None
         unchanged = referral.cancel(cancelled.hospital_id, cancelled.reason)
         if unchanged is not None:
             log.warning(
@@ -91,7 +89,7 @@ class ReferralDesk(HospitalTier):
         if referral_id is not None:
             referral = self._referral(referral_id)
             if referral.patient_id != patient_id:
-                raise CommandRejected("the referral is for another patient")
+                raise Refused("the referral is for another patient")
         elif inpatient is None and not isinstance(registered, Patient):
             raise AggregateNotFoundError(patient_id)
         inpatient = inpatient or Inpatient(patient_id)

@@ -15,8 +15,8 @@ from pydantic import AnyHttpUrl, BaseModel, EmailStr, Field, model_validator
 from carenet_access import AccessControl, Control, Role, for_roles
 from carenet_kit.auth import Actor, CurrentActor
 from carenet_kit.http import CorrelationId, from_app_state
-from carenet_kit.inbound import CommandRejected
 from carenet_kit.outbox import Cause
+from carenet_kit.refusals import Refused
 from carenet_notifications.application import NotificationsApplication
 from carenet_notifications.domain.subscriptions import Subscription
 from carenet_notifications.projection import FailedDelivery, Inboxes, InboxItem
@@ -195,7 +195,7 @@ async def subscribe(
     address = str(body.url) if body.channel == "webhook" else str(body.email)
     url = body.url
     if url is not None and app.require_https_webhooks and url.scheme != "https":
-        raise CommandRejected("webhooks are delivered over https only")
+        raise Refused("webhooks are delivered over https only")
     created = await asyncio.to_thread(app.subscribe, body.recipient, body.channel, address)
     subscription = app.subscription(body.recipient, created.subscription_id)
     assert subscription is not None

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from carenet_access import Access, guarded
 from carenet_casework.api.deps import Casework
-from carenet_casework.contact_details import Erased, NoCase, NotYetShared
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -34,10 +33,5 @@ class ContactOut(BaseModel):
     **guarded(Access.READ_IDENTITY, "case"),
 )
 def read_contact(case_id: UUID, casework: Casework) -> ContactOut:
-    try:
-        contact = casework.contact(case_id)
-    except (NoCase, NotYetShared) as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
-    except Erased as error:
-        raise HTTPException(status.HTTP_410_GONE, str(error)) from None
+    contact = casework.contact(case_id)
     return ContactOut(case_id=case_id, **contact.__dict__)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import ANY_PART, Access, Role, guarded
-from carenet_casework.api.deps import Board, Casework, known
+from carenet_casework.api.deps import Board, Casework
 from carenet_casework.application import FamilyLink
 from carenet_casework.domain.family import (
     NOTIFIABLE_EVENT_TYPES,
@@ -127,8 +127,7 @@ def link_relative(
         scope=Scope(tuple(body.scope.may_see), tuple(body.scope.notified_of)),
         given_on=body.given_on,
     )
-    with known():
-        casework.link_family_member(patient_id, link, Cause.request(corr))
+    casework.link_family_member(patient_id, link, Cause.request(corr))
     return Linked(
         patient_id=patient_id, member_id=member_id, notification_recipient=f"family:{member_id}"
     )
@@ -152,10 +151,9 @@ async def list_relatives(patient_id: UUID, board: Board) -> list[RelativeOut]:
 def withdraw_consent(
     patient_id: UUID, member_id: UUID, body: Withdraw, casework: Casework, corr: CorrelationId
 ) -> None:
-    with known():
-        casework.withdraw_family_consent(
-            patient_id, str(member_id), body.withdrawn_by, Cause.request(corr), body.withdrawn_on
-        )
+    casework.withdraw_family_consent(
+        patient_id, str(member_id), body.withdrawn_by, Cause.request(corr), body.withdrawn_on
+    )
 
 
 @router.get(

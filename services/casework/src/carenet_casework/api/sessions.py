@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import Access, Role, for_roles, guarded, of_organisation
-from carenet_casework.api.deps import Board, Casework, known
+from carenet_casework.api.deps import Board, Casework
 from carenet_casework.domain.sessions import SESSION_RULES, SessionPlan
 from carenet_casework.projection import CareBoard, SessionView
 from carenet_contracts.casework import SessionKind, StaffId
@@ -110,8 +110,7 @@ def record_attendance(
     actor: CurrentActor,
 ) -> AttendanceRecorded:
     _session_of_own_center(board, session_id, actor)
-    with known():
-        new = casework.record_attendance(session_id, body.patient_ids, Cause.request(corr))
+    new = casework.record_attendance(session_id, body.patient_ids, Cause.request(corr))
     return AttendanceRecorded(
         session_id=session_id,
         recorded=new,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import Access, guarded
-from carenet_casework.api.deps import Board, Casework, known
+from carenet_casework.api.deps import Board, Casework
 from carenet_casework.domain.team import LeaveReason, ReassignmentReason
 from carenet_contracts.casework import StaffId
 from carenet_contracts.common import CareTeamRole
@@ -83,8 +83,7 @@ async def read_team(patient_id: UUID, board: Board) -> TeamOut:
 def add_member(
     patient_id: UUID, body: AddMember, casework: Casework, corr: CorrelationId
 ) -> MemberAdded:
-    with known():
-        casework.add_team_member(patient_id, body.member_id, body.role, Cause.request(corr))
+    casework.add_team_member(patient_id, body.member_id, body.role, Cause.request(corr))
     return MemberAdded(patient_id=patient_id, member_id=body.member_id, role=body.role)
 
 
@@ -102,8 +101,7 @@ def remove_member(
     corr: CorrelationId,
 ) -> None:
     """The member leaves the role (`?role=...&reason=...`); the team's history keeps them."""
-    with known():
-        casework.remove_team_member(patient_id, member_id, role, reason, Cause.request(corr))
+    casework.remove_team_member(patient_id, member_id, role, reason, Cause.request(corr))
 
 
 @router.post(

@@ -11,7 +11,6 @@ from typing import ClassVar
 
 from carenet_casework.application.cases import CasesAndVisits
 from carenet_casework.application.deadlines import DeadlinesAndReferrals
-from carenet_casework.application.refusals import Unknown
 from carenet_casework.application.team import FamilyLink, TeamFamilyAndSessions
 from carenet_casework.domain import Caseload
 
@@ -24,4 +23,4 @@ class CaseworkApplication(CasesAndVisits, DeadlinesAndReferrals, TeamFamilyAndSe
     """A center's caseload takes an event per case opened: start from a recent snapshot."""
 
 
-__all__ = ["CaseworkApplication", "FamilyLink", "Unknown"]
+__all__ = ["CaseworkApplication", "FamilyLink"]

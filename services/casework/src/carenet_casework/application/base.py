@@ -13,10 +13,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from carenet_casework.application.refusals import Unknown
 from carenet_casework.contact_details import ContactDetails
 from carenet_casework.domain import Case, Caseload, PatientCases
 from carenet_casework.domain.case import ManagerAssigned, ManagerReassigned
+from carenet_casework.domain.errors import NotRecorded
 from carenet_casework.domain.family import (
     Family,
 )
@@ -98,7 +98,7 @@ class CaseworkBase(ContactDetails):
     def _team(self, patient_id: UUID) -> CareTeam:
         team: CareTeam | None = self.find(CareTeam.create_id(patient_id))
         if team is None:
-            raise Unknown("no case, hence no care team, for this patient")
+            raise NotRecorded("no case, hence no care team, for this patient")
         return team
 
     def _family(self, patient_id: UUID) -> Family:

@@ -7,11 +7,9 @@ from datetime import date
 from uuid import UUID
 
 from carenet_casework.application.base import CaseworkBase
-from carenet_casework.application.refusals import as_conflict
-from carenet_casework.domain import Case, Caseload, Emergency, PatientCases, Visit
+from carenet_casework.domain import Case, CaseConflict, Caseload, Emergency, PatientCases, Visit
 from carenet_contracts import Envelope, VisitClassification
 from carenet_contracts.routing import PatientRouted, PatientTransferred
-from carenet_kit.inbound import CommandConflict
 from carenet_kit.outbox import Cause
 
 
@@ -129,8 +127,7 @@ class CasesAndVisits(CaseworkBase):
         case: Case = self.repository.get(case_id)
         self.dates.visit(visit.visited_on, case.opened_on, self.clock.now())
         referral_before = case.open_referral_id
-        with as_conflict():
-            classification = case.record_visit(visit, self.rules)
+        classification = case.record_visit(visit, self.rules)
         self.commit(case, cause=cause)
         referral = case.open_referral_id if case.open_referral_id != referral_before else None
         return VisitOutcome(classification, case.next_due, self.rules.version, referral)
@@ -141,10 +138,9 @@ class CasesAndVisits(CaseworkBase):
         case: Case = self.repository.get(case_id)
         self.dates.emergency(emergency.occurred_at, case.opened_on, self.clock.now())
         if emergency.emergency_id in case.emergencies:
-            raise CommandConflict("this emergency is already recorded")
+            raise CaseConflict("this emergency is already recorded")
         referral_before = case.open_referral_id
-        with as_conflict():
-            late = case.record_emergency(emergency, self.clock.now(), self.rules)
+        late = case.record_emergency(emergency, self.clock.now(), self.rules)
         self.commit(case, cause=cause)
         referral = case.open_referral_id if case.open_referral_id != referral_before else None
         return EmergencyOutcome(late, referral, self.rules.version)

@@ -9,7 +9,6 @@ from uuid import UUID
 import structlog
 
 from carenet_casework.application.base import CaseworkBase
-from carenet_casework.application.refusals import as_conflict
 from carenet_casework.domain import Case
 from carenet_kit.outbox import Cause
 from carenet_kit.scheduler import act_once_each
@@ -24,8 +23,7 @@ class DeadlinesAndReferrals(CaseworkBase):
         self, case_id: UUID, referral_id: UUID, reason: str, cause: Cause
     ) -> None:
         case: Case = self.repository.get(case_id)
-        with as_conflict():
-            case.withdraw_referral(referral_id, reason)
+        case.withdraw_referral(referral_id, reason)
         self.commit(case, cause=cause)
 
     # -- what hospitals and routing report -------------------------------------------------------

@@ -9,8 +9,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from carenet_casework.application.base import CaseworkBase
-from carenet_casework.application.refusals import Unknown, refusals
 from carenet_casework.domain import Case
+from carenet_casework.domain.errors import AlreadyRecorded, NotRecorded, RuleBroken
 from carenet_casework.domain.family import (
     Consent,
     ConsentGiver,
@@ -28,7 +28,6 @@ from carenet_casework.domain.team import (
     relative_role,
 )
 from carenet_contracts.common import CareTeamRole
-from carenet_kit.inbound import CommandConflict, CommandRejected
 from carenet_kit.outbox import Cause
 
 
@@ -50,8 +49,7 @@ class TeamFamilyAndSessions(CaseworkBase):
         self, patient_id: UUID, member_id: str, role: CareTeamRole, cause: Cause
     ) -> None:
         team = self._team(patient_id)
-        with refusals():
-            team.add_member(member_id, role)
+        team.add_member(member_id, role)
         self.commit(team, cause=cause)
 
     def remove_team_member(
@@ -63,8 +61,7 @@ class TeamFamilyAndSessions(CaseworkBase):
         cause: Cause,
     ) -> None:
         team = self._team(patient_id)
-        with refusals():
-            team.remove_member(member_id, role, reason)
+        team.remove_member(member_id, role, reason)
         self.commit(team, cause=cause)
 
     def reassign_case_manager(
@@ -76,8 +73,7 @@ class TeamFamilyAndSessions(CaseworkBase):
         """
         case: Case = self.repository.get(case_id)
         caseload = self._caseload(case.center_id, [])
-        with refusals():
-            caseload.move_case(case.id, case.case_manager_id, case_manager_id)
+        caseload.move_case(case.id, case.case_manager_id, case_manager_id)
         previous = case.reassign_manager(case_manager_id, reason.value)
         self.commit(case, caseload, cause=cause)
         return previous
@@ -88,17 +84,16 @@ class TeamFamilyAndSessions(CaseworkBase):
         family = self._family(patient_id)
         given_on = link.given_on or self._today()
         self.dates.consent("given_on", given_on, self._opened_on(team.case_id), self.clock.now())
-        with refusals():
-            family.link(
-                team.case_id,
-                link.member_id,
-                link.relationship,
-                link.is_guardian,
-                link.given_by,
-                link.scope,
-                given_on,
-            )
-            team.join(link.member_id, relative_role(link.is_guardian))
+        family.link(
+            team.case_id,
+            link.member_id,
+            link.relationship,
+            link.is_guardian,
+            link.given_by,
+            link.scope,
+            given_on,
+        )
+        team.join(link.member_id, relative_role(link.is_guardian))
         self.commit(family, team, cause=cause)
 
     def withdraw_family_consent(
@@ -114,9 +109,8 @@ class TeamFamilyAndSessions(CaseworkBase):
         withdrawn_on = withdrawn_on or self._today()
         now = self.clock.now()
         self.dates.consent("withdrawn_on", withdrawn_on, self._opened_on(team.case_id), now)
-        with refusals():
-            consent = family.withdraw(team.case_id, member_id, withdrawn_by, withdrawn_on)
-            team.leave(member_id, relative_role(consent.is_guardian), CONSENT_WITHDRAWN)
+        consent = family.withdraw(team.case_id, member_id, withdrawn_by, withdrawn_on)
+        team.leave(member_id, relative_role(consent.is_guardian), CONSENT_WITHDRAWN)
         self.commit(family, team, cause=cause)
 
     def family_consent(self, patient_id: UUID, member_id: str) -> Consent | None:
@@ -127,12 +121,11 @@ class TeamFamilyAndSessions(CaseworkBase):
     def hold_session(self, plan: SessionPlan, attendees: list[UUID], cause: Cause) -> None:
         """Record a session or activity, and who attended if that is known already."""
         if plan.center_id not in self.rosters:
-            raise CommandRejected(f"{plan.center_id} is not a community health center")
+            raise RuleBroken(f"{plan.center_id} is not a community health center")
         if plan.session_id in self.repository:
-            raise CommandConflict("this session is already recorded")
+            raise AlreadyRecorded("this session is already recorded")
         self.dates.session(plan.held_on, self.clock.now())
-        with refusals():
-            session = RehabilitationSession.hold(plan)
+        session = RehabilitationSession.hold(plan)
         self._attend(session, attendees)
         self.commit(session, cause=cause)
 
@@ -143,7 +136,7 @@ class TeamFamilyAndSessions(CaseworkBase):
         try:
             session: RehabilitationSession = self.repository.get(session_id)
         except AggregateNotFoundError:
-            raise Unknown("no such session") from None
+            raise NotRecorded("no such session") from None
         new = self._attend(session, patient_ids)
         if new:
             self.commit(session, cause=cause)
@@ -153,6 +146,5 @@ class TeamFamilyAndSessions(CaseworkBase):
         if not patient_ids:
             return []
         if unknown := [p for p in patient_ids if CareTeam.create_id(p) not in self.repository]:
-            raise CommandRejected(f"no case for patient(s): {', '.join(map(str, unknown))}")
-        with refusals():
-            return session.record_attendance(patient_ids, self._today())
+            raise RuleBroken(f"no case for patient(s): {', '.join(map(str, unknown))}")
+        return session.record_attendance(patient_ids, self._today())

@@ -29,14 +29,15 @@ from carenet_casework.domain.schedule import (
 )
 from carenet_casework.rules import RuleSet
 from carenet_contracts import VisitClassification
+from carenet_kit.refusals import Conflict
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:casework:case")
 
 ACTIVE, IN_HOSPITAL, CLOSED = "active", "in_hospital", "closed"
 
 
-class CaseConflict(ValueError):
-    """The command does not fit the case as recorded (the text says why)."""
+class CaseConflict(Conflict):
+    """The command does not fit the case as recorded (the text says why; 409)."""
 
 
 def add_years(day: date, years: int) -> date:

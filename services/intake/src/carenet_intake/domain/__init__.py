@@ -5,6 +5,7 @@ Events stored before the split into modules name `carenet_intake.domain:Patient.
 topic; the re-export below keeps them readable.
 """
 
+from carenet_intake.domain.errors import StateConflict, WrongHospital
 from carenet_intake.domain.inpatient import Inpatient, Stay
 from carenet_intake.domain.patient import Erasure, Hospital, IdentityClaim, Patient, PersonalData
 from carenet_intake.domain.referral import (
@@ -12,8 +13,6 @@ from carenet_intake.domain.referral import (
     DeclineReason,
     Referral,
     ReferralStatus,
-    StateConflict,
-    WrongHospital,
 )
 from carenet_intake.domain.registration import JoiningRegistration, RegistrationClaim
 

@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from carenet_intake.domain.referral import StateConflict, WrongHospital
+from carenet_intake.domain.errors import StateConflict, WrongHospital
 from carenet_kit.plausibility import Implausible
 
 INPATIENT_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:intake:inpatient")

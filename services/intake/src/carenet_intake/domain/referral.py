@@ -13,17 +13,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from carenet_kit.inbound import CommandConflict, CommandRejected
+from carenet_intake.domain.errors import StateConflict, WrongHospital
 
 REFERRAL_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:intake:referral")
-
-
-class WrongHospital(CommandRejected):
-    """The hospital acting on a referral or an admission is not the one it concerns."""
-
-
-class StateConflict(CommandConflict):
-    """The command contradicts the state the referral or admission is in."""
 
 
 class ReferralStatus(StrEnum):

@@ -14,7 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from carenet_kit.inbound import CommandConflict
+from carenet_kit.refusals import Conflict
 
 DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:notifications:delivery")
 
@@ -171,9 +171,7 @@ class Delivery(Aggregate):
 
     def redeliver(self, at: datetime) -> None:
         if self.status != DeliveryStatus.FAILED:
-            raise CommandConflict(
-                f"only a failed delivery is redelivered; this one is {self.status}"
-            )
+            raise Conflict(f"only a failed delivery is redelivered; this one is {self.status}")
         self._redelivery_requested(at)
 
     class RedeliveryRequested(Aggregate.Event):

@@ -1,19 +1,15 @@
-"""What routing's routers share: field types, the caller-checked command, unknowns as 404."""
+"""What routing's routers share: field types and the caller-checked command."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import HTTPException, Request, Response, status
-from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi import HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_kit.auth import Actor
 from carenet_kit.http import from_app_state
 from carenet_routing.application import RoutingApplication
-from carenet_routing.domain import Unknown
 from carenet_routing.projection import RoutingBoard
 
 OrganisationId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
@@ -21,21 +17,6 @@ RegionCode = Annotated[str, Field(pattern=r"^\d{6}(\d{3})?$", examples=["4403050
 DistrictCode = Annotated[str, Field(pattern=r"^\d{6}$", examples=["440305"])]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
-
-
-class UnknownIsNotFound(APIRoute):
-    """A command naming an unknown center, hospital, staff member or patient is a 404."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except Unknown as error:
-                return JSONResponse({"detail": str(error)}, status_code=404)
-
-        return handle
 
 
 Routing = Annotated[RoutingApplication, from_app_state("application")]

@@ -17,11 +17,10 @@ from carenet_routing.api.deps import (
     Reason,
     RegionCode,
     Routing,
-    UnknownIsNotFound,
 )
 from carenet_routing.domain import Center, Hospital, StaffRole
 
-router = APIRouter(prefix="/v1/directory", tags=["directory"], route_class=UnknownIsNotFound)
+router = APIRouter(prefix="/v1/directory", tags=["directory"])
 
 
 class HospitalIn(Command):

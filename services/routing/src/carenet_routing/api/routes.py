@@ -18,11 +18,10 @@ from carenet_routing.api.deps import (
     OrganisationId,
     RegionCode,
     Routing,
-    UnknownIsNotFound,
 )
 from carenet_routing.projection import ReferralView, RouteView
 
-router = APIRouter(prefix="/v1", tags=["routing"], route_class=UnknownIsNotFound)
+router = APIRouter(prefix="/v1", tags=["routing"])
 
 STAFF = (Role.SOCIAL_WORKER, Role.COMMUNITY_DOCTOR)
 

@@ -1,20 +1,17 @@
-"""Why a command on routing's aggregates is refused; each maps to one HTTP status."""
+"""Why a command on routing's aggregates is refused, in the kit's vocabulary.
+
+Routing refuses (422) and finds conflicts (409) with the kit's kinds as they are; only an
+unknown name has a class of its own, so that its tests can say which refusal they expect.
+"""
 
 from __future__ import annotations
 
-from carenet_kit.inbound import CommandConflict, CommandRejected
+from carenet_kit.refusals import Conflict, NotFound, Refused
 
 
-class Refused(CommandRejected):
-    """The command is malformed or not allowed in the current state (422)."""
+class Unknown(NotFound):
+    """The command names a center, hospital, staff member, patient or referral routing does
+    not know: a 404 at the HTTP boundary, a dead letter with the reason on a Kafka message."""
 
 
-class Conflict(CommandConflict):
-    """The command contradicts what is recorded, e.g. a catchment held by another center (409)."""
-
-
-class Unknown(CommandRejected):
-    """The command names a center, hospital, staff member or patient the service does not know.
-
-    At the HTTP boundary this is a 404; on a Kafka message it dead-letters with the reason.
-    """
+__all__ = ["Conflict", "Refused", "Unknown"]
