@@ -52,7 +52,9 @@ def configure_tracing(service: str) -> None:
 
 def instrument_http(api: FastAPI) -> None:
     """A server span per request, continuing the caller's `traceparent` if it sent one."""
-    FastAPIInstrumentor.instrument_app(api, excluded_urls=",".join(NOT_TRACED))
+    FastAPIInstrumentor.instrument_app(
+        api, excluded_urls=",".join(NOT_TRACED), exclude_spans=["receive", "send"]
+    )
 
 
 def current_traceparent() -> str | None:
