@@ -142,13 +142,15 @@ class Notifications:
         return app
 
     def consume(self, name: str, patient_id: UUID, **data: Any) -> Envelope[Any]:
-        """Handle a committed sample message as if consumed at the next offset of a topic."""
+        """A committed sample message through the policy, as if consumed at the next offset of
+        a topic."""
         raw = json.loads((MESSAGES / f"{name}.v1.json").read_text())
         raw.update(patient_id=str(patient_id), event_id=str(uuid4()))
         raw["data"].update(data)
         envelope = parse_message(json.dumps(raw).encode())
         self.offset += 1
-        self.app.handle(envelope, Cause.inbound(envelope, Tracking("topic:0", self.offset)))
+        assert self.service.policy is not None
+        self.service.policy(envelope, Cause.inbound(envelope, Tracking("topic:0", self.offset)))
         return envelope
 
     def run_due_work(self) -> int:

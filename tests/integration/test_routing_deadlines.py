@@ -13,15 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
-from carenet_contracts import Envelope, Payload, envelope_of
-from carenet_contracts.casework import ReferralRequested
-from carenet_contracts.common import DiagnosisCategory, ReferralReason
-from carenet_contracts.intake import DiagnosisRecorded
 from carenet_devtools import kafka
 from carenet_devtools.kafka import run_sync
 from carenet_devtools.topics import read_topic
@@ -34,6 +29,7 @@ from carenet_kit.relay import OutboxRelay
 from carenet_kit.topics import load_catalog
 from carenet_routing import deadlines
 from carenet_routing.application import RoutingApplication
+from carenet_routing.commands import RequestReferral, RouteDiagnosedPatient
 from carenet_routing.outbox import to_integration_event
 
 REPO = Path(__file__).parents[2]
@@ -52,47 +48,30 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "CREATE_TABLE": "y", **database}
 
 
-def envelope(patient_id: UUID, payload: Payload) -> Envelope[Any]:
-    return envelope_of(type(payload))(
-        event_id=uuid4(),
-        event_type=payload.event_type,
-        schema_version=payload.schema_version,
-        occurred_at=START,
-        recorded_at=START,
-        producer=payload.producer,
-        patient_id=patient_id,
-        correlation_id=uuid4(),
-        causation_id=None,
-        sequence=1,
-        data=payload,
-    )
-
-
 def diagnosed(app: RoutingApplication, region_code: str) -> UUID:
     patient_id = uuid4()
-    diagnosis = DiagnosisRecorded(
-        diagnosis_id=uuid4(),
-        hospital_id="H-SZ-KANGNING",
-        icd10_code="F20.0",
-        category=DiagnosisCategory.SCHIZOPHRENIA,
-        diagnosed_on=START.date(),
+    diagnosis = RouteDiagnosedPatient(
+        patient_id=patient_id,
+        diagnosing_hospital_id="H-SZ-KANGNING",
+        category="schizophrenia",
         risk_level=3,
         region_code=region_code,
+        recorded_at=START,
     )
-    app.route_diagnosed_patient(envelope(patient_id, diagnosis), Cause.request())
+    app.route_diagnosed_patient(diagnosis, Cause.request())
     return patient_id
 
 
 def referred(app: RoutingApplication, patient_id: UUID) -> None:
-    request = ReferralRequested(
+    request = RequestReferral(
+        patient_id=patient_id,
         referral_id=uuid4(),
         case_id=uuid4(),
         center_id="CHC-NS-NANTOU",
-        reason=ReferralReason.UNSTABLE,
+        reason="unstable",
         risk_level=3,
-        rule_set_version="nhc-2018/1",
     )
-    app.request_referral(envelope(patient_id, request), Cause.request())
+    app.request_referral(request, Cause.request())
 
 
 def both_at_once(apps: list[RoutingApplication], now: datetime) -> int:

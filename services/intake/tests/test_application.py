@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -14,11 +13,10 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Tracking
 
 from carenet_contracts import Envelope, parse_message
-from carenet_contracts.routing import ReferralCancelled, ReferralIssued
 from carenet_intake.application import Diagnosis, IntakeApplication, Registration
+from carenet_intake.commands import CancelReferral, ReceiveReferral
 from carenet_intake.domain import DeclineReason, Hospital, StateConflict, WrongHospital
 from carenet_intake.outbox import integration_events
-from carenet_intake.policy import policy
 from carenet_intake.rules import IntakeRules
 from carenet_intake.workdays import Adjustments, CalendarFile, WorkingDayCalendars
 from carenet_kit.auth import Actor
@@ -208,56 +206,44 @@ def test_an_override_reason_on_a_diagnosis_in_scope_is_refused(app: IntakeApplic
         )
 
 
-def inbound(
-    data: ReferralIssued | ReferralCancelled, patient_id: UUID, offset: int
-) -> tuple[Envelope[Any], Cause]:
-    raw = {
-        "event_id": str(uuid4()),
-        "event_type": data.event_type,
-        "schema_version": 1,
-        "occurred_at": "2026-11-20T01:00:00Z",
-        "recorded_at": "2026-11-20T01:00:00Z",
-        "producer": "routing",
-        "patient_id": str(patient_id),
-        "correlation_id": str(uuid4()),
-        "causation_id": None,
-        "sequence": 1,
-        "previous_hash": None,
-        "data": data.model_dump(mode="json"),
-    }
-    envelope = parse_message(json.dumps(raw).encode())
-    return envelope, Cause.inbound(envelope, Tracking("carenet.routing.v1:0", offset))
+def from_routing(offset: int) -> Cause:
+    """The cause of an inbound message at `offset` of routing's topic."""
+    return Cause(uuid4(), uuid4(), Tracking("carenet.routing.v1:0", offset))
 
 
-def issue(hospital_id: str = HOSPITAL) -> ReferralIssued:
-    return ReferralIssued(
+def issue(patient_id: UUID, hospital_id: str = HOSPITAL) -> ReceiveReferral:
+    return ReceiveReferral(
+        patient_id=patient_id,
         referral_id=uuid4(),
         case_id=uuid4(),
         from_center_id="CHC-NS-NANTOU",
         hospital_id=hospital_id,
-        reason="unstable",  # type: ignore[arg-type]
+        reason="unstable",
         risk_level=3,
         accept_by=datetime(2026, 11, 21, tzinfo=UTC),
-        directory_version=1,
     )
+
+
+def cancel(referral_id: UUID) -> CancelReferral:
+    return CancelReferral(referral_id=referral_id, hospital_id=HOSPITAL, reason="withdrawn")
 
 
 def test_a_referral_issued_twice_is_received_once_and_both_positions_are_tracked(
     app: IntakeApplication,
 ) -> None:
-    handle = policy(app)
-    referral, patient = issue(), uuid4()
-    handle(*inbound(referral, patient, offset=1))
-    handle(*inbound(referral, patient, offset=2))  # routing published it again
+    patient = uuid4()
+    referral = issue(patient)
+    app.receive_referral(referral, from_routing(1))
+    app.receive_referral(referral, from_routing(2))  # routing published it again
     app.accept_referral(referral.referral_id, HOSPITAL, Cause.request())
     assert [m.event_type for m in published(app)] == ["ReferralAccepted"]
     assert app.is_tracked("carenet.routing.v1:0", 2)
 
 
 def test_referral_lifecycle_accept_admit_discharge(app: IntakeApplication) -> None:
-    handle = policy(app)
-    referral, patient = issue(), uuid4()
-    handle(*inbound(referral, patient, offset=1))
+    patient = uuid4()
+    referral = issue(patient)
+    app.receive_referral(referral, from_routing(1))
     app.accept_referral(referral.referral_id, HOSPITAL, Cause.request())
     admission = app.admit(patient, HOSPITAL, None, referral.referral_id, Cause.request())
     with pytest.raises(StateConflict, match="already admitted"):
@@ -279,13 +265,10 @@ def test_referral_lifecycle_accept_admit_discharge(app: IntakeApplication) -> No
 
 
 def test_a_cancelled_referral_cannot_be_accepted_or_admitted(app: IntakeApplication) -> None:
-    handle = policy(app)
-    referral, patient = issue(), uuid4()
-    handle(*inbound(referral, patient, offset=1))
-    cancelled = ReferralCancelled(
-        referral_id=referral.referral_id, hospital_id=HOSPITAL, reason="withdrawn"
-    )
-    handle(*inbound(cancelled, patient, offset=2))
+    patient = uuid4()
+    referral = issue(patient)
+    app.receive_referral(referral, from_routing(1))
+    app.cancel_referral(cancel(referral.referral_id), from_routing(2))
     with pytest.raises(Conflict, match="cancelled"):
         app.accept_referral(referral.referral_id, HOSPITAL, Cause.request())
     with pytest.raises(Conflict, match="cancelled"):
@@ -296,14 +279,11 @@ def test_a_cancelled_referral_cannot_be_accepted_or_admitted(app: IntakeApplicat
 def test_a_cancellation_after_admission_leaves_the_patient_admitted(
     app: IntakeApplication,
 ) -> None:
-    handle = policy(app)
-    referral, patient = issue(), uuid4()
-    handle(*inbound(referral, patient, offset=1))
+    patient = uuid4()
+    referral = issue(patient)
+    app.receive_referral(referral, from_routing(1))
     app.admit(patient, HOSPITAL, None, referral.referral_id, Cause.request())
-    cancelled = ReferralCancelled(
-        referral_id=referral.referral_id, hospital_id=HOSPITAL, reason="withdrawn"
-    )
-    handle(*inbound(cancelled, patient, offset=2))
+    app.cancel_referral(cancel(referral.referral_id), from_routing(2))
     assert app.is_tracked("carenet.routing.v1:0", 2)
     app.discharge(patient, HOSPITAL, None, Cause.request())
     assert [m.event_type for m in published(app)] == [
@@ -316,20 +296,18 @@ def test_a_cancellation_after_admission_leaves_the_patient_admitted(
 def test_inbound_referrals_that_cannot_be_placed_are_refused_with_a_reason(
     app: IntakeApplication,
 ) -> None:
-    handle = policy(app)
     with pytest.raises(Refused, match="not a certified hospital"):
-        handle(*inbound(issue("H-NOWHERE"), uuid4(), offset=1))
-    unknown = ReferralCancelled(referral_id=uuid4(), hospital_id=HOSPITAL, reason="withdrawn")
+        app.receive_referral(issue(uuid4(), "H-NOWHERE"), from_routing(1))
     with pytest.raises(Refused, match="never received"):
-        handle(*inbound(unknown, uuid4(), offset=2))
+        app.cancel_referral(cancel(uuid4()), from_routing(2))
 
 
 def test_only_the_addressed_hospital_answers_and_admits_on_a_referral(
     app: IntakeApplication,
 ) -> None:
-    handle = policy(app)
-    referral, patient = issue(), uuid4()
-    handle(*inbound(referral, patient, offset=1))
+    patient = uuid4()
+    referral = issue(patient)
+    app.receive_referral(referral, from_routing(1))
     with pytest.raises(WrongHospital):
         app.accept_referral(referral.referral_id, "H-BJ-ANDING", Cause.request())
     with pytest.raises(WrongHospital):

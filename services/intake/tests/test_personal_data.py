@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import os
 from datetime import date
-from pathlib import Path
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Tracking
 
-from carenet_contracts import Envelope, parse_message
+from carenet_contracts import Envelope
 from carenet_contracts.intake import ContactDetailsShared, ErasureBasis, PersonalDataErased
 from carenet_intake.application import IntakeApplication, contact_context
+from carenet_intake.commands import ShareContactDetails
 from carenet_intake.domain import Patient
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause
@@ -31,7 +30,6 @@ from .test_application import app, clock, diagnosis, published, register
 
 __all__ = ["app", "clock"]  # the fixtures
 
-MESSAGES = Path(__file__).parents[3] / "contracts" / "tests" / "messages"
 PERSONAL = ("Zhang San", "13800000000", "1 Nantou Street")
 
 
@@ -41,13 +39,15 @@ def stored_events(app: IntakeApplication) -> str:
     return "\n".join(n.state.decode(errors="replace") for n in notifications)
 
 
-def case_opened(patient_id: UUID, case_secret: bytes, case_id: UUID | None = None) -> Envelope[Any]:
-    raw = json.loads((MESSAGES / "CaseOpened.v1.json").read_text())
-    raw.update(event_id=str(uuid4()), patient_id=str(patient_id))
-    raw["data"].update(
-        case_id=str(case_id or uuid4()), contact_key=public_key_text(private_key(case_secret))
+def case_opened(
+    patient_id: UUID, case_secret: bytes, case_id: UUID | None = None
+) -> ShareContactDetails:
+    return ShareContactDetails(
+        patient_id=patient_id,
+        case_id=case_id or uuid4(),
+        center_id="CHC-NS-NANTOU",
+        contact_key=public_key_text(private_key(case_secret)),
     )
-    return parse_message(json.dumps(raw).encode())
 
 
 def shared(app: IntakeApplication, patient_id: UUID) -> list[Envelope[ContactDetailsShared]]:
@@ -112,17 +112,13 @@ def test_no_other_key_opens_the_contact_details(app: IntakeApplication) -> None:
         )
 
 
-def test_a_case_opened_twice_or_without_key_or_for_a_stranger_shares_nothing_more(
+def test_a_case_opened_twice_or_for_a_stranger_shares_nothing_more(
     app: IntakeApplication,
 ) -> None:
     patient_id = register(app)
     opened = case_opened(patient_id, os.urandom(32))
     app.share_contact_details(opened, Cause.request())
     app.share_contact_details(opened, Cause.request())
-    keyless = opened.model_copy(
-        update={"data": opened.data.model_copy(update={"contact_key": None, "case_id": uuid4()})}
-    )
-    app.share_contact_details(keyless, Cause.request())
     app.share_contact_details(case_opened(uuid4(), os.urandom(32)), Cause.request())
     assert len(shared(app, patient_id)) == 1
 
@@ -131,7 +127,7 @@ def test_a_redelivered_case_opened_is_tracked_once(app: IntakeApplication) -> No
     patient_id = register(app)
     opened = case_opened(patient_id, os.urandom(32))
     tracking = Tracking("carenet.casework.v1:0", 7)
-    app.share_contact_details(opened, Cause.inbound(opened, tracking))
+    app.share_contact_details(opened, Cause(uuid4(), uuid4(), tracking))
     assert app.is_tracked(tracking.application_name, 7)
 
 

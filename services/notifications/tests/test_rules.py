@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from carenet_contracts import Envelope, parse_message
+from carenet_contracts import Payload
+from carenet_devtools.policies import sample
 from carenet_kit.rule_set import DEFAULT_RULE_SET_FILE
 from carenet_notifications.circle import Circle, FamilyConsent
 from carenet_notifications.rules import Planned, RuleTable, Urgency, default_table, plan
-
-MESSAGES = Path(__file__).parents[3] / "contracts" / "tests" / "messages"
 
 TEAM = Circle(
     center_id="CHC-NS-NANTOU",
@@ -31,17 +29,17 @@ TEAM = Circle(
 )
 
 
-def message(name: str, **data_changes: Any) -> Envelope[Any]:
-    raw = json.loads((MESSAGES / f"{name}.v1.json").read_text())
-    raw["data"].update(data_changes)
-    return parse_message(json.dumps(raw).encode())
+def event(name: str, **changes: Any) -> Payload:
+    """The payload of the contract's committed sample: one example of every event type."""
+    payload: Payload = sample(name, **changes).data
+    return payload
 
 
 NOBODY_KNOWN = Circle()
 
 
 def told(name: str, circle: Circle = NOBODY_KNOWN, **data: Any) -> dict[str, Planned]:
-    return {p.recipient: p for p in plan(default_table(), message(name, **data), circle)}
+    return {p.recipient: p for p in plan(default_table(), event(name, **data), circle)}
 
 
 def with_family(*notified_of: str, may_see: tuple[str, ...] = ()) -> Circle:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -13,15 +12,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from carenet_access.relations import PatientRelations
-from carenet_contracts import Envelope, envelope_of
-from carenet_contracts.common import DiagnosisCategory
-from carenet_contracts.intake import DiagnosisRecorded
 from carenet_devtools.callers import Callers
 from carenet_kit.http import install_error_handlers
 from carenet_kit.outbox import Cause
 from carenet_kit.reference_data import ReferenceDirectory
 from carenet_routing import api
 from carenet_routing.application import RoutingApplication
+from carenet_routing.commands import RouteDiagnosedPatient
 from carenet_routing.outbox import to_integration_event
 from carenet_routing.projection import RoutingBoard
 
@@ -29,28 +26,14 @@ REFERENCE = Path(__file__).parents[3] / "reference" / "demo-directory.yaml"
 OP = {"operator_id": "OP-1"}
 
 
-def diagnosis_of(patient_id: UUID, region_code: str) -> Envelope[Any]:
-    now = datetime.now(UTC)
-    return envelope_of(DiagnosisRecorded)(
-        event_id=uuid4(),
-        event_type="DiagnosisRecorded",
-        schema_version=1,
-        occurred_at=now,
-        recorded_at=now,
-        producer="intake",
+def diagnosis_of(patient_id: UUID, region_code: str) -> RouteDiagnosedPatient:
+    return RouteDiagnosedPatient(
         patient_id=patient_id,
-        correlation_id=uuid4(),
-        causation_id=None,
-        sequence=1,
-        data=DiagnosisRecorded(
-            diagnosis_id=uuid4(),
-            hospital_id="H-SZ-NANSHAN",
-            icd10_code="F20.0",
-            category=DiagnosisCategory.SCHIZOPHRENIA,
-            diagnosed_on=now.date(),
-            risk_level=1,
-            region_code=region_code,
-        ),
+        diagnosing_hospital_id="H-SZ-NANSHAN",
+        category="schizophrenia",
+        risk_level=1,
+        region_code=region_code,
+        recorded_at=datetime.now(UTC),
     )
 
 

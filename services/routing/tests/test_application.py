@@ -9,15 +9,19 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from carenet_contracts import Envelope, Payload, envelope_of, parse_message
-from carenet_contracts.casework import ReferralRequested, ReferralWithdrawn
-from carenet_contracts.common import DiagnosisCategory, ReferralReason
-from carenet_contracts.intake import DiagnosisRecorded, ReferralDeclined
+from carenet_contracts import Envelope, parse_message
+from carenet_contracts.common import ReferralReason
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause, PublishedStream
 from carenet_kit.reference_data import ReferenceDirectory
 from carenet_routing.application import RoutingApplication
-from carenet_routing.domain import DIRECTORY_ID, Route
+from carenet_routing.commands import (
+    FollowHospital,
+    RequestReferral,
+    RouteDiagnosedPatient,
+    WithdrawReferral,
+)
+from carenet_routing.domain import DIRECTORY_ID, Happening, Route
 from carenet_routing.outbox import to_integration_event
 
 REFERENCE = Path(__file__).parents[3] / "reference" / "demo-directory.yaml"
@@ -38,34 +42,25 @@ def app(clock: ManualClock) -> RoutingApplication:
     return application
 
 
-def envelope(patient_id: UUID, payload: Payload) -> Envelope[Any]:
-    return envelope_of(type(payload))(
-        event_id=uuid4(),
-        event_type=payload.event_type,
-        schema_version=payload.schema_version,
-        occurred_at=START,
-        recorded_at=START,
-        producer=payload.producer,
+def diagnosis(
+    patient_id: UUID,
+    region_code: str,
+    hospital: str = "H-SZ-NANSHAN",
+    recorded_at: datetime = START,
+) -> RouteDiagnosedPatient:
+    return RouteDiagnosedPatient(
         patient_id=patient_id,
-        correlation_id=uuid4(),
-        causation_id=None,
-        sequence=1,
-        data=payload,
+        diagnosing_hospital_id=hospital,
+        category="schizophrenia",
+        risk_level=1,
+        region_code=region_code,
+        recorded_at=recorded_at,
     )
 
 
 def diagnose(app: RoutingApplication, region_code: str, hospital: str = "H-SZ-NANSHAN") -> UUID:
     patient_id = uuid4()
-    diagnosis = DiagnosisRecorded(
-        diagnosis_id=uuid4(),
-        hospital_id=hospital,
-        icd10_code="F20.0",
-        category=DiagnosisCategory.SCHIZOPHRENIA,
-        diagnosed_on=START.date(),
-        risk_level=1,
-        region_code=region_code,
-    )
-    app.route_diagnosed_patient(envelope(patient_id, diagnosis), Cause.request())
+    app.route_diagnosed_patient(diagnosis(patient_id, region_code, hospital), Cause.request())
     return patient_id
 
 
@@ -80,15 +75,15 @@ def published(app: RoutingApplication, patient_id: UUID) -> list[Envelope[Any]]:
 
 def request_referral(app: RoutingApplication, patient_id: UUID, reason: ReferralReason) -> UUID:
     referral_id = uuid4()
-    request = ReferralRequested(
+    request = RequestReferral(
+        patient_id=patient_id,
         referral_id=referral_id,
         case_id=uuid4(),
         center_id="CHC-NS-NANTOU",
-        reason=reason,
+        reason=reason.value,
         risk_level=3,
-        rule_set_version="nhc-2018/1",
     )
-    app.request_referral(envelope(patient_id, request), Cause.request())
+    app.request_referral(request, Cause.request())
     return referral_id
 
 
@@ -165,19 +160,10 @@ def test_a_first_visit_is_due_two_weeks_from_the_day_of_receipt_in_china(
     app: RoutingApplication,
 ) -> None:
     patient_id = uuid4()
-    diagnosis = DiagnosisRecorded(
-        diagnosis_id=uuid4(),
-        hospital_id="H-SZ-NANSHAN",
-        icd10_code="F20.0",
-        category=DiagnosisCategory.SCHIZOPHRENIA,
-        diagnosed_on=date(2026, 11, 29),
-        risk_level=1,
-        region_code="440305001",
+    received_late = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
+    app.route_diagnosed_patient(
+        diagnosis(patient_id, "440305001", recorded_at=received_late), Cause.request()
     )
-    received = envelope(patient_id, diagnosis).model_copy(
-        update={"recorded_at": datetime(2026, 11, 28, 23, 30, tzinfo=UTC)}
-    )
-    app.route_diagnosed_patient(received, Cause.request())
     [routed] = published(app, patient_id)
     assert routed.data.first_visit_due == date(2026, 12, 13)
 
@@ -274,10 +260,17 @@ def test_an_uncertified_diagnosing_hospital_refers_to_a_certified_one_nearby(
 def test_decline_escalates_and_a_later_withdrawal_changes_nothing(app: RoutingApplication) -> None:
     patient = diagnose(app, "440305001")
     referral_id = request_referral(app, patient, ReferralReason.UNSTABLE)
-    declined = ReferralDeclined(referral_id=referral_id, hospital_id="H-SZ-NANSHAN", reason="full")
-    app.follow_hospital(envelope(patient, declined), Cause.request())
-    withdrawn = ReferralWithdrawn(referral_id=referral_id, case_id=uuid4(), reason="withdrawn")
-    app.withdraw_referral(envelope(patient, withdrawn), Cause.request())
+    declined = FollowHospital(
+        patient_id=patient,
+        referral_id=referral_id,
+        hospital_id="H-SZ-NANSHAN",
+        happening=Happening.DECLINED,
+        when=START,
+        detail="full",
+    )
+    app.follow_hospital(declined, Cause.request())
+    withdrawn = WithdrawReferral(patient_id=patient, referral_id=referral_id, reason="withdrawn")
+    app.withdraw_referral(withdrawn, Cause.request())
     messages = published(app, patient)
     assert [m.event_type for m in messages] == [
         "PatientRouted",

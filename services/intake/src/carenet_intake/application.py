@@ -21,9 +21,9 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
-from carenet_contracts import DiagnosisCategory, Envelope
-from carenet_contracts.casework import CaseOpened
+from carenet_contracts import DiagnosisCategory
 from carenet_contracts.intake import ErasureBasis
+from carenet_intake.commands import ShareContactDetails
 from carenet_intake.domain import (
     Erasure,
     Hospital,
@@ -303,14 +303,13 @@ class IntakeApplication(ReferralDesk):
             diagnosis_ids=tuple(patient.diagnoses),
         )
 
-    def share_contact_details(self, opened: Envelope[CaseOpened], cause: Cause) -> None:
+    def share_contact_details(self, command: ShareContactDetails, cause: Cause) -> None:
         """Seal name, phone and address to the new case's key, for its center alone."""
-        case = opened.data
-        patient = self.find(opened.patient_id)
+        patient = self.find(command.patient_id)
         if not isinstance(patient, Patient):
             log.info("case opened for a patient not registered here")
             return
-        if case.contact_key is None or case.case_id in patient.contacts_shared:
+        if command.case_id in patient.contacts_shared:
             return
         personal = self.personal_data(patient)
         if personal is None:
@@ -319,10 +318,10 @@ class IntakeApplication(ReferralDesk):
         contact = {"name": personal.name, "phone": personal.phone, "address": personal.address}
         sealed = seal(
             json.dumps(contact, ensure_ascii=False).encode(),
-            public_key_from_text(case.contact_key),
-            contact_context(patient.id, case.case_id),
+            public_key_from_text(command.contact_key),
+            contact_context(patient.id, command.case_id),
         )
-        patient.share_contact_details(case.case_id, case.center_id, to_text(sealed))
+        patient.share_contact_details(command.case_id, command.center_id, to_text(sealed))
         self.commit(patient, cause=cause)
 
     def erase_personal_data(

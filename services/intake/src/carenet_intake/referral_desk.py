@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import structlog
 from eventsourcing.application import AggregateNotFoundError
 
-from carenet_contracts.routing import ReferralCancelled, ReferralIssued
+from carenet_intake.commands import CancelReferral, ReceiveReferral
 from carenet_intake.domain import DeclineReason, Inpatient, Patient, Referral, Stay
 from carenet_intake.hospital_tier import HospitalTier
 from carenet_kit.outbox import Cause
@@ -19,37 +19,37 @@ log = structlog.get_logger()
 
 
 class ReferralDesk(HospitalTier):
-    def receive_referral(self, issued: ReferralIssued, patient_id: UUID, cause: Cause) -> None:
+    def receive_referral(self, command: ReceiveReferral, cause: Cause) -> None:
         """Put a community referral on the addressed hospital's worklist."""
-        self.certified(issued.hospital_id)
-        referral_id = Referral.create_id(issued.referral_id)
+        self.certified(command.hospital_id)
+        referral_id = Referral.create_id(command.referral_id)
         if referral_id in self.repository:
-            log.info("referral already on the worklist", referral_id=str(issued.referral_id))
+            log.info("referral already on the worklist", referral_id=str(command.referral_id))
             self.commit(cause=cause)
             return
         referral = Referral(
-            referral_id=issued.referral_id,
-            patient_id=patient_id,
-            case_id=issued.case_id,
-            from_center_id=issued.from_center_id,
-            hospital_id=issued.hospital_id,
-            reason=issued.reason.value,
-            risk_level=issued.risk_level,
-            accept_by=issued.accept_by,
+            referral_id=command.referral_id,
+            patient_id=command.patient_id,
+            case_id=command.case_id,
+            from_center_id=command.from_center_id,
+            hospital_id=command.hospital_id,
+            reason=command.reason,
+            risk_level=command.risk_level,
+            accept_by=command.accept_by,
         )
         self.commit(referral, cause=cause)
 
-    def cancel_referral(self, cancelled: ReferralCancelled, cause: Cause) -> None:
+    def cancel_referral(self, command: CancelReferral, cause: Cause) -> None:
         """Take it off the worklist, unless the patient was admitted on it (then log why)."""
         try:
-            referral: Referral = self.repository.get(Referral.create_id(cancelled.referral_id))
+            referral: Referral = self.repository.get(Referral.create_id(command.referral_id))
         except AggregateNotFoundError:
-            raise Refused(f"referral {cancelled.referral_id} was never received here") from None
-        unchanged = referral.cancel(cancelled.hospital_id, cancelled.reason)
+            raise Refused(f"referral {command.referral_id} was never received here") from None
+        unchanged = referral.cancel(command.hospital_id, command.reason)
         if unchanged is not None:
             log.warning(
                 "referral cancellation changed nothing",
-                referral_id=str(cancelled.referral_id),
+                referral_id=str(command.referral_id),
                 why=unchanged,
             )
         self.commit(referral, cause=cause)

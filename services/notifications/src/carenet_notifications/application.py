@@ -6,14 +6,14 @@ import secrets
 from base64 import b64encode
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 
-from carenet_contracts import Envelope
+from carenet_contracts import Payload
 from carenet_contracts.casework import (
     CareTeamMemberJoined,
     CareTeamMemberLeft,
@@ -31,6 +31,7 @@ from carenet_kit.outbox import Cause
 from carenet_kit.tracing import current_traceparent
 from carenet_notifications import rules
 from carenet_notifications.circle import family_member_of, role
+from carenet_notifications.commands import Notify
 from carenet_notifications.domain import Delivery, Notification, PatientCircle, Subscriptions
 from carenet_notifications.domain.subscriptions import Subscription
 from carenet_notifications.rules import Planned, RuleTable, Urgency
@@ -88,32 +89,32 @@ class NotificationsApplication(ServiceApplication):
 
     # --- inbound -------------------------------------------------------------------------------
 
-    def handle(self, envelope: Envelope[Any], cause: Cause) -> None:
+    def notify_of(self, command: Notify, cause: Cause) -> None:
         """Tell whoever the rule table names, then keep what the event says about the circle."""
-        circle = self._circle(envelope.patient_id)
+        circle = self._circle(command.patient_id)
         changed: list[Aggregate] = []
-        for planned in rules.plan(self.rule_table, envelope, circle.view()):
-            changed.extend(self._notification(envelope, planned, circle))
+        for planned in rules.plan(self.rule_table, command.event, circle.view()):
+            changed.extend(self._notification(command, planned, circle))
         known = len(circle.pending_events)
-        _learn(circle, envelope.data)
+        _learn(circle, command.event)
         if len(circle.pending_events) > known:
             changed.append(circle)
         if changed:
             self.commit(*changed, cause=cause)
 
     def _notification(
-        self, envelope: Envelope[Any], planned: Planned, circle: PatientCircle
+        self, command: Notify, planned: Planned, circle: PatientCircle
     ) -> list[Aggregate]:
-        notification_id = Notification.create_id(str(envelope.event_id), planned.recipient)
+        notification_id = Notification.create_id(str(command.event_id), planned.recipient)
         if notification_id in self.repository:
             return []
         is_family = family_member_of(planned.recipient) is not None
         lead = role(circle.center_id, "lead") if circle.center_id else NETWORK_LEAD
         notification = Notification(
-            subject=str(envelope.event_id),
-            about_event_id=envelope.event_id,
-            about_event_type=envelope.event_type,
-            patient_id=envelope.patient_id,
+            subject=str(command.event_id),
+            about_event_id=command.event_id,
+            about_event_type=command.event_type,
+            patient_id=command.patient_id,
             recipient=planned.recipient,
             urgency=planned.urgency,
             summary=planned.summary,
@@ -242,7 +243,7 @@ class NotificationsApplication(ServiceApplication):
         return None
 
 
-def _learn(circle: PatientCircle, data: Any) -> None:
+def _learn(circle: PatientCircle, data: Payload) -> None:
     """Keep what an event says about the people around the patient."""
     match data:
         case DiagnosisRecorded():

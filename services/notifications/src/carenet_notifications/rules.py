@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from carenet_contracts import CURRENT, Envelope
+from carenet_contracts import CURRENT, Payload
 from carenet_kit.reference_data import StrictModel
 from carenet_kit.rule_set import RuleSection
 from carenet_notifications.circle import Circle, center, family, role, staff
@@ -85,15 +85,14 @@ class Planned:
 GENERIC_FAMILY_SUMMARY = "There is news about your relative's care."
 
 
-def plan(table: RuleTable, envelope: Envelope[Any], circle: Circle) -> list[Planned]:
+def plan(table: RuleTable, event: Payload, circle: Circle) -> list[Planned]:
     """The notifications one event calls for: one per recipient, merged across rules."""
-    data = envelope.data
     planned: dict[str, Planned] = {}
     for rule in table.rules:
-        if rule.event != envelope.event_type or not rule.applies(data):
+        if rule.event != event.event_type or not rule.applies(event):
             continue
-        for recipient in _audience(rule, envelope, circle):
-            one = _for_recipient(rule, data, recipient, circle)
+        for recipient in _audience(rule, event, circle):
+            one = _for_recipient(rule, event, recipient, circle)
             earlier = planned.get(recipient)
             planned[recipient] = one if earlier is None else _merge(earlier, one)
     return list(planned.values())
@@ -118,26 +117,26 @@ def _merge(a: Planned, b: Planned) -> Planned:
     return Planned(a.recipient, urgency, a.channels | b.channels, a.summary, a.dates)
 
 
-def _audience(rule: Rule, envelope: Envelope[Any], circle: Circle) -> list[str]:
+def _audience(rule: Rule, event: Payload, circle: Circle) -> list[str]:
     recipients: list[str] = []
     for item in rule.audience:
         for word in item.split(" or "):
-            found = _resolve(word.strip(), envelope, circle)
+            found = _resolve(word.strip(), event, circle)
             if found:
                 recipients.extend(r for r in found if r not in recipients)
                 break
     return recipients
 
 
-Resolver = Callable[[Any, Envelope[Any], Circle], list[str]]
+Resolver = Callable[[Payload, Circle], list[str]]
 
 
-def _field(data: Any, name: str) -> Any:
-    return getattr(data, name, None)
+def _field(event: Payload, name: str) -> Any:
+    return getattr(event, name, None)
 
 
-def _center_of(data: Any, circle: Circle) -> str | None:
-    return _field(data, "center_id") or _field(data, "from_center_id") or circle.center_id
+def _center_of(event: Payload, circle: Circle) -> str | None:
+    return _field(event, "center_id") or _field(event, "from_center_id") or circle.center_id
 
 
 def _one(value: str | None, address: Callable[[str], str]) -> list[str]:
@@ -145,16 +144,16 @@ def _one(value: str | None, address: Callable[[str], str]) -> list[str]:
 
 
 RESOLVERS: dict[str, Resolver] = {
-    "center": lambda d, _, c: _one(_center_of(d, c), center),
-    "from_center": lambda d, _, c: _one(_field(d, "from_center_id"), center),
-    "to_center": lambda d, _, c: _one(_field(d, "to_center_id"), center),
-    "case_manager": lambda d, _, c: _one(_field(d, "case_manager_id") or c.case_manager_id, staff),
-    "previous_case_manager": lambda d, _, c: _one(_field(d, "previous_case_manager_id"), staff),
-    "care_team": lambda d, _, c: [staff(m) for m in c.team_members()],
-    "hospital": lambda d, _, c: _one(
-        _field(d, "hospital_id") or c.hospital_id, lambda h: role(h, "clinician")
+    "center": lambda e, c: _one(_center_of(e, c), center),
+    "from_center": lambda e, c: _one(_field(e, "from_center_id"), center),
+    "to_center": lambda e, c: _one(_field(e, "to_center_id"), center),
+    "case_manager": lambda e, c: _one(_field(e, "case_manager_id") or c.case_manager_id, staff),
+    "previous_case_manager": lambda e, c: _one(_field(e, "previous_case_manager_id"), staff),
+    "care_team": lambda e, c: [staff(m) for m in c.team_members()],
+    "hospital": lambda e, c: _one(
+        _field(e, "hospital_id") or c.hospital_id, lambda h: role(h, "clinician")
     ),
-    "family": lambda d, e, c: [family(m) for m in c.family_notified_of(e.event_type)],
+    "family": lambda e, c: [family(m) for m in c.family_notified_of(e.event_type)],
 }
 
 
@@ -167,16 +166,15 @@ def _is_audience_word(word: str) -> bool:
     )
 
 
-def _resolve(word: str, envelope: Envelope[Any], circle: Circle) -> list[str]:
-    data = envelope.data
+def _resolve(word: str, event: Payload, circle: Circle) -> list[str]:
     if word.startswith("role:"):
         return [word]
     kind, _, name = word.partition("/")
     if kind == "care_team" and name:
         return [staff(m) for m in circle.team_members(name)]
     if kind == "center_role":
-        return _one(_center_of(data, circle), lambda c: role(c, name))
-    return RESOLVERS[word](data, envelope, circle)
+        return _one(_center_of(event, circle), lambda c: role(c, name))
+    return RESOLVERS[word](event, circle)
 
 
 @cache

@@ -13,15 +13,6 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import JSONTranscoder
 
-from carenet_contracts import Envelope
-from carenet_contracts.casework import ReferralRequested, ReferralWithdrawn
-from carenet_contracts.intake import (
-    DiagnosisRecorded,
-    PatientAdmitted,
-    PatientDischarged,
-    ReferralAccepted,
-    ReferralDeclined,
-)
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
 from carenet_kit.outbox import Cause
@@ -31,6 +22,12 @@ from carenet_kit.read_model_snapshots import SnapshotSchedule
 from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.scheduler import act_once_each
 from carenet_routing import deadlines
+from carenet_routing.commands import (
+    FollowHospital,
+    RequestReferral,
+    RouteDiagnosedPatient,
+    WithdrawReferral,
+)
 from carenet_routing.domain import (
     DIRECTORY_ID,
     Center,
@@ -50,8 +47,6 @@ log = structlog.get_logger()
 
 REFERENCE_DATA = "reference-data"
 """Who loaded the demo directory (recorded as the operator of its events)."""
-
-HospitalEvent = ReferralAccepted | ReferralDeclined | PatientAdmitted | PatientDischarged
 
 
 @dataclass(frozen=True)
@@ -181,19 +176,18 @@ class RoutingApplication(ServiceApplication):
 
     # -- routes and transfers --------------------------------------------------------------
 
-    def route_diagnosed_patient(self, diagnosis: Envelope[DiagnosisRecorded], cause: Cause) -> None:
-        if Route.create_id(diagnosis.patient_id) in self.repository:
+    def route_diagnosed_patient(self, command: RouteDiagnosedPatient, cause: Cause) -> None:
+        if Route.create_id(command.patient_id) in self.repository:
             return  # a later diagnosis does not move a patient who already has a route
-        data = diagnosis.data
         route = Route(
-            patient_id=diagnosis.patient_id,
-            diagnosing_hospital_id=data.hospital_id,
-            category=data.category.value,
-            risk_level=data.risk_level,
-            region_code=data.region_code,
+            patient_id=command.patient_id,
+            diagnosing_hospital_id=command.diagnosing_hospital_id,
+            category=command.category,
+            risk_level=command.risk_level,
+            region_code=command.region_code,
         )
         route.route_by_catchment(
-            self._directory(), self.rules.local_date(diagnosis.recorded_at), self.rules
+            self._directory(), self.rules.local_date(command.recorded_at), self.rules
         )
         self.commit(route, cause=cause)
 
@@ -236,60 +230,43 @@ class RoutingApplication(ServiceApplication):
 
     # -- the referral saga -----------------------------------------------------------------
 
-    def request_referral(self, request: Envelope[ReferralRequested], cause: Cause) -> None:
-        data = request.data
-        if Referral.create_id(data.referral_id) in self.repository:
+    def request_referral(self, command: RequestReferral, cause: Cause) -> None:
+        if Referral.create_id(command.referral_id) in self.repository:
             return  # the same request again
-        route = self._route(request.patient_id)
+        route = self._route(command.patient_id)
         directory = self._directory()
         referral = Referral(
-            referral_id=data.referral_id,
-            patient_id=request.patient_id,
-            case_id=data.case_id,
-            center_id=data.center_id,
-            reason=data.reason.value,
-            risk_level=data.risk_level,
+            referral_id=command.referral_id,
+            patient_id=command.patient_id,
+            case_id=command.case_id,
+            center_id=command.center_id,
+            reason=command.reason,
+            risk_level=command.risk_level,
         )
         hospital, why = directory.hospital_for_referral(
             route.diagnosing_hospital_id, route.region_code[:6]
         )
         if hospital is None:
             referral.leave_unplaced(route.diagnosing_hospital_id, why, directory.version)
-            log.warning("referral escalated: no hospital", referral_id=str(data.referral_id))
+            log.warning("referral escalated: no hospital", referral_id=str(command.referral_id))
         else:
-            accept_by = self.clock.now() + self.accept_windows.for_reason(data.reason.value)
+            accept_by = self.clock.now() + self.accept_windows.for_reason(command.reason)
             referral.issue(hospital.id, accept_by, directory.version, chosen_because=why)
         self.commit(referral, cause=cause)
 
-    def follow_hospital(self, answer: Envelope[HospitalEvent], cause: Cause) -> None:
+    def follow_hospital(self, command: FollowHospital, cause: Cause) -> None:
         """Accepted, declined, admitted or discharged: the hospital's side of the saga."""
-        data = answer.data
-        if data.referral_id is None:
-            return  # an admission or discharge that no community referral asked for
-        referral = self._referral(data.referral_id, answer.patient_id)
-        match data:
-            case ReferralAccepted():
-                happening, on, detail = (
-                    Happening.ACCEPTED,
-                    self.rules.local_date(data.accepted_at),
-                    "",
-                )
-            case ReferralDeclined():
-                happening, on, detail = (
-                    Happening.DECLINED,
-                    self.rules.local_date(answer.occurred_at),
-                    data.reason,
-                )
-            case PatientAdmitted():
-                happening, on, detail = Happening.ADMITTED, data.admitted_on, ""
-            case PatientDischarged():
-                happening, on, detail = Happening.DISCHARGED, data.discharged_on, ""
-        ignored = referral.hospital_answered(happening, data.hospital_id, on, detail)
-        self._commit_or_log(referral, ignored, happening, cause)
+        referral = self._referral(command.referral_id, command.patient_id)
+        when = command.when
+        on = self.rules.local_date(when) if isinstance(when, datetime) else when
+        ignored = referral.hospital_answered(
+            command.happening, command.hospital_id, on, command.detail
+        )
+        self._commit_or_log(referral, ignored, command.happening, cause)
 
-    def withdraw_referral(self, withdrawal: Envelope[ReferralWithdrawn], cause: Cause) -> None:
-        referral = self._referral(withdrawal.data.referral_id, withdrawal.patient_id)
-        ignored = referral.withdraw(withdrawal.data.reason)
+    def withdraw_referral(self, command: WithdrawReferral, cause: Cause) -> None:
+        referral = self._referral(command.referral_id, command.patient_id)
+        ignored = referral.withdraw(command.reason)
         self._commit_or_log(referral, ignored, Happening.WITHDRAWN, cause)
 
     def _referral(self, referral_id: UUID, patient_id: UUID) -> Referral:

@@ -1,0 +1,70 @@
+"""Intake's policy turns each consumed event into the one command it asks for."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import cast
+from uuid import UUID
+
+from carenet_devtools.policies import RecordingApplication, sample
+from carenet_intake.application import IntakeApplication
+from carenet_intake.commands import CancelReferral, ReceiveReferral, ShareContactDetails
+from carenet_intake.policy import policy
+from carenet_kit.outbox import Cause
+
+PATIENT = UUID("a3d92bf0-f8ef-4606-b81d-bb4f76002d83")
+REFERRAL = UUID("81da2031-a0d0-4b64-b3ad-d9d345e2887b")
+
+
+def commanded(event_type: str, **data: object) -> list[tuple[str, object]]:
+    app = RecordingApplication()
+    handle = policy(cast(IntakeApplication, app))
+    handle(sample(event_type, PATIENT, **data), Cause.request())
+    return app.calls
+
+
+def test_routing_issues_and_cancels_a_referral_on_the_hospitals_worklist() -> None:
+    assert commanded("ReferralIssued") == [
+        (
+            "receive_referral",
+            ReceiveReferral(
+                patient_id=PATIENT,
+                referral_id=REFERRAL,
+                case_id=UUID("9f81999f-b2d0-4704-bd10-1d1f8f4ffe05"),
+                from_center_id="CHC-NS-NANTOU",
+                hospital_id="H-SZ-KANGNING",
+                reason="risk",
+                risk_level=4,
+                accept_by=datetime(2026, 11, 23, 10, tzinfo=UTC),
+            ),
+        )
+    ]
+    assert commanded("ReferralCancelled") == [
+        (
+            "cancel_referral",
+            CancelReferral(
+                referral_id=REFERRAL,
+                hospital_id="H-SZ-KANGNING",
+                reason="withdrawn by the community",
+            ),
+        )
+    ]
+
+
+def test_a_case_opened_asks_for_its_contact_details_unless_it_has_no_key() -> None:
+    assert commanded("CaseOpened") == [
+        (
+            "share_contact_details",
+            ShareContactDetails(
+                patient_id=PATIENT,
+                case_id=UUID("16a841ee-5820-4da7-b41b-c91d63b34925"),
+                center_id="CHC-NS-NANTOU",
+                contact_key="9m6GuA5iYFpfYBKQTbXVKOpzGdDiUBe_aAwuGN99J1c",
+            ),
+        )
+    ]
+    assert commanded("CaseOpened", contact_key=None) == []
+
+
+def test_what_intake_does_not_consume_asks_nothing() -> None:
+    assert commanded("VisitCompleted") == []
