@@ -53,6 +53,10 @@ class ServiceApplication(Application[UUID]):
     """
 
     producer: ClassVar[Producer]
+    snapshotting_intervals: ClassVar = {PublishedStream: 20}
+    """A patient's outbox stream takes a message for every event published and every read of
+    the record logged, without end: each commit loads it from a snapshot and at most 19 of its
+    events, not its whole history. A subclass adds its own aggregates to these."""
 
     def __init__(
         self, env: dict[str, str], outbound: OutboundMapper, clock: Clock | None = None

@@ -66,7 +66,7 @@ class Moved:
 
 class RoutingApplication(ServiceApplication):
     producer: ClassVar = "routing"
-    snapshotting_intervals: ClassVar = {Directory: 10}
+    snapshotting_intervals: ClassVar = {**ServiceApplication.snapshotting_intervals, Directory: 10}
     """Every route loads the directory: start from a recent snapshot, not its whole history."""
 
     def __init__(

@@ -13,13 +13,14 @@ from carenet_casework.application.cases import CasesAndVisits
 from carenet_casework.application.deadlines import DeadlinesAndReferrals
 from carenet_casework.application.team import FamilyLink, TeamFamilyAndSessions
 from carenet_casework.domain import Caseload
+from carenet_kit.application import ServiceApplication
 
 
 class CaseworkApplication(CasesAndVisits, DeadlinesAndReferrals, TeamFamilyAndSessions):
     """Casework, whole: the one application its API, policy and scheduler talk to."""
 
     producer: ClassVar = "casework"
-    snapshotting_intervals: ClassVar = {Caseload: 50}
+    snapshotting_intervals: ClassVar = {**ServiceApplication.snapshotting_intervals, Caseload: 50}
     """A center's caseload takes an event per case opened: start from a recent snapshot."""
 
 
