@@ -31,6 +31,7 @@ from carenet_routing import deadlines
 from carenet_routing.application import RoutingApplication
 from carenet_routing.commands import RequestReferral, RouteDiagnosedPatient
 from carenet_routing.outbox import to_integration_event
+from carenet_routing.waiting import WaitingRoutes
 
 REPO = Path(__file__).parents[2]
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -203,6 +204,43 @@ def test_a_restart_takes_the_open_deadlines_from_their_snapshot_and_reads_only_w
         assert LogFollower(restarted, from_zero, events=deadlines.EVENTS).catch_up() == 5
         assert restarted.open_deadlines == from_zero
         assert restarted.act_on_due(clock.advance(timedelta(days=4))) == 5
+        assert first.act_on_due(clock.now()) == 0
+    finally:
+        for app in apps:
+            app.close()
+
+
+def test_a_restart_takes_the_waiting_routes_from_their_snapshot_and_routes_each_once(
+    store: dict[str, str],
+) -> None:
+    """Given four patients waiting for a region no catchment holds and a snapshot of the
+    waiting routes taken by the due work, an instance started after a fifth waits resumes from
+    the snapshot's position (not from 0), holds what a rebuild from 0 holds, and when a center
+    comes to hold the region routes the five once."""
+    clock = ManualClock(START)
+    every_four = SnapshotSchedule(every=4, seconds=10**9)
+    first = RoutingApplication(store, to_integration_event, clock, snapshots=every_four)
+    apps = [first]
+    try:
+        first.load_directory(ReferenceDirectory.load(REPO / "reference/demo-directory.yaml"))
+        for _ in range(4):
+            diagnosed(first, "440399001")
+        assert first.act_on_due(clock.now()) == 0  # follows the four waits, stores a snapshot
+        snapshot_position = first.waiting_routes.position
+        diagnosed(first, "440399001")
+
+        restarted = RoutingApplication(store, to_integration_event, clock, snapshots=every_four)
+        apps.append(restarted)
+        restarted.waiting_routes.restore()
+        assert restarted.waiting_routes.position == snapshot_position > 0
+        assert restarted.act_on_due(clock.now()) == 0
+        from_zero = WaitingRoutes(restarted, schedule=None)
+        assert from_zero.route_those_now_held(clock.now().date(), restarted.rules) == 0
+        assert restarted.waiting_routes.waiting == from_zero.waiting
+        assert len(from_zero.waiting.regions) == 5
+
+        restarted.register_center("CHC-NEW", "New", ["440399"], "OP-1", Cause.request())
+        assert restarted.act_on_due(clock.advance(timedelta(minutes=1))) == 5
         assert first.act_on_due(clock.now()) == 0
     finally:
         for app in apps:

@@ -84,8 +84,7 @@ class LogFollower:
     def catch_up(self) -> int:
         """Apply everything recorded so far, on the caller's thread; the number of events
         read from the store."""
-        if not self._restored:
-            self.adopt(self.load())
+        self.restore()
         applied = 0
         while events := self.read_next():
             self.apply(events)
@@ -101,12 +100,21 @@ class LogFollower:
         )
         return [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
 
+    def restore(self) -> None:
+        """Load the last snapshot into the read model, once (on the caller's thread)."""
+        if not self._restored:
+            self.adopt(self.load())
+
     def apply(self, events: Applied) -> None:
         for notification_id, domain_event in events:
             self.read_model.apply(domain_event)
             self.position = notification_id
-        self._unsaved += len(events)
-        metrics.READ_MODEL_EVENTS_APPLIED.labels(self._name).inc(len(events))
+        self.count_applied(len(events))
+
+    def count_applied(self, count: int) -> None:
+        """Events applied since the last snapshot, for its schedule and the metric."""
+        self._unsaved += count
+        metrics.READ_MODEL_EVENTS_APPLIED.labels(self._name).inc(count)
 
     def snapshot_due(self) -> bool:
         if self.schedule is None or not self._unsaved:

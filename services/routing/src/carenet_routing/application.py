@@ -88,7 +88,7 @@ class RoutingApplication(ServiceApplication):
         self.following_deadlines = LogFollower(
             self, self.open_deadlines, snapshots, events=deadlines.EVENTS
         )
-        self._waiting = WaitingRoutes()
+        self.waiting_routes = WaitingRoutes(self, snapshots)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -297,7 +297,7 @@ class RoutingApplication(ServiceApplication):
         """Route the waiting patients whose region the directory has come to hold, then flag
         overdue manual routing and escalate unaccepted referrals, each exactly once."""
         today = self.rules.local_date(now)
-        routed = self._waiting.route_those_now_held(self, today, self.rules)
+        routed = self.waiting_routes.route_those_now_held(today, self.rules)
         self.following_deadlines.catch_up()
 
         def flag(route: Route) -> bool:

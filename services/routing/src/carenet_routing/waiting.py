@@ -10,21 +10,27 @@ one store conflict on the route or the position, and the loser looks again next 
 
 A hold decided on a directory that a catchment change has since overtaken (the diagnosis was
 routed while the operator's change was being committed) is looked at again the same way.
+
+Which routes wait is kept with the service's other watches (the kit's `LogFollower`): a
+snapshot of it with its log position, taken when every gain up to that position has been acted
+on, so a start reads only what came after, not every route ever decided.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID, uuid4
 
 import structlog
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Tracking
-from eventsourcing.utils import get_topic
 
 from carenet_kit.application import ServiceApplication
 from carenet_kit.outbox import Cause
+from carenet_kit.projection import Applied, LogFollower
+from carenet_kit.read_model_snapshots import SnapshotSchedule
 from carenet_routing.domain import Directory, Route
 from carenet_routing.rules import RoutingRules
 
@@ -38,54 +44,73 @@ _GAINS = (
     Directory.CatchmentAreaHandedOver,
 )
 _RELEASES = (Route.Routed, Route.Transferred, Route.KeptAtCenter, Route.ResidenceChanged)
-TOPICS = [get_topic(cls) for cls in (*_GAINS, Route.HeldForManualRouting, *_RELEASES)]
+_FOLLOWED = (*_GAINS, Route.HeldForManualRouting, *_RELEASES)
 
 
-class WaitingRoutes:
-    """Which routes wait for which region; acts on each catchment gained after `POSITION`."""
+@dataclass
+class Waiting:
+    """The read model: which routes wait for which region, and what the gains made routable."""
 
-    def __init__(self) -> None:
-        self.position = 0
-        self.waiting: dict[UUID, str] = {}
-        self.gained_at_version = 0
-        """The directory version of the last catchment gain seen in the log."""
+    regions: dict[UUID, str] = field(default_factory=dict)
+    """The region each waiting route waits for."""
+    gained_at_version: int = 0
+    """The directory version of the last catchment gain seen in the log."""
+    due: list[tuple[int, list[UUID]]] = field(default_factory=list)
+    """(log position of a gain, the routes it may have made routable), not yet acted on."""
 
-    def route_those_now_held(
-        self, app: ServiceApplication, today: date, rules: RoutingRules
-    ) -> int:
+    def apply(self, e: DomainEventProtocol[UUID], position: int = 0) -> None:
+        match e:
+            case Directory.CenterRegistered():
+                self._gained(position, e.originator_version, e.catchment)
+            case Directory.CatchmentAreaAdded() | Directory.CatchmentAreaHandedOver():
+                self._gained(position, e.originator_version, [e.region_code])
+            case Route.HeldForManualRouting():
+                self.regions[e.originator_id] = e.region_code
+                if e.directory_version < self.gained_at_version:
+                    self.due.append((position, [e.originator_id]))
+            case _:
+                self.regions.pop(e.originator_id, None)
+
+    def _gained(self, position: int, directory_version: int, areas: list[str]) -> None:
+        self.gained_at_version = directory_version
+        routable = [r for r, region in self.regions.items() if _within(region, areas)]
+        if routable:
+            self.due.append((position, routable))
+
+
+class WaitingRoutes(LogFollower):
+    """Follows the log into `Waiting`; acts on each gain after `POSITION`, in the log's order."""
+
+    def __init__(self, app: ServiceApplication, schedule: SnapshotSchedule | None) -> None:
+        self.waiting = Waiting()
+        super().__init__(app, self.waiting, schedule, events=_FOLLOWED)
+
+    def apply(self, events: Applied) -> None:
+        for notification_id, domain_event in events:
+            self.waiting.apply(domain_event, notification_id)
+            self.position = notification_id
+        self.count_applied(len(events))
+
+    def route_those_now_held(self, today: date, rules: RoutingRules) -> int:
         """Catch up with the log and route whom the gains made routable; returns how many."""
-        acted_up_to = app.process_recorder.max_tracking_id(POSITION) or 0
+        self.restore()
+        acted_up_to = self.app.process_recorder.max_tracking_id(POSITION) or 0
         routed = 0
-        while notifications := app.process_recorder.select_notifications(
-            self.position, 500, topics=TOPICS, inclusive_of_start=False
-        ):
-            for notification in notifications:
-                candidates = self._apply(app.mapper.to_domain_event(notification))
-                if candidates and notification.id > acted_up_to:
-                    outcome = self._route(app, candidates, notification.id, today, rules)
+        while True:
+            while self.waiting.due:
+                position, candidates = self.waiting.due[0]
+                if position > acted_up_to:
+                    outcome = self._route(self.app, candidates, position, today, rules)
                     if outcome is None:
                         return routed  # a concurrent writer: this step again next round
                     routed += outcome
-                self.position = notification.id
-        return routed
-
-    def _apply(self, e: DomainEventProtocol[UUID]) -> list[UUID]:
-        """Follow one event; the routes it may have made routable."""
-        match e:
-            case Directory.CenterRegistered():
-                return self._gained(e.originator_version, e.catchment)
-            case Directory.CatchmentAreaAdded() | Directory.CatchmentAreaHandedOver():
-                return self._gained(e.originator_version, [e.region_code])
-            case Route.HeldForManualRouting():
-                self.waiting[e.originator_id] = e.region_code
-                return [e.originator_id] if e.directory_version < self.gained_at_version else []
-            case _:
-                self.waiting.pop(e.originator_id, None)
-                return []
-
-    def _gained(self, directory_version: int, areas: list[str]) -> list[UUID]:
-        self.gained_at_version = directory_version
-        return [r for r, region in self.waiting.items() if _within(region, areas)]
+                self.waiting.due.pop(0)
+            if self.snapshot_due():
+                self.take_snapshot()  # nothing is due: every gain up to here is acted on
+            events = self.read_next()
+            if not events:
+                return routed
+            self.apply(events)
 
     @staticmethod
     def _route(
