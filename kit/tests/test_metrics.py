@@ -19,7 +19,7 @@ def measured_api() -> FastAPI:
 
     @api.get("/v1/metered/{patient_id}")
     def patient(patient_id: str) -> dict[str, str]:
-        if patient_id.startswith("0"):
+        if patient_id.startswith("unknown-"):
             raise HTTPException(404)
         return {}
 
@@ -45,7 +45,7 @@ def test_requests_are_measured_by_route_template_and_status_without_ids() -> Non
     measured_api()  # an app made earlier in the process must not take the metric for itself
     with TestClient(measured_api()) as client:
         assert client.get(f"/v1/metered/{patient_id}").status_code == 200
-        assert client.get("/v1/metered/0-unknown").status_code == 404
+        assert client.get("/v1/metered/unknown-0").status_code == 404
         client.get("/healthz")
         exposed = client.get("/metrics")
     assert (requests(template, "200"), requests(template, "404")) == (before[0] + 1, before[1] + 1)
@@ -53,7 +53,7 @@ def test_requests_are_measured_by_route_template_and_status_without_ids() -> Non
     assert exposed.headers["content-type"].startswith("text/plain")
     text = exposed.text
     assert patient_id not in text
-    assert "0-unknown" not in text
+    assert "unknown-0" not in text
     latency = {
         (s.labels["handler"], s.labels["status"])
         for family in text_string_to_metric_families(text)
