@@ -93,6 +93,20 @@ async def verify_stream(
     return await run.verify(every_signature=True)
 
 
+def follow(
+    verifier: StreamVerifier,
+    cover: ChainCover | None,
+    records: Sequence[Record],
+    inspected: Sequence[Inspected],
+) -> None:
+    """Records and their inspections, in partition order, into their streams (and, without
+    every signature checked, into the cover of their chains)."""
+    for record, message in zip(records, inspected, strict=True):
+        verifier.accept(message)
+        if cover is not None and message.standing is Standing.AUTHENTIC:
+            verifier.report_all(cover.note(message, record))
+
+
 class _Run:
     """One replay's settings, and where its first pass fixed the ends of every partition."""
 
@@ -159,10 +173,7 @@ class _Run:
         records: list[Record],
         inspected: list[Inspected],
     ) -> None:
-        for record, message in zip(records, inspected, strict=True):
-            verifier.accept(message)
-            if cover is not None and message.standing is Standing.AUTHENTIC:
-                verifier.report_all(cover.note(message, record))
+        follow(verifier, cover, records, inspected)
         self.on_batch(len(inspected))
 
     @asynccontextmanager
