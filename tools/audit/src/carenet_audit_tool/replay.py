@@ -2,6 +2,11 @@
 
 Exit status: 0 when every message is verified, 1 when any problem is found, 2 when the replay
 could not run (no key set, broker unreachable, topics absent).
+
+By default the Ed25519 signatures checked are those that cover each stream's hash chain
+(`carenet_audit_tool.cover`, which states what that proves and the one thing it does not); a
+pass that finds any problem is followed by one over the same records checking every signature,
+whose report is the one returned. `--every-signature` runs only that full check.
 """
 
 from __future__ import annotations
