@@ -65,15 +65,23 @@ def raw_consume(bootstrap: str, namespace: str) -> Measure:
 
 
 def full_replay(
-    bootstrap: str, namespace: str, key_set: dict[str, Any], workers: int | None
+    bootstrap: str,
+    namespace: str,
+    key_set: dict[str, Any],
+    workers: int | None,
+    every_signature: bool = False,
 ) -> Measure:
     """What `carenet-audit replay` does, without the terminal output."""
 
     def run() -> tuple[int, str]:
-        report = asyncio.run(verify_stream(bootstrap, key_set, namespace, workers=workers))
-        problems = sum(report.summary.problems.values())
-        assert report.clean, f"{problems} problems in a genuine stream"
-        return report.summary.events, f"{report.summary.streams:,} streams"
+        report = asyncio.run(
+            verify_stream(
+                bootstrap, key_set, namespace, workers=workers, every_signature=every_signature
+            )
+        )
+        summary = report.summary
+        assert report.clean, f"{sum(summary.problems.values())} problems in a genuine stream"
+        return summary.events, f"{summary.streams:,} streams, {summary.signatures:,} signatures"
 
     return _timed(run)
 
@@ -114,7 +122,12 @@ def _broker(bootstrap: str | None) -> Iterator[str]:
 
 
 def measure(
-    bootstrap: str, patients: int, events: int, workers: int | None, console: Console
+    bootstrap: str,
+    patients: int,
+    events: int,
+    workers: int | None,
+    console: Console,
+    every_signature: bool = False,
 ) -> tuple[Measure, Measure]:
     """Write the stream to a fresh namespace, then read it raw and verified."""
     network = SyntheticNetwork()
@@ -130,7 +143,9 @@ def measure(
         raw = _in_fresh_process(raw_consume, bootstrap, namespace)
     with console.status("replay with full verification"):
         key_set = json.loads(network.key_set_json())
-        full = _in_fresh_process(full_replay, bootstrap, namespace, key_set, workers)
+        full = _in_fresh_process(
+            full_replay, bootstrap, namespace, key_set, workers, every_signature
+        )
     return raw, full
 
 
@@ -140,10 +155,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20, help="per producer and patient")
     parser.add_argument("--bootstrap", help="an existing broker (default: start one)")
     parser.add_argument("--workers", type=int, help="replay's --workers (default: auto)")
+    parser.add_argument("--every-signature", action="store_true", help="replay's --every-signature")
     args = parser.parse_args()
     console = Console(width=max(Console().width, 110))
     with _broker(args.bootstrap) as bootstrap:
-        raw, full = measure(bootstrap, args.patients, args.events, args.workers, console)
+        raw, full = measure(
+            bootstrap, args.patients, args.events, args.workers, console, args.every_signature
+        )
     table = Table(
         title=f"Replay: {args.patients:,} patients × 4 producers × {args.events} events",
         title_justify="left",

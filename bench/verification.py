@@ -25,7 +25,7 @@ def run(bench: Bench, patients: int, events: int, history_patients: int) -> list
             f"{verified.rate:,.0f} ev/s",
             f"raw consume: {raw.rate:,.0f} ev/s",
             verified.rate / raw.rate,
-            f"carenet-audit replay's verification (signatures, chains); {verified.note}",
+            f"carenet-audit replay's verification (chain-covering signatures); {verified.note}",
             {"verified_per_s": verified.rate, "raw_per_s": raw.rate},
         )
     ]

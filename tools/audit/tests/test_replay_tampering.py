@@ -100,6 +100,12 @@ def test_a_genuine_stream_replays_verified(
     )
     assert summary["streams"] == PATIENTS * len(NETWORK.signers)
     assert sum(summary["problems"].values()) == 0
+    # one signature per stream covers its chain; --every-signature checks them all
+    assert (summary["every_signature"], summary["signatures"]) == (False, summary["streams"])
+    code, output = replay(kafka_bootstrap, keys, genuine.namespace, "--json", "--every-signature")
+    assert code == 0, output
+    every = json.loads(output)["summary"]
+    assert (every["every_signature"], every["signatures"]) == (True, events)
 
 
 def test_a_tampered_copy_is_caught_at_every_tampered_position(
@@ -117,6 +123,7 @@ def test_a_tampered_copy_is_caught_at_every_tampered_position(
     report = json.loads(output)
     found = {(p["kind"], p["position"], p["patient_id"]) for p in report["problems"]}
     assert found == expected
+    assert report["summary"]["every_signature"] is True  # the fast pass found problems
     assert report["summary"]["problems"] == {
         "invalid": 0,
         "forged": 2,

@@ -2,6 +2,11 @@
 
 Exit status: 0 when every message is verified, 1 when any problem is found, 2 when the replay
 could not run (no key set, broker unreachable, topics absent).
+
+By default the Ed25519 signatures checked are those that cover each stream's hash chain
+(`carenet_audit_tool.cover`, which states what that proves and the one thing it does not); a
+pass that finds any problem is followed by one over the same records checking every signature,
+whose report is the one returned. `--every-signature` runs only that full check.
 """
 
 from __future__ import annotations
@@ -10,17 +15,16 @@ import asyncio
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.progress import (
@@ -35,10 +39,19 @@ from rich.table import Table
 
 from carenet_audit_tool import signed_report
 from carenet_audit_tool.checkpoints import CheckpointLedger
+from carenet_audit_tool.cover import ChainCover
+from carenet_audit_tool.parallel import Inspection
 from carenet_audit_tool.stream import TopicReader
 from carenet_audit_tool.verify import Report, StreamVerifier
 from carenet_contracts.checkpoint import StreamCheckpoint
-from carenet_kit.inspection import PRODUCERS, Inspected, MessageInspector, ProblemKind, Record
+from carenet_kit.inspection import (
+    PRODUCERS,
+    Inspected,
+    MessageInspector,
+    ProblemKind,
+    Record,
+    Standing,
+)
 from carenet_kit.topics import CHECKPOINT_TOPIC
 
 EXIT_PROBLEMS = 1
@@ -60,6 +73,7 @@ async def verify_stream(
     *,
     max_problems: int = 1_000,
     workers: int | None = None,
+    every_signature: bool = False,
     on_total: Callable[[int], None] = lambda total: None,
     on_batch: Callable[[int], None] = lambda size: None,
     earlier: Sequence[tuple[StreamCheckpoint, str]] = (),
@@ -68,112 +82,124 @@ async def verify_stream(
 
     The checkpoint topic is read first, whole: its checkpoints then cover only records that
     were on the producers' topics before their ends were fixed (a relay checkpoints what the
-    broker has acknowledged). Inspection (signatures above all) runs in `workers` processes
-    (None: one per core when the stream is large) while the next batch is fetched; the streams
-    are followed here, in order. `earlier`: more checkpoints to hold the partitions to, and
-    where each comes from (the heads of an auditor's earlier signed report).
+    broker has acknowledged). Inspection runs in `workers` processes (None: one per core when
+    signatures are checked on a large stream) while the next batch is fetched; the streams are
+    followed here, in order. `earlier`: more checkpoints to hold the partitions to, and where
+    each comes from (the heads of an auditor's earlier signed report).
+
+    Unless `every_signature`, signatures are checked where they cover each stream's chain
+    (`carenet_audit_tool.cover`); if that pass finds any problem, the same records are read
+    again checking every signature, so that each problem is reported exactly where it lies.
     """
-    inspector = MessageInspector(key_set, namespace)
-    ledger = CheckpointLedger(inspector.trusted, inspector.topics)
-    for checkpoint, source in earlier:
-        ledger.vouch(checkpoint, source)
-    checkpoints = TopicReader(bootstrap, [namespace + CHECKPOINT_TOPIC])
-    async with _opened(checkpoints, bootstrap):
-        async for batch in checkpoints.batches():
-            for record in batch:
-                ledger.add(record)
-    verifier = StreamVerifier(key_set, namespace, max_problems, ledger)
-    reader = TopicReader(bootstrap, [inspector.topics[p] for p in PRODUCERS])
-    async with _opened(reader, bootstrap):
-        on_total(reader.total)
-        if workers is None:
-            workers = (os.cpu_count() or 1) if reader.total >= PARALLEL_FROM else 0
-        with Inspection(verifier.inspector, key_set, namespace, workers) as inspection:
-            inflight: deque[asyncio.Future[list[Inspected]]] = deque()
-            async for batch in reader.batches():
-                inflight.append(asyncio.ensure_future(inspection.inspect(batch)))
-                if len(inflight) > 1:
-                    _follow(verifier, await inflight.popleft(), on_batch)
-            while inflight:
-                _follow(verifier, await inflight.popleft(), on_batch)
-    return verifier.finish()
+    run = _Run(bootstrap, key_set, namespace, max_problems, workers, on_total, on_batch, earlier)
+    report = await run.verify(every_signature)
+    if every_signature or report.clean:
+        return report
+    return await run.verify(every_signature=True)
 
 
-@asynccontextmanager
-async def _opened(reader: TopicReader, bootstrap: str) -> AsyncIterator[TopicReader]:
-    """The reader, open; a topic absent or a broker unreachable is a `ReplayError`."""
-    try:
-        await reader.open()
-    except LookupError as error:  # a topic is absent: wrong namespace, or not created
-        raise ReplayError(f"{error} ({bootstrap})") from error
-    except (KafkaError, OSError) as error:
-        await reader.close()
-        raise ReplayError(f"cannot read from the broker at {bootstrap}: {error}") from error
-    try:
-        yield reader
-    finally:
-        await reader.close()
-
-
-def _follow(
-    verifier: StreamVerifier, inspected: list[Inspected], on_batch: Callable[[int], None]
+def follow(
+    verifier: StreamVerifier,
+    cover: ChainCover | None,
+    records: Sequence[Record],
+    inspected: Sequence[Inspected],
 ) -> None:
-    for message in inspected:
+    """Records and their inspections, in partition order, into their streams (and, without
+    every signature checked, into the cover of their chains)."""
+    for record, message in zip(records, inspected, strict=True):
         verifier.accept(message)
-    on_batch(len(inspected))
+        if cover is not None and message.standing is Standing.AUTHENTIC:
+            verifier.report_all(cover.note(message, record))
 
 
-class Inspection:
-    """Inspecting batches of records, here or spread over worker processes, keeping the order."""
+class _Run:
+    """One replay's settings, and where its first pass fixed the ends of every partition."""
 
     def __init__(
-        self, inline: MessageInspector, key_set: Mapping[str, Any], namespace: str, workers: int
+        self,
+        bootstrap: str,
+        key_set: Mapping[str, Any],
+        namespace: str,
+        max_problems: int,
+        workers: int | None,
+        on_total: Callable[[int], None],
+        on_batch: Callable[[int], None],
+        earlier: Sequence[tuple[StreamCheckpoint, str]],
     ) -> None:
-        self.inline = inline
-        self.workers = workers
-        self.pool = (
-            ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(dict(key_set), namespace),
-            )
-            if workers > 0
-            else None
+        self.bootstrap, self.key_set, self.namespace = bootstrap, key_set, namespace
+        self.max_problems, self.workers, self.earlier = max_problems, workers, earlier
+        self.on_total, self.on_batch = on_total, on_batch
+        self.ends: dict[str, dict[TopicPartition, int]] = {}
+
+    async def verify(self, every_signature: bool) -> Report:
+        inspector = MessageInspector(self.key_set, self.namespace)
+        ledger = CheckpointLedger(inspector.trusted, inspector.topics)
+        for checkpoint, source in self.earlier:
+            ledger.vouch(checkpoint, source)
+        async with self._reading([self.namespace + CHECKPOINT_TOPIC]) as checkpoints:
+            async for batch in checkpoints.batches():
+                for record in batch:
+                    ledger.add(record)
+        verifier = StreamVerifier(
+            self.key_set,
+            self.namespace,
+            self.max_problems,
+            ledger,
+            every_signature=every_signature,
         )
+        cover = None if every_signature else ChainCover(inspector.trusted)
+        async with self._reading([inspector.topics[p] for p in PRODUCERS]) as reader:
+            self.on_total(reader.total)
+            workers = self.workers
+            if workers is None:
+                large = every_signature and reader.total >= PARALLEL_FROM
+                workers = (os.cpu_count() or 1) if large else 0
+            with Inspection(self.key_set, self.namespace, workers, cover is None) as inspection:
+                inflight: deque[tuple[list[Record], asyncio.Future[list[Inspected]]]] = deque()
+                async for batch in reader.batches():
+                    inflight.append((batch, asyncio.ensure_future(inspection.inspect(batch))))
+                    if len(inflight) > 1:
+                        records, inspected = inflight.popleft()
+                        self._follow(verifier, cover, records, await inspected)
+                while inflight:
+                    records, inspected = inflight.popleft()
+                    self._follow(verifier, cover, records, await inspected)
+        if cover is not None:
+            verifier.report_all(cover.finish())
+        report = verifier.finish()
+        if cover is not None:
+            report.summary.signatures = cover.verified
+        return report
 
-    def __enter__(self) -> Inspection:
-        return self
+    def _follow(
+        self,
+        verifier: StreamVerifier,
+        cover: ChainCover | None,
+        records: list[Record],
+        inspected: list[Inspected],
+    ) -> None:
+        follow(verifier, cover, records, inspected)
+        self.on_batch(len(inspected))
 
-    def __exit__(self, *_: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-
-    async def inspect(self, batch: list[Record]) -> list[Inspected]:
-        if self.pool is None:
-            return [self.inline.inspect(record) for record in batch]
-        loop = asyncio.get_running_loop()
-        size = -(-len(batch) // self.workers)
-        parts = await asyncio.gather(
-            *(
-                loop.run_in_executor(self.pool, _inspect_in_worker, batch[i : i + size])
-                for i in range(0, len(batch), size)
-            )
-        )
-        return [message for part in parts for message in part]
-
-
-_WORKER: dict[str, MessageInspector] = {}
-"""The inspector of a worker process, made once when the process starts."""
-
-
-def _start_worker(key_set: dict[str, Any], namespace: str) -> None:
-    _WORKER["inspector"] = MessageInspector(key_set, namespace)
-
-
-def _inspect_in_worker(records: list[Record]) -> list[Inspected]:
-    inspector = _WORKER["inspector"]
-    return [inspector.inspect(record) for record in records]
+    @asynccontextmanager
+    async def _reading(self, topics: list[str]) -> AsyncIterator[TopicReader]:
+        """A reader of `topics`, open, ending where the first pass ended (a topic absent or a
+        broker unreachable is a `ReplayError`)."""
+        reader = TopicReader(self.bootstrap, topics)
+        key = ",".join(topics)
+        try:
+            await reader.open(self.ends.get(key))
+        except LookupError as error:  # a topic is absent: wrong namespace, or not created
+            raise ReplayError(f"{error} ({self.bootstrap})") from error
+        except (KafkaError, OSError) as error:
+            await reader.close()
+            unreachable = f"cannot read from the broker at {self.bootstrap}: {error}"
+            raise ReplayError(unreachable) from error
+        self.ends.setdefault(key, reader.ends)
+        try:
+            yield reader
+        finally:
+            await reader.close()
 
 
 def replay(
@@ -201,10 +227,18 @@ def replay(
         int | None,
         typer.Option(
             min=0,
-            help="Processes that check signatures; 0: none, default: one per core "
-            f"from {PARALLEL_FROM:,} events.",
+            help="Processes that inspect messages; 0: none, default: one per core "
+            f"from {PARALLEL_FROM:,} events when every signature is checked.",
         ),
     ] = None,
+    every_signature: Annotated[
+        bool,
+        typer.Option(
+            "--every-signature",
+            help="Verify every message's own signature, not only those that cover each "
+            "stream's hash chain (a problem found always leads to this check).",
+        ),
+    ] = False,
     sign: Annotated[
         Path | None,
         typer.Option(
@@ -270,7 +304,8 @@ def replay(
                     namespace,
                     max_problems=max_problems,
                     workers=workers,
-                    on_total=lambda total: progress.update(task, total=total),
+                    every_signature=every_signature,
+                    on_total=lambda total: progress.reset(task, total=total),
                     on_batch=lambda size: progress.advance(task, size),
                     earlier=earlier,
                 )
@@ -320,6 +355,8 @@ def render(report: Report, console: Console) -> None:
     table.add_row("patients", f"{summary.patients:,}")
     table.add_row("streams (producer, patient)", f"{summary.streams:,}")
     table.add_row("checkpoints verified", f"{summary.checkpoints:,}")
+    checked = "every message's" if summary.every_signature else "covering the chains"
+    table.add_row(f"signatures verified ({checked})", f"{summary.signatures:,}")
     for producer, count in sorted(summary.producers.items()):
         table.add_row(f"events from {producer}", f"{count:,}")
     for key_id, count in sorted(summary.key_ids.items()):
@@ -329,7 +366,8 @@ def render(report: Report, console: Console) -> None:
         table.add_row(f"{kind.value}", f"[red]{count:,}[/]" if count else "0")
     console.print(table)
     if report.clean:
-        console.print("[green]verified:[/] every message, sequence, hash chain and signature")
+        proof = "signature" if summary.every_signature else "chain-covering signature"
+        console.print(f"[green]verified:[/] every message, sequence, hash chain and {proof}")
         return
     problems = Table(title="Problems", title_justify="left")
     for column in ("kind", "position", "producer", "patient", "seq", "event", "what"):

@@ -7,7 +7,7 @@ Memory stays flat: a batch is handed on and dropped before the next is fetched.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -29,7 +29,9 @@ class TopicReader:
         """How many messages the read will yield (for a progress bar)."""
         return sum(self.ends.values())
 
-    async def open(self) -> None:
+    async def open(self, ends: Mapping[TopicPartition, int] | None = None) -> None:
+        """Assign every partition and fix where the read ends: where the partitions end now,
+        or `ends` (those of an earlier read, to read exactly the same records again)."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
@@ -51,7 +53,9 @@ class TopicReader:
             for p in sorted(cluster.partitions_for_topic(topic) or ())
         ]
         consumer.assign(partitions)
-        self.ends = {tp: end for tp, end in (await consumer.end_offsets(partitions)).items()}
+        if ends is None:
+            ends = await consumer.end_offsets(partitions)
+        self.ends = {tp: ends.get(tp, 0) for tp in partitions}
         await consumer.seek_to_beginning(*partitions)
         self._consumer = consumer
 

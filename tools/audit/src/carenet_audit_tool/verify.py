@@ -70,6 +70,11 @@ class Summary:
     problems: Counter[str] = field(default_factory=Counter)
     checkpoints: int = 0
     """Signed checkpoints verified, each holding its partition to what it vouches for."""
+    every_signature: bool = True
+    """Whether every message's signature was checked, or those covering each stream's hash
+    chain (`carenet_audit_tool.cover`)."""
+    signatures: int = 0
+    """Ed25519 signatures verified."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +86,8 @@ class Summary:
             "key_ids": dict(sorted(self.key_ids.items())),
             "problems": {kind.value: self.problems[kind.value] for kind in ProblemKind},
             "checkpoints": self.checkpoints,
+            "every_signature": self.every_signature,
+            "signatures": self.signatures,
         }
 
 
@@ -117,11 +124,15 @@ class StreamVerifier:
         namespace: str = "",
         max_problems: int = 1_000,
         checkpoints: CheckpointLedger | None = None,
+        *,
+        every_signature: bool = True,
     ) -> None:
+        """`every_signature`: whether the messages accepted had their signatures checked by
+        their inspection (False: the caller covers them, `carenet_audit_tool.cover`)."""
         self.inspector = MessageInspector(key_set, namespace)
         self.max_problems = max_problems
         self.checkpoints = checkpoints
-        self.summary = Summary()
+        self.summary = Summary(every_signature=every_signature)
         self._problems: list[Problem] = []
         self._streams: dict[tuple[str, str], _Stream] = {}
         self._gapped: set[tuple[str, str]] = set()
@@ -137,6 +148,8 @@ class StreamVerifier:
         summary.producers[message.topic_producer or "(not a CareNet topic)"] += 1
         if message.key_id is not None:
             summary.key_ids[message.key_id] += 1
+        if summary.every_signature and message.standing is Standing.AUTHENTIC:
+            summary.signatures += 1
         problems = list(message.problems)
         if message.standing is not Standing.IGNORED:
             problems.extend(self._follow(message))
@@ -175,6 +188,11 @@ class StreamVerifier:
             self.summary.checkpoints = self.checkpoints.verified
         heads = self.checkpoints.head_offsets() if self.checkpoints is not None else {}
         return Report(self.summary, list(self._problems), heads)
+
+    def report_all(self, problems: Iterable[Problem]) -> None:
+        """Problems found beside the messages' own and their streams' (e.g. by a cover)."""
+        for problem in problems:
+            self._report(problem)
 
     def _report(self, problem: Problem) -> None:
         self.summary.problems[problem.kind.value] += 1
