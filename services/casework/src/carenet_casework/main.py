@@ -10,7 +10,7 @@ from carenet_casework import api
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.config import Settings
 from carenet_casework.outbox import integration_events
-from carenet_casework.policy import policy
+from carenet_casework.policy import CONSUMES, policy
 from carenet_casework.projection import CareBoard
 from carenet_casework.rules import RuleSet
 from carenet_kit.clock import Clock
@@ -48,7 +48,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         routers=api.routers,
         description="Community tier: cases, case managers (social workers), follow-up visits "
         "and their deadlines, referrals, emergencies.",
-        consumes=["routing", "intake"],
+        consumes=CONSUMES,
         policy=policy(application),
         due_work=deadlines,
         batch_consumers=[access.loader(settings)],

@@ -67,7 +67,7 @@ class TeamFamilyAndSessions(CaseworkBase):
     def reassign_case_manager(
         self, case_id: UUID, case_manager_id: str, reason: ReassignmentReason, cause: Cause
     ) -> str | None:
-        """Another social worker of the center takes the case; caseload and team follow.
+        """Another social worker of the center takes the case; caseload and care team follow.
 
         Returns the previous case manager.
         """
@@ -75,7 +75,12 @@ class TeamFamilyAndSessions(CaseworkBase):
         caseload = self._caseload(case.center_id, [])
         caseload.move_case(case.id, case.case_manager_id, case_manager_id)
         previous = case.reassign_manager(case_manager_id, reason.value)
-        self.commit(case, caseload, cause=cause)
+        team: CareTeam | None = self.find(CareTeam.create_id(case.patient_id))
+        if team is None or team.case_id != case.id:  # a closed case: the team followed the next
+            self.commit(case, caseload, cause=cause)
+        else:
+            team.change_case_manager(case_manager_id, reason.value)
+            self.commit(case, caseload, team, cause=cause)
         return previous
 
     def link_family_member(self, patient_id: UUID, link: FamilyLink, cause: Cause) -> None:
