@@ -123,7 +123,6 @@ def casework(tmp_path: Path) -> Casework:
         integration_events(rules),
         rules,
         clock=clock,
-        rosters={center: list(workers) for center, workers in ROSTERS.items()},
         master_key=os.urandom(32),
     )
     return Casework(app, clock, Callers(tmp_path / "keys"))

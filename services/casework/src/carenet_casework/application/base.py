@@ -32,7 +32,6 @@ class CaseworkBase(ServiceApplication):
         outbound: OutboundMapper,
         rules: RuleSet,
         clock: Clock | None = None,
-        rosters: dict[str, list[str]] | None = None,
         *,
         master_key: bytes,
         clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
@@ -45,8 +44,6 @@ class CaseworkBase(ServiceApplication):
         self.rules = rules
         self.dates = DateRules(rules, clock_tolerance)
         """The plausibility rules of the dates casework accepts (`plausibility`)."""
-        self.rosters = rosters or {}
-        """Social workers per center from reference data, for routes that carry none."""
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -64,6 +61,8 @@ class CaseworkBase(ServiceApplication):
         return self._active_case(self._patient_cases(patient_id))
 
     def _caseload(self, center_id: str, social_workers: list[str]) -> Caseload:
+        """The center's caseload; its roster is the social workers routing's directory sent
+        with the latest route there (none: the roster stays as it was)."""
         caseload: Caseload | None = self.find(Caseload.create_id(center_id))
         if caseload is None:
             return Caseload(center_id, social_workers)

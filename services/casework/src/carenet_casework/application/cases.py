@@ -164,8 +164,7 @@ class CasesAndVisits(CaseworkBase):
 
     def _assign_case_manager(self, case: Case, arrival: Arrival) -> Caseload:
         """The center's social worker with the fewest active cases manages the new case."""
-        social_workers = list(arrival.social_worker_ids) or self.rosters.get(arrival.center_id, [])
-        caseload = self._caseload(arrival.center_id, social_workers)
+        caseload = self._caseload(arrival.center_id, list(arrival.social_worker_ids))
         manager = caseload.choose_case_manager(case.id)
         if manager is not None:
             case.assign_manager(manager, reason=ASSIGNED_BY_CASELOAD)
