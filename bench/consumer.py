@@ -33,6 +33,7 @@ from carenet_devtools.keys import DevKeyring, HandMadeStreams
 from carenet_kit.admission import Gate
 from carenet_kit.application import ServiceApplication
 from carenet_kit.inbound import InboundConsumer, Policy, faust_app
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.topics import DEAD_LETTER_TOPIC
 from carenet_kit.wire import Headers
 
@@ -58,6 +59,11 @@ def routed_messages(count: int, keyring: DevKeyring) -> list[tuple[bytes, bytes,
     """`count` PatientRouted messages (the contract's example), one new patient each, signed
     with the keyring's routing key and recorded after that key was made (inside its validity)."""
     example = json.loads(ROUTED.read_bytes())
+    center = example["data"]["center_id"]
+    [workers] = [
+        c.social_workers for c in ReferenceDirectory.load(DEMO_DIRECTORY).centers if c.id == center
+    ]
+    example["data"]["social_worker_ids"] = list(workers)  # as routing's directory sends them
     keyring.signer("routing")  # made before the first message is stamped
     streams = HandMadeStreams(keyring)
     return [
@@ -183,7 +189,6 @@ def run(bench: Bench, count: int, timeout: float) -> list[Row]:
         Settings(
             data_dir=data,
             kafka_bootstrap=bench.bootstrap,
-            reference_file=DEMO_DIRECTORY,
         )
     )
     assert service.policy is not None

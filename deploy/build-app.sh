@@ -16,10 +16,13 @@ dest=${2:?usage: build-app.sh SERVICE DEST}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
 case "$service" in
-    intake | routing | casework)
+    intake | routing)
         entrypoint="carenet-$service"
         # CARENET_REFERENCE_FILE's and CARENET_RULE_SET_FILE's defaults
         reference="reference/demo-directory.yaml rules/nhc-2018.yaml" ;;
+    casework)
+        entrypoint="carenet-$service"
+        reference="rules/nhc-2018.yaml" ;;  # its social workers come with routing's routes
     notifications)
         entrypoint="carenet-$service"
         reference="rules/nhc-2018.yaml" ;;  # its rule table is the rule set's section

@@ -16,7 +16,7 @@ import pytest
 
 from ..e2e.conftest import eventually
 from ..e2e.pathway import visit
-from .test_services import Harness, of, persistence, routed, start_service
+from .test_services import Harness, of, persistence, routed, social_workers, start_service
 
 __all__ = ["persistence"]  # the fixture: SQLite, then PostgreSQL
 
@@ -104,6 +104,7 @@ def test_a_transfer_closes_the_old_case_and_opens_the_new_one_with_its_history(
         patient,
         from_center_id=CENTER,
         to_center_id="CHC-NS-SHEKOU",
+        social_worker_ids=social_workers("CHC-NS-SHEKOU"),
     )
     case_events = {"CaseOpened", "CaseManagerAssigned", "CaseClosed"}
 

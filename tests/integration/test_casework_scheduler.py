@@ -14,7 +14,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -22,12 +22,11 @@ import pytest
 from eventsourcing.utils import get_topic
 
 from carenet_casework.application import CaseworkApplication
+from carenet_casework.commands import OpenCase
 from carenet_casework.domain import Visit
 from carenet_casework.outbox import integration_events
 from carenet_casework.projection import CaseBoard
 from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
-from carenet_contracts import DiagnosisCategory, envelope_of
-from carenet_contracts.routing import PatientRouted
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause, PublishedStream
 from carenet_kit.projection import ProjectionRunner
@@ -37,7 +36,7 @@ OPENED = date(2026, 1, 5)  # first visit due 2026-01-19
 LAST_DAY = date(2027, 1, 10)  # past the first case year's end (2027-01-05)
 PATIENTS_PER_PATTERN = 250
 CENTER = "CHC-SIM"
-WORKERS = [f"SW-SIM-{n}" for n in range(10)]
+WORKERS = tuple(f"SW-SIM-{n}" for n in range(10))
 
 # Visit days per pattern. Stable visits are due again after 91 days; a missed due date is due
 # again 14 days later; 3 misses in a row: lost to follow-up.
@@ -78,30 +77,16 @@ class Scheduler:
         return self.app.handle_deadlines(self.board.falling_due(RULES.local_date(now)), now)
 
 
-def routed(patient_id: UUID) -> PatientRouted:
-    return envelope_of(PatientRouted)(  # type: ignore[return-value]
-        event_id=uuid4(),
-        event_type="PatientRouted",
-        schema_version=1,
-        occurred_at=datetime.now(UTC),
-        recorded_at=datetime.now(UTC),
-        producer="routing",
+def routed(patient_id: UUID) -> OpenCase:
+    """What a route to the simulated center asks of casework."""
+    return OpenCase(
         patient_id=patient_id,
-        correlation_id=uuid4(),
-        causation_id=None,
-        sequence=1,
-        data=PatientRouted(
-            center_id=CENTER,
-            region_code="440305001",
-            diagnosing_hospital_id="H-SIM",
-            category=DiagnosisCategory.SCHIZOPHRENIA,
-            risk_level=0,
-            first_visit_due=OPENED + timedelta(days=14),
-            directory_version=1,
-            routed_by="catchment",
-            rule_set_version=RULES.version,
-            social_worker_ids=WORKERS,
-        ),
+        center_id=CENTER,
+        first_visit_due=OPENED + timedelta(days=14),
+        social_worker_ids=WORKERS,
+        diagnosing_hospital_id="H-SIM",
+        category="schizophrenia",
+        risk_level=0,
     )
 
 
@@ -122,7 +107,7 @@ def play_the_year(env: dict[str, str], schedulers: int, restart_on: date | None)
     for pattern, days in PATTERNS.items():
         for _ in range(PATIENTS_PER_PATTERN):
             patient_id = uuid4()
-            setup.open_case(routed(patient_id), Cause.request())  # type: ignore[arg-type]
+            setup.open_case(routed(patient_id), Cause.request())
             case_id = setup.active_case_id(patient_id)
             assert case_id is not None, pattern
             for day in days:

@@ -136,7 +136,7 @@ class CaseworkHistory:
         for case_id in self.cases[::2]:
             self.app.record_visit(case_id, stable_visit(today), Cause.request())
         for _ in range(patients):
-            self.app.open_case(routed(uuid4()), Cause.request())  # type: ignore[arg-type]
+            self.app.open_case(routed(uuid4()), Cause.request())
         board = CareBoard()
         ProjectionRunner(self.app, board, poll_seconds=0).catch_up()
         self.cases = list(board.cases)
@@ -256,7 +256,7 @@ def test_the_running_service_snapshots_every_n_events_and_at_shutdown(
         task = asyncio.create_task(runner.run())
         await runner.caught_up.wait()
         taken = stored(history.app, CareBoard).position  # every 100 events on the way
-        history.app.open_case(routed(uuid4()), Cause.request())  # type: ignore[arg-type]
+        history.app.open_case(routed(uuid4()), Cause.request())
         while runner.position < recorded(history.app):
             await asyncio.sleep(0.01)
         task.cancel()

@@ -34,6 +34,7 @@ from carenet_devtools.topics import (
     read_topic,
     rewind_consumer_group,
 )
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.topics import DEAD_LETTER_TOPIC, load_catalog
 from carenet_kit.wire import Headers, header
 
@@ -167,11 +168,21 @@ def inbound(name: str, patient_id: str | None = None, **data: Any) -> tuple[byte
     return patient_id.encode(), json.dumps(raw).encode(), patient_id
 
 
+def social_workers(center_id: str) -> list[str]:
+    """The center's social workers as routing's directory, seeded from the demo directory,
+    sends them with each route (casework's only roster)."""
+    directory = ReferenceDirectory.load(REPO / "reference" / "demo-directory.yaml")
+    return next(list(c.social_workers) for c in directory.centers if c.id == center_id)
+
+
 def routed(center_id: str) -> tuple[bytes, bytes, str]:
     """A PatientRouted of today: the first visit falls due in 2 weeks, not during the test."""
     first_visit_due = date.today() + timedelta(weeks=2)
     return inbound(
-        "PatientRouted", center_id=center_id, first_visit_due=first_visit_due.isoformat()
+        "PatientRouted",
+        center_id=center_id,
+        first_visit_due=first_visit_due.isoformat(),
+        social_worker_ids=social_workers(center_id),
     )
 
 

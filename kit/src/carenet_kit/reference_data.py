@@ -60,7 +60,8 @@ class ReferenceCenter(StrictModel):
 class ReferenceDirectory(StrictModel):
     """The directory of hospitals and community centers the network starts from
     (`reference/demo-directory.yaml`; `CARENET_REFERENCE_FILE`). Intake reads its hospitals,
-    routing seeds its directory from it, casework its centers' social workers."""
+    routing seeds its directory from it (casework learns each center's social workers from
+    routing's routes, not from here)."""
 
     hospitals: tuple[ReferenceHospital, ...] = ()
     centers: tuple[ReferenceCenter, ...] = ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -17,22 +17,35 @@ from fastapi.testclient import TestClient
 from carenet_access.relations import PatientRelations
 from carenet_casework import api
 from carenet_casework.application import CaseworkApplication
+from carenet_casework.commands import OpenCase
 from carenet_casework.domain import Case
 from carenet_casework.outbox import integration_events
 from carenet_casework.projection import CareBoard
 from carenet_casework.rules import RuleSet
-from carenet_contracts import parse_message
 from carenet_devtools.callers import Callers
 from carenet_kit.clock import ManualClock
 from carenet_kit.http import install_error_handlers
 from carenet_kit.outbox import Cause, PublishedStream
 
-MESSAGES = Path(__file__).parents[3] / "contracts" / "tests" / "messages"
-ROSTERS = {"CHC-A": ["SW-1", "SW-2"], "CHC-B": ["SW-9"]}
+ROSTERS = {"CHC-A": ("SW-1", "SW-2"), "CHC-B": ("SW-9",)}
+"""The social workers of each center, as routing's directory sends them with each route."""
 
 
 STAFF = ("SW-1", "CHC-A", "social_worker")
 """The caller of `http()`: a social worker of the center every test patient is routed to."""
+
+
+def open_case(patient_id: UUID, center_id: str = "CHC-A") -> OpenCase:
+    """What a route to `center_id` asks of casework: a schizophrenia diagnosis, risk level 2."""
+    return OpenCase(
+        patient_id=patient_id,
+        center_id=center_id,
+        first_visit_due=date(2026, 11, 16),
+        social_worker_ids=ROSTERS.get(center_id, ()),
+        diagnosing_hospital_id="H-SZ-KANGNING",
+        category="schizophrenia",
+        risk_level=2,
+    )
 
 
 @dataclass
@@ -42,13 +55,10 @@ class Casework:
     callers: Callers
 
     def route(self, center_id: str = "CHC-A", patient_id: UUID | None = None) -> UUID:
-        """A PatientRouted arrives: returns the patient's new case id."""
-        raw = json.loads((MESSAGES / "PatientRouted.v1.json").read_text())
-        raw.update(event_id=str(uuid4()), patient_id=str(patient_id or uuid4()))
-        raw["data"]["center_id"] = center_id
-        routed = parse_message(json.dumps(raw).encode())
-        self.app.open_case(routed, Cause.request())
-        case_id = self.app.active_case_id(routed.patient_id)
+        """Routing sends the patient to `center_id`: returns the patient's new case id."""
+        command = open_case(patient_id or uuid4(), center_id)
+        self.app.open_case(command, Cause.request())
+        case_id = self.app.active_case_id(command.patient_id)
         assert case_id is not None
         return case_id
 
@@ -113,7 +123,6 @@ def casework(tmp_path: Path) -> Casework:
         integration_events(rules),
         rules,
         clock=clock,
-        rosters=ROSTERS,
         master_key=os.urandom(32),
     )
     return Casework(app, clock, Callers(tmp_path / "keys"))

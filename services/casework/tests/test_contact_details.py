@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
+from carenet_casework.commands import EraseContactKeys, ReceiveContactDetails
 from carenet_casework.contact_details import contact_context
-from carenet_contracts import parse_message
 from carenet_kit.outbox import Cause
 from carenet_kit.refusals import NotFound
 from carenet_kit.sealing import public_key_from_text, seal, to_text
 
-from .conftest import MESSAGES, Casework
+from .conftest import Casework
 
 CONTACT = {"name": "Li Si", "phone": "13900000000", "address": "2 Nanshan Road"}
-
-
-def message(name: str, patient_id: UUID, **data: Any) -> Any:
-    raw = json.loads((MESSAGES / f"{name}.v1.json").read_text())
-    raw.update(event_id=str(uuid4()), patient_id=str(patient_id))
-    raw["data"].update(data)
-    return parse_message(json.dumps(raw, default=str).encode())
 
 
 def contact_key(casework: Casework, patient_id: UUID, case_id: UUID) -> str | None:
@@ -45,12 +37,14 @@ def share(casework: Casework, patient_id: UUID, case_id: UUID, contact: dict[str
         public_key_from_text(key),
         contact_context(patient_id, case_id),
     )
-    shared = message("ContactDetailsShared", patient_id, case_id=case_id, sealed=to_text(sealed))
+    shared = ReceiveContactDetails(patient_id, case_id, to_text(sealed))
     casework.app.receive_contact_details(shared, Cause.request())
 
 
 def erase(casework: Casework, patient_id: UUID) -> None:
-    erased = message("PersonalDataErased", patient_id)
+    erased = EraseContactKeys(
+        patient_id, legal_basis="pipl_47_consent_withdrawn", reference="ERASURE-2026-0042"
+    )
     casework.app.erase_contact_keys(erased, Cause.request())
 
 
@@ -92,7 +86,7 @@ def test_before_the_hospital_shares_them_the_contact_is_not_found(casework: Case
 def test_contact_details_for_a_case_that_is_not_here_are_refused(casework: Casework) -> None:
     patient_id = uuid4()
     casework.route("CHC-A", patient_id)
-    shared = message("ContactDetailsShared", patient_id, case_id=uuid4())
+    shared = ReceiveContactDetails(patient_id, case_id=uuid4(), sealed="not opened")
     with pytest.raises(NotFound, match="not here"):
         casework.app.receive_contact_details(shared, Cause.request())
 
@@ -114,7 +108,7 @@ def test_after_erasure_no_case_of_the_patient_opens_its_contact_details(
     http = casework.http()
     for case_id in (old_case, new_case):
         assert http.get(f"/v1/cases/{case_id}/contact").status_code == 410
-        assert casework.app.contact_keys.get(case_id) is None
+        assert not casework.app.contact_keys.holds_key(case_id)
     assert http.get(f"/v1/cases/{other_case}/contact").status_code == 200
     assert http.get(f"/v1/cases/{new_case}").status_code == 200  # the case itself stays
 
@@ -125,7 +119,7 @@ def test_a_case_opened_after_erasure_gets_no_key(casework: Casework) -> None:
     erase(casework, patient_id)
     later = casework.route("CHC-B", patient_id)
     assert contact_key(casework, patient_id, later) is None
-    assert casework.app.contact_keys.get(later) is None
+    assert not casework.app.contact_keys.holds_key(later)
 
 
 def test_an_erasure_before_any_case_keeps_future_cases_keyless(casework: Casework) -> None:

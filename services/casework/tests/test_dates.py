@@ -91,6 +91,7 @@ def test_an_emergency_in_the_future_or_before_the_case_is_refused(casework: Case
 
 
 def test_a_session_more_than_a_year_away_is_refused(casework: Casework) -> None:
+    casework.route("CHC-A")  # a center casework knows: routing sends patients there
     http: TestClient = casework.http()
     today = casework.clock.now().date()
     for held_on in ("1900-01-01", str(today + timedelta(days=400))):

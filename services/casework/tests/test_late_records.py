@@ -14,6 +14,7 @@ from uuid import uuid4
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from carenet_casework.commands import RecordAdmission, RecordDischarge
 from carenet_casework.domain import Case, Family, Visit, case_deadlines, case_referrals, case_visits
 from carenet_casework.domain.family import ConsentGiver, Relationship, Scope, Withdrawer
 from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
@@ -418,9 +419,11 @@ def test_the_case_board_follows_the_stay_that_happened_last(casework: Casework) 
     stay, earlier_stay = uuid4(), uuid4()
     casework.clock.advance(timedelta(days=20))
     app = casework.app
-    app.patient_admitted(patient, stay, "H-1", date(2026, 11, 10), Cause.request())
-    app.patient_discharged(patient, stay, date(2026, 11, 18), Cause.request())
-    app.patient_admitted(patient, earlier_stay, "H-2", date(2026, 11, 4), Cause.request())
+    app.record_admission(RecordAdmission(patient, stay, "H-1", date(2026, 11, 10)), Cause.request())
+    app.record_discharge(RecordDischarge(patient, stay, date(2026, 11, 18)), Cause.request())
+    app.record_admission(
+        RecordAdmission(patient, earlier_stay, "H-2", date(2026, 11, 4)), Cause.request()
+    )
 
     case = casework.http().get(f"/v1/cases/{case_id}").json()
     assert (case["status"], case["next_follow_up_due"]) == ("active", "2026-12-02")

@@ -126,6 +126,8 @@ def test_a_session_that_breaks_a_rule_or_is_not_for_the_callers_center_is_refuse
 
 
 def test_a_session_at_a_center_casework_does_not_know_is_refused(casework: Casework) -> None:
+    """Casework knows a center from routing: a patient was routed there (its caseload)."""
+    casework.route("CHC-A")
     nowhere = casework.http(caller=("SW-X", "CHC-NOWHERE", "social_worker"))
     body = {
         "kind": "peer_support",
@@ -142,6 +144,7 @@ def test_a_session_at_a_center_casework_does_not_know_is_refused(casework: Casew
 def test_a_retried_session_is_a_conflict_and_an_unknown_session_is_not_found(
     casework: Casework,
 ) -> None:
+    casework.route("CHC-A")  # a center casework knows: routing sends patients there
     http = casework.http()
     body = {
         "session_id": str(uuid4()),

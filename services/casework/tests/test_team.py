@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import uuid4
 
 import pytest
@@ -13,7 +14,7 @@ from carenet_contracts.common import CareTeamRole as Role
 from carenet_kit.outbox import Cause
 from carenet_kit.refusals import Conflict, Refused
 
-from .conftest import Casework
+from .conftest import Casework, open_case
 
 
 def new_team() -> CareTeam:
@@ -188,3 +189,28 @@ def test_a_patient_routed_to_another_center_keeps_one_team_there(casework: Casew
         ("SW-1", str(first), "case_moved_to_another_center"),
         ("GW-7", str(first), "case_moved_to_another_center"),
     }
+
+
+def test_the_case_manager_is_one_of_the_social_workers_routing_sent(casework: Casework) -> None:
+    """Routing's directory is casework's only roster: each route carries the center's social
+    workers; a route carrying none leaves the roster as the last one set it."""
+    first = casework.route("CHC-A")
+    assert casework.case(first).case_manager_id in {"SW-1", "SW-2"}
+
+    directory_changed = replace(open_case(uuid4(), "CHC-A"), social_worker_ids=("SW-7",))
+    casework.app.open_case(directory_changed, Cause.request())
+    second = casework.app.active_case_id(directory_changed.patient_id)
+    assert second is not None
+    assert casework.case(second).case_manager_id == "SW-7"
+
+    without_workers = replace(open_case(uuid4(), "CHC-A"), social_worker_ids=())
+    casework.app.open_case(without_workers, Cause.request())
+    third = casework.app.active_case_id(without_workers.patient_id)
+    assert third is not None
+    assert casework.case(third).case_manager_id == "SW-7"
+
+    elsewhere = replace(open_case(uuid4(), "CHC-NEW"), social_worker_ids=())
+    casework.app.open_case(elsewhere, Cause.request())
+    nobody = casework.app.active_case_id(elsewhere.patient_id)
+    assert nobody is not None
+    assert casework.case(nobody).case_manager_id is None

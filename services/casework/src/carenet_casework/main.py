@@ -10,24 +10,21 @@ from carenet_casework import api
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.config import Settings
 from carenet_casework.outbox import integration_events
-from carenet_casework.policy import policy
+from carenet_casework.policy import CONSUMES, policy
 from carenet_casework.projection import CareBoard
 from carenet_casework.rules import RuleSet
 from carenet_kit.clock import Clock
-from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.runtime import Service, serve
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Service:
     settings = settings or Settings()
     rules = RuleSet.load(settings.rule_set_file)
-    directory = ReferenceDirectory.load(settings.reference_file)
     application = CaseworkApplication(
         settings.eventsourcing_env(),
         outbound=integration_events(rules),
         rules=rules,
         clock=clock,
-        rosters={c.id: list(c.social_workers) for c in directory.centers},
         master_key=settings.master_key_bytes(),
         clock_tolerance=settings.clock_tolerance,
     )
@@ -48,7 +45,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         routers=api.routers,
         description="Community tier: cases, case managers (social workers), follow-up visits "
         "and their deadlines, referrals, emergencies.",
-        consumes=["routing", "intake"],
+        consumes=CONSUMES,
         policy=policy(application),
         due_work=deadlines,
         batch_consumers=[access.loader(settings)],

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 
 from carenet_access import Access, Control, Role, for_roles, guarded
-from carenet_casework.application import CaseworkApplication
-from carenet_casework.projection import CaseBoard, CaseView
+from carenet_casework.api.deps import CareBoardDep
+from carenet_casework.projection import CaseView
 from carenet_kit.auth import CurrentActor
-from carenet_kit.http import from_app_state
 
 router = APIRouter(prefix="/v1", tags=["cases"])
-
-Casework = Annotated[CaseworkApplication, from_app_state("application")]
-Board = Annotated[CaseBoard, from_app_state("projection")]
 
 
 class VisitOut(BaseModel):
@@ -57,7 +52,7 @@ def case_out(case: CaseView) -> CaseOut:
 
 @router.get("/cases", response_model=list[CaseOut], **for_roles(*Role))
 def find_cases(
-    board: Board,
+    board: CareBoardDep,
     actor: CurrentActor,
     control: Control,
     request: Request,
@@ -72,7 +67,7 @@ def find_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, **guarded(Access.READ_CARE, "case"))
-async def read_case(case_id: UUID, board: Board) -> CaseOut:
+async def read_case(case_id: UUID, board: CareBoardDep) -> CaseOut:
     case = board.case(case_id)
     if case is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such case")

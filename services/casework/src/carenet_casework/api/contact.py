@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from carenet_access import Access, guarded
-from carenet_casework.api.deps import Casework
+from carenet_casework.api.deps import CaseworkDep
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -32,6 +32,6 @@ class ContactOut(BaseModel):
     },
     **guarded(Access.READ_IDENTITY, "case"),
 )
-def read_contact(case_id: UUID, casework: Casework) -> ContactOut:
+def read_contact(case_id: UUID, casework: CaseworkDep) -> ContactOut:
     contact = casework.contact(case_id)
     return ContactOut(case_id=case_id, **contact.__dict__)

@@ -1,4 +1,4 @@
-"""What the care-network routers share: the application and the read model."""
+"""What casework's routers are given by FastAPI: the application and the read model."""
 
 from __future__ import annotations
 
@@ -8,5 +8,5 @@ from carenet_casework.application import CaseworkApplication
 from carenet_casework.projection import CareBoard
 from carenet_kit.http import from_app_state
 
-Casework = Annotated[CaseworkApplication, from_app_state("application")]
-Board = Annotated[CareBoard, from_app_state("projection")]
+CaseworkDep = Annotated[CaseworkApplication, from_app_state("application")]
+CareBoardDep = Annotated[CareBoard, from_app_state("projection")]

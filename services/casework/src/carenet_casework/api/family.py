@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import ANY_PART, Access, Role, guarded
-from carenet_casework.api.deps import Board, Casework
+from carenet_casework.api.deps import CareBoardDep, CaseworkDep
 from carenet_casework.application import FamilyLink
 from carenet_casework.domain.family import (
     NOTIFIABLE_EVENT_TYPES,
@@ -116,7 +116,7 @@ class FamilyView(BaseModel):
     **guarded(Access.RECORD_CARE),
 )
 def link_relative(
-    patient_id: UUID, body: LinkRelative, casework: Casework, corr: CorrelationId
+    patient_id: UUID, body: LinkRelative, casework: CaseworkDep, corr: CorrelationId
 ) -> Linked:
     member_id = str(body.member_id)
     link = FamilyLink(
@@ -138,7 +138,7 @@ def link_relative(
     response_model=list[RelativeOut],
     **guarded(Access.READ_CARE),
 )
-async def list_relatives(patient_id: UUID, board: Board) -> list[RelativeOut]:
+async def list_relatives(patient_id: UUID, board: CareBoardDep) -> list[RelativeOut]:
     """Every relative linked, standing or withdrawn, with their latest consent."""
     return [RelativeOut(**r.__dict__) for r in board.family(patient_id)]
 
@@ -149,7 +149,7 @@ async def list_relatives(patient_id: UUID, board: Board) -> list[RelativeOut]:
     **guarded(Access.RECORD_CARE),
 )
 def withdraw_consent(
-    patient_id: UUID, member_id: UUID, body: Withdraw, casework: Casework, corr: CorrelationId
+    patient_id: UUID, member_id: UUID, body: Withdraw, casework: CaseworkDep, corr: CorrelationId
 ) -> None:
     casework.withdraw_family_consent(
         patient_id, str(member_id), body.withdrawn_by, Cause.request(corr), body.withdrawn_on
@@ -163,7 +163,11 @@ def withdraw_consent(
     **guarded(Access.READ_CARE, part=ANY_PART),
 )
 def family_view(
-    patient_id: UUID, member_id: UUID, casework: Casework, board: Board, actor: CurrentActor
+    patient_id: UUID,
+    member_id: UUID,
+    casework: CaseworkDep,
+    board: CareBoardDep,
+    actor: CurrentActor,
 ) -> FamilyView:
     """What this relative may see; 404 without a standing consent (checked in the store).
     A relative may read their own view only."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from carenet_access import Access, guarded
-from carenet_casework.api.cases import Casework
+from carenet_casework.api.deps import CaseworkDep
 from carenet_casework.domain import Emergency
 from carenet_contracts.casework import EmergencyKind
 from carenet_kit.http import CorrelationId
@@ -52,7 +52,7 @@ class WithdrawReferral(BaseModel):
     **guarded(Access.RECORD_CARE, "case"),
 )
 def record_emergency(
-    case_id: UUID, body: RecordEmergency, casework: Casework, corr: CorrelationId
+    case_id: UUID, body: RecordEmergency, casework: CaseworkDep, corr: CorrelationId
 ) -> EmergencyOut:
     emergency = Emergency(
         body.emergency_id, body.kind.value, body.occurred_at, body.handled_by, body.handling
@@ -70,7 +70,7 @@ def withdraw_referral(
     case_id: UUID,
     referral_id: UUID,
     body: WithdrawReferral,
-    casework: Casework,
+    casework: CaseworkDep,
     corr: CorrelationId,
 ) -> None:
     casework.withdraw_referral(case_id, referral_id, body.reason, Cause.request(corr))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import Access, Role, for_roles, guarded, of_organisation
-from carenet_casework.api.deps import Board, Casework
+from carenet_casework.api.deps import CareBoardDep, CaseworkDep
 from carenet_casework.domain.sessions import SESSION_RULES, SessionPlan
 from carenet_casework.projection import CareBoard, SessionView
 from carenet_contracts.casework import SessionKind, StaffId
@@ -81,7 +81,7 @@ def _out(session: SessionView) -> SessionOut:
     **of_organisation("center_id", *SESSION_STAFF),
 )
 def hold_session(
-    center_id: str, body: HoldSession, casework: Casework, corr: CorrelationId
+    center_id: str, body: HoldSession, casework: CaseworkDep, corr: CorrelationId
 ) -> SessionOut:
     plan = SessionPlan(
         session_id=body.session_id,
@@ -104,9 +104,9 @@ def hold_session(
 def record_attendance(
     session_id: UUID,
     body: Attendance,
-    casework: Casework,
+    casework: CaseworkDep,
     corr: CorrelationId,
-    board: Board,
+    board: CareBoardDep,
     actor: CurrentActor,
 ) -> AttendanceRecorded:
     _session_of_own_center(board, session_id, actor)
@@ -123,7 +123,9 @@ def record_attendance(
     response_model=SessionWithAttendance,
     **for_roles(*SESSION_STAFF),
 )
-def read_session(session_id: UUID, board: Board, actor: CurrentActor) -> SessionWithAttendance:
+def read_session(
+    session_id: UUID, board: CareBoardDep, actor: CurrentActor
+) -> SessionWithAttendance:
     return SessionWithAttendance(**_session_of_own_center(board, session_id, actor).__dict__)
 
 
@@ -140,6 +142,6 @@ def _session_of_own_center(board: CareBoard, session_id: UUID, actor: Actor) -> 
     response_model=list[SessionOut],
     **guarded(Access.READ_CARE),
 )
-async def sessions_of(patient_id: UUID, board: Board) -> list[SessionOut]:
+async def sessions_of(patient_id: UUID, board: CareBoardDep) -> list[SessionOut]:
     """The patient's rehabilitation history: sessions and activities attended."""
     return [_out(s) for s in board.sessions_of(patient_id)]

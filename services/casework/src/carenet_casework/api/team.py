@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import Access, guarded
-from carenet_casework.api.deps import Board, Casework
+from carenet_casework.api.deps import CareBoardDep, CaseworkDep
 from carenet_casework.domain.team import LeaveReason, ReassignmentReason
 from carenet_contracts.casework import StaffId
 from carenet_contracts.common import CareTeamRole
@@ -62,7 +62,7 @@ class Reassigned(BaseModel):
 
 
 @router.get("/patients/{patient_id}/care-team", response_model=TeamOut, **guarded(Access.READ_CARE))
-async def read_team(patient_id: UUID, board: Board) -> TeamOut:
+async def read_team(patient_id: UUID, board: CareBoardDep) -> TeamOut:
     team = board.team(patient_id)
     if team is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no care team for this patient")
@@ -81,7 +81,7 @@ async def read_team(patient_id: UUID, board: Board) -> TeamOut:
     **guarded(Access.RECORD_CARE),
 )
 def add_member(
-    patient_id: UUID, body: AddMember, casework: Casework, corr: CorrelationId
+    patient_id: UUID, body: AddMember, casework: CaseworkDep, corr: CorrelationId
 ) -> MemberAdded:
     casework.add_team_member(patient_id, body.member_id, body.role, Cause.request(corr))
     return MemberAdded(patient_id=patient_id, member_id=body.member_id, role=body.role)
@@ -97,7 +97,7 @@ def remove_member(
     member_id: str,
     role: CareTeamRole,
     reason: LeaveReason,
-    casework: Casework,
+    casework: CaseworkDep,
     corr: CorrelationId,
 ) -> None:
     """The member leaves the role (`?role=...&reason=...`); the team's history keeps them."""
@@ -110,7 +110,7 @@ def remove_member(
     **guarded(Access.RECORD_CARE, "case"),
 )
 def reassign_case_manager(
-    case_id: UUID, body: Reassign, casework: Casework, corr: CorrelationId
+    case_id: UUID, body: Reassign, casework: CaseworkDep, corr: CorrelationId
 ) -> Reassigned:
     """Another social worker of the center takes the case; caseload and team follow."""
     previous = casework.reassign_case_manager(

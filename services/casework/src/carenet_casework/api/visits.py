@@ -10,7 +10,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from carenet_access import Access, guarded
-from carenet_casework.api.cases import Casework
+from carenet_casework.api.deps import CaseworkDep
 from carenet_casework.domain import Medication, Visit
 from carenet_casework.rules import Rating, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification, VisitMode
@@ -74,7 +74,7 @@ class VisitRecordedOut(BaseModel):
     **guarded(Access.RECORD_CARE, "case"),
 )
 def record_visit(
-    case_id: UUID, body: RecordVisit, casework: Casework, corr: CorrelationId
+    case_id: UUID, body: RecordVisit, casework: CaseworkDep, corr: CorrelationId
 ) -> VisitRecordedOut:
     visit = Visit(
         visit_id=body.visit_id,

@@ -1,8 +1,9 @@
 """Casework's service layer: one eventsourcing application, one module per use case.
 
 `cases` (cases for routed patients, transfers, visits, emergencies), `deadlines` (the
-scheduler, referrals, admissions and discharges) and `team` (care team, case-manager
-reassignment, family consent, rehabilitation sessions) each build on `base.CaseworkBase`.
+scheduler, referrals, admissions and discharges), `team` (care team, case-manager
+reassignment, family consent, rehabilitation sessions) and `contact_details` (kept sealed,
+erased) each build on `base.CaseworkBase`.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 from typing import ClassVar
 
 from carenet_casework.application.cases import CasesAndVisits
+from carenet_casework.application.contact_details import ContactDetailsOfCases
 from carenet_casework.application.deadlines import DeadlinesAndReferrals
 from carenet_casework.application.team import FamilyLink, TeamFamilyAndSessions
 from carenet_casework.domain import Caseload
 from carenet_kit.application import ServiceApplication
 
 
-class CaseworkApplication(CasesAndVisits, DeadlinesAndReferrals, TeamFamilyAndSessions):
+class CaseworkApplication(
+    CasesAndVisits, DeadlinesAndReferrals, TeamFamilyAndSessions, ContactDetailsOfCases
+):
     """Casework, whole: the one application its API, policy and scheduler talk to."""
 
     producer: ClassVar = "casework"

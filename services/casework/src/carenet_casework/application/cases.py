@@ -7,19 +7,37 @@ from datetime import date
 from uuid import UUID
 
 from carenet_casework.application.base import CaseworkBase
+from carenet_casework.commands import OpenCase, TransferCase
+from carenet_casework.contact_details import NewKeys
 from carenet_casework.domain import Case, CaseConflict, Caseload, Emergency, PatientCases, Visit
-from carenet_contracts import Envelope, VisitClassification
-from carenet_contracts.routing import PatientRouted, PatientTransferred
+from carenet_contracts import VisitClassification
 from carenet_kit.outbox import Cause
 
 
 @dataclass(frozen=True)
-class Diagnosis:
+class CaseDiagnosis:
     """What a case knows of the diagnosis, carried from route to case and case to case."""
 
     hospital_id: str
     category: str
     risk_level: int
+
+
+NO_DIAGNOSIS = CaseDiagnosis(hospital_id="", category="", risk_level=0)
+"""A transfer with no case before it to carry the diagnosis from."""
+
+ASSIGNED_BY_CASELOAD = "fewest active cases at the center"
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Where the patient's case moves to, whether routed there or transferred."""
+
+    center_id: str
+    first_visit_due: date
+    social_worker_ids: tuple[str, ...]
+    close_reason: str
+    """Why the case at the old center, if any, closes."""
 
 
 @dataclass(frozen=True)
@@ -42,60 +60,85 @@ class CasesAndVisits(CaseworkBase):
 
     # -- a patient arrives at a center -----------------------------------------------------------
 
-    def open_case(self, routed: Envelope[PatientRouted], cause: Cause) -> None:
+    def open_case(self, command: OpenCase, cause: Cause) -> None:
         """Open the case at the center and give it the social worker with the fewest cases."""
-        data = routed.data
         self._move_to_center(
-            routed.patient_id,
-            data.center_id,
-            data.first_visit_due,
-            data.social_worker_ids,
-            close_reason=f"routed to {data.center_id}",
-            cause=cause,
-            diagnosis=Diagnosis(data.diagnosing_hospital_id, data.category.value, data.risk_level),
+            command.patient_id,
+            Arrival(
+                command.center_id,
+                command.first_visit_due,
+                command.social_worker_ids,
+                close_reason=f"routed to {command.center_id}",
+            ),
+            CaseDiagnosis(command.diagnosing_hospital_id, command.category, command.risk_level),
+            cause,
         )
 
-    def transfer(self, transferred: Envelope[PatientTransferred], cause: Cause) -> None:
+    def transfer(self, command: TransferCase, cause: Cause) -> None:
         """Close the case at the old center and open one at the new, in one transaction."""
-        data = transferred.data
         self._move_to_center(
-            transferred.patient_id,
-            data.to_center_id,
-            data.first_visit_due,
-            data.social_worker_ids,
-            close_reason=f"moved on {data.moved_on}: transferred to {data.to_center_id}",
-            cause=cause,
+            command.patient_id,
+            Arrival(
+                command.to_center_id,
+                command.first_visit_due,
+                command.social_worker_ids,
+                close_reason=f"moved on {command.moved_on}: transferred to {command.to_center_id}",
+            ),
+            None,
+            cause,
         )
 
     def _move_to_center(
         self,
         patient_id: UUID,
-        center_id: str,
-        first_visit_due: date,
-        social_workers: list[str],
-        close_reason: str,
+        arrival: Arrival,
+        diagnosis: CaseDiagnosis | None,
         cause: Cause,
-        diagnosis: Diagnosis | None = None,
     ) -> None:
+        """The patient's case moves to `arrival`'s center, in one transaction of up to six
+        aggregates: the case closed there, its center's caseload, the case opened here, the
+        patient's cases, this center's caseload, the care team.
+
+        One transaction because the guarantees hold only together: the patient has one active
+        case (the old closes as the new activates), a caseload counts exactly the cases its
+        social workers manage (chosen under optimistic concurrency, so two cases opened at once
+        cannot both go to the same least-loaded worker), the team follows its case, and the
+        message that asked for all this is tracked once with all of it.
+        """
         patient = self._patient_cases(patient_id)
         previous = self._active_case(patient)
-        if previous is not None and previous.center_id == center_id:
+        if previous is not None and previous.center_id == arrival.center_id:
             return  # routed where the patient already is
+        case, new_keys = self._new_case(patient, previous, arrival, diagnosis)
+        closed = [] if previous is None else self._close_previous(previous, case.id, arrival)
+        patient.activate(case.id)
+        caseload = self._assign_case_manager(case, arrival)
+        team = self._team_following(case, ASSIGNED_BY_CASELOAD)
+        self.commit(*closed, case, patient, caseload, team, cause=cause, new_keys=new_keys)
+
+    def _new_case(
+        self,
+        patient: PatientCases,
+        previous: Case | None,
+        arrival: Arrival,
+        diagnosis: CaseDiagnosis | None,
+    ) -> tuple[Case, NewKeys]:
+        """The case at the new center, continuing `previous`; and the key for its contacts."""
         if diagnosis is None and previous is not None:
-            diagnosis = Diagnosis(
+            diagnosis = CaseDiagnosis(
                 previous.diagnosing_hospital_id, previous.category, previous.risk_level
             )
-        diagnosis = diagnosis or Diagnosis(hospital_id="", category="", risk_level=0)
+        diagnosis = diagnosis or NO_DIAGNOSIS
         ordinal = len(patient.case_ids) + 1
-        case_id = Case.create_id(patient_id, center_id, ordinal)
-        contact_key, new_keys = self.new_contact_key(patient, case_id)
+        case_id = Case.create_id(patient.patient_id, arrival.center_id, ordinal)
+        contact_key, new_keys = (None, ()) if patient.erased else self.contact_keys.new_key(case_id)
         case = Case(
-            patient_id=patient_id,
-            center_id=center_id,
+            patient_id=patient.patient_id,
+            center_id=arrival.center_id,
             diagnosing_hospital_id=diagnosis.hospital_id,
             category=diagnosis.category,
             risk_level=diagnosis.risk_level,
-            first_visit_due=first_visit_due,
+            first_visit_due=arrival.first_visit_due,
             opened_on=self.rules.local_date(self.clock.now()),
             ordinal=ordinal,
             transferred_from_case_id=previous.id if previous else None,
@@ -106,20 +149,26 @@ class CasesAndVisits(CaseworkBase):
             ),
             contact_key=contact_key,
         )
-        changed: list[Case | Caseload | PatientCases] = []  # the old case closes first
-        if previous is not None:
-            previous.close(close_reason, continued_by_case_id=case.id)
-            changed.append(previous)
-            if previous.case_manager_id is not None:
-                old_caseload = self._caseload(previous.center_id, [])
-                old_caseload.case_closed(previous.id, previous.case_manager_id)
-                changed.append(old_caseload)
-        patient.activate(case.id)
-        caseload = self._caseload(center_id, social_workers or self.rosters.get(center_id, []))
+        return case, new_keys
+
+    def _close_previous(
+        self, previous: Case, continued_by: UUID, arrival: Arrival
+    ) -> list[Case | Caseload]:
+        """The case at the old center closes; its case manager carries one case fewer."""
+        previous.close(arrival.close_reason, continued_by_case_id=continued_by)
+        if previous.case_manager_id is None:
+            return [previous]
+        old_caseload = self._caseload(previous.center_id, [])
+        old_caseload.case_closed(previous.id, previous.case_manager_id)
+        return [previous, old_caseload]
+
+    def _assign_case_manager(self, case: Case, arrival: Arrival) -> Caseload:
+        """The center's social worker with the fewest active cases manages the new case."""
+        caseload = self._caseload(arrival.center_id, list(arrival.social_worker_ids))
         manager = caseload.choose_case_manager(case.id)
         if manager is not None:
-            case.assign_manager(manager, reason="fewest active cases at the center")
-        self.commit(*changed, case, patient, caseload, cause=cause, new_keys=new_keys)
+            case.assign_manager(manager, reason=ASSIGNED_BY_CASELOAD)
+        return caseload
 
     # -- the case manager's work -------------------------------------------------------------------
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import datetime
 from uuid import UUID
 
 import structlog
 
 from carenet_casework.application.base import CaseworkBase
+from carenet_casework.commands import (
+    EndReferral,
+    RecordAdmission,
+    RecordDischarge,
+    RecordReferralNotAdmitted,
+)
 from carenet_casework.domain import Case
 from carenet_kit.outbox import Cause
 from carenet_kit.scheduler import act_once_each
@@ -28,48 +34,41 @@ class DeadlinesAndReferrals(CaseworkBase):
 
     # -- what hospitals and routing report -------------------------------------------------------
 
-    def patient_admitted(
-        self,
-        patient_id: UUID,
-        admission_id: UUID,
-        hospital_id: str,
-        admitted_on: date,
-        cause: Cause,
-    ) -> None:
+    def record_admission(self, command: RecordAdmission, cause: Cause) -> None:
         self._change_active_case(
-            patient_id,
-            lambda case: case.admitted(admission_id, hospital_id, admitted_on, self.rules),
+            command.patient_id,
+            lambda case: case.admitted(
+                command.admission_id, command.hospital_id, command.admitted_on, self.rules
+            ),
             cause,
             unchanged_because="admission of a patient without an active case at home",
         )
 
-    def patient_discharged(
-        self, patient_id: UUID, admission_id: UUID, discharged_on: date, cause: Cause
-    ) -> None:
+    def record_discharge(self, command: RecordDischarge, cause: Cause) -> None:
         self._change_active_case(
-            patient_id,
-            lambda case: case.discharged(admission_id, discharged_on, self.rules),
+            command.patient_id,
+            lambda case: case.discharged(command.admission_id, command.discharged_on, self.rules),
             cause,
             unchanged_because="discharge of a patient without an active case",
         )
 
-    def referral_ended(
-        self, patient_id: UUID, referral_id: UUID, outcome: str, cause: Cause
-    ) -> None:
+    def end_referral(self, command: EndReferral, cause: Cause) -> None:
         self._change_active_case(
-            patient_id,
-            lambda case: case.referral_ended(referral_id, outcome),
+            command.patient_id,
+            lambda case: case.referral_ended(command.referral_id, command.outcome),
             cause,
             unchanged_because="end of a referral the case does not hold open",
         )
 
-    def referral_not_admitted(
-        self, patient_id: UUID, referral_id: UUID, outcome: str, at: datetime, cause: Cause
+    def record_referral_not_admitted(
+        self, command: RecordReferralNotAdmitted, cause: Cause
     ) -> None:
-        today = self.rules.local_date(at)
+        ended_on = self.rules.local_date(command.ended_at)
         self._change_active_case(
-            patient_id,
-            lambda case: case.referral_not_admitted(referral_id, outcome, today, self.rules),
+            command.patient_id,
+            lambda case: case.referral_not_admitted(
+                command.referral_id, command.outcome, ended_on, self.rules
+            ),
             cause,
             unchanged_because="end of a referral the case does not hold open",
         )

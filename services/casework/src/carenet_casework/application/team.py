@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from carenet_casework.application.base import CaseworkBase
-from carenet_casework.domain import Case
+from carenet_casework.domain import Case, Caseload
 from carenet_casework.domain.errors import AlreadyRecorded, NotRecorded, RuleBroken
 from carenet_casework.domain.family import (
     Consent,
@@ -67,7 +67,7 @@ class TeamFamilyAndSessions(CaseworkBase):
     def reassign_case_manager(
         self, case_id: UUID, case_manager_id: str, reason: ReassignmentReason, cause: Cause
     ) -> str | None:
-        """Another social worker of the center takes the case; caseload and team follow.
+        """Another social worker of the center takes the case; caseload and care team follow.
 
         Returns the previous case manager.
         """
@@ -75,7 +75,12 @@ class TeamFamilyAndSessions(CaseworkBase):
         caseload = self._caseload(case.center_id, [])
         caseload.move_case(case.id, case.case_manager_id, case_manager_id)
         previous = case.reassign_manager(case_manager_id, reason.value)
-        self.commit(case, caseload, cause=cause)
+        team: CareTeam | None = self.find(CareTeam.create_id(case.patient_id))
+        if team is None or team.case_id != case.id:  # a closed case: the team followed the next
+            self.commit(case, caseload, cause=cause)
+        else:
+            team.change_case_manager(case_manager_id, reason.value)
+            self.commit(case, caseload, team, cause=cause)
         return previous
 
     def link_family_member(self, patient_id: UUID, link: FamilyLink, cause: Cause) -> None:
@@ -120,8 +125,10 @@ class TeamFamilyAndSessions(CaseworkBase):
 
     def hold_session(self, plan: SessionPlan, attendees: list[UUID], cause: Cause) -> None:
         """Record a session or activity, and who attended if that is known already."""
-        if plan.center_id not in self.rosters:
-            raise RuleBroken(f"{plan.center_id} is not a community health center")
+        if Caseload.create_id(plan.center_id) not in self.repository:
+            raise RuleBroken(
+                f"{plan.center_id} is not a community health center routing sends patients to"
+            )
         if plan.session_id in self.repository:
             raise AlreadyRecorded("this session is already recorded")
         self.dates.session(plan.held_on, self.clock.now())
