@@ -10,7 +10,6 @@ from uuid import uuid4
 
 import pytest
 import structlog
-from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, UUIDAsHex
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from opentelemetry import trace
@@ -19,6 +18,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from structlog.testing import LogCapture
 
 from carenet_contracts import parse_message
+from carenet_devtools.stored_events import as_stored_before
 from carenet_kit import tracing
 from carenet_kit.logs import RequestLog
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
@@ -111,20 +111,9 @@ def test_the_trace_context_rides_in_a_header_outside_the_signed_value() -> None:
 
 def test_an_outbox_record_written_before_tracing_reads_without_trace_context() -> None:
     """A version-2 `Appended` (no `traceparent`) is upcast, so the relay publishes it as is."""
-    transcoder = JSONTranscoder()
-    transcoder.register(UUIDAsHex())
-    transcoder.register(DatetimeAsISO())
-    mapper: Mapper[Any] = Mapper(transcoder=transcoder)
     stream = PublishedStream("intake", uuid4())
     stream.publish(outgoing(), Cause.request(), Signer.generate("k1", "intake"))
-    stored = mapper.to_stored_event(stream.collect_events()[-1])
-    state = transcoder.decode(stored.state)
-    del state["traceparent"]
-    state["class_version"] = 2
-    old = type(stored)(
-        stored.originator_id, stored.originator_version, stored.topic, transcoder.encode(state)
-    )
-    appended = mapper.to_domain_event(old)
+    appended = as_stored_before(stream.collect_events()[-1], "traceparent", class_version=2)
     assert isinstance(appended, PublishedStream.Appended)
     assert appended.traceparent is None
 

@@ -1,4 +1,4 @@
-"""The whole system for end-to-end tests: four service processes on loopback, one real broker.
+"""The whole system for end-to-end tests: five service processes on loopback, one real broker.
 
 Each test module gets its own topic namespace on the session's broker, so modules never see
 each other's events.

@@ -1,4 +1,5 @@
-"""Steps of the pathway as a hospital clinician and a case manager take them over HTTP."""
+"""Steps of the pathway as a hospital clinician and a case manager take them over HTTP, and what
+the system says of them: the messages on its topics, the notifications in an inbox."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from stdnum.cn import ric
+
+from carenet_contracts import Envelope
+
+from .conftest import System
 
 CENTERS_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -76,3 +81,24 @@ def visit(risk_level: int) -> dict[str, Any]:
         "insight": "poor" if risk_level >= 3 else "good",
         "social_functioning": "fair",
     }
+
+
+def events(
+    system: System, producer: str, patient_id: str, event_type: str | None = None
+) -> list[Envelope[Any]]:
+    """The patient's messages on a producer's topic (only those of one type, if given)."""
+    return [
+        m
+        for m in system.messages(producer)
+        if str(m.patient_id) == patient_id and event_type in (None, m.event_type)
+    ]
+
+
+def inbox(system: System, recipient: str, patient_id: str | None = None) -> list[dict[str, Any]]:
+    """The recipient's inbox as the recipient reads it (only what is about one patient, if
+    given)."""
+    with system.inbox_reader(recipient) as notifications:
+        response = notifications.get("/v1/inbox", params={"recipient": recipient})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()
+    return [i for i in items if patient_id in (None, i["patient_id"])]

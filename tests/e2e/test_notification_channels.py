@@ -23,10 +23,17 @@ import pytest
 from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook
 
-from carenet_contracts import Envelope
-
 from .conftest import System, eventually, free_port
-from .pathway import CENTER_STAFF, CLINICIAN, OPERATOR, diagnose_new_patient, registration, visit
+from .pathway import (
+    CENTER_STAFF,
+    CLINICIAN,
+    OPERATOR,
+    diagnose_new_patient,
+    events,
+    inbox,
+    registration,
+    visit,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -176,25 +183,11 @@ def unsubscribe(system: System, recipient: str, subscription_id: str) -> None:
     assert subscription_id not in {s["subscription_id"] for s in left}
 
 
-def inbox(system: System, recipient: str, patient_id: str) -> list[dict[str, Any]]:
-    with system.inbox_reader(recipient) as notifications:
-        items = notifications.get("/v1/inbox", params={"recipient": recipient}).json()
-    return [i for i in items if i["patient_id"] == patient_id]
-
-
-def published(system: System, event_type: str, patient_id: str) -> list[Envelope[Any]]:
-    return [
-        m
-        for m in system.messages("notifications")
-        if m.event_type == event_type and str(m.patient_id) == patient_id
-    ]
-
-
 def delivered(system: System, recipient: str, patient_id: str) -> list[tuple[str, str]]:
     """(about event id, channel) of each NotificationDelivered for this recipient and patient."""
     return sorted(
         (str(m.data.about_event_id), m.data.channel)
-        for m in published(system, "NotificationDelivered", patient_id)
+        for m in events(system, "notifications", patient_id, "NotificationDelivered")
         if m.data.recipient == recipient
     )
 
@@ -386,7 +379,7 @@ def test_a_webhook_receiver_that_fails_three_times_then_succeeds_gets_the_notifi
     body = Webhook(secret).verify(requests[-1].body, requests[-1].headers)
     assert (body["recipient"], body["event_type"]) == (center, "PatientRouted")
     assert _channels(system, center, patient_id) == [(center, "inbox"), (center, "webhook")]
-    assert published(system, "NotificationFailed", patient_id) == []
+    assert events(system, "notifications", patient_id, "NotificationFailed") == []
     with system.client("notifications", OPERATOR) as notifications:
         failed = notifications.get("/v1/deliveries/failed").json()
     assert [f for f in failed if f["patient_id"] == patient_id] == []
@@ -413,7 +406,9 @@ def test_a_webhook_that_keeps_failing_is_dead_lettered_and_redelivered_once_when
     with system.client("intake", CLINICIAN) as intake:
         patient_id = diagnose_new_patient(intake, 3020, region_code="440305005")
 
-    (failure,) = eventually(lambda: published(system, "NotificationFailed", patient_id), 60)
+    (failure,) = eventually(
+        lambda: events(system, "notifications", patient_id, "NotificationFailed"), 60
+    )
     gave_up = failure.data
     assert (gave_up.recipient, gave_up.channel, gave_up.about_event_type) == (
         center,
@@ -450,7 +445,7 @@ def test_a_webhook_that_keeps_failing_is_dead_lettered_and_redelivered_once_when
     assert [r.status for r in requests] == [503] * MAX_ATTEMPTS + [204]
     assert requests[-1].headers["webhook-id"] == delivery_id
     assert _channels(system, center, patient_id) == [(center, "inbox"), (center, "webhook")]
-    assert len(published(system, "NotificationFailed", patient_id)) == 1
+    assert len(events(system, "notifications", patient_id, "NotificationFailed")) == 1
     assert eventually(lambda: listed() == [] or None)
     unsubscribe(system, center, subscription["subscription_id"])
 
@@ -459,6 +454,6 @@ def _channels(system: System, recipient: str, patient_id: str) -> list[tuple[str
     """(recipient, channel) of every NotificationDelivered about the patient to the recipient."""
     return sorted(
         (m.data.recipient, m.data.channel)
-        for m in published(system, "NotificationDelivered", patient_id)
+        for m in events(system, "notifications", patient_id, "NotificationDelivered")
         if m.data.recipient == recipient
     )

@@ -1,4 +1,4 @@
-"""End to end: a patient's pathway through four service processes and a real Kafka broker."""
+"""End to end: a patient's pathway through five service processes and a real Kafka broker."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from .pathway import (
     centers_today,
     diagnose_new_patient,
     diagnosis,
+    inbox,
     registration,
     visit,
 )
@@ -40,14 +41,6 @@ def case_of(system: System, patient_id: str, user: str = CENTER_STAFF) -> dict[s
     with system.client("casework", user) as casework:
         cases = casework.get("/v1/cases", params={"patient_id": patient_id}).json()
     return cases[0] if cases and cases[0]["case_manager_id"] else None
-
-
-def inbox(system: System, recipient: str) -> list[dict[str, Any]]:
-    with system.inbox_reader(recipient) as notifications:
-        items: list[dict[str, Any]] = notifications.get(
-            "/v1/inbox", params={"recipient": recipient}
-        ).json()
-    return items
 
 
 def test_a_diagnosis_reaches_route_case_manager_visit_and_notifications(system: System) -> None:

@@ -1,6 +1,6 @@
 """End to end: two-way referral through a hospital stay, and a transfer between two centers.
 
-Both tests drive the four service processes over HTTP as their users do (a case manager, a
+Both tests drive the service processes over HTTP as their users do (a case manager, a
 hospital's staff, a residence change recorded at routing) and read the producers' topics.
 Patient serials 2000-2099 belong to this module.
 """
@@ -19,7 +19,16 @@ import pytest
 from carenet_contracts import Envelope
 
 from .conftest import System, eventually
-from .pathway import AUDITOR, CENTER_STAFF, CLINICIAN, HOSPITAL, diagnose_new_patient, visit
+from .pathway import (
+    AUDITOR,
+    CENTER_STAFF,
+    CLINICIAN,
+    HOSPITAL,
+    diagnose_new_patient,
+    events,
+    inbox,
+    visit,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -48,10 +57,6 @@ def china_today() -> date:
 
 def days_from(day: date, days: int) -> str:
     return (day + timedelta(days=days)).isoformat()
-
-
-def events(system: System, producer: str, patient_id: str) -> list[Envelope[Any]]:
-    return [m for m in system.messages(producer) if str(m.patient_id) == patient_id]
 
 
 def kinds(messages: list[Envelope[Any]]) -> list[str]:
@@ -83,13 +88,6 @@ def only_case(system: System, patient_id: str, status: str = "active") -> dict[s
     if len(cases) == 1 and cases[0]["case_manager_id"] and cases[0]["status"] == status:
         return cases[0]
     return None
-
-
-def inbox_about(system: System, recipient: str, patient_id: str) -> list[dict[str, Any]]:
-    with system.inbox_reader(recipient) as notifications:
-        response = notifications.get("/v1/inbox", params={"recipient": recipient})
-    assert response.status_code == 200, response.text
-    return [i for i in response.json() if i["patient_id"] == patient_id]
 
 
 def told(system: System, patient_id: str) -> Counter[tuple[str, str]]:
@@ -327,7 +325,7 @@ def test_a_risk_4_visit_refers_the_patient_and_the_case_resumes_within_2_weeks_o
     )
     assert everyone_told(system, patient_id, expected) == expected
     manager_inbox = {
-        i["about_event_type"]: i for i in inbox_about(system, f"staff:{manager}", patient_id)
+        i["about_event_type"]: i for i in inbox(system, f"staff:{manager}", patient_id)
     }
     assert len(manager_inbox) == 5
     for about in (admitted, discharged, scheduled):
@@ -445,7 +443,7 @@ def test_a_move_to_another_catchment_transfers_the_case_with_its_history(system:
     ]:
         ids = [
             i["about_event_id"]
-            for i in inbox_about(system, recipient, patient_id)
+            for i in inbox(system, recipient, patient_id)
             if i["about_event_type"] == about.event_type
         ]
         assert ids == [str(about.event_id)], recipient

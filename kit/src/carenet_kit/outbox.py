@@ -5,19 +5,26 @@ exact messages to publish, so the per-patient `sequence` and the `previous_hash`
 decided inside the same transaction as the domain change, under optimistic concurrency.
 Each message is signed there too (`carenet_kit.signing`), so the stored record is already the
 proof of its origin; the relay (`carenet_kit.relay`) later copies it to Kafka byte for byte.
+
+A service's outbound mapper declares which domain events leave and as which contract
+(`Outgoing.of`, `contract_payload`): each contract field is read from the domain event's field of
+the same name, and only renames and computed fields are written out.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Tracking
 
 from carenet_contracts import Envelope, Payload, envelope_of
+from carenet_contracts.envelope import PayloadT
 from carenet_kit.signing import Signature, Signer
 from carenet_kit.tracing import current_traceparent
 
@@ -31,6 +38,44 @@ class Outgoing:
     patient_id: UUID
     payload: Payload
     occurred_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        domain_event: Any,
+        payload: Payload,
+        *,
+        occurred_at: datetime | None = None,
+        patient_id: UUID | None = None,
+    ) -> Outgoing:
+        """`payload` about the domain event's `patient_id`, happened when it was recorded unless
+        `occurred_at` says otherwise."""
+        return cls(
+            patient_id=patient_id or domain_event.patient_id,
+            payload=payload,
+            occurred_at=occurred_at or domain_event.timestamp,
+        )
+
+
+def contract_payload(contract: type[PayloadT], source: object, /, **given: object) -> PayloadT:
+    """The `contract` payload of a domain event (or of a mapping of its facts).
+
+    Each field of the contract is the value `given` for it (a rename or a computed field), else
+    the source's attribute (or key) of the same name, else the contract's default. Only the
+    contract's fields are read, so the contract decides what leaves; the contract's own
+    validation converts values (a string to its enumeration, a tuple to a list).
+    """
+    unknown = given.keys() - contract.model_fields.keys()
+    if unknown:
+        raise TypeError(f"{contract.__name__} has no field {', '.join(sorted(unknown))}")
+    values = dict(given)
+    for name in contract.model_fields.keys() - given.keys():
+        if isinstance(source, Mapping):
+            if name in source:
+                values[name] = source[name]
+        elif hasattr(source, name):
+            values[name] = getattr(source, name)
+    return contract.model_validate(values)
 
 
 @dataclass(frozen=True)

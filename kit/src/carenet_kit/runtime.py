@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import structlog
 import uvicorn
@@ -37,6 +38,16 @@ from carenet_kit.settings import ServiceSettings
 log = structlog.get_logger()
 
 
+class AccessGuard(Protocol):
+    """A service's access control (`carenet_access.AccessControl`): the care network it keeps
+    from the topics, and what the routes' dependencies find in `app.state`."""
+
+    def loader(self, settings: ServiceSettings) -> BatchConsumer: ...
+
+    @property
+    def state(self) -> dict[str, Any]: ...
+
+
 @dataclass
 class Service:
     """Everything one service is made of, wired by its `main.bootstrap()`."""
@@ -60,13 +71,18 @@ class Service:
     consumer listed that reads the topic. The others skip it, counted in
     `carenet_messages_refused_total`."""
     state: Mapping[str, object] = field(default_factory=dict)
-    """More for `app.state`, where the routes' dependencies find it (access control)."""
+    """More for `app.state`, where the routes' dependencies find it."""
+    access: AccessGuard | None = None
+    """Its access control: its loader is the last batch consumer, its state is in `app.state`."""
     relay: OutboxRelay = field(init=False)
     projection_runner: ProjectionRunner | None = field(init=False)
     consumer: InboundConsumer | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         s = self.settings
+        if self.access is not None:
+            self.batch_consumers = [*self.batch_consumers, self.access.loader(s)]
+            self.state = {**self.state, **self.access.state}
         reported = {s.topic(producer) for producer in self.consumes} if self.policy else set()
         for reader in self.batch_consumers:  # each refused message dead-lettered once
             reader.reports -= reported
@@ -196,6 +212,12 @@ def _crash_on_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("background task failed", task=task.get_name(), exc_info=task.exception())
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def entry_point(bootstrap: Callable[[], Service]) -> Callable[[], None]:
+    """A service's command: serve what its `bootstrap()` wires, with the settings from the
+    environment."""
+    return lambda: serve(bootstrap())
 
 
 def serve(service: Service) -> None:

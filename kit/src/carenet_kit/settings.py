@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from carenet_kit.admission import Gate
 from carenet_kit.auth import DEFAULT_ALGORITHMS, LEEWAY_SECONDS, KeySource, TokenVerifier
 from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
+from carenet_kit.keystore import DEVELOPMENT_MASTER_KEY, master_key
 from carenet_kit.lease import FileLease, Lease, PostgresLease
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.read_model_snapshots import SnapshotSchedule
@@ -203,11 +204,7 @@ class ServiceSettings(BaseSettings):
         return FileLease(name, self.data_dir / f"{self.service}.relay.lock")
 
     def eventsourcing_env(self) -> dict[str, str]:
-        """The `eventsourcing` library's settings for this service's own store, and its key.
-
-        Each service keeps its tables in a PostgreSQL schema of its own, so one database can
-        serve a small deployment without any service reading another's store.
-        """
+        """The `eventsourcing` library's settings for this service's own store, and its key."""
         return self._store_env() | self._signing_env()
 
     def _signing_env(self) -> dict[str, str]:
@@ -219,6 +216,8 @@ class ServiceSettings(BaseSettings):
         }
 
     def _store_env(self) -> dict[str, str]:
+        """Each service keeps its tables in a PostgreSQL schema of its own, so one database can
+        serve a small deployment without any service reading another's store."""
         if self.persistence == "postgres":
             self._create_schema()
             return {
@@ -253,3 +252,23 @@ class ServiceSettings(BaseSettings):
             "password": self.postgres_password.get_secret_value(),
             "dbname": self.postgres_dbname,
         }
+
+
+class KeyStoreSettings(ServiceSettings):
+    """The settings of a service that keeps keys of one subject each (`carenet_kit.keystore`)."""
+
+    master_key: SecretStr = SecretStr(DEVELOPMENT_MASTER_KEY)
+    """base64 of 32 bytes: wraps each subject's key (`CARENET_MASTER_KEY`)."""
+
+    @model_validator(mode="after")
+    def _no_development_master_key_in_production(self) -> KeyStoreSettings:
+        master_key(self.master_key.get_secret_value())
+        if (
+            self.environment == "production"
+            and self.master_key.get_secret_value() == DEVELOPMENT_MASTER_KEY
+        ):
+            raise ValueError("set CARENET_MASTER_KEY in production")
+        return self
+
+    def master_key_bytes(self) -> bytes:
+        return master_key(self.master_key.get_secret_value())

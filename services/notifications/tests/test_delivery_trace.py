@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from uuid import uuid4
 
-from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, UUIDAsHex
-
+from carenet_devtools.stored_events import as_stored_before, read_back
 from carenet_notifications.domain import Delivery
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -28,30 +26,13 @@ def scheduled(traceparent: str | None) -> Delivery:
     )
 
 
-def mapper() -> tuple[Mapper[Any], JSONTranscoder]:
-    transcoder = JSONTranscoder()
-    transcoder.register(UUIDAsHex())
-    transcoder.register(DatetimeAsISO())
-    return Mapper(transcoder=transcoder), transcoder
-
-
 def test_a_delivery_keeps_the_trace_context_it_was_scheduled_in() -> None:
-    events, _ = mapper()
-    stored = events.to_stored_event(scheduled(TRACEPARENT).collect_events()[0])
-    restored = events.to_domain_event(stored)
+    restored = read_back(scheduled(TRACEPARENT).collect_events()[0])
     assert isinstance(restored, Delivery.Scheduled)
     assert restored.mutate(None).traceparent == TRACEPARENT  # type: ignore[union-attr]
 
 
 def test_a_delivery_scheduled_before_tracing_reads_without_trace_context() -> None:
-    events, transcoder = mapper()
-    stored = events.to_stored_event(scheduled(TRACEPARENT).collect_events()[0])
-    state = transcoder.decode(stored.state)
-    del state["traceparent"]
-    del state["class_version"]  # version 1 records have none
-    old = type(stored)(
-        stored.originator_id, stored.originator_version, stored.topic, transcoder.encode(state)
-    )
-    restored = events.to_domain_event(old)
+    restored = as_stored_before(scheduled(TRACEPARENT).collect_events()[0], "traceparent")
     assert isinstance(restored, Delivery.Scheduled)
     assert restored.mutate(None).traceparent is None  # type: ignore[union-attr]

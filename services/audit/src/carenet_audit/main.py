@@ -11,7 +11,7 @@ from carenet_audit.config import Settings
 from carenet_audit.outbox import to_integration_event
 from carenet_audit.policy import history_loader
 from carenet_kit.clock import Clock
-from carenet_kit.runtime import Service, serve
+from carenet_kit.runtime import Service, entry_point
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Service:
@@ -33,13 +33,13 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
             "only; every request for it is itself recorded and published. Break-the-glass "
             "emergency access, time-limited and published."
         ),
-        batch_consumers=[history_loader(settings, application.index), access.loader(settings)],
-        state=access.state,
+        batch_consumers=[history_loader(settings, application.index)],
+        access=access,
     )
 
 
-def main() -> None:
-    serve(bootstrap())
+main = entry_point(bootstrap)
+"""The `carenet-audit-service` command, and `python -m carenet_audit.main`."""
 
 
 if __name__ == "__main__":

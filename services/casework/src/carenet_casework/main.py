@@ -14,7 +14,7 @@ from carenet_casework.policy import CONSUMES, policy
 from carenet_casework.projection import CareBoard
 from carenet_casework.rules import RuleSet
 from carenet_kit.clock import Clock
-from carenet_kit.runtime import Service, serve
+from carenet_kit.runtime import Service, entry_point
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Service:
@@ -48,13 +48,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         consumes=CONSUMES,
         policy=policy(application),
         due_work=deadlines,
-        batch_consumers=[access.loader(settings)],
-        state=access.state,
+        access=access,
     )
 
 
-def main() -> None:
-    serve(bootstrap())
+main = entry_point(bootstrap)
+"""The `carenet-casework` command, and `python -m carenet_casework.main`."""
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from carenet_casework.domain import (
     case_visits,
 )
 from carenet_casework.domain.case import Closed, ManagerAssigned, ManagerReassigned
-from carenet_contracts import Payload, VisitClassification, VisitMode
+from carenet_contracts import Payload
 from carenet_contracts.casework import (
     CareTeamMemberJoined,
     CareTeamMemberLeft,
@@ -31,7 +31,6 @@ from carenet_contracts.casework import (
     CaseManagerAssigned,
     CaseOpened,
     ConsentScope,
-    EmergencyKind,
     EmergencyRecorded,
     FamilyConsentWithdrawn,
     FamilyMemberLinked,
@@ -46,12 +45,10 @@ from carenet_contracts.casework import (
     ReferralRequested,
     ReferralWithdrawn,
     RehabilitationSessionAttended,
-    SessionKind,
     VisitCompleted,
 )
-from carenet_contracts.common import CareTeamRole, ReferralReason
 from carenet_kit.application import OutboundMapper
-from carenet_kit.outbox import Outgoing
+from carenet_kit.outbox import Outgoing, contract_payload
 from carenet_kit.rule_set import RuleSection
 
 
@@ -101,46 +98,15 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
         return deadline
     match domain_event:
         case Case.Opened() as e:
-            return CaseOpened(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                first_visit_due=e.first_visit_due,
-                transferred_from_case_id=e.transferred_from_case_id,
-                contact_key=e.contact_key,
-            )
+            return contract_payload(CaseOpened, e, case_id=e.originator_id)
         case ManagerAssigned() as e:
-            return CaseManagerAssigned(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                case_manager_id=e.case_manager_id,
-                reason=e.reason,
-            )
+            return contract_payload(CaseManagerAssigned, e, case_id=e.originator_id)
         case case_visits.VisitRecorded() as e:
-            return VisitCompleted(
-                case_id=e.originator_id,
-                visit_id=e.visit_id,
-                center_id=e.center_id,
-                case_manager_id=e.case_manager_id,
-                visited_on=e.visited_on,
-                mode=VisitMode(e.mode),
-                risk_level=e.risk_level,
-                classification=VisitClassification(e.classification),
-                next_follow_up_due=e.next_follow_up_due,
-                rule_set_version=e.rule_set_version,
-            )
+            return contract_payload(VisitCompleted, e, case_id=e.originator_id)
         case case_referrals.ReferralRequested() as e:
-            return ReferralRequested(
-                referral_id=e.referral_id,
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                reason=ReferralReason(e.reason),
-                risk_level=e.risk_level,
-                rule_set_version=e.rule_set_version,
-            )
+            return contract_payload(ReferralRequested, e, case_id=e.originator_id)
         case case_referrals.ReferralWithdrawn() as e:
-            return ReferralWithdrawn(
-                referral_id=e.referral_id, case_id=e.originator_id, reason=e.reason
-            )
+            return contract_payload(ReferralWithdrawn, e, case_id=e.originator_id)
         case (
             case_referrals.ResumedAfterDischarge()
             | case_referrals.JointFollowUpScheduled()
@@ -148,101 +114,40 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
         ):
             return _follow_up_scheduled(domain_event)
         case case_visits.EmergencyRecorded() as e:
-            return EmergencyRecorded(
-                emergency_id=e.emergency_id,
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                kind=EmergencyKind(e.kind),
-                occurred_at=e.occurred_at,
-                handled_by=e.handled_by,
-                recorded_late=e.recorded_late,
-                rule_set_version=e.rule_set_version,
-            )
+            return contract_payload(EmergencyRecorded, e, case_id=e.originator_id)
         case Closed() as e:
-            return CaseClosed(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                reason=e.reason,
-                continued_by_case_id=e.continued_by_case_id,
-            )
+            return contract_payload(CaseClosed, e, case_id=e.originator_id)
     return None
 
 
-def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa: PLR0911
+def _deadline(domain_event: DomainEventProtocol[UUID]) -> Payload | None:
     """Missed follow-ups, lost to follow-up, their withdrawal, the yearly minimum."""
     match domain_event:
-        case case_deadlines.FollowUpMissed(first_visit=True) as e:
-            return FirstVisitOverdue(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                case_manager_id=e.case_manager_id,
-                due_on=e.due_on,
-                rule_set_version=e.rule_set_version,
-            )
-        case case_deadlines.FollowUpMissed() as e:
-            return FollowUpOverdue(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                case_manager_id=e.case_manager_id,
-                due_on=e.due_on,
-                consecutive_misses=e.consecutive_misses,
-                rescheduled_to=e.rescheduled_to,
-                rule_set_version=e.rule_set_version,
-            )
-        case case_deadlines.LostToFollowUp() as e:
-            return LostToFollowUp(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                case_manager_id=e.case_manager_id,
-                missed_due_dates=e.missed_due_dates,
-                rule_set_version=e.rule_set_version,
-            )
-        case case_deadlines.FollowUpMissWithdrawn() as e:
-            return FollowUpMissWithdrawn(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                case_manager_id=e.case_manager_id,
-                due_on=e.due_on,
-                reason=e.reason,
-                rule_set_version=e.rule_set_version,
-            )
-        case case_deadlines.LostToFollowUpWithdrawn() as e:
-            return LostToFollowUpWithdrawn(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                case_manager_id=e.case_manager_id,
-                missed_due_dates=e.missed_due_dates,
-                reason=e.reason,
-                rule_set_version=e.rule_set_version,
-            )
-        case case_deadlines.YearRecounted(below_minimum=False) as e:
-            return FollowUpsBelowYearlyMinimumWithdrawn(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                year_from=e.year_from,
-                year_to=e.year_to,
-                follow_ups=e.follow_ups,
-                required=e.required,
-                reason=e.reason,
-                rule_set_version=e.rule_set_version,
-            )
+        case case_deadlines.FollowUpMissed(first_visit=True):
+            contract: type[Payload] = FirstVisitOverdue
+        case case_deadlines.FollowUpMissed():
+            contract = FollowUpOverdue
+        case case_deadlines.LostToFollowUp():
+            contract = LostToFollowUp
+        case case_deadlines.FollowUpMissWithdrawn():
+            contract = FollowUpMissWithdrawn
+        case case_deadlines.LostToFollowUpWithdrawn():
+            contract = LostToFollowUpWithdrawn
+        case case_deadlines.YearRecounted(below_minimum=False):
+            contract = FollowUpsBelowYearlyMinimumWithdrawn
         case (
             case_deadlines.YearChecked(below_minimum=True)
-            | case_deadlines.YearRecounted(below_minimum=True) as e
+            | case_deadlines.YearRecounted(below_minimum=True)
         ):
-            return FollowUpsBelowYearlyMinimum(
-                case_id=e.originator_id,
-                center_id=e.center_id,
-                year_from=e.year_from,
-                year_to=e.year_to,
-                follow_ups=e.follow_ups,
-                required=e.required,
-                rule_set_version=e.rule_set_version,
-            )
-    return None
+            contract = FollowUpsBelowYearlyMinimum
+        case _:
+            return None
+    return contract_payload(contract, domain_event, case_id=domain_event.originator_id)
 
 
-def _care_network(domain_event: DomainEventProtocol[UUID], rules: RuleSection) -> Outgoing | None:
+def _care_network(  # noqa: PLR0911
+    domain_event: DomainEventProtocol[UUID], rules: RuleSection
+) -> Outgoing | None:
     """Reassignments, the care team, family consent and rehabilitation attendance.
 
     A relative is only a pseudonymous member id here; a team's formation, a session's
@@ -250,77 +155,27 @@ def _care_network(domain_event: DomainEventProtocol[UUID], rules: RuleSection) -
     """
     match domain_event:
         case ManagerReassigned() as e:
-            return Outgoing(
-                patient_id=e.patient_id,
-                occurred_at=e.timestamp,
-                payload=CaseManagerAssigned(
-                    case_id=e.originator_id,
-                    center_id=e.center_id,
-                    case_manager_id=e.case_manager_id,
-                    reason=e.reason,
-                    previous_case_manager_id=e.previous_case_manager_id,
-                ),
-            )
+            assigned = contract_payload(CaseManagerAssigned, e, case_id=e.originator_id)
+            return Outgoing.of(e, assigned)
         case RehabilitationSession.Attended() as e:
-            return Outgoing(
-                patient_id=e.patient_id,
-                occurred_at=rules.start_of(e.held_on),
-                payload=RehabilitationSessionAttended(
-                    session_id=e.originator_id,
-                    center_id=e.center_id,
-                    kind=SessionKind(e.kind),
-                    topic=e.topic,
-                    held_on=e.held_on,
-                    duration_minutes=e.duration_minutes,
-                    facilitator_id=e.facilitator_id,
-                ),
+            attended = contract_payload(
+                RehabilitationSessionAttended, e, session_id=e.originator_id
             )
-    return _team_and_family(domain_event, rules)
-
-
-def _team_and_family(
-    domain_event: DomainEventProtocol[UUID], rules: RuleSection
-) -> Outgoing | None:
-    match domain_event:
+            return Outgoing.of(e, attended, occurred_at=rules.start_of(e.held_on))
         case CareTeam.MemberJoined() as e:
-            return Outgoing(
-                patient_id=e.patient_id,
-                occurred_at=e.timestamp,
-                payload=CareTeamMemberJoined(
-                    case_id=e.case_id, member_id=e.member_id, role=CareTeamRole(e.role)
-                ),
-            )
+            return Outgoing.of(e, contract_payload(CareTeamMemberJoined, e))
         case CareTeam.MemberLeft() as e:
-            return Outgoing(
-                patient_id=e.patient_id,
-                occurred_at=e.timestamp,
-                payload=CareTeamMemberLeft(
-                    case_id=e.case_id,
-                    member_id=e.member_id,
-                    role=CareTeamRole(e.role),
-                    reason=e.reason,
-                ),
-            )
+            return Outgoing.of(e, contract_payload(CareTeamMemberLeft, e))
         case Family.Linked() as e:
-            return Outgoing(
-                patient_id=e.patient_id,
-                occurred_at=_on_day(e.given_on, e.timestamp, rules),
-                payload=FamilyMemberLinked(
-                    case_id=e.case_id,
-                    member_id=e.member_id,
-                    relationship=e.relationship,
-                    is_guardian=e.is_guardian,
-                    consent_given_by=e.given_by,
-                    scope=ConsentScope(may_see=e.may_see, notified_of=e.notified_of),
-                ),
+            scope = ConsentScope(may_see=e.may_see, notified_of=e.notified_of)
+            linked = contract_payload(
+                FamilyMemberLinked, e, consent_given_by=e.given_by, scope=scope
             )
+            return Outgoing.of(e, linked, occurred_at=_on_day(e.given_on, e.timestamp, rules))
         case Family.ConsentWithdrawn() as e:
-            return Outgoing(
-                patient_id=e.patient_id,
-                occurred_at=_on_day(e.withdrawn_on, e.timestamp, rules),
-                payload=FamilyConsentWithdrawn(
-                    case_id=e.case_id, member_id=e.member_id, withdrawn_by=e.withdrawn_by
-                ),
+            withdrawn = contract_payload(FamilyConsentWithdrawn, e)
+            return Outgoing.of(
+                e, withdrawn, occurred_at=_on_day(e.withdrawn_on, e.timestamp, rules)
             )
     return None
 
@@ -339,10 +194,4 @@ def _follow_up_scheduled(
             f"the referral ended without an admission ({e.outcome}): joint follow-up "
             "with the psychiatrist, the neighbourhood committee and the police"
         )
-    return FollowUpScheduled(
-        case_id=e.originator_id,
-        center_id=e.center_id,
-        due_on=e.due_on,
-        reason=reason,
-        rule_set_version=e.rule_set_version,
-    )
+    return contract_payload(FollowUpScheduled, e, case_id=e.originator_id, reason=reason)

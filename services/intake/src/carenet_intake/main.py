@@ -17,7 +17,7 @@ from carenet_intake.projection import HospitalRegister
 from carenet_intake.rules import IntakeRules
 from carenet_intake.workdays import WorkingDayCalendars
 from carenet_kit.reference_data import ReferenceDirectory
-from carenet_kit.runtime import Service, serve
+from carenet_kit.runtime import Service, entry_point
 
 
 def load_hospitals(settings: Settings) -> dict[str, Hospital]:
@@ -61,13 +61,12 @@ def bootstrap(settings: Settings | None = None) -> Service:
         "with the reporting deadline, referrals from the community, admissions and discharges.",
         consumes=["routing", "casework"],
         policy=policy(application),
-        batch_consumers=[access.loader(settings)],
-        state=access.state,
+        access=access,
     )
 
 
-def main() -> None:
-    serve(bootstrap())
+main = entry_point(bootstrap)
+"""The `carenet-intake` command, and `python -m carenet_intake.main`."""
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from carenet_access import AccessControl
 from carenet_kit.clock import Clock
-from carenet_kit.runtime import Service, serve
+from carenet_kit.runtime import Service, entry_point
 from carenet_notifications import api
 from carenet_notifications.application import NotificationsApplication
 from carenet_notifications.channels.mail import EmailSender
@@ -46,13 +46,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         consumes=["intake", "routing", "casework", "audit"],
         policy=policy(application),
         due_work=dispatcher,
-        batch_consumers=[access.loader(settings)],
-        state=access.state,
+        access=access,
     )
 
 
-def main() -> None:
-    serve(bootstrap())
+main = entry_point(bootstrap)
+"""The `carenet-notifications` command, and `python -m carenet_notifications.main`."""
 
 
 if __name__ == "__main__":

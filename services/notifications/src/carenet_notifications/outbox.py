@@ -17,77 +17,44 @@ from carenet_contracts.notifications import (
     NotificationEscalated,
     NotificationFailed,
 )
-from carenet_kit.outbox import Outgoing
+from carenet_kit.outbox import Outgoing, contract_payload
 from carenet_notifications.domain import Delivery, Notification
 
 
 def to_integration_event(domain_event: DomainEventProtocol[UUID]) -> Outgoing | None:
     match domain_event:
         case Notification.Delivered() as e:
-            return Outgoing(
-                patient_id=e.patient_id,
-                occurred_at=e.timestamp,
-                payload=NotificationDelivered(
-                    notification_id=e.originator_id,
-                    recipient=e.recipient,
-                    channel="inbox",
-                    urgency=e.urgency,
-                    about_event_id=e.about_event_id,
-                    about_event_type=e.about_event_type,
-                    rule_set_version=e.rules_version,
-                ),
+            delivered = contract_payload(
+                NotificationDelivered,
+                e,
+                notification_id=e.originator_id,
+                channel="inbox",
+                rule_set_version=e.rules_version,
             )
+            return Outgoing.of(e, delivered)
         case Delivery.Succeeded() as e:
-            d = e.delivery
-            return Outgoing(
-                patient_id=d["patient_id"],
-                occurred_at=e.timestamp,
-                payload=NotificationDelivered(
-                    notification_id=d["notification_id"],
-                    recipient=d["recipient"],
-                    channel=d["channel"],
-                    urgency=d["urgency"],
-                    about_event_id=d["about_event_id"],
-                    about_event_type=d["about_event_type"],
-                    rule_set_version=d.get("rule_set_version"),
-                ),
-            )
+            delivered = contract_payload(NotificationDelivered, e.delivery)
+            return Outgoing.of(e, delivered, patient_id=e.delivery["patient_id"])
         case Delivery.GaveUp() as e:
-            d = e.delivery
-            return Outgoing(
-                patient_id=d["patient_id"],
-                occurred_at=e.timestamp,
-                payload=NotificationFailed(
-                    notification_id=d["notification_id"],
-                    delivery_id=e.originator_id,
-                    recipient=d["recipient"],
-                    channel=d["channel"],
-                    attempts=e.attempts,
-                    reason=e.reason,
-                    about_event_id=d["about_event_id"],
-                    about_event_type=d["about_event_type"],
-                ),
+            failed = contract_payload(
+                NotificationFailed,
+                e.delivery,
+                delivery_id=e.originator_id,
+                attempts=e.attempts,
+                reason=e.reason,
             )
+            return Outgoing.of(e, failed, patient_id=e.delivery["patient_id"])
         case Notification.Acknowledged() as e:
-            return Outgoing(
-                patient_id=e.patient_id,
-                occurred_at=e.timestamp,
-                payload=NotificationAcknowledged(
-                    notification_id=e.originator_id,
-                    recipient=e.recipient,
-                    about_event_id=e.about_event_id,
-                ),
+            acknowledged = contract_payload(
+                NotificationAcknowledged, e, notification_id=e.originator_id
             )
+            return Outgoing.of(e, acknowledged)
         case Notification.Escalated() as e:
-            return Outgoing(
-                patient_id=e.patient_id,
-                occurred_at=e.timestamp,
-                payload=NotificationEscalated(
-                    notification_id=e.originator_id,
-                    recipient=e.recipient,
-                    escalated_to=e.escalated_to,
-                    unacknowledged_for_minutes=e.unacknowledged_minutes,
-                    about_event_id=e.about_event_id,
-                ),
+            escalated = contract_payload(
+                NotificationEscalated,
+                e,
+                notification_id=e.originator_id,
+                unacknowledged_for_minutes=e.unacknowledged_minutes,
             )
+            return Outgoing.of(e, escalated)
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from carenet_access import AccessControl
 from carenet_kit.clock import Clock
 from carenet_kit.reference_data import ReferenceDirectory
-from carenet_kit.runtime import Service, serve
+from carenet_kit.runtime import Service, entry_point
 from carenet_routing import api
 from carenet_routing.application import RoutingApplication
 from carenet_routing.config import Settings
@@ -39,13 +39,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         consumes=CONSUMES,
         policy=policy(application),
         due_work=application.act_on_due,
-        batch_consumers=[access.loader(settings)],
-        state=access.state,
+        access=access,
     )
 
 
-def main() -> None:
-    serve(bootstrap())
+main = entry_point(bootstrap)
+"""The `carenet-routing` command, and `python -m carenet_routing.main`."""
 
 
 if __name__ == "__main__":
