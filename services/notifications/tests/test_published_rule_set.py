@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from carenet_contracts.notifications import NotificationDelivered
+from carenet_devtools.stored_events import as_stored_before
 from carenet_notifications.domain import Delivery, Notification
 from carenet_notifications.outbox import to_integration_event
 from carenet_notifications.rules import default_table
 
-from .test_delivery_trace import TRACEPARENT, mapper
+from .test_delivery_trace import TRACEPARENT
 
 AT = datetime(2026, 11, 22, 9, tzinfo=UTC)
 
@@ -70,15 +71,9 @@ def test_a_channel_delivery_names_the_rule_set_its_notification_was_planned_unde
 
 
 def test_a_delivery_scheduled_before_it_kept_the_rule_set_publishes_none() -> None:
-    events, transcoder = mapper()
-    stored = events.to_stored_event(webhook_delivery("nhc-2018/1").collect_events()[0])
-    state = transcoder.decode(stored.state)
-    del state["rule_set_version"]
-    state["class_version"] = 2
-    old = type(stored)(
-        stored.originator_id, stored.originator_version, stored.topic, transcoder.encode(state)
+    restored = as_stored_before(
+        webhook_delivery("nhc-2018/1").collect_events()[0], "rule_set_version", class_version=2
     )
-    restored = events.to_domain_event(old)
     assert isinstance(restored, Delivery.Scheduled)
     delivery = restored.mutate(None)
     assert isinstance(delivery, Delivery)
