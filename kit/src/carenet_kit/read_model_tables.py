@@ -149,9 +149,8 @@ class _PostgresCursor(_SQLiteCursor):
 class Store:
     """Transactions on the service's own database, with the dialect's names and placeholders."""
 
-    def __init__(self, app: ServiceApplication) -> None:
-        datastore = getattr(app.process_recorder, "datastore", None)
-        self.env = app.env
+    def __init__(self, app: ServiceApplication, *, private: bool = False) -> None:
+        datastore = None if private else getattr(app.process_recorder, "datastore", None)
         self.private = datastore is None
         if datastore is None:  # the in-memory store: a database of the read model's own
             datastore = SQLiteDatastore(f"file:read-model-{uuid4()}?mode=memory&cache=shared")
@@ -232,10 +231,12 @@ class SqlReadModel(ABC):
     events: ClassVar[Sequence[type]] = ()
     """The event classes `apply` needs (all when empty): the others are not read."""
 
-    def __init__(self, app: ServiceApplication) -> None:
+    def __init__(self, app: ServiceApplication, *, private: bool = False) -> None:
+        """The tables in the application's store; with `private`, in a database of their own in
+        memory (a rebuild from 0 to compare with the stored one)."""
         self.app = app
         self.name = type(self).__qualname__
-        self.store = Store(app)
+        self.store = Store(app, private=private)
         self.fingerprint = self._fingerprint()
         with creating_tables(app.env):  # two replicas starting together: one at a time
             self._open()
