@@ -1,17 +1,17 @@
 """Read models as SQL tables (`carenet_kit.read_model_tables`), on real SQLite and PostgreSQL.
 
-Given a store of a few hundred casework events and its read model's tables, when more events
-are recorded and a new follower starts on the same store, then it reads exactly the events
-after the stored position, and the tables equal a rebuild from position 0. A batch is applied
-with its position in one transaction: a crash before the position is stored leaves nothing of
-the batch in the tables. Tables written by other code are rebuilt from 0.
+Given a store of a few hundred casework (or intake) events and its read model's tables, when
+more events are recorded and a new follower starts on the same store, then it reads exactly
+the events after the stored position, and the tables equal a rebuild from position 0. A batch
+is applied with its position in one transaction: a crash before the position is stored leaves
+nothing of the batch in the tables. Tables written by other code are rebuilt from 0.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
@@ -19,12 +19,16 @@ import pytest
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.outbox import integration_events
 from carenet_casework.projection import CASES, CareBoard
+from carenet_intake.projection import HospitalRegister
 from carenet_kit.application import ServiceApplication
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause
-from carenet_kit.read_model_tables import StaleReadModel, TableFollower
+from carenet_kit.read_model_tables import SqlReadModel, StaleReadModel, TableFollower
 
 from .test_casework_scheduler import OPENED, RULES, noon, routed, stable_visit
+from .test_read_model_snapshots import HOSPITALS, IntakeHistory
+
+YEAR = timedelta(days=400)
 
 
 class CaseworkHistory:
@@ -44,7 +48,7 @@ class CaseworkHistory:
             self.app.record_visit(case_id, stable_visit(today), Cause.request())
         for _ in range(patients):
             self.app.open_case(routed(uuid4()), Cause.request())  # type: ignore[arg-type]
-        board = rebuilt(self.app)
+        board = rebuilt(self.app, CareBoard)
         self.cases = [c.case_id for c in board.find()]
         self.clock.advance(timedelta(days=30))
         today = RULES.local_date(self.clock.now())
@@ -55,40 +59,59 @@ def recorded(app: ServiceApplication) -> int:
     return app.process_recorder.max_notification_id() or 0
 
 
-def rebuilt(app: ServiceApplication) -> CareBoard:
+M = TypeVar("M", bound=SqlReadModel)
+
+
+def rebuilt(app: ServiceApplication, read_model: type[M]) -> M:
     """The read model from position 0, in tables of its own in memory."""
-    board = CareBoard(app, private=True)
-    TableFollower(board).catch_up()
-    return board
+    model = read_model(app, private=True)
+    TableFollower(model).catch_up()
+    return model
 
 
-def contents(board: CareBoard) -> dict[str, list[Any]]:
-    """Every table's views, in order, and the answers of the scheduler's query."""
-    views = {table.name: board.where(table) for table in board.tables}
-    today = RULES.local_date(noon(OPENED + timedelta(days=400)))
-    return {**views, "falling_due": board.falling_due(today)}
+def contents(model: SqlReadModel) -> dict[str, list[Any]]:
+    """Every table's views, in order, and the answers of the queries that are not lookups."""
+    views: dict[str, list[Any]] = {table.name: model.where(table) for table in model.tables}
+    if isinstance(model, CareBoard):
+        views["falling_due"] = model.falling_due(RULES.local_date(noon(OPENED + YEAR)))
+    if isinstance(model, HospitalRegister):
+        for hospital in HOSPITALS:
+            views[hospital] = [
+                model.patients_of(hospital),
+                model.worklist_of(hospital),
+                model.inpatients_of(hospital),
+            ]
+    return views
 
 
+HISTORIES = [
+    pytest.param(CaseworkHistory, CareBoard, id="casework"),
+    pytest.param(IntakeHistory, HospitalRegister, id="intake"),
+]
+
+
+@pytest.mark.parametrize(("history", "read_model"), HISTORIES)
 def test_a_restart_reads_only_what_was_recorded_after_the_stored_position(
-    env: dict[str, str],
+    env: dict[str, str], history: Any, read_model: type[SqlReadModel]
 ) -> None:
-    first = CaseworkHistory(env)
+    first = history(env)
     first.record(40)
     first.record(40)
-    before = TableFollower(CareBoard(first.app))
+    before = TableFollower(read_model(first.app))
     assert before.catch_up() == recorded(first.app) > 200
     position = before.read_model.position()
     assert position == recorded(first.app)
     first.record(20)  # visits, misses, new cases
     first.app.close()
 
-    second = CaseworkHistory(env)
-    after = TableFollower(CareBoard(second.app))
+    second = history(env)
+    after = TableFollower(read_model(second.app))
 
     assert after.catch_up() == recorded(second.app) - position > 50
     assert after.read_model.position() == recorded(second.app)
-    assert contents(after.read_model) == contents(rebuilt(second.app))
-    assert len(after.read_model.find()) == 100
+    held = contents(after.read_model)
+    assert held == contents(rebuilt(second.app, read_model))
+    assert held[read_model.tables[0].name]  # cases; intake: patients
     second.app.close()
 
 
@@ -115,7 +138,7 @@ def test_a_crash_before_the_position_is_stored_leaves_nothing_of_the_batch(
     monkeypatch.undo()
     restarted = TableFollower(CareBoard(history.app))
     assert restarted.catch_up() == recorded(history.app) - stored
-    assert contents(restarted.read_model) == contents(rebuilt(history.app))
+    assert contents(restarted.read_model) == contents(rebuilt(history.app, CareBoard))
     history.app.close()
 
 
@@ -133,7 +156,7 @@ def test_tables_written_by_other_code_are_rebuilt_and_the_old_follower_stops(
     assert new.position == 0
     assert CareBoard(history.app).where(CASES) == []  # dropped, to be rebuilt
     assert new.catch_up() == recorded(history.app)
-    assert contents(new.read_model) == contents(rebuilt(history.app))
+    assert contents(new.read_model) == contents(rebuilt(history.app, CareBoard))
     history.app.open_case(routed(uuid4()), Cause.request())  # type: ignore[arg-type]
     with pytest.raises(StaleReadModel):
         old.step()

@@ -185,6 +185,7 @@ class Changes:
         """The notification id of the event being applied: a new view's `seq`."""
         self._views: dict[tuple[str, str | None], tuple[Table[Any], Any, int]] = {}
         self._changed: set[tuple[str, str | None]] = set()
+        self._removed: set[tuple[str, str | None]] = set()
 
     def find(self, table: Table[V], key: object) -> V | None:
         """The view, if there is one (to read only: a change must go through `change`)."""
@@ -214,9 +215,18 @@ class Changes:
         self._changed.add(key)
         return view
 
+    def remove(self, table: Table[Any], key: object) -> None:
+        """No view of this key any more (if there was one); one added later takes a new place."""
+        removed = (table.name, as_text(key))
+        self._views[removed] = (table, None, 0)
+        self._changed.discard(removed)
+        self._removed.add(removed)
+
     def write(self) -> None:
-        for key in self._changed:
-            table, view, seq = self._views[key]
+        for name, removed in self._removed:
+            self.cursor.execute(f"DELETE FROM {self.qualified(name)} WHERE key = ?", [removed])  # noqa: S608
+        for changed in self._changed:
+            table, view, seq = self._views[changed]
             self.cursor.execute(table.upsert(self.qualified), table.row(view, seq))
 
 
@@ -259,12 +269,12 @@ class SqlReadModel(ABC):
 
     def select(self, table: Table[V], condition: str, params: Sequence[object]) -> list[V]:
         """The views meeting `condition` (SQL on the table's columns, `?` placeholders), in
-        the order they were first written."""
+        the order they were first written. Parameters are compared as stored (`as_text`)."""
         query = (
             f"SELECT body FROM {self.store.qualified(table.name)} WHERE {condition} ORDER BY seq"  # noqa: S608
         )
         with self.store.transaction(commit=False) as cursor:
-            cursor.execute(query, params)
+            cursor.execute(query, [as_text(param) for param in params])
             return [table.decode(row[0]) for row in cursor.fetchall()]
 
     def position(self) -> int:
