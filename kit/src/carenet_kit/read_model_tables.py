@@ -110,6 +110,15 @@ class Table(Generic[V]):
         return [as_text(self.key(view)), seq, *columns, self.encode(view)]
 
 
+def equal_columns(table: Table[Any], equal: Mapping[str, object]) -> tuple[str, list[object]]:
+    """The SQL condition that the columns equal the values given (those given as None: any)."""
+    wanted = {c: as_text(v) for c, v in equal.items() if v is not None}
+    unknown = set(wanted) - set(table.columns)
+    if unknown:
+        raise ValueError(f"{table.name} has no indexed columns {sorted(unknown)}")
+    return " AND ".join(f"{c} = ?" for c in wanted) or "1 = 1", list(wanted.values())
+
+
 class Cursor(Protocol):
     def execute(self, sql: str, params: Sequence[object] = ()) -> None: ...
     def fetchall(self) -> list[tuple[Any, ...]]: ...
@@ -200,6 +209,22 @@ class Changes:
         view: V | None = self._views[found][1]
         return view
 
+    def where(self, table: Table[V], **equal: object) -> list[V]:
+        """The views whose columns equal the values given, with the batch's changes so far (to
+        read only: a change must go through `change`)."""
+        self.write()  # what the batch changed so far, in its transaction
+        condition, params = equal_columns(table, equal)
+        self.cursor.execute(
+            f"SELECT key, body FROM {self.qualified(table.name)} WHERE {condition} ORDER BY seq",  # noqa: S608
+            params,
+        )
+        views = []
+        for key, body in self.cursor.fetchall():
+            if (table.name, key) not in self._views:
+                self._views[(table.name, key)] = (table, table.decode(body), 0)
+            views.append(self._views[(table.name, key)][1])
+        return views
+
     def change(self, table: Table[V], key: object) -> V:
         """The view, to change: it is written back with the batch. It must exist."""
         view = self.find(table, key)
@@ -260,12 +285,7 @@ class SqlReadModel(ABC):
 
     def where(self, table: Table[V], **equal: object) -> list[V]:
         """The views whose columns equal the values given (those given as None: any)."""
-        wanted = {c: as_text(v) for c, v in equal.items() if v is not None}
-        unknown = set(wanted) - set(table.columns)
-        if unknown:
-            raise ValueError(f"{table.name} has no indexed columns {sorted(unknown)}")
-        condition = " AND ".join(f"{c} = ?" for c in wanted) or "1 = 1"
-        return self.select(table, condition, list(wanted.values()))
+        return self.select(table, *equal_columns(table, equal))
 
     def select(self, table: Table[V], condition: str, params: Sequence[object]) -> list[V]:
         """The views meeting `condition` (SQL on the table's columns, `?` placeholders), in
