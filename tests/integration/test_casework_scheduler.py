@@ -29,7 +29,7 @@ from carenet_casework.projection import CaseBoard
 from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause, PublishedStream
-from carenet_kit.projection import ProjectionRunner
+from carenet_kit.read_model_tables import TableFollower
 
 RULES = RuleSet.load()
 OPENED = date(2026, 1, 5)  # first visit due 2026-01-19
@@ -62,14 +62,14 @@ TIME_DRIVEN = set(EXPECTED)
 
 
 class Scheduler:
-    """One casework application with its own read model, as one service instance has."""
+    """One casework application following the read model, as one service instance does."""
 
     def __init__(self, env: dict[str, str], clock: ManualClock) -> None:
         self.app = CaseworkApplication(
             env, integration_events(RULES), RULES, clock=clock, master_key=os.urandom(32)
         )
-        self.board = CaseBoard()
-        self.follower = ProjectionRunner(self.app, self.board, poll_seconds=0)
+        self.board = CaseBoard(self.app)
+        self.follower = TableFollower(self.board)
 
     def run_due_work(self) -> int:
         self.follower.catch_up()

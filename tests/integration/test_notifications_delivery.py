@@ -29,6 +29,7 @@ from carenet_contracts import Envelope, parse_message
 from carenet_devtools.issuer import DevIssuer
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause, PublishedStream
+from carenet_kit.read_model_tables import TableFollower
 from carenet_kit.runtime import Service
 from carenet_notifications.application import NotificationsApplication
 from carenet_notifications.config import Settings
@@ -170,9 +171,8 @@ class Notifications:
         return [e for e in envelopes if e.event_type == event_type]
 
     def inboxes(self) -> Inboxes:
-        inboxes = Inboxes()
-        for n in self.app.process_recorder.select_notifications(0, 100_000):
-            inboxes.apply(self.app.mapper.to_domain_event(n))
+        inboxes = Inboxes(self.app, private=True)  # from 0, in tables of its own
+        TableFollower(inboxes).catch_up()
         return inboxes
 
     def http(self, user: str = CASE_MANAGER) -> TestClient:

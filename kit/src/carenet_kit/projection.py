@@ -1,24 +1,19 @@
-"""A service's read models, kept current by following its notification log, and kept across
-restarts as snapshots in the service's own database.
+"""Read models kept in memory, current by following a service's notification log, and kept
+across restarts as snapshots in the service's own database.
 
-The store is the truth, and a read model is only a faster way to answer a question: the
-projection behind the service's queries, or a watch of what falls due (routing's open
-deadlines, notifications' pending deliveries). Each lives in memory (so memory still grows with
-the service's own data); what survives a restart is a snapshot of it with the notification id
-of the last event it holds (`carenet_kit.read_model_snapshots`). At start a follower loads that
-snapshot and applies only the events recorded after its position.
+The services' query read models are SQL tables instead (`carenet_kit.read_model_tables`): what
+stays here is what is bounded by what is open, the watches of what falls due (routing's open
+deadlines, notifications' pending deliveries), each followed by a `LogFollower`. Each lives in
+memory; what survives a restart is a snapshot of it with the notification id of the last event
+it holds (`carenet_kit.read_model_snapshots`). At start a follower loads that snapshot and
+applies only the events recorded after its position.
 
 Why a snapshot is exact: a follower is the only writer of its read model, and it takes the
 snapshot between two batches, after applying every event up to its position and nothing
 after. State and position go into one row in one statement, so no snapshot is torn. A crash
 between snapshots loses nothing: the next start applies again, from the store, the events
 recorded since the last snapshot. One is taken every `every` events or `seconds` seconds
-(whichever comes first, if anything is new), and, for the query projection, at shutdown.
-
-Not done (the alternative): SQL tables per read model, updated in the transaction of the
-position, as the audit service's history index is (`carenet_audit.projection`). Memory would
-no longer grow with the data and start-up would read nothing, but each read model's dict
-updates and queries would be rewritten as SQL for SQLite and PostgreSQL.
+(whichever comes first, if anything is new), and, for a `ProjectionRunner`, at shutdown.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from carenet_kit.http import (
 from carenet_kit.inbound import InboundConsumer, Policy, faust_app
 from carenet_kit.logs import RequestLog, configure_logging
 from carenet_kit.projection import Projection, ProjectionRunner
+from carenet_kit.read_model_tables import SqlReadModel, TableFollower
 from carenet_kit.relay import OutboxRelay
 from carenet_kit.scheduler import DueWork, Scheduler
 from carenet_kit.settings import ServiceSettings
@@ -54,9 +55,10 @@ class Service:
 
     settings: ServiceSettings
     application: ServiceApplication
-    projection: Projection | None
-    """The in-memory read model fed from the notification log, if the service keeps one;
-    restored at start from its last snapshot in the service's store."""
+    projection: SqlReadModel | Projection | None
+    """The read model fed from the notification log, if the service keeps one: SQL tables in
+    the service's store (`carenet_kit.read_model_tables`), or one in memory, restored at start
+    from its last snapshot in the store (`carenet_kit.projection`)."""
     routers: Sequence[APIRouter]
     description: str
     consumes: Sequence[str] = ()
@@ -75,7 +77,7 @@ class Service:
     access: AccessGuard | None = None
     """Its access control: its loader is the last batch consumer, its state is in `app.state`."""
     relay: OutboxRelay = field(init=False)
-    projection_runner: ProjectionRunner | None = field(init=False)
+    projection_runner: TableFollower[SqlReadModel] | ProjectionRunner | None = field(init=False)
     consumer: InboundConsumer | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -102,6 +104,8 @@ class Service:
         self.projection_runner = (
             None
             if self.projection is None
+            else TableFollower(self.projection, s.relay_poll_seconds)
+            if isinstance(self.projection, SqlReadModel)
             else ProjectionRunner(
                 self.application,
                 self.projection,

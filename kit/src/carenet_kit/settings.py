@@ -76,8 +76,8 @@ class ServiceSettings(BaseSettings):
     """How long the consumer group waits for a silent member before giving its partitions to
     the other replicas (Kafka's `session.timeout.ms`): the failover time after a crash."""
     read_model_snapshot_every: int = Field(default=10_000, gt=0)
-    """A service's in-memory read models are stored with their positions after this many
-    events... (`carenet_kit.projection`; the query projection also at shutdown)"""
+    """A service's in-memory read models (the watches of what falls due) are stored with their
+    positions after this many events... (`carenet_kit.projection`)"""
     read_model_snapshot_seconds: float = Field(default=600.0, gt=0)
     """...or this long after the last snapshot, if anything new was applied: what a start after
     a crash applies again from the store. Each snapshot serialises the whole read model."""

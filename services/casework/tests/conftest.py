@@ -26,6 +26,7 @@ from carenet_devtools.callers import Callers
 from carenet_kit.clock import ManualClock
 from carenet_kit.http import install_error_handlers
 from carenet_kit.outbox import Cause, PublishedStream
+from carenet_kit.read_model_tables import TableFollower
 
 ROSTERS = {"CHC-A": ("SW-1", "SW-2"), "CHC-B": ("SW-9",)}
 """The social workers of each center, as routing's directory sends them with each route."""
@@ -53,6 +54,7 @@ class Casework:
     app: CaseworkApplication
     clock: ManualClock
     callers: Callers
+    follower: TableFollower[CareBoard] | None = None
 
     def route(self, center_id: str = "CHC-A", patient_id: UUID | None = None) -> UUID:
         """Routing sends the patient to `center_id`: returns the patient's new case id."""
@@ -81,10 +83,11 @@ class Casework:
         return [m["event_type"] for m in self.published(patient_id)]
 
     def board(self) -> CareBoard:
-        board = CareBoard()
-        for domain_event in self._events():
-            board.apply(domain_event)
-        return board
+        """The read model, caught up with the store."""
+        if self.follower is None:
+            self.follower = TableFollower(CareBoard(self.app))
+        self.follower.catch_up()
+        return self.follower.read_model
 
     def http(self, caller: tuple[str, str, str] = STAFF) -> TestClient:
         """The casework API over this application, its read model caught up at each request,

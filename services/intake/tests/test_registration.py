@@ -21,7 +21,7 @@ from carenet_intake.outbox import integration_events
 from carenet_intake.projection import HospitalRegister
 from carenet_intake.rules import IntakeRules
 from carenet_kit.outbox import Cause
-from carenet_kit.projection import ProjectionRunner
+from carenet_kit.read_model_tables import TableFollower
 
 from .test_application import HOSPITAL, app, clock, diagnosis, published
 
@@ -139,8 +139,8 @@ def test_only_the_handles_own_hospital_records_through_it(app: IntakeApplication
 def test_each_hospital_lists_its_handle_until_the_diagnosis_joins_the_patient(
     app: IntakeApplication,
 ) -> None:
-    register_ = HospitalRegister()
-    runner = ProjectionRunner(app, register_, poll_seconds=0)
+    register_ = HospitalRegister(app)
+    runner = TableFollower(register_)
     patient = register(app, HOSPITAL)
     handle = register(app, BEIJING)
     runner.catch_up()

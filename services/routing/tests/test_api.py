@@ -45,7 +45,7 @@ def http(tmp_path: Path) -> Iterator[TestClient]:
     application.load_directory(ReferenceDirectory.load(REFERENCE))
     app = FastAPI()
     app.state.application = application
-    app.state.projection = RoutingBoard()
+    app.state.projection = RoutingBoard(application)
     install_error_handlers(app)
     for router in api.routers:
         app.include_router(router)

@@ -28,7 +28,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         master_key=settings.master_key_bytes(),
         clock_tolerance=settings.clock_tolerance,
     )
-    board = CareBoard()
+    board = CareBoard(application)
 
     def deadlines(now: datetime) -> int:
         return application.handle_deadlines(board.falling_due(rules.local_date(now)), now)

@@ -1,10 +1,14 @@
-"""Casework's read model: cases by id, patient, center and case manager, and what falls due."""
+"""Casework's read model: cases by id, patient, center and case manager, and what falls due;
+care teams, relatives and rehabilitation sessions by patient. SQL tables in casework's own
+store, kept by `carenet_kit.read_model_tables`: no case is held in memory between batches."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import singledispatchmethod
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
@@ -29,6 +33,7 @@ from carenet_casework.domain.case_referrals import (
     ResumedAfterDischarge,
 )
 from carenet_casework.domain.case_visits import EmergencyRecorded, VisitRecorded
+from carenet_kit.read_model_tables import Changes, SqlReadModel, Table
 
 
 @dataclass
@@ -65,42 +70,61 @@ class CaseView:
     """The latest admission (0) or discharge (1) by the day it happened (a discharge follows a
     same-day admission): the case's status."""
 
-    def falls_due_by(self, today: date) -> bool:
-        """Whether the case has a deadline the scheduler must look at (`Case` decides)."""
-        follow_up = self.status == ACTIVE and not self.lost_to_follow_up
-        if follow_up and self.next_follow_up_due < today:
-            return True
-        return self.status != CLOSED and add_years(self.opened_on, self.years_checked + 1) <= today
+
+def _follow_up_due(case: CaseView) -> date | None:
+    """The follow-up deadline the scheduler watches, if the case has one (`Case` decides)."""
+    return case.next_follow_up_due if case.status == ACTIVE and not case.lost_to_follow_up else None
 
 
-@dataclass
-class CaseBoard:
-    cases: dict[UUID, CaseView] = field(default_factory=dict)
+def _anniversary_due(case: CaseView) -> date | None:
+    """The next yearly check the scheduler watches, if the case is not closed."""
+    return None if case.status == CLOSED else add_years(case.opened_on, case.years_checked + 1)
+
+
+CASES = Table(
+    "board_cases",
+    CaseView,
+    key=lambda c: c.case_id,
+    columns={
+        "patient_id": lambda c: c.patient_id,
+        "center_id": lambda c: c.center_id,
+        "case_manager_id": lambda c: c.case_manager_id,
+        "follow_up_due": _follow_up_due,
+        "anniversary_due": _anniversary_due,
+    },
+)
+
+
+class CaseBoard(SqlReadModel):
+    tables: ClassVar[Sequence[Table[Any]]] = (CASES,)
 
     @singledispatchmethod
-    def apply(self, domain_event: DomainEventProtocol[UUID]) -> None:
+    def apply(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
         """Events this read model does not need are ignored."""
 
     @apply.register
-    def _(self, e: Case.Opened) -> None:
-        self.cases[e.originator_id] = CaseView(
-            case_id=e.originator_id,
-            patient_id=e.patient_id,
-            center_id=e.center_id,
-            category=e.category,
-            risk_level=e.risk_level,
-            next_follow_up_due=e.first_visit_due,
-            opened_on=e.opened_on,
-            transferred_from_case_id=e.transferred_from_case_id,
+    def _(self, e: Case.Opened, changes: Changes) -> None:
+        changes.add(
+            CASES,
+            CaseView(
+                case_id=e.originator_id,
+                patient_id=e.patient_id,
+                center_id=e.center_id,
+                category=e.category,
+                risk_level=e.risk_level,
+                next_follow_up_due=e.first_visit_due,
+                opened_on=e.opened_on,
+                transferred_from_case_id=e.transferred_from_case_id,
+            ),
         )
 
     @apply.register
-    def _(self, e: ManagerAssigned) -> None:
-        self.cases[e.originator_id].case_manager_id = e.case_manager_id
+    def _(self, e: ManagerAssigned, changes: Changes) -> None:
+        changes.change(CASES, e.originator_id).case_manager_id = e.case_manager_id
 
     @apply.register
-    def _(self, e: VisitRecorded) -> None:
-        case = self.cases[e.originator_id]
+    def _(self, e: VisitRecorded, changes: Changes) -> None:
+        case = changes.change(CASES, e.originator_id)
         case.next_follow_up_due = e.next_follow_up_due  # the case's, with the visit in its place
         if all(v.visited_on <= e.visited_on for v in case.visits):  # not entered late
             case.risk_level = e.risk_level
@@ -119,53 +143,53 @@ class CaseBoard:
         )
 
     @apply.register
-    def _(self, e: FollowUpMissed) -> None:
-        case = self.cases[e.originator_id]
+    def _(self, e: FollowUpMissed, changes: Changes) -> None:
+        case = changes.change(CASES, e.originator_id)
         case.next_follow_up_due = e.rescheduled_to
         case.consecutive_misses = e.consecutive_misses
 
     @apply.register
-    def _(self, e: LostToFollowUp) -> None:
-        self.cases[e.originator_id].lost_to_follow_up = True
+    def _(self, e: LostToFollowUp, changes: Changes) -> None:
+        changes.change(CASES, e.originator_id).lost_to_follow_up = True
 
     @apply.register
-    def _(self, e: FollowUpMissWithdrawn) -> None:
-        case = self.cases[e.originator_id]
+    def _(self, e: FollowUpMissWithdrawn, changes: Changes) -> None:
+        case = changes.change(CASES, e.originator_id)
         case.consecutive_misses = max(0, case.consecutive_misses - 1)
 
     @apply.register
-    def _(self, e: LostToFollowUpWithdrawn) -> None:
-        self.cases[e.originator_id].lost_to_follow_up = False
+    def _(self, e: LostToFollowUpWithdrawn, changes: Changes) -> None:
+        changes.change(CASES, e.originator_id).lost_to_follow_up = False
 
     @apply.register
-    def _(self, e: NextFollowUpRevised) -> None:
-        self.cases[e.originator_id].next_follow_up_due = e.due_on
+    def _(self, e: NextFollowUpRevised, changes: Changes) -> None:
+        changes.change(CASES, e.originator_id).next_follow_up_due = e.due_on
 
     @apply.register
-    def _(self, e: YearChecked) -> None:
-        self.cases[e.originator_id].years_checked += 1
+    def _(self, e: YearChecked, changes: Changes) -> None:
+        changes.change(CASES, e.originator_id).years_checked += 1
 
     @apply.register
-    def _(self, e: ReferralRequested) -> None:
-        self.cases[e.originator_id].open_referral_id = e.referral_id
+    def _(self, e: ReferralRequested, changes: Changes) -> None:
+        changes.change(CASES, e.originator_id).open_referral_id = e.referral_id
 
     @apply.register
-    def _(self, e: ReferralWithdrawn | ReferralEnded) -> None:
-        self.cases[e.originator_id].open_referral_id = None
+    def _(self, e: ReferralWithdrawn | ReferralEnded, changes: Changes) -> None:
+        changes.change(CASES, e.originator_id).open_referral_id = None
 
     @apply.register
-    def _(self, e: JointFollowUpScheduled) -> None:
-        case = self.cases[e.originator_id]
+    def _(self, e: JointFollowUpScheduled, changes: Changes) -> None:
+        case = changes.change(CASES, e.originator_id)
         case.open_referral_id = None
         case.next_follow_up_due = e.due_on
 
     @apply.register
-    def _(self, e: Admitted) -> None:
-        self._stay(self.cases[e.originator_id], (e.admitted_on, 0))
+    def _(self, e: Admitted, changes: Changes) -> None:
+        self._stay(changes.change(CASES, e.originator_id), (e.admitted_on, 0))
 
     @apply.register
-    def _(self, e: ResumedAfterDischarge) -> None:
-        case = self.cases[e.originator_id]
+    def _(self, e: ResumedAfterDischarge, changes: Changes) -> None:
+        case = changes.change(CASES, e.originator_id)
         case.next_follow_up_due = e.due_on
         case.open_referral_id = None
         if self._stay(case, (e.discharged_on, 1)):
@@ -183,17 +207,17 @@ class CaseBoard:
         return True
 
     @apply.register
-    def _(self, e: EmergencyRecorded) -> None:
-        self.cases[e.originator_id].emergencies += 1
+    def _(self, e: EmergencyRecorded, changes: Changes) -> None:
+        changes.change(CASES, e.originator_id).emergencies += 1
 
     @apply.register
-    def _(self, e: Closed) -> None:
-        case = self.cases[e.originator_id]
+    def _(self, e: Closed, changes: Changes) -> None:
+        case = changes.change(CASES, e.originator_id)
         case.status = CLOSED
         case.closed_reason = e.reason
 
     def case(self, case_id: UUID) -> CaseView | None:
-        return self.cases.get(case_id)
+        return self.get(CASES, case_id)
 
     def find(
         self,
@@ -201,17 +225,16 @@ class CaseBoard:
         center_id: str | None = None,
         case_manager_id: str | None = None,
     ) -> list[CaseView]:
-        return [
-            c
-            for c in self.cases.values()
-            if (patient_id is None or c.patient_id == patient_id)
-            and (center_id is None or c.center_id == center_id)
-            and (case_manager_id is None or c.case_manager_id == case_manager_id)
-        ]
+        return self.where(
+            CASES, patient_id=patient_id, center_id=center_id, case_manager_id=case_manager_id
+        )
 
     def falling_due(self, today: date) -> list[UUID]:
-        """Called from the scheduler's thread: `list()` copies the cases in one step."""
-        return [c.case_id for c in list(self.cases.values()) if c.falls_due_by(today)]
+        """The cases with a deadline the scheduler must look at (`Case` decides)."""
+        due = self.select(
+            CASES, "follow_up_due < ? OR anniversary_due <= ?", [today.isoformat()] * 2
+        )
+        return [c.case_id for c in due]
 
 
 # ---- Care teams, family consents and rehabilitation sessions ----
@@ -258,49 +281,74 @@ class SessionView:
 
 
 @dataclass
+class PatientRelative:
+    patient_id: UUID
+    relative: RelativeView
+
+
+@dataclass
+class Attendance:
+    patient_id: UUID
+    session_id: UUID
+
+
+TEAMS = Table("board_teams", TeamView, key=lambda t: t.patient_id, columns={})
+RELATIVES = Table(
+    "board_relatives",
+    PatientRelative,
+    key=lambda r: (r.patient_id, r.relative.member_id),
+    columns={"patient_id": lambda r: r.patient_id},
+)
+"""Per patient, every relative ever linked (latest consent), standing or withdrawn."""
+SESSIONS = Table("board_sessions", SessionView, key=lambda s: s.session_id, columns={})
+ATTENDANCE = Table(
+    "board_attendance",
+    Attendance,
+    key=lambda a: (a.patient_id, a.session_id),
+    columns={"patient_id": lambda a: a.patient_id},
+)
+"""Per patient, the sessions attended, in the order recorded."""
+
+
 class CareBoard(CaseBoard):
     """The case board, plus each patient's care team, relatives and rehabilitation history."""
 
-    teams: dict[UUID, TeamView] = field(default_factory=dict)
-    relatives: dict[UUID, dict[str, RelativeView]] = field(default_factory=dict)
-    """Per patient, every relative ever linked (latest consent), standing or withdrawn."""
-    sessions: dict[UUID, SessionView] = field(default_factory=dict)
-    attended: dict[UUID, list[UUID]] = field(default_factory=dict)
-    """Per patient, the sessions attended, in the order recorded."""
+    tables = (CASES, TEAMS, RELATIVES, SESSIONS, ATTENDANCE)
 
-    def apply(self, domain_event: DomainEventProtocol[UUID]) -> None:
-        super().apply(domain_event)
-        self._apply_care(domain_event)
+    def apply(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
+        super().apply(domain_event, changes)
+        self._apply_care(domain_event, changes)
 
     @singledispatchmethod
-    def _apply_care(self, domain_event: DomainEventProtocol[UUID]) -> None:
+    def _apply_care(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
         """Events this part of the read model does not need are ignored."""
 
     @_apply_care.register
-    def _(self, e: ManagerReassigned) -> None:
-        self.cases[e.originator_id].case_manager_id = e.case_manager_id
+    def _(self, e: ManagerReassigned, changes: Changes) -> None:
+        changes.change(CASES, e.originator_id).case_manager_id = e.case_manager_id
 
     @_apply_care.register
-    def _(self, e: CareTeam.Formed) -> None:
-        self.teams[e.patient_id] = TeamView(e.patient_id, e.case_id, e.center_id)
+    def _(self, e: CareTeam.Formed, changes: Changes) -> None:
+        changes.add(TEAMS, TeamView(e.patient_id, e.case_id, e.center_id))
 
     @_apply_care.register
-    def _(self, e: CareTeam.MovedToCase) -> None:
-        team = self.teams[e.patient_id]
+    def _(self, e: CareTeam.MovedToCase, changes: Changes) -> None:
+        team = changes.change(TEAMS, e.patient_id)
         team.case_id, team.center_id = e.case_id, e.center_id
 
     @_apply_care.register
-    def _(self, e: CareTeam.MemberJoined) -> None:
-        self.teams[e.patient_id].members.append(MemberView(e.member_id, e.role, e.timestamp))
+    def _(self, e: CareTeam.MemberJoined, changes: Changes) -> None:
+        team = changes.change(TEAMS, e.patient_id)
+        team.members.append(MemberView(e.member_id, e.role, e.timestamp))
 
     @_apply_care.register
-    def _(self, e: CareTeam.MemberLeft) -> None:
-        team = self.teams[e.patient_id]
+    def _(self, e: CareTeam.MemberLeft, changes: Changes) -> None:
+        team = changes.change(TEAMS, e.patient_id)
         team.members = [m for m in team.members if (m.member_id, m.role) != (e.member_id, e.role)]
 
     @_apply_care.register
-    def _(self, e: Family.Linked) -> None:
-        self.relatives.setdefault(e.patient_id, {})[e.member_id] = RelativeView(
+    def _(self, e: Family.Linked, changes: Changes) -> None:
+        relative = RelativeView(
             member_id=e.member_id,
             relationship=e.relationship,
             is_guardian=e.is_guardian,
@@ -309,15 +357,16 @@ class CareBoard(CaseBoard):
             notified_of=e.notified_of,
             linked_at=e.timestamp,
         )
+        changes.add(RELATIVES, PatientRelative(e.patient_id, relative))
 
     @_apply_care.register
-    def _(self, e: Family.ConsentWithdrawn) -> None:
-        relative = self.relatives[e.patient_id][e.member_id]
+    def _(self, e: Family.ConsentWithdrawn, changes: Changes) -> None:
+        relative = changes.change(RELATIVES, (e.patient_id, e.member_id)).relative
         relative.withdrawn_at, relative.withdrawn_by = e.timestamp, e.withdrawn_by
 
     @_apply_care.register
-    def _(self, e: RehabilitationSession.Held) -> None:
-        self.sessions[e.originator_id] = SessionView(
+    def _(self, e: RehabilitationSession.Held, changes: Changes) -> None:
+        session = SessionView(
             session_id=e.originator_id,
             center_id=e.center_id,
             kind=e.kind,
@@ -326,25 +375,27 @@ class CareBoard(CaseBoard):
             duration_minutes=e.duration_minutes,
             facilitator_id=e.facilitator_id,
         )
+        changes.add(SESSIONS, session)
 
     @_apply_care.register
-    def _(self, e: RehabilitationSession.Attended) -> None:
-        self.sessions[e.originator_id].attendees.append(e.patient_id)
-        self.attended.setdefault(e.patient_id, []).append(e.originator_id)
+    def _(self, e: RehabilitationSession.Attended, changes: Changes) -> None:
+        changes.change(SESSIONS, e.originator_id).attendees.append(e.patient_id)
+        changes.add(ATTENDANCE, Attendance(e.patient_id, e.originator_id))
 
     def team(self, patient_id: UUID) -> TeamView | None:
-        return self.teams.get(patient_id)
+        return self.get(TEAMS, patient_id)
 
     def family(self, patient_id: UUID) -> list[RelativeView]:
-        return list(self.relatives.get(patient_id, {}).values())
+        return [r.relative for r in self.where(RELATIVES, patient_id=patient_id)]
 
     def session(self, session_id: UUID) -> SessionView | None:
-        return self.sessions.get(session_id)
+        return self.get(SESSIONS, session_id)
 
     def sessions_of(self, patient_id: UUID) -> list[SessionView]:
-        return [self.sessions[s] for s in self.attended.get(patient_id, [])]
+        attended = self.where(ATTENDANCE, patient_id=patient_id)
+        return [s for a in attended if (s := self.session(a.session_id)) is not None]
 
     def current_case(self, patient_id: UUID) -> CaseView | None:
         """The case the patient's team follows (after a transfer: the new center's)."""
-        team = self.teams.get(patient_id)
-        return None if team is None else self.cases.get(team.case_id)
+        team = self.team(patient_id)
+        return None if team is None else self.case(team.case_id)

@@ -55,7 +55,7 @@ def bootstrap(settings: Settings | None = None) -> Service:
     return Service(
         settings=settings,
         application=application,
-        projection=HospitalRegister(),
+        projection=HospitalRegister(application),
         routers=[api.router],
         description="Hospital tier: patient registration, diagnoses of severe mental disorders "
         "with the reporting deadline, referrals from the community, admissions and discharges.",

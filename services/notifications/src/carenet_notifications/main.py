@@ -40,7 +40,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
     return Service(
         settings=settings,
         application=application,
-        projection=Inboxes(),
+        projection=Inboxes(application),
         routers=[api.router],
         description="Tells the right people of care events, through the right channels, once.",
         consumes=["intake", "routing", "casework", "audit"],

@@ -1,18 +1,20 @@
 """Notifications' read model: each recipient's inbox, newest first, and failed deliveries.
 
-A relative whose consent is withdrawn no longer sees the patient's items in their inbox.
+A relative whose consent is withdrawn no longer sees the patient's items in their inbox. SQL
+tables in notifications' own store, kept by `carenet_kit.read_model_tables`: no inbox is held
+in memory between batches.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import singledispatchmethod
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
+from carenet_kit.read_model_tables import Changes, SqlReadModel, Table
 from carenet_notifications.circle import family
 from carenet_notifications.domain import Delivery, Notification, PatientCircle
 
@@ -47,18 +49,35 @@ class FailedDelivery:
 
 
 @dataclass
-class Inboxes:
-    items: dict[UUID, InboxItem] = field(default_factory=dict)
-    by_recipient: defaultdict[str, list[UUID]] = field(default_factory=lambda: defaultdict(list))
-    failed: dict[UUID, FailedDelivery] = field(default_factory=dict)
+class InboxEntry:
+    item: InboxItem
+    listed: bool = True
+    """False once the recipient may no longer see the patient (a relative's consent withdrawn)."""
+
+
+ITEMS = Table(
+    "inbox_items",
+    InboxEntry,
+    key=lambda e: e.item.notification_id,
+    columns={
+        "recipient": lambda e: e.item.recipient,
+        "circle_id": lambda e: PatientCircle.create_id(e.item.patient_id),
+        "listed": lambda e: e.listed,
+    },
+)
+FAILED = Table("inbox_failed", FailedDelivery, key=lambda f: f.delivery_id, columns={})
+
+
+class Inboxes(SqlReadModel):
+    tables = (ITEMS, FAILED)
 
     @singledispatchmethod
-    def apply(self, domain_event: DomainEventProtocol[UUID]) -> None:
+    def apply(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
         """Events this read model does not need are ignored."""
 
     @apply.register
-    def _(self, e: Notification.Delivered) -> None:
-        self.items[e.originator_id] = InboxItem(
+    def _(self, e: Notification.Delivered, changes: Changes) -> None:
+        item = InboxItem(
             notification_id=e.originator_id,
             recipient=e.recipient,
             delivered_at=e.delivered_at,
@@ -70,20 +89,20 @@ class Inboxes:
             dates=e.dates,
             requires_acknowledgement=e.requires_acknowledgement,
         )
-        self.by_recipient[e.recipient].append(e.originator_id)
+        changes.add(ITEMS, InboxEntry(item))
 
     @apply.register
-    def _(self, e: Notification.Acknowledged) -> None:
-        self._update(e.originator_id, acknowledged_at=e.at)
+    def _(self, e: Notification.Acknowledged, changes: Changes) -> None:
+        self._update(changes, e.originator_id, acknowledged_at=e.at)
 
     @apply.register
-    def _(self, e: Notification.Escalated) -> None:
-        self._update(e.originator_id, escalated_to=e.escalated_to)
+    def _(self, e: Notification.Escalated, changes: Changes) -> None:
+        self._update(changes, e.originator_id, escalated_to=e.escalated_to)
 
     @apply.register
-    def _(self, e: Delivery.GaveUp) -> None:
+    def _(self, e: Delivery.GaveUp, changes: Changes) -> None:
         d = e.delivery
-        self.failed[e.originator_id] = FailedDelivery(
+        failed = FailedDelivery(
             delivery_id=e.originator_id,
             notification_id=d["notification_id"],
             recipient=d["recipient"],
@@ -94,39 +113,34 @@ class Inboxes:
             reason=e.reason,
             failed_at=e.timestamp,
         )
+        changes.add(FAILED, failed)
 
     @apply.register
-    def _(self, e: Delivery.RedeliveryRequested) -> None:
-        self.failed.pop(e.originator_id, None)
+    def _(self, e: Delivery.RedeliveryRequested, changes: Changes) -> None:
+        changes.remove(FAILED, e.originator_id)
 
     @apply.register
-    def _(self, e: PatientCircle.FamilyConsentWithdrawn) -> None:
+    def _(self, e: PatientCircle.FamilyConsentWithdrawn, changes: Changes) -> None:
         recipient = family(e.member_id)
-        patient_id = self._patient_of_circle(e.originator_id, recipient)
-        self.by_recipient[recipient] = [
-            i
-            for i in self.by_recipient.get(recipient, [])
-            if self.items[i].patient_id != patient_id
-        ]
+        seen = changes.where(ITEMS, recipient=recipient, circle_id=e.originator_id, listed=True)
+        for entry in seen:
+            changes.change(ITEMS, entry.item.notification_id).listed = False
 
-    def _patient_of_circle(self, circle_id: UUID, recipient: str) -> UUID | None:
-        for i in self.by_recipient.get(recipient, []):
-            if PatientCircle.create_id(self.items[i].patient_id) == circle_id:
-                return self.items[i].patient_id
-        return None
-
-    def _update(self, notification_id: UUID, **changes: object) -> None:
-        item = self.items.get(notification_id)
-        if item is not None:
-            self.items[notification_id] = replace(item, **changes)  # type: ignore[arg-type]
+    @staticmethod
+    def _update(changes: Changes, notification_id: UUID, **update: object) -> None:
+        if changes.find(ITEMS, notification_id) is not None:
+            entry = changes.change(ITEMS, notification_id)
+            entry.item = replace(entry.item, **update)  # type: ignore[arg-type]
 
     def inbox(self, recipient: str) -> list[InboxItem]:
-        return [self.items[i] for i in reversed(self.by_recipient.get(recipient, []))]
+        listed = self.where(ITEMS, recipient=recipient, listed=True)
+        return [e.item for e in reversed(listed)]
 
     def item(self, notification_id: UUID, recipient: str) -> InboxItem | None:
-        if notification_id not in self.by_recipient.get(recipient, []):
+        entry = self.get(ITEMS, notification_id)
+        if entry is None or not entry.listed or entry.item.recipient != recipient:
             return None
-        return self.items[notification_id]
+        return entry.item
 
     def failed_deliveries(self) -> list[FailedDelivery]:
-        return sorted(self.failed.values(), key=lambda f: f.failed_at)
+        return sorted(self.where(FAILED), key=lambda f: f.failed_at)

@@ -31,7 +31,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
     return Service(
         settings=settings,
         application=application,
-        projection=RoutingBoard(),
+        projection=RoutingBoard(application),
         routers=api.routers,
         description="Network tier: routes diagnosed patients to the community health center "
         "of their residence, transfers them when they move, runs the manual routing queue, "
