@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from uuid import UUID
 
 import pytest
 
 from carenet_kit.sealing import (
     Unreadable,
+    contact_context,
     decrypt,
     encrypt,
     from_text,
@@ -103,3 +105,13 @@ def test_ciphertext_travels_as_base64_text() -> None:
     assert from_text(to_text(data)) == data
     with pytest.raises(Unreadable):
         from_text("not base64!")
+
+
+def test_the_contact_details_context_keeps_its_bytes() -> None:
+    """Contact details sealed already open only with the context they were sealed for."""
+    patient_id = UUID("6f1c2a4e-0b7d-4c55-9e2a-3d8f1b6a7c90")
+    case_id = UUID("0a9e8d7c-6b5a-4f3e-8d2c-1b0a9f8e7d6c")
+    assert contact_context(patient_id, case_id) == (
+        b"carenet/contact-details/6f1c2a4e-0b7d-4c55-9e2a-3d8f1b6a7c90"
+        b"/0a9e8d7c-6b5a-4f3e-8d2c-1b0a9f8e7d6c"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
@@ -22,6 +23,14 @@ SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 NONCE_BYTES = 12
 PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9_-]{43}$"
 """An X25519 public key as text: its 32 raw bytes in unpadded base64url."""
+
+
+def contact_context(patient_id: UUID, case_id: UUID) -> bytes:
+    """The context of a patient's contact details sealed to one case's key
+    (`ContactDetailsShared`: intake seals, casework opens): they open for that case alone.
+
+    Details sealed already open only with these exact bytes: never change them."""
+    return f"carenet/contact-details/{patient_id}/{case_id}".encode()
 
 
 class Unreadable(ValueError):

@@ -8,10 +8,9 @@ from uuid import UUID, uuid4
 import pytest
 
 from carenet_casework.commands import EraseContactKeys, ReceiveContactDetails
-from carenet_casework.contact_details import contact_context
 from carenet_kit.outbox import Cause
 from carenet_kit.refusals import NotFound
-from carenet_kit.sealing import public_key_from_text, seal, to_text
+from carenet_kit.sealing import contact_context, public_key_from_text, seal, to_text
 
 from .conftest import Casework
 

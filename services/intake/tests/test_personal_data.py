@@ -13,13 +13,14 @@ from eventsourcing.persistence import Tracking
 
 from carenet_contracts import Envelope
 from carenet_contracts.intake import ContactDetailsShared, ErasureBasis, PersonalDataErased
-from carenet_intake.application import IntakeApplication, contact_context
+from carenet_intake.application import IntakeApplication
 from carenet_intake.commands import ShareContactDetails
 from carenet_intake.domain import Patient
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause
 from carenet_kit.sealing import (
     Unreadable,
+    contact_context,
     from_text,
     open_sealed,
     private_key,

@@ -20,7 +20,13 @@ from uuid import UUID
 
 from carenet_casework.domain.errors import Erased
 from carenet_kit.keystore import KeyDestroyed, KeyStore, NewKey
-from carenet_kit.sealing import from_text, open_sealed, private_key, public_key_text
+from carenet_kit.sealing import (
+    contact_context,
+    from_text,
+    open_sealed,
+    private_key,
+    public_key_text,
+)
 
 CONTACT_KEY_PURPOSE = "case-contact"
 
@@ -32,11 +38,6 @@ class Contact:
     name: str
     phone: str
     address: str
-
-
-def contact_context(patient_id: UUID, case_id: UUID) -> bytes:
-    """The HPKE info intake seals with (`ContactDetailsShared`): for this case only."""
-    return f"carenet/contact-details/{patient_id}/{case_id}".encode()
 
 
 class CaseContactKeys:

@@ -45,7 +45,7 @@ from carenet_kit.clock import Clock
 from carenet_kit.outbox import Cause
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.refusals import Refused
-from carenet_kit.sealing import encrypt, public_key_from_text, seal, to_text
+from carenet_kit.sealing import contact_context, encrypt, public_key_from_text, seal, to_text
 
 log = structlog.get_logger()
 
@@ -359,8 +359,3 @@ class IntakeApplication(ReferralDesk):
     def _digest(self, text: str) -> str:
         """A keyed hash: the national ID it is made of is not stored."""
         return hmac.new(self._pseudonym_key, text.encode(), hashlib.sha256).hexdigest()
-
-
-def contact_context(patient_id: UUID, case_id: UUID) -> bytes:
-    """The HPKE info of `ContactDetailsShared`: the sealed details open for this case only."""
-    return f"carenet/contact-details/{patient_id}/{case_id}".encode()
