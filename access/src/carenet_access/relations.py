@@ -4,6 +4,9 @@ Who diagnosed or admitted the patient (intake), where the patient is routed and 
 a referral went to (routing), who is on the care team and which relatives hold consent with
 which scope (casework), and which break-the-glass grants are open (audit). Nothing here is
 configured by hand: the events are the only source.
+
+This is who may see the patient. Whom notifications tells is a circle of its own, folded in its
+own order with facts this one lacks (`carenet_notifications.domain.patient` says why).
 """
 
 from __future__ import annotations

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+import json
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
 
+import pytest
+
+from carenet_access.relations import CareNetwork, PatientRelations
+from carenet_contracts import Envelope, parse_message
 from carenet_notifications.domain import PatientCircle
 
 
@@ -52,3 +59,60 @@ def test_withdrawn_consent_removes_the_relative_from_every_audience() -> None:
     circle.family_consent_withdrawn("FM-1")
     assert circle.view().family_notified_of("VisitCompleted") == []
     assert not circle.is_consented("FM-1")
+
+
+# --- the circle and the access graph, folded from one pathway ----------------------------------
+
+MESSAGES = Path(__file__).parents[3] / "contracts" / "tests" / "messages"
+PATIENT = uuid4()
+CASE = uuid4()
+
+
+def event(event_type: str, **data: Any) -> Envelope[Any]:
+    """The committed example of a contract, about PATIENT, with some fields changed."""
+    raw = json.loads((MESSAGES / f"{event_type}.v1.json").read_text())
+    raw["patient_id"] = str(PATIENT)
+    raw["data"].update({k: str(v) if isinstance(v, UUID) else v for k, v in data.items()})
+    return parse_message(json.dumps(raw).encode())
+
+
+def consent(may_see: list[str]) -> dict[str, list[str]]:
+    return {"may_see": may_see, "notified_of": ["VisitCompleted"]}
+
+
+PATHWAY = (
+    event("DiagnosisRecorded", hospital_id="H-A"),
+    event("PatientRouted", center_id="CHC-A", diagnosing_hospital_id="H-A"),
+    event("CaseOpened", case_id=CASE, center_id="CHC-A"),
+    event("CaseManagerAssigned", case_id=CASE, center_id="CHC-A", case_manager_id="SW-1"),
+    event("CareTeamMemberJoined", case_id=CASE, member_id="PL-7", role="police_liaison"),
+    event("CareTeamMemberJoined", case_id=CASE, member_id="DR-3", role="community_doctor"),
+    event("FamilyMemberLinked", case_id=CASE, member_id="FM-1", scope=consent(["visits"])),
+    event("FamilyMemberLinked", case_id=CASE, member_id="FM-2", scope=consent(["risk"])),
+    event("CareTeamMemberLeft", case_id=CASE, member_id="PL-7", role="police_liaison"),
+    event("FamilyConsentWithdrawn", case_id=CASE, member_id="FM-1"),
+    event("PatientTransferred", from_center_id="CHC-A", to_center_id="CHC-B"),
+)
+
+
+@pytest.mark.parametrize("told", range(len(PATHWAY) + 1))
+def test_the_circle_and_the_access_graph_agree_on_who_surrounds_the_patient(told: int) -> None:
+    """Where both keep the same fact, each step of a pathway leaves them alike: the center,
+    the diagnosing hospital among those involved, the care team (with its case manager), and
+    the relatives with consent and what they may see.
+
+    Not once a case closes or two overlap (a transfer): the graph keeps every open case's team
+    and consents, the circle the current case manager and every relative not withdrawn."""
+    circle, network = PatientCircle(PATIENT), CareNetwork()
+    for envelope in PATHWAY[:told]:
+        circle.learn(envelope.data)
+        network.apply(envelope)
+    view, relations = circle.view(), network.relations(PATIENT) or PatientRelations()
+    assert view.center_id == relations.center
+    assert view.hospital_id is None or view.hospital_id in relations.hospitals
+    manager = {view.case_manager_id} - {None}
+    assert {*view.team_members(), *manager} == set().union(*relations.teams.values())
+    relatives = set().union(*relations.family.values())
+    assert {m: c.may_see for m, c in view.family.items()} == {
+        m: relations.consented_parts(m) for m in relatives
+    }

@@ -13,18 +13,6 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 
-from carenet_contracts import Payload
-from carenet_contracts.casework import (
-    CareTeamMemberJoined,
-    CareTeamMemberLeft,
-    CaseClosed,
-    CaseManagerAssigned,
-    CaseOpened,
-    FamilyConsentWithdrawn,
-    FamilyMemberLinked,
-)
-from carenet_contracts.intake import DiagnosisRecorded
-from carenet_contracts.routing import PatientRouted, PatientTransferred
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
 from carenet_kit.outbox import Cause
@@ -96,7 +84,7 @@ class NotificationsApplication(ServiceApplication):
         for planned in rules.plan(self.rule_table, command.event, circle.view()):
             changed.extend(self._notification(command, planned, circle))
         known = len(circle.pending_events)
-        _learn(circle, command.event)
+        circle.learn(command.event)
         if len(circle.pending_events) > known:
             changed.append(circle)
         if changed:
@@ -241,32 +229,3 @@ class NotificationsApplication(ServiceApplication):
         if self.subscription(delivery.recipient, delivery.subscription_id) is None:
             return "subscription removed"
         return None
-
-
-def _learn(circle: PatientCircle, data: Payload) -> None:
-    """Keep what an event says about the people around the patient."""
-    match data:
-        case DiagnosisRecorded():
-            circle.note_hospital(data.hospital_id)
-        case PatientRouted():
-            circle.routed(data.center_id, data.diagnosing_hospital_id)
-        case PatientTransferred():
-            circle.transferred(data.from_center_id, data.to_center_id)
-        case CaseOpened():
-            circle.case_opened(data.case_id, data.center_id)
-        case CaseManagerAssigned():
-            circle.case_manager_assigned(data.case_id, data.center_id, data.case_manager_id)
-        case CaseClosed():
-            circle.case_closed(data.case_id)
-        case CareTeamMemberJoined():
-            circle.member_joined(data.case_id, data.member_id, str(data.role))
-        case CareTeamMemberLeft():
-            circle.member_left(data.member_id, str(data.role))
-        case FamilyMemberLinked():
-            circle.family_linked(
-                data.member_id, list(data.scope.may_see), list(data.scope.notified_of)
-            )
-        case FamilyConsentWithdrawn():
-            circle.family_consent_withdrawn(data.member_id)
-        case _:
-            pass

@@ -1,4 +1,24 @@
-"""Notifications' own copy of who surrounds a patient, built from the events it consumes."""
+"""Whom notifications tells about a patient, folded from the events it consumes.
+
+The access graph (`carenet_access.relations`) folds the same events into who *may see* the
+patient; this circle is who is *told*, and it is a model of its own on purpose:
+
+- It is folded in notifications' own order of consumption, each event planned against the
+  circle as the events before it left it, in the transaction that records the notifications.
+  The graph is kept by another consumer at its own pace: planning against it would make the
+  recipients of a message depend on which reader happened to be ahead.
+- It keeps other facts: the one current center, case manager and diagnosing hospital (who
+  hears of an escalation or a closing), each member's role, and what each relative asked to be
+  notified of. The graph keeps every hospital ever involved, the team and consents per case,
+  and emergency grants.
+- Its stored events (`HospitalNoted`, `MemberLeft`, `FamilyLinked`, ...) name neither the case
+  nor the time of a consent, from which the graph's relations are folded: circles recorded
+  already could not be rebuilt as relations.
+
+Both read the network's events alike where their facts are the same (the center, the care
+team, the relatives with consent); `tests/test_circle.py` folds one pathway into both and
+checks that they agree.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +26,18 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from carenet_contracts import Payload
+from carenet_contracts.casework import (
+    CareTeamMemberJoined,
+    CareTeamMemberLeft,
+    CaseClosed,
+    CaseManagerAssigned,
+    CaseOpened,
+    FamilyConsentWithdrawn,
+    FamilyMemberLinked,
+)
+from carenet_contracts.intake import DiagnosisRecorded
+from carenet_contracts.routing import PatientRouted, PatientTransferred
 from carenet_notifications.circle import Circle, FamilyConsent
 
 CIRCLE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:notifications:patient-circle")
@@ -44,6 +76,31 @@ class PatientCircle(Aggregate):
 
     def is_consented(self, member_id: str) -> bool:
         return member_id in self.family
+
+    def learn(self, data: Payload) -> None:
+        """Keep what one of the network's events says about the people around the patient."""
+        match data:
+            case DiagnosisRecorded():
+                self.note_hospital(data.hospital_id)
+            case PatientRouted():
+                self.routed(data.center_id, data.diagnosing_hospital_id)
+            case PatientTransferred():
+                self.transferred(data.from_center_id, data.to_center_id)
+            case CaseOpened():
+                self.case_opened(data.case_id, data.center_id)
+            case CaseManagerAssigned():
+                self.case_manager_assigned(data.case_id, data.center_id, data.case_manager_id)
+            case CaseClosed():
+                self.case_closed(data.case_id)
+            case CareTeamMemberJoined():
+                self.member_joined(data.case_id, data.member_id, str(data.role))
+            case CareTeamMemberLeft():
+                self.member_left(data.member_id, str(data.role))
+            case FamilyMemberLinked():
+                scope = data.scope
+                self.family_linked(data.member_id, list(scope.may_see), list(scope.notified_of))
+            case FamilyConsentWithdrawn():
+                self.family_consent_withdrawn(data.member_id)
 
     @event("HospitalNoted")
     def note_hospital(self, hospital_id: str) -> None:
