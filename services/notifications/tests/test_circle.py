@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -11,7 +12,12 @@ import pytest
 
 from carenet_access.relations import CareNetwork, PatientRelations
 from carenet_contracts import Envelope, parse_message
+from carenet_devtools.stored_events import as_stored_before
 from carenet_notifications.domain import PatientCircle
+
+HOUR = timedelta(hours=1)
+AT_TEN = datetime(2026, 11, 22, 10, tzinfo=UTC)
+AT_ELEVEN = AT_TEN + HOUR
 
 
 def test_a_transfer_moves_the_center_and_the_case_manager_goes_with_their_closed_case() -> None:
@@ -54,11 +60,67 @@ def test_a_member_who_left_is_no_longer_told() -> None:
 
 def test_withdrawn_consent_removes_the_relative_from_every_audience() -> None:
     circle = PatientCircle(uuid4())
-    circle.family_linked("FM-1", ["visits"], ["VisitCompleted"])
+    circle.family_linked("FM-1", ["visits"], ["VisitCompleted"], uuid4(), AT_TEN)
     assert circle.view().family_notified_of("VisitCompleted") == ["FM-1"]
-    circle.family_consent_withdrawn("FM-1")
+    circle.family_consent_withdrawn("FM-1", AT_ELEVEN)
     assert circle.view().family_notified_of("VisitCompleted") == []
     assert not circle.is_consented("FM-1")
+
+
+def test_a_consent_recorded_after_a_newer_withdrawal_tells_the_relative_nothing() -> None:
+    circle = PatientCircle(uuid4())
+    case = uuid4()
+    circle.family_linked("FM-1", ["visits"], ["VisitCompleted"], case, AT_TEN)
+    circle.family_consent_withdrawn("FM-1", AT_ELEVEN)
+    circle.family_linked("FM-1", ["visits"], ["VisitCompleted"], case, AT_TEN)  # late record
+    assert circle.view().family_notified_of("VisitCompleted") == []
+    circle.family_linked("FM-1", ["visits"], ["VisitCompleted"], case, AT_ELEVEN + HOUR)
+    assert circle.view().family_notified_of("VisitCompleted") == ["FM-1"]
+
+
+def test_a_consent_ends_with_the_case_it_was_given_in() -> None:
+    circle = PatientCircle(uuid4())
+    old_case, new_case = uuid4(), uuid4()
+    circle.family_linked("FM-1", ["visits"], ["VisitCompleted"], old_case, AT_TEN)
+    circle.family_linked("FM-2", ["visits"], ["VisitCompleted"], new_case, AT_TEN)
+    circle.case_closed(old_case)
+    assert circle.view().family_notified_of("VisitCompleted") == ["FM-2"]
+
+
+def replayed(*events: Any) -> PatientCircle:
+    circle = None
+    for domain_event in events:
+        circle = domain_event.mutate(circle)
+    assert isinstance(circle, PatientCircle)
+    return circle
+
+
+def test_a_consent_stored_without_case_nor_time_ends_with_the_next_case_closing() -> None:
+    circle = PatientCircle(uuid4())
+    circle.family_linked("FM-1", ["visits"], ["VisitCompleted"], uuid4(), AT_TEN)
+    started, stored = circle.collect_events()
+    restored = as_stored_before(stored, "case_id", "consented_at")
+    assert isinstance(restored, PatientCircle.FamilyLinked)
+    assert (restored.case_id, restored.consented_at) == (None, None)
+    old = replayed(started, restored)
+    assert old.view().family_notified_of("VisitCompleted") == ["FM-1"]
+    old.case_closed(uuid4())
+    assert old.view().family_notified_of("VisitCompleted") == []
+
+
+def test_a_withdrawal_stored_without_its_time_counts_as_of_when_it_was_recorded() -> None:
+    circle = PatientCircle(uuid4())
+    circle.family_consent_withdrawn("FM-1", AT_TEN)
+    started, stored = circle.collect_events()
+    restored = as_stored_before(stored, "withdrawn_at")
+    assert isinstance(restored, PatientCircle.FamilyConsentWithdrawn)
+    assert restored.withdrawn_at == stored.timestamp
+    old = replayed(started, restored)
+    old.family_linked("FM-1", ["visits"], ["VisitCompleted"], uuid4(), stored.timestamp - HOUR)
+    assert not old.is_consented("FM-1")
+    # a consent of unknown time after a known withdrawal may be the older one
+    old.family_linked("FM-1", ["visits"], ["VisitCompleted"], None, None)
+    assert not old.is_consented("FM-1")
 
 
 # --- the circle and the access graph, folded from one pathway ----------------------------------
@@ -68,10 +130,12 @@ PATIENT = uuid4()
 CASE = uuid4()
 
 
-def event(event_type: str, **data: Any) -> Envelope[Any]:
-    """The committed example of a contract, about PATIENT, with some fields changed."""
+def event(event_type: str, at: datetime = AT_TEN, **data: Any) -> Envelope[Any]:
+    """The committed example of a contract, about PATIENT, happened `at`, with some fields
+    changed."""
     raw = json.loads((MESSAGES / f"{event_type}.v1.json").read_text())
     raw["patient_id"] = str(PATIENT)
+    raw["occurred_at"] = raw["recorded_at"] = at.isoformat()
     raw["data"].update({k: str(v) if isinstance(v, UUID) else v for k, v in data.items()})
     return parse_message(json.dumps(raw).encode())
 
@@ -90,7 +154,11 @@ PATHWAY = (
     event("FamilyMemberLinked", case_id=CASE, member_id="FM-1", scope=consent(["visits"])),
     event("FamilyMemberLinked", case_id=CASE, member_id="FM-2", scope=consent(["risk"])),
     event("CareTeamMemberLeft", case_id=CASE, member_id="PL-7", role="police_liaison"),
-    event("FamilyConsentWithdrawn", case_id=CASE, member_id="FM-1"),
+    event("FamilyConsentWithdrawn", AT_ELEVEN, case_id=CASE, member_id="FM-1"),
+    # recorded late, given before the withdrawal: grants nothing
+    event(
+        "FamilyMemberLinked", AT_TEN + HOUR / 2, case_id=CASE, member_id="FM-1", scope=consent([])
+    ),
     event("PatientTransferred", from_center_id="CHC-A", to_center_id="CHC-B"),
 )
 
@@ -101,11 +169,11 @@ def test_the_circle_and_the_access_graph_agree_on_who_surrounds_the_patient(told
     the diagnosing hospital among those involved, the care team (with its case manager), and
     the relatives with consent and what they may see.
 
-    Not once a case closes or two overlap (a transfer): the graph keeps every open case's team
-    and consents, the circle the current case manager and every relative not withdrawn."""
+    Not the team once a case closes or two overlap (a transfer): the graph keeps every open
+    case's team, the circle the current case manager."""
     circle, network = PatientCircle(PATIENT), CareNetwork()
     for envelope in PATHWAY[:told]:
-        circle.learn(envelope.data)
+        circle.learn(envelope.data, envelope.occurred_at)
         network.apply(envelope)
     view, relations = circle.view(), network.relations(PATIENT) or PatientRelations()
     assert view.center_id == relations.center
@@ -116,3 +184,14 @@ def test_the_circle_and_the_access_graph_agree_on_who_surrounds_the_patient(told
     assert {m: c.may_see for m, c in view.family.items()} == {
         m: relations.consented_parts(m) for m in relatives
     }
+
+
+def test_once_the_case_closes_neither_keeps_its_relatives() -> None:
+    """The center and case manager differ once the current case closes (see above); the
+    relatives with consent do not."""
+    circle, network = PatientCircle(PATIENT), CareNetwork()
+    for envelope in (*PATHWAY, event("CaseClosed", AT_ELEVEN, case_id=CASE)):
+        circle.learn(envelope.data, envelope.occurred_at)
+        network.apply(envelope)
+    relations = network.relations(PATIENT) or PatientRelations()
+    assert circle.view().family == {} == relations.family

@@ -23,7 +23,10 @@ def test_every_event_consumed_asks_to_notify_of_it_as_it_came(event_type: str) -
     [(method, command)] = app.calls
     assert method == "notify_of"
     assert command == Notify(
-        event_id=envelope.event_id, patient_id=envelope.patient_id, event=envelope.data
+        event_id=envelope.event_id,
+        patient_id=envelope.patient_id,
+        event=envelope.data,
+        occurred_at=envelope.occurred_at,
     )
     assert isinstance(command, Notify)
     assert command.event_type == event_type

@@ -84,7 +84,7 @@ class NotificationsApplication(ServiceApplication):
         for planned in rules.plan(self.rule_table, command.event, circle.view()):
             changed.extend(self._notification(command, planned, circle))
         known = len(circle.pending_events)
-        circle.learn(command.event)
+        circle.learn(command.event, command.occurred_at)
         if len(circle.pending_events) > known:
             changed.append(circle)
         if changed:

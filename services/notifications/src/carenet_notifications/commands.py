@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from carenet_contracts import Payload
@@ -20,6 +21,8 @@ class Notify:
     """Names the notifications about the event: told again, nobody is told twice."""
     patient_id: UUID
     event: Payload
+    occurred_at: datetime
+    """When the event happened (not when it was recorded): orders consents and withdrawals."""
 
     @property
     def event_type(self) -> str:

@@ -18,7 +18,12 @@ def policy(app: NotificationsApplication) -> Policy:
         match envelope.data:
             case Payload() as e:
                 app.notify_of(
-                    Notify(event_id=envelope.event_id, patient_id=envelope.patient_id, event=e),
+                    Notify(
+                        event_id=envelope.event_id,
+                        patient_id=envelope.patient_id,
+                        event=e,
+                        occurred_at=envelope.occurred_at,
+                    ),
                     cause,
                 )
 

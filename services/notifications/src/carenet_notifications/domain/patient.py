@@ -11,9 +11,14 @@ patient; this circle is who is *told*, and it is a model of its own on purpose:
   hears of an escalation or a closing), each member's role, and what each relative asked to be
   notified of. The graph keeps every hospital ever involved, the team and consents per case,
   and emergency grants.
-- Its stored events (`HospitalNoted`, `MemberLeft`, `FamilyLinked`, ...) name neither the case
-  nor the time of a consent, from which the graph's relations are folded: circles recorded
-  already could not be rebuilt as relations.
+- Its stored events (`HospitalNoted`, `MemberLeft`, ...) do not carry all the graph's relations
+  are folded from: circles recorded already could not be rebuilt as relations.
+
+On consent both follow the same rule, each in its own code: a relative is told only while a
+consent is in force, as it happened (an older "yes" recorded after a newer "no" grants
+nothing), and a consent ends with the case it was given in. Since version 2 of `FamilyLinked`
+and `FamilyConsentWithdrawn` the circle keeps the case and time this needs; older records are
+read conservatively (see those events).
 
 Both read the network's events alike where their facts are the same (the center, the care
 team, the relatives with consent); `tests/test_circle.py` folds one pathway into both and
@@ -22,6 +27,8 @@ checks that they agree.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -64,6 +71,11 @@ class PatientCircle(Aggregate):
         self.team: dict[tuple[str, str], UUID] = {}
         """(role, member) -> the case they joined."""
         self.family: dict[str, FamilyConsent] = {}
+        self.consent_cases: dict[str, UUID | None] = {}
+        """Relative -> the case their consent in force was given in (None: recorded before
+        version 2 of `FamilyLinked`, case unknown)."""
+        self.withdrawn_at: dict[str, datetime] = {}
+        """When each relative's consent was last withdrawn, as it happened (not as recorded)."""
 
     def view(self) -> Circle:
         return Circle(
@@ -77,8 +89,9 @@ class PatientCircle(Aggregate):
     def is_consented(self, member_id: str) -> bool:
         return member_id in self.family
 
-    def learn(self, data: Payload) -> None:
-        """Keep what one of the network's events says about the people around the patient."""
+    def learn(self, data: Payload, occurred_at: datetime) -> None:
+        """Keep what one of the network's events, which happened at `occurred_at`, says about
+        the people around the patient."""
         match data:
             case DiagnosisRecorded():
                 self.note_hospital(data.hospital_id)
@@ -98,9 +111,15 @@ class PatientCircle(Aggregate):
                 self.member_left(data.member_id, str(data.role))
             case FamilyMemberLinked():
                 scope = data.scope
-                self.family_linked(data.member_id, list(scope.may_see), list(scope.notified_of))
+                self.family_linked(
+                    data.member_id,
+                    list(scope.may_see),
+                    list(scope.notified_of),
+                    data.case_id,
+                    occurred_at,
+                )
             case FamilyConsentWithdrawn():
-                self.family_consent_withdrawn(data.member_id)
+                self.family_consent_withdrawn(data.member_id, occurred_at)
 
     @event("HospitalNoted")
     def note_hospital(self, hospital_id: str) -> None:
@@ -125,7 +144,12 @@ class PatientCircle(Aggregate):
 
     @event("CaseClosed")
     def case_closed(self, case_id: UUID) -> None:
+        """The case's team and the consents given in it end with it. A consent of unknown case
+        (recorded before version 2 of `FamilyLinked`) ends with the first case to close."""
         self.team = {k: case for k, case in self.team.items() if case != case_id}
+        for member_id, consent_case in list(self.consent_cases.items()):
+            if consent_case in (case_id, None):
+                self._end_consent(member_id)
         if self.case_id == case_id:
             self.case_id = None
             self.case_manager_id = None
@@ -145,13 +169,59 @@ class PatientCircle(Aggregate):
     def member_left(self, member_id: str, role: str) -> None:
         self.team.pop((role, member_id), None)
 
-    @event("FamilyLinked")
-    def family_linked(self, member_id: str, may_see: list[str], notified_of: list[str]) -> None:
+    class FamilyLinked(Aggregate.Event):
+        member_id: str
+        may_see: list[str]
+        notified_of: list[str]
+        case_id: UUID | None
+        """The case the consent was given in; None in stores written before (version 1)."""
+        consented_at: datetime | None
+        """When the consent was given; None in stores written before (version 1)."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["case_id"] = None
+            state["consented_at"] = None
+
+    @event(FamilyLinked)
+    def family_linked(
+        self,
+        member_id: str,
+        may_see: list[str],
+        notified_of: list[str],
+        case_id: UUID | None,
+        consented_at: datetime | None,
+    ) -> None:
+        """A consent given before the relative's last withdrawal grants nothing, however late
+        it was recorded: an older "yes" never undoes a newer "no". One of unknown time (version
+        1) grants nothing either once a withdrawal is known: it may be the older one."""
+        withdrawn_at = self.withdrawn_at.get(member_id)
+        if withdrawn_at is not None and (consented_at is None or consented_at < withdrawn_at):
+            return
         self.family[member_id] = FamilyConsent(frozenset(may_see), frozenset(notified_of))
+        self.consent_cases[member_id] = case_id
 
     class FamilyConsentWithdrawn(Aggregate.Event):
         member_id: str
+        withdrawn_at: datetime
+        """When the consent was withdrawn. Stores written before (version 1) kept no such time:
+        their withdrawals count as of when notifications recorded them, never earlier than
+        they happened, so they refuse at least every consent older than them."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["withdrawn_at"] = state["timestamp"]
 
     @event(FamilyConsentWithdrawn)
-    def family_consent_withdrawn(self, member_id: str) -> None:
+    def family_consent_withdrawn(self, member_id: str, withdrawn_at: datetime) -> None:
+        self._end_consent(member_id)
+        latest = max(withdrawn_at, self.withdrawn_at.get(member_id, withdrawn_at))
+        self.withdrawn_at[member_id] = latest
+
+    def _end_consent(self, member_id: str) -> None:
         self.family.pop(member_id, None)
+        self.consent_cases.pop(member_id, None)
