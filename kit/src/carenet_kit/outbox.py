@@ -14,7 +14,6 @@ the same name, and only renames and computed fields are written out.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +24,7 @@ from eventsourcing.persistence import Tracking
 
 from carenet_contracts import Envelope, Payload, envelope_of
 from carenet_contracts.envelope import PayloadT
+from carenet_kit.fields import copy_of
 from carenet_kit.signing import Signature, Signer
 from carenet_kit.tracing import current_traceparent
 
@@ -65,17 +65,7 @@ def contract_payload(contract: type[PayloadT], source: object, /, **given: objec
     contract's fields are read, so the contract decides what leaves; the contract's own
     validation converts values (a string to its enumeration, a tuple to a list).
     """
-    unknown = given.keys() - contract.model_fields.keys()
-    if unknown:
-        raise TypeError(f"{contract.__name__} has no field {', '.join(sorted(unknown))}")
-    values = dict(given)
-    for name in contract.model_fields.keys() - given.keys():
-        if isinstance(source, Mapping):
-            if name in source:
-                values[name] = source[name]
-        elif hasattr(source, name):
-            values[name] = getattr(source, name)
-    return contract.model_validate(values)
+    return copy_of(contract, source, **given)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import cast
 from uuid import UUID
 
-from carenet_casework.application import CaseworkApplication
 from carenet_casework.commands import (
     EndReferral,
     EraseContactKeys,
@@ -18,17 +16,13 @@ from carenet_casework.commands import (
     TransferCase,
 )
 from carenet_casework.policy import policy
-from carenet_devtools.policies import RecordingApplication, sample
-from carenet_kit.outbox import Cause
+from carenet_devtools.policies import commands_asked
 
 PATIENT = UUID("a3d92bf0-f8ef-4606-b81d-bb4f76002d83")
 
 
 def commanded(event_type: str, **data: object) -> list[tuple[str, object]]:
-    app = RecordingApplication()
-    handle = policy(cast(CaseworkApplication, app))
-    handle(sample(event_type, PATIENT, **data), Cause.request())
-    return app.calls
+    return commands_asked(policy, event_type, PATIENT, **data)
 
 
 def test_a_route_opens_a_case_from_the_directory_s_social_workers() -> None:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import cast
 from uuid import UUID
 
-from carenet_devtools.policies import RecordingApplication, sample
-from carenet_kit.outbox import Cause
-from carenet_routing.application import RoutingApplication
+from carenet_devtools.policies import commands_asked
 from carenet_routing.commands import (
     FollowHospital,
     RequestReferral,
@@ -23,10 +20,7 @@ REFERRAL = UUID("81da2031-a0d0-4b64-b3ad-d9d345e2887b")
 
 
 def commanded(event_type: str, **data: object) -> list[tuple[str, object]]:
-    app = RecordingApplication()
-    handle = policy(cast(RoutingApplication, app))
-    handle(sample(event_type, PATIENT, **data), Cause.request())
-    return app.calls
+    return commands_asked(policy, event_type, PATIENT, **data)
 
 
 def test_a_diagnosis_asks_for_a_route_from_the_day_intake_recorded_it() -> None:

@@ -19,6 +19,7 @@ from carenet_audit.application import AuditApplication, HistoryDenied, HistoryRe
 from carenet_audit.projection import HistoryEntry
 from carenet_contracts.audit import Purpose
 from carenet_kit.auth import CurrentActor
+from carenet_kit.fields import copy_of
 from carenet_kit.http import CorrelationId, from_app_state
 from carenet_kit.outbox import Cause
 
@@ -63,19 +64,7 @@ class HistoryMessage(BaseModel):
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> HistoryMessage:
-        return cls(
-            topic=entry.topic,
-            partition=entry.partition,
-            offset=entry.offset,
-            producer=entry.producer,
-            sequence=entry.sequence,
-            event_type=entry.event_type,
-            occurred_at=entry.occurred_at,
-            recorded_at=entry.recorded_at,
-            value=entry.value.decode(),
-            key_id=entry.key_id,
-            signature=entry.signature,
-        )
+        return copy_of(cls, entry, value=entry.value.decode())
 
 
 class PatientHistory(BaseModel):

@@ -41,15 +41,8 @@ class HistoryRead(Aggregate):
         granted: bool,
         events_returned: int,
     ) -> None:
+        # The request's facts stay in its event, which the outbox publishes; none is read back.
         self.patient_id = patient_id
-        self.reader_id = reader_id
-        self.reader_organisation = reader_organisation
-        self.reader_role = reader_role
-        self.purpose = purpose
-        self.justification = justification
-        self.as_of = as_of
-        self.granted = granted
-        self.events_returned = events_returned
 
 
 class EmergencyAccess(Aggregate):

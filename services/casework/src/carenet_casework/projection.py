@@ -33,6 +33,7 @@ from carenet_casework.domain.case_referrals import (
     ResumedAfterDischarge,
 )
 from carenet_casework.domain.case_visits import EmergencyRecorded, VisitRecorded
+from carenet_kit.fields import copy_of
 from carenet_kit.read_model_tables import Changes, SqlReadModel, Table
 
 
@@ -104,19 +105,8 @@ class CaseBoard(SqlReadModel):
 
     @apply.register
     def _(self, e: Case.Opened, changes: Changes) -> None:
-        changes.add(
-            CASES,
-            CaseView(
-                case_id=e.originator_id,
-                patient_id=e.patient_id,
-                center_id=e.center_id,
-                category=e.category,
-                risk_level=e.risk_level,
-                next_follow_up_due=e.first_visit_due,
-                opened_on=e.opened_on,
-                transferred_from_case_id=e.transferred_from_case_id,
-            ),
-        )
+        case = copy_of(CaseView, e, case_id=e.originator_id, next_follow_up_due=e.first_visit_due)
+        changes.add(CASES, case)
 
     @apply.register
     def _(self, e: ManagerAssigned, changes: Changes) -> None:
@@ -130,17 +120,7 @@ class CaseBoard(SqlReadModel):
             case.risk_level = e.risk_level
             case.consecutive_misses = 0
             case.lost_to_follow_up = False
-        case.visits.append(
-            VisitSummary(
-                visit_id=e.visit_id,
-                visited_on=e.visited_on,
-                mode=e.mode,
-                risk_level=e.risk_level,
-                classification=e.classification,
-                next_follow_up_due=e.next_follow_up_due,
-                rule_set_version=e.rule_set_version,
-            )
-        )
+        case.visits.append(copy_of(VisitSummary, e))
 
     @apply.register
     def _(self, e: FollowUpMissed, changes: Changes) -> None:
@@ -348,15 +328,7 @@ class CareBoard(CaseBoard):
 
     @_apply_care.register
     def _(self, e: Family.Linked, changes: Changes) -> None:
-        relative = RelativeView(
-            member_id=e.member_id,
-            relationship=e.relationship,
-            is_guardian=e.is_guardian,
-            given_by=e.given_by,
-            may_see=e.may_see,
-            notified_of=e.notified_of,
-            linked_at=e.timestamp,
-        )
+        relative = copy_of(RelativeView, e, linked_at=e.timestamp)
         changes.add(RELATIVES, PatientRelative(e.patient_id, relative))
 
     @_apply_care.register
@@ -366,16 +338,7 @@ class CareBoard(CaseBoard):
 
     @_apply_care.register
     def _(self, e: RehabilitationSession.Held, changes: Changes) -> None:
-        session = SessionView(
-            session_id=e.originator_id,
-            center_id=e.center_id,
-            kind=e.kind,
-            topic=e.topic,
-            held_on=e.held_on,
-            duration_minutes=e.duration_minutes,
-            facilitator_id=e.facilitator_id,
-        )
-        changes.add(SESSIONS, session)
+        changes.add(SESSIONS, copy_of(SessionView, e, session_id=e.originator_id))
 
     @_apply_care.register
     def _(self, e: RehabilitationSession.Attended, changes: Changes) -> None:

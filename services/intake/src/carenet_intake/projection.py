@@ -23,6 +23,7 @@ from carenet_intake.domain import (
     Referral,
     ReferralStatus,
 )
+from carenet_kit.fields import copy_of
 from carenet_kit.read_model_tables import Changes, SqlReadModel, Table
 
 
@@ -134,18 +135,7 @@ class HospitalRegister(SqlReadModel):
 
     @apply.register
     def _(self, e: Referral.Received, changes: Changes) -> None:  # type: ignore[name-defined]
-        entry = ReferralEntry(
-            referral_id=e.referral_id,
-            patient_id=e.patient_id,
-            case_id=e.case_id,
-            from_center_id=e.from_center_id,
-            hospital_id=e.hospital_id,
-            reason=e.reason,
-            risk_level=e.risk_level,
-            accept_by=e.accept_by,
-            received_at=e.timestamp,
-        )
-        changes.add(REFERRALS, entry)
+        changes.add(REFERRALS, copy_of(ReferralEntry, e, received_at=e.timestamp))
 
     @apply.register
     def _(self, e: Referral.Accepted, changes: Changes) -> None:

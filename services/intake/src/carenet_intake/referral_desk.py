@@ -118,8 +118,5 @@ class ReferralDesk(HospitalTier):
         return referral
 
     def _inpatient(self, patient_id: UUID) -> Inpatient | None:
-        try:
-            inpatient: Inpatient = self.repository.get(Inpatient.create_id(patient_id))
-        except AggregateNotFoundError:
-            return None
+        inpatient: Inpatient | None = self.find(Inpatient.create_id(patient_id))
         return inpatient

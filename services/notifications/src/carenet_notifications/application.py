@@ -208,10 +208,7 @@ class NotificationsApplication(ServiceApplication):
         return subscriptions.active.get(subscription_id) if subscriptions else None
 
     def _subscriptions(self, recipient: str) -> Subscriptions | None:
-        try:
-            subscriptions: Subscriptions = self.repository.get(Subscriptions.create_id(recipient))
-        except AggregateNotFoundError:
-            return None
+        subscriptions: Subscriptions | None = self.find(Subscriptions.create_id(recipient))
         return subscriptions
 
     # --- deliveries ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
+from carenet_kit.fields import copy_of
 from carenet_kit.read_model_tables import Changes, SqlReadModel, Table
 from carenet_notifications.circle import family
 from carenet_notifications.domain import Delivery, Notification, PatientCircle
@@ -77,18 +78,7 @@ class Inboxes(SqlReadModel):
 
     @apply.register
     def _(self, e: Notification.Delivered, changes: Changes) -> None:
-        item = InboxItem(
-            notification_id=e.originator_id,
-            recipient=e.recipient,
-            delivered_at=e.delivered_at,
-            patient_id=e.patient_id,
-            about_event_id=e.about_event_id,
-            about_event_type=e.about_event_type,
-            urgency=e.urgency,
-            summary=e.summary,
-            dates=e.dates,
-            requires_acknowledgement=e.requires_acknowledgement,
-        )
+        item = copy_of(InboxItem, e, notification_id=e.originator_id)
         changes.add(ITEMS, InboxEntry(item))
 
     @apply.register
@@ -101,14 +91,10 @@ class Inboxes(SqlReadModel):
 
     @apply.register
     def _(self, e: Delivery.GaveUp, changes: Changes) -> None:
-        d = e.delivery
-        failed = FailedDelivery(
+        failed = copy_of(
+            FailedDelivery,
+            e.delivery,  # the delivery's facts, as the outcome repeats them
             delivery_id=e.originator_id,
-            notification_id=d["notification_id"],
-            recipient=d["recipient"],
-            channel=d["channel"],
-            patient_id=d["patient_id"],
-            about_event_type=d["about_event_type"],
             attempts=e.attempts,
             reason=e.reason,
             failed_at=e.timestamp,

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
+from carenet_kit.fields import copy_of
 from carenet_kit.read_model_tables import Changes, SqlReadModel, Table
 from carenet_routing.domain import Referral, Route, Stage
 
@@ -67,35 +68,20 @@ class RoutingBoard(SqlReadModel):
 
     @apply.register
     def _(self, e: Route.Routed, changes: Changes) -> None:
-        changes.add(
-            ROUTES,
-            RouteView(
-                patient_id=e.patient_id,
-                status="routed",
-                region_code=e.region_code,
-                center_id=e.center_id,
-                first_visit_due=e.first_visit_due,
-                directory_version=e.directory_version,
-                routed_by=e.routed_by,
-            ),
-        )
+        changes.add(ROUTES, copy_of(RouteView, e, status="routed"))
 
     @apply.register
     def _(self, e: Route.HeldForManualRouting, changes: Changes) -> None:
         before = changes.find(ROUTES, e.patient_id)
-        changes.add(
-            ROUTES,
-            RouteView(
-                patient_id=e.patient_id,
-                status="pending",
-                region_code=e.region_code,
-                center_id=before.center_id if before else None,
-                first_visit_due=before.first_visit_due if before else None,
-                pending_reason=e.reason,
-                route_by=e.route_by,
-                directory_version=e.directory_version,
-            ),
+        pending = copy_of(
+            RouteView,
+            e,
+            status="pending",
+            center_id=before.center_id if before else None,
+            first_visit_due=before.first_visit_due if before else None,
+            pending_reason=e.reason,
         )
+        changes.add(ROUTES, pending)
 
     @apply.register
     def _(self, e: Route.ManualRoutingOverdue, changes: Changes) -> None:
@@ -108,18 +94,7 @@ class RoutingBoard(SqlReadModel):
 
     @apply.register
     def _(self, e: Route.Transferred, changes: Changes) -> None:
-        changes.add(
-            ROUTES,
-            RouteView(
-                patient_id=e.patient_id,
-                status="routed",
-                region_code=e.region_code,
-                center_id=e.to_center_id,
-                first_visit_due=e.first_visit_due,
-                directory_version=e.directory_version,
-                routed_by=e.routed_by,
-            ),
-        )
+        changes.add(ROUTES, copy_of(RouteView, e, status="routed", center_id=e.to_center_id))
 
     @apply.register
     def _(self, e: Route.KeptAtCenter, changes: Changes) -> None:
@@ -139,18 +114,7 @@ class RoutingBoard(SqlReadModel):
 
     @apply.register
     def _(self, e: Referral.Requested, changes: Changes) -> None:
-        changes.add(
-            REFERRALS,
-            ReferralView(
-                referral_id=e.referral_id,
-                patient_id=e.patient_id,
-                case_id=e.case_id,
-                center_id=e.center_id,
-                reason=e.reason,
-                risk_level=e.risk_level,
-                stage=Stage.REQUESTED.value,
-            ),
-        )
+        changes.add(REFERRALS, copy_of(ReferralView, e, stage=Stage.REQUESTED.value))
 
     @apply.register
     def _(self, e: Referral.Issued, changes: Changes) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from carenet_contracts import Envelope, parse_message
+from carenet_kit.inbound import Policy
 from carenet_kit.outbox import Cause
 
 SAMPLES = Path(__file__).resolve().parents[4] / "contracts" / "tests" / "messages"
@@ -39,3 +40,13 @@ class RecordingApplication:
             self.calls.append((method, command))
 
         return record
+
+
+def commands_asked(
+    policy: Callable[[Any], Policy], event_type: str, patient_id: UUID, **data: Any
+) -> list[tuple[str, object]]:
+    """The (method, command) calls a service's `policy` makes on its application for the sample
+    message of `event_type` about `patient_id` (with other data)."""
+    app = RecordingApplication()
+    policy(app)(sample(event_type, patient_id, **data), Cause.request())
+    return app.calls

@@ -14,6 +14,7 @@ from carenet_casework.domain.sessions import SESSION_RULES, SessionPlan
 from carenet_casework.projection import CareBoard, SessionView
 from carenet_contracts.casework import SessionKind, StaffId
 from carenet_kit.auth import Actor, CurrentActor
+from carenet_kit.fields import copy_of
 from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
 
@@ -70,10 +71,6 @@ class SessionWithAttendance(SessionOut):
     attendees: list[UUID]
 
 
-def _out(session: SessionView) -> SessionOut:
-    return SessionOut(**{k: v for k, v in session.__dict__.items() if k != "attendees"})
-
-
 @router.post(
     "/centers/{center_id}/sessions",
     status_code=status.HTTP_201_CREATED,
@@ -83,17 +80,9 @@ def _out(session: SessionView) -> SessionOut:
 def hold_session(
     center_id: str, body: HoldSession, casework: CaseworkDep, corr: CorrelationId
 ) -> SessionOut:
-    plan = SessionPlan(
-        session_id=body.session_id,
-        center_id=center_id,
-        kind=body.kind,
-        topic=body.topic,
-        held_on=body.held_on,
-        duration_minutes=body.duration_minutes,
-        facilitator_id=body.facilitator_id,
-    )
+    plan = copy_of(SessionPlan, body, center_id=center_id)
     casework.hold_session(plan, body.attendees, Cause.request(corr))
-    return SessionOut(**{**plan.__dict__})
+    return copy_of(SessionOut, plan)
 
 
 @router.post(
@@ -126,7 +115,7 @@ def record_attendance(
 def read_session(
     session_id: UUID, board: CareBoardDep, actor: CurrentActor
 ) -> SessionWithAttendance:
-    return SessionWithAttendance(**_session_of_own_center(board, session_id, actor).__dict__)
+    return copy_of(SessionWithAttendance, _session_of_own_center(board, session_id, actor))
 
 
 def _session_of_own_center(board: CareBoard, session_id: UUID, actor: Actor) -> SessionView:
@@ -144,4 +133,4 @@ def _session_of_own_center(board: CareBoard, session_id: UUID, actor: Actor) -> 
 )
 async def sessions_of(patient_id: UUID, board: CareBoardDep) -> list[SessionOut]:
     """The patient's rehabilitation history: sessions and activities attended."""
-    return [_out(s) for s in board.sessions_of(patient_id)]
+    return [copy_of(SessionOut, s) for s in board.sessions_of(patient_id)]

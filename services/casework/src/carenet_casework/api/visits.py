@@ -14,6 +14,7 @@ from carenet_casework.api.deps import CaseworkDep
 from carenet_casework.domain import Medication, Visit
 from carenet_casework.rules import Rating, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification, VisitMode
+from carenet_kit.fields import copy_of
 from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
 
@@ -76,29 +77,13 @@ class VisitRecordedOut(BaseModel):
 def record_visit(
     case_id: UUID, body: RecordVisit, casework: CaseworkDep, corr: CorrelationId
 ) -> VisitRecordedOut:
-    visit = Visit(
-        visit_id=body.visit_id,
-        visited_on=body.visited_on,
+    visit = copy_of(
+        Visit,
+        body,
         mode=body.mode.value,
-        seen=body.seen,
-        findings=VisitFindings(
-            risk_level=body.risk_level,
-            symptoms=body.symptoms,
-            insight=body.insight,
-            social_functioning=body.social_functioning,
-            acute_adverse_reaction=body.acute_adverse_reaction,
-            serious_physical_illness=body.serious_physical_illness,
-        ),
-        sleep=body.sleep,
-        diet=body.diet,
-        medication_adherence=body.medication_adherence,
-        adverse_reactions=body.adverse_reactions,
-        admissions_since_last_visit=body.admissions_since_last_visit,
-        referral_advice=body.referral_advice,
-        referred_to=body.referred_to,
+        findings=copy_of(VisitFindings, body),
         medication=tuple(Medication(m.drug, m.daily_dose) for m in body.medication),
         rehabilitation_measures=tuple(body.rehabilitation_measures),
-        notes=body.notes,
     )
     outcome = casework.record_visit(case_id, visit, Cause.request(corr))
     return VisitRecordedOut(case_id=case_id, visit_id=body.visit_id, **outcome.__dict__)

@@ -26,6 +26,7 @@ from carenet_intake.api.common import Intake, OrganisationId, Register, Strict
 from carenet_intake.application import Diagnosis, Registration
 from carenet_intake.domain.patient import PERSONAL_FIELDS
 from carenet_kit.auth import CurrentActor
+from carenet_kit.fields import copy_of
 from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
 
@@ -187,33 +188,20 @@ def record_diagnosis(
     actor: CurrentActor,
 ) -> DiagnosisCreated:
     require_organisation(actor, body.hospital_id)
-    diagnosis = Diagnosis(
-        hospital_id=body.hospital_id,
-        clinician_id=body.clinician_id,
-        icd10_code=body.icd10_code,
+    diagnosis = copy_of(
+        Diagnosis,
+        body,
         co_diagnoses=tuple(body.co_diagnoses),
-        diagnosed_on=body.diagnosed_on,
-        risk_level=body.risk_level,
         consent_given_by=body.consent.given_by,
         consent_given_on=body.consent.given_on,
         recorded_by=actor,
-        override_reason=body.override_reason,
     )
     recorded = intake.record_diagnosis(patient_id, diagnosis, Cause.request(corr))
     reporting = recorded.reporting
-    return DiagnosisCreated(
-        patient_id=recorded.patient_id,
-        diagnosis_id=recorded.diagnosis_id,
-        category=recorded.category,
-        reporting=None
-        if reporting is None
-        else ReportingView(
-            deadline=reporting.deadline,
-            reported_on=reporting.reported_on,
-            working_days_taken=reporting.working_days_taken,
-            late=reporting.late,
-            calendar_version=reporting.calendar_version,
-        ),
+    return copy_of(
+        DiagnosisCreated,
+        recorded,
+        reporting=None if reporting is None else copy_of(ReportingView, reporting),
     )
 
 

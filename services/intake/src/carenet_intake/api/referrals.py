@@ -25,6 +25,7 @@ from carenet_access import (
 from carenet_intake.api.common import Intake, OrganisationId, Register, Strict
 from carenet_intake.domain import ON_WORKLIST, DeclineReason, ReferralStatus
 from carenet_kit.auth import CurrentActor
+from carenet_kit.fields import copy_of
 from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
 
@@ -122,22 +123,7 @@ def worklist(
     require_organisation(actor, hospital_id)
     referrals = register.worklist_of(hospital_id, status.statuses())
     shown = control.visible(actor, (r.patient_id for r in referrals), request)
-    return [
-        ReferralView(
-            referral_id=r.referral_id,
-            patient_id=r.patient_id,
-            case_id=r.case_id,
-            from_center_id=r.from_center_id,
-            reason=r.reason,
-            risk_level=r.risk_level,
-            accept_by=r.accept_by,
-            received_at=r.received_at,
-            status=r.status,
-            admission_id=r.admission_id,
-        )
-        for r in referrals
-        if r.patient_id in shown
-    ]
+    return [copy_of(ReferralView, r) for r in referrals if r.patient_id in shown]
 
 
 @router.post(
@@ -209,12 +195,4 @@ def discharge(
     **of_organisation("hospital_id", Role.CLINICIAN),
 )
 async def inpatients(hospital_id: str, register: Register) -> list[InpatientView]:
-    return [
-        InpatientView(
-            patient_id=s.patient_id,
-            admission_id=s.admission_id,
-            referral_id=s.referral_id,
-            admitted_on=s.admitted_on,
-        )
-        for s in register.inpatients_of(hospital_id)
-    ]
+    return [copy_of(InpatientView, s) for s in register.inpatients_of(hospital_id)]
