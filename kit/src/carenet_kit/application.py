@@ -10,15 +10,17 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
+    InfrastructureFactory,
     IntegrityError,
     JSONTranscoder,
     ProcessRecorder,
     Transcoding,
 )
+from eventsourcing.utils import Environment
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 from carenet_contracts import Producer
-from carenet_kit import access_log
+from carenet_kit import access_log, group_commit
 from carenet_kit.access_log import AccessEntry, RecordAccess
 from carenet_kit.admission import Stream, StreamPosition
 from carenet_kit.clock import Clock, SystemClock
@@ -66,6 +68,13 @@ class ServiceApplication(Application[UUID]):
         self._outbound = outbound
         self.clock = clock or SystemClock()
         self.signer = Signer.from_env(self.env, self.producer)
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
+        """The library's factory; on SQLite, with a datastore whose transactions can be grouped
+        (`carenet_kit.group_commit`: one commit for a consumed batch)."""
+        factory = super().construct_factory(env)
+        group_commit.install(factory)
+        return factory
 
     def construct_recorder(self) -> ProcessRecorder:
         """The library's process recorder, keeping in the transaction of a command's events the

@@ -34,7 +34,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from carenet_contracts import Envelope
-from carenet_kit import metrics, tracing
+from carenet_kit import group_commit, metrics, tracing
 from carenet_kit.admission import (
     Admitted,
     Gate,
@@ -166,21 +166,32 @@ class InboundConsumer:
             wait=wait_exponential(max=10),
             before_sleep=lambda state: log.warning("storage unavailable, retrying"),
         ):
-            with attempt:
-                deferred = Deferred()
-                for record in records:
-                    # a worker thread per message, not per batch: on the machines measured, a
-                    # thread committing back to back waited longer on each commit (bench P6)
-                    dead = await asyncio.to_thread(self._process, record, deferred)
-                    if dead is not None:
-                        await asyncio.to_thread(self._record, deferred)
-                        await self._dead_letter(dead)
-                        # a replica that had the partition before a rebalance may have tracked it
-                        with suppress(IntegrityError):
-                            await asyncio.to_thread(
-                                self.app.process_recorder.insert_tracking, dead.tracking
-                            )
+            with attempt, (group := group_commit.grouping(self.app.factory)).current():
+                try:
+                    await self._take(records, group)
+                except BaseException:
+                    await asyncio.to_thread(group.rollback)
+                    raise
+
+    async def _take(self, records: Sequence[Record], group: group_commit.Group) -> None:
+        deferred = Deferred()
+        for record in records:
+            # a worker thread per message, not per batch: on the machines measured, a thread
+            # committing back to back waited longer on each commit (bench P6)
+            dead = await asyncio.to_thread(self._process, record, deferred)
+            if dead is not None:
                 await asyncio.to_thread(self._record, deferred)
+                await asyncio.to_thread(group.commit)  # what came before it is kept first
+                await self._dead_letter(dead)
+                # a replica that had the partition before a rebalance may have tracked it
+                with suppress(IntegrityError):
+                    await asyncio.to_thread(
+                        self.app.process_recorder.insert_tracking, dead.tracking
+                    )
+            elif group.due():
+                await asyncio.to_thread(group.commit)
+        await asyncio.to_thread(self._record, deferred)
+        await asyncio.to_thread(group.commit)
 
     def _record(self, deferred: Deferred) -> None:
         """Record what was deferred, in one transaction."""

@@ -24,7 +24,7 @@ class CaseworkApplication(
     """Casework, whole: the one application its API, policy and scheduler talk to."""
 
     producer: ClassVar = "casework"
-    snapshotting_intervals: ClassVar = {**ServiceApplication.snapshotting_intervals, Caseload: 50}
+    snapshotting_intervals: ClassVar = {**ServiceApplication.snapshotting_intervals, Caseload: 10}
     """A center's caseload takes an event per case opened: start from a recent snapshot."""
 
 

@@ -1,0 +1,218 @@
+"""Group commit: the commands of one consumed batch in ONE SQLite transaction.
+
+A command records its events, outbox messages and tracking record in one transaction
+(`ServiceApplication.commit`), and on SQLite every commit waits for the disk (an fsync of 2–3 ms
+on the machines measured): the largest single cost of a consumed message (issue 15). The inbound
+consumer therefore takes a batch inside a `Group`. While the group is current (a context
+variable, so it follows the consumer's work into its worker threads and nothing else), every
+transaction of the service's datastore runs on the group's one connection, in the group's one
+transaction: a command's writes are a savepoint, released when the command succeeds and rolled
+back alone when it fails; its reads see what the group wrote before. The group commits once, when
+the batch ends (before faust may commit the batch's offsets to Kafka), or earlier when it has held
+the store's writer for `GROUP_SECONDS`, so that an HTTP command waiting for the writer waits at
+most that long.
+
+Why the guarantees hold: a crash before the group's commit loses the group whole, tracking
+records included, and Kafka's offsets for it were not committed, so each message is taken again
+and applied once; nothing outside the group sees its writes before the commit (WAL readers see
+the last commit), so the relay and the read models see a group whole or not at all, in the order
+of its notification ids (one writer at a time, as before). A connection asked for outside a
+transaction (the keystore's checkpoint after an erasure) commits the group first.
+
+PostgreSQL is not grouped: its server flushes concurrent commits together (`commit_delay`) and a
+command's transaction is short there; `grouping` returns a group that does nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    IntegrityError,
+    OperationalError,
+    PersistenceError,
+)
+from eventsourcing.sqlite import SQLiteConnection, SQLiteCursor, SQLiteDatastore, SQLiteFactory
+
+GROUP_SECONDS = 0.1
+"""The longest a group holds the store's writer before it commits what it has."""
+
+_current: ContextVar[Group | None] = ContextVar("carenet_group_commit", default=None)
+
+
+class Group:
+    """Transactions of one datastore, on the consumer's context, committed together.
+
+    A lock keeps the group's connection to one thread at a time: a batch cancelled while its
+    worker thread still runs a command is rolled back only after that command; once rolled
+    back, the group takes no more transactions."""
+
+    def __init__(self, datastore: GroupingSQLiteDatastore | None, seconds: float) -> None:
+        self.datastore = datastore
+        self.seconds = seconds
+        self._connection: SQLiteConnection | None = None
+        self._began = 0.0
+        self._lock = threading.RLock()
+        self._rolled_back = False
+
+    @contextmanager
+    def current(self) -> Iterator[None]:
+        """Make this the group of the calling context (and of the threads it starts)."""
+        token = _current.set(self)
+        try:
+            yield
+        finally:
+            _current.reset(token)
+
+    def due(self) -> bool:
+        """Whether the group has held the writer long enough to commit what it has."""
+        return self._connection is not None and time.monotonic() - self._began >= self.seconds
+
+    def commit(self) -> None:
+        """Commit what the group wrote (one wait for the disk) and give the writer back."""
+        with self._lock:
+            if self._connection is not None:
+                try:
+                    with _as_persistence_errors():
+                        self._connection.commit()
+                finally:
+                    self._release()
+
+    def rollback(self) -> None:
+        """Forget what the group wrote, give the writer back, and take nothing more."""
+        with self._lock:
+            self._rolled_back = True
+            if self._connection is not None:
+                try:
+                    with _as_persistence_errors():
+                        self._connection.rollback()
+                finally:
+                    self._release()
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+        """A transaction in the group's: a savepoint when it writes, nothing when it reads."""
+        with self._lock:
+            cursor = self._connected().cursor()
+            with cursor:
+                if not commit:
+                    with _as_persistence_errors():
+                        yield cursor
+                    return
+                with _as_persistence_errors():
+                    cursor.execute("SAVEPOINT command")
+                try:
+                    with _as_persistence_errors():
+                        yield cursor
+                        cursor.execute("RELEASE command")
+                except BaseException:
+                    self._roll_back_command(cursor)
+                    raise
+
+    def _connected(self) -> SQLiteConnection:
+        if self._rolled_back:
+            raise PersistenceError("the group was rolled back; its batch is taken again")
+        if self._connection is None:
+            assert self.datastore is not None
+            connection = self.datastore.pool.get_connection(is_writer=True)
+            try:
+                with _as_persistence_errors():
+                    connection.cursor().execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self.datastore.pool.put_connection(connection)
+                raise
+            self._connection, self._began = connection, time.monotonic()
+        return self._connection
+
+    def _roll_back_command(self, cursor: SQLiteCursor) -> None:
+        """Undo the failed command alone; if SQLite ended the whole transaction (it does on
+        some errors), the group is lost and the batch must be taken again."""
+        try:
+            cursor.execute("ROLLBACK TO command")
+            cursor.execute("RELEASE command")
+        except sqlite3.Error as error:
+            self.rollback()
+            raise PersistenceError(f"the group's transaction was lost: {error}") from error
+
+    def _release(self) -> None:
+        assert self.datastore is not None
+        assert self._connection is not None
+        connection, self._connection = self._connection, None
+        self.datastore.pool.put_connection(connection)
+
+
+class GroupingSQLiteDatastore(SQLiteDatastore):
+    """The library's SQLite datastore, whose transactions join the current `Group`, if any."""
+
+    @classmethod
+    def replacing(cls, datastore: SQLiteDatastore) -> GroupingSQLiteDatastore:
+        """A grouping datastore on the same database, in place of `datastore` (closed)."""
+        datastore.close()
+        return cls(
+            datastore.pool.db_name,
+            lock_timeout=datastore.pool.lock_timeout,
+            single_row_tracking=datastore.single_row_tracking,
+            originator_id_type=datastore.originator_id_type,
+        )
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+        group = self._group()
+        if group is None:
+            with super().transaction(commit=commit) as cursor:
+                yield cursor
+        else:
+            with group.transaction(commit=commit) as cursor:
+                yield cursor
+
+    @contextmanager
+    def get_connection(self, *, commit: bool) -> Iterator[SQLiteConnection]:
+        group = self._group()
+        if group is not None:
+            group.commit()  # what needs a connection of its own comes after the group's writes
+        with super().get_connection(commit=commit) as connection:
+            yield connection
+
+    def _group(self) -> Group | None:
+        group = _current.get()
+        return group if group is not None and group.datastore is self else None
+
+
+def grouping(factory: InfrastructureFactory[Any]) -> Group:
+    """A group for the commands of a batch in the factory's store (one that does nothing unless
+    the store is a grouping SQLite datastore)."""
+    datastore = factory.datastore if isinstance(factory, SQLiteFactory) else None
+    grouped = datastore if isinstance(datastore, GroupingSQLiteDatastore) else None
+    return Group(grouped, GROUP_SECONDS)
+
+
+def install(factory: InfrastructureFactory[Any]) -> None:
+    """Give a SQLite factory a grouping datastore, before its recorders are made."""
+    if isinstance(factory, SQLiteFactory):
+        factory.datastore = GroupingSQLiteDatastore.replacing(factory.datastore)
+
+
+_ERRORS: tuple[tuple[type[sqlite3.Error], type[PersistenceError]], ...] = (
+    (sqlite3.IntegrityError, IntegrityError),
+    (sqlite3.OperationalError, OperationalError),
+    (sqlite3.Error, PersistenceError),
+)
+
+
+@contextmanager
+def _as_persistence_errors() -> Iterator[None]:
+    """SQLite's errors as the library's, as its own transactions raise them."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        for raised, persistence_error in _ERRORS:
+            if isinstance(error, raised):
+                raise persistence_error(error) from error
+        raise
