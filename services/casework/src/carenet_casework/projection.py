@@ -34,7 +34,8 @@ from carenet_casework.domain.case_referrals import (
 )
 from carenet_casework.domain.case_visits import EmergencyRecorded, VisitRecorded
 from carenet_kit.fields import copy_of
-from carenet_kit.read_model_tables import Changes, SqlReadModel, Table
+from carenet_kit.read_model_tables import Changes, SqlReadModel
+from carenet_kit.sql_tables import Table
 
 
 @dataclass

@@ -24,7 +24,8 @@ from carenet_intake.domain import (
     ReferralStatus,
 )
 from carenet_kit.fields import copy_of
-from carenet_kit.read_model_tables import Changes, SqlReadModel, Table
+from carenet_kit.read_model_tables import Changes, SqlReadModel
+from carenet_kit.sql_tables import Table
 
 
 @dataclass

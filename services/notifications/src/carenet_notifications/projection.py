@@ -15,7 +15,8 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 
 from carenet_kit.fields import copy_of
-from carenet_kit.read_model_tables import Changes, SqlReadModel, Table
+from carenet_kit.read_model_tables import Changes, SqlReadModel
+from carenet_kit.sql_tables import Table
 from carenet_notifications.circle import family
 from carenet_notifications.domain import Delivery, Notification, PatientCircle
 
