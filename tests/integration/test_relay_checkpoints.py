@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections import Counter
 from pathlib import Path
 from uuid import uuid4
+
+import pytest
 
 from carenet_audit_tool.replay import verify_stream
 from carenet_audit_tool.stream import TopicReader
@@ -14,9 +17,10 @@ from carenet_contracts.checkpoint import StreamCheckpoint
 from carenet_devtools import kafka
 from carenet_kit.inspection import Record
 from carenet_kit.reference_data import ReferenceDirectory
-from carenet_kit.relay import OutboxRelay
+from carenet_kit.relay import APPENDED_TOPIC, OutboxRelay
 from carenet_kit.signing import TrustedKeys, key_set
 from carenet_kit.topics import CHECKPOINT_TOPIC, load_catalog
+from carenet_kit.wire import NOTIFICATION_ID_HEADER, header
 from carenet_routing.application import RoutingApplication
 from carenet_routing.outbox import to_integration_event
 
@@ -134,6 +138,43 @@ async def test_a_relay_taking_the_lease_checkpoints_what_it_finds(
     finally:
         app.close()
     assert len(records) == len(published) >= 8
+
+
+async def test_a_relay_whose_position_was_never_recorded_publishes_nothing_twice(
+    kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The relay overlaps batches (the next is read and sent while the last one's
+    acknowledgements come), so its recorded position may lag what is on the topic by two
+    batches; a relay that crashed before recording any position is the extreme. The next one
+    reads each partition's last notification id and sends only what comes after: judged by the
+    topic's offsets, every outbox message is on it once."""
+    namespace = f"it-{uuid4().hex[:8]}."
+    await kafka.create_topics(kafka_bootstrap, namespace=namespace)
+    topic = namespace + load_catalog().topic_of("routing").name
+    app = routing(tmp_path)
+    recorder = app.process_recorder
+    try:
+        for _ in range(30):
+            diagnosed(app, "440305005")
+        outbox = len(recorder.select_notifications(0, 10_000, topics=[APPENDED_TOPIC]))
+        crashing = OutboxRelay(app, topic, kafka_bootstrap, 0.05, batch_size=7)
+        with monkeypatch.context() as patched:  # it dies before it records a position
+            patched.setattr(recorder, "insert_tracking", lambda tracking: None)
+            async with running(crashing), asyncio.timeout(60):
+                while len(await read_records(kafka_bootstrap, topic)) < outbox:
+                    await asyncio.sleep(0.1)
+        assert recorder.max_tracking_id(crashing.position_name) is None
+        successor = OutboxRelay(app, topic, kafka_bootstrap, 0.05, batch_size=7)
+        async with running(successor), asyncio.timeout(60):
+            while (recorder.max_tracking_id(successor.position_name) or 0) < (
+                recorder.max_notification_id() or 0
+            ):
+                await asyncio.sleep(0.1)
+        records = await read_records(kafka_bootstrap, topic)
+    finally:
+        app.close()
+    ids = Counter(header(list(r.headers), NOTIFICATION_ID_HEADER) for r in records)
+    assert len(records) == len(ids) == outbox >= 30
 
 
 async def read_records(bootstrap: str, topic: str) -> list[Record]:

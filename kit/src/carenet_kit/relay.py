@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.structs import RecordMetadata
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.utils import get_topic
 from tenacity import AsyncRetrying, wait_exponential
@@ -42,6 +45,18 @@ from carenet_kit.wire import NOTIFICATION_ID_HEADER, header, kafka_record
 log = structlog.get_logger()
 
 APPENDED_TOPIC = get_topic(PublishedStream.Appended)
+PARTITION_CACHE = 65_536
+"""Keys whose partition the relay remembers."""
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A batch sent and not yet acknowledged: its acknowledgements, the digests of its
+    messages (for the checkpoints) and the notification id it ends at."""
+
+    sent: asyncio.Future[list[RecordMetadata]]
+    digests: list[str]
+    last_notification_id: int
 
 
 class OutboxRelay:
@@ -115,14 +130,27 @@ class OutboxRelay:
             self.app.process_recorder.max_tracking_id, self.position_name
         )
         log.info("relay lease taken", topic=self.topic, lease=self.lease.name, position=position)
+        # a patient's messages come in runs: the key's partition is hashed once (murmur2 is
+        # pure Python in aiokafka), and the cache is bounded
+        partition_of = lru_cache(maxsize=PARTITION_CACHE)(
+            lambda key: self._partitioner(key, partitions, partitions)
+        )
+        in_flight: InFlight | None = None
         while True:
             batch = await asyncio.to_thread(self._read_after, position or 0)
             metrics.OUTBOX_BACKLOG.labels(self.topic).set(len(batch))
             if not batch:
+                if in_flight is not None and not await self._acknowledged(
+                    in_flight, producer, checkpoints
+                ):
+                    return
+                in_flight = None
                 await self._checkpoint(producer, checkpoints)
                 await asyncio.sleep(self.poll_seconds)
                 continue
             if not await asyncio.to_thread(self.lease.held):
+                if in_flight is not None:  # sent while it held the lease
+                    await self._acknowledged(in_flight, producer, checkpoints)
                 return
             sends, digests = [], []
             for notification in batch:
@@ -132,7 +160,7 @@ class OutboxRelay:
                 key, headers = kafka_record(
                     message, notification.id, appended.signed, appended.traceparent
                 )
-                partition = self._partitioner(key, partitions, partitions)
+                partition = partition_of(key)
                 if notification.id <= already_published.get(partition, 0):
                     continue
                 sends.append(
@@ -145,19 +173,32 @@ class OutboxRelay:
                     )
                 )
                 digests.append(appended.digest)
-            for sent, digest in zip(await asyncio.gather(*sends), digests, strict=True):
-                checkpoints.published(sent.partition, sent.offset, digest)
-            metrics.EVENTS_PRODUCED.labels(self.topic).inc(len(sends))
-            await self._checkpoint(producer, checkpoints)
-            position = batch[-1].id
-            try:
-                await asyncio.to_thread(
-                    self.app.process_recorder.insert_tracking,
-                    Tracking(self.position_name, position),
-                )
-            except IntegrityError:
-                # another replica took the lease and recorded this position already
+            # this batch is on its way: the previous one's acknowledgements are awaited now,
+            # while the next batch is read, so reading and sending overlap
+            if in_flight is not None and not await self._acknowledged(
+                in_flight, producer, checkpoints
+            ):
                 return
+            in_flight = InFlight(asyncio.gather(*sends), digests, batch[-1].id)
+            position = batch[-1].id
+
+    async def _acknowledged(
+        self, in_flight: InFlight, producer: AIOKafkaProducer, checkpoints: Checkpoints
+    ) -> bool:
+        """Wait for a batch's acknowledgements, checkpoint it and record the relay's position;
+        False if another replica recorded that position already (it took the lease)."""
+        for sent, digest in zip(await in_flight.sent, in_flight.digests, strict=True):
+            checkpoints.published(sent.partition, sent.offset, digest)
+        metrics.EVENTS_PRODUCED.labels(self.topic).inc(len(in_flight.digests))
+        await self._checkpoint(producer, checkpoints)
+        try:
+            await asyncio.to_thread(
+                self.app.process_recorder.insert_tracking,
+                Tracking(self.position_name, in_flight.last_notification_id),
+            )
+        except IntegrityError:
+            return False
+        return True
 
     async def _checkpoint(self, producer: AIOKafkaProducer, checkpoints: Checkpoints) -> None:
         """Publish the checkpoints that are due (their messages are acknowledged already)."""
