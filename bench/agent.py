@@ -7,7 +7,8 @@ commit with no domain events): what is left is the cost of the loop around it. T
 runs it as the services do (batches of `take_events`, a worker thread per message, the retry
 guard); the bare loop reads the same topic with `getmany` on assigned partitions and calls the
 same method with each partition's records, on a store of its own (a message refused would go
-to an unstarted producer and fail the run). Both timed from the first effect to the last.
+to an unstarted producer and fail the run). Both timed from the first message taken to the
+last effect.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from typing import Any, ClassVar
 
 from aiokafka import AIOKafkaConsumer
 
-from bench.consumer import Inbound, effects_timed, inbound_topic, through_agent, tracked
+from bench.consumer import (
+    FirstTaken,
+    Inbound,
+    effects_timed,
+    inbound_topic,
+    through_agent,
+    tracked,
+)
 from bench.harness import Bench, Row, partitions
 from carenet_contracts import Envelope, Producer
 from carenet_kit import metrics
@@ -49,7 +57,8 @@ async def bare_loop(
     `InboundConsumer.take`."""
     unstarted = faust_app("bench-bare-loop", bench.bootstrap, bench.directory("unused"))
     name = inbound.name
-    path = InboundConsumer(unstarted, app, [name], "unused", app.apply, inbound.gate())
+    taken = FirstTaken(app.apply)
+    path = InboundConsumer(unstarted, app, [name], "unused", taken, inbound.gate())
     consumer = AIOKafkaConsumer(bootstrap_servers=bench.bootstrap, enable_auto_commit=False)
     await consumer.start()
 
@@ -74,7 +83,7 @@ async def bare_loop(
     task = asyncio.create_task(consume())
     try:
         return await effects_timed(
-            lambda: tracked(app, name, inbound.ends), sum(inbound.ends.values()), timeout
+            lambda: tracked(app, name, inbound.ends), sum(inbound.ends.values()), taken, timeout
         )
     finally:
         task.cancel()

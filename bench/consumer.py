@@ -7,8 +7,9 @@ and assigns a case manager (domain events, outbox messages signed, the Kafka pos
 stream's position tracked) in one transaction.
 Baseline: a bare `AIOKafkaConsumer` reading the same records with `getmany`, each batch
 written to SQLite with one `executemany` and one commit.
-Both are timed from their first effect to their last, so the consumer group's join (seconds,
-with faust) is left out: this is the rate once consuming.
+Both are timed from the first message they take (the policy's first call; the first fetch) to
+their last effect, so the consumer group's join (seconds, with faust) is left out: this is the
+rate once consuming.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -29,10 +31,12 @@ from faust.contrib.asgi import faust_app_running
 from bench.harness import DEMO_DIRECTORY, Bench, Row, partitions, topic
 from carenet_casework.config import Settings
 from carenet_casework.main import bootstrap
+from carenet_contracts import Envelope
 from carenet_devtools.keys import DevKeyring, HandMadeStreams
 from carenet_kit.admission import Gate
 from carenet_kit.application import ServiceApplication
 from carenet_kit.inbound import InboundConsumer, Policy, faust_app
+from carenet_kit.outbox import Cause
 from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.topics import DEAD_LETTER_TOPIC
 from carenet_kit.wire import Headers
@@ -110,17 +114,31 @@ def tracked(app: ServiceApplication, name: str, ends: dict[int, int]) -> int:
     return sum(0 if position is None else position + 1 for position in positions.values())
 
 
+class FirstTaken:
+    """A policy that notes when the first message reached it. A consumer's rate is timed from
+    there to its last effect, as the raw baseline's is from its first fetch: not from the
+    first effect seen, since a batch's effects appear together (`carenet_kit.group_commit`)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.at: float | None = None
+
+    def __call__(self, envelope: Envelope[Any], cause: Cause) -> None:
+        if self.at is None:
+            self.at = time.perf_counter()
+        self.policy(envelope, cause)
+
+
 async def effects_timed(
-    progress: Callable[[], int], total: int, timeout: float
+    progress: Callable[[], int], total: int, taken: FirstTaken, timeout: float
 ) -> tuple[int, float]:
-    """(messages, seconds) from the first effect seen to the last, polling `progress`."""
+    """(messages, seconds) from the first message taken to the last effect, polling
+    `progress`."""
     async with asyncio.timeout(timeout):
-        while (first := await asyncio.to_thread(progress)) == 0:
-            await asyncio.sleep(0.01)
-        start = time.perf_counter()
         while await asyncio.to_thread(progress) < total:
             await asyncio.sleep(0.01)
-    return total - first, time.perf_counter() - start
+    assert taken.at is not None
+    return total, time.perf_counter() - taken.at
 
 
 async def through_agent(
@@ -130,10 +148,12 @@ async def through_agent(
     data = bench.directory("faust")
     stream_app = faust_app(f"bench-{uuid4().hex[:8]}", bench.bootstrap, data)
     dead_letters = inbound.namespace + DEAD_LETTER_TOPIC
-    InboundConsumer(stream_app, app, [inbound.name], dead_letters, policy, inbound.gate())
+    taken = FirstTaken(policy)
+    InboundConsumer(stream_app, app, [inbound.name], dead_letters, taken, inbound.gate())
+    total = sum(inbound.ends.values())
     async with faust_app_running(stream_app, stop_timeout=10):
         measured = await effects_timed(
-            lambda: tracked(app, inbound.name, inbound.ends), sum(inbound.ends.values()), timeout
+            lambda: tracked(app, inbound.name, inbound.ends), total, taken, timeout
         )
     # a refused message is tracked too (after its copy is on the dead-letter topic): had any
     # been refused, the rate would be that of refusals
@@ -210,8 +230,8 @@ def run(bench: Bench, count: int, timeout: float) -> list[Row]:
             f"{rate:,.0f} effects/s",
             f"getmany + one executemany per batch (SQLite): {raw_rate:,.0f} msg/s",
             rate / raw_rate,
-            "from the first effect to the last; each message verified before it is applied; "
-            "one center's caseload takes every case",
+            "from the first message taken to the last effect; each message verified before it "
+            "is applied; one center's caseload takes every case",
             {"effects_per_s": rate, "raw_per_s": raw_rate},
         )
     ]
