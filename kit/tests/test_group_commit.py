@@ -5,7 +5,8 @@ own reads see its writes and nobody else sees them before the commit; a failed c
 alone; a process that dies before the commit leaves none of the group, and the batch taken again
 applies each message once (judged by the tracked offsets and the effects counted in the store);
 a group rolled back while a worker still runs a command waits for it, and takes nothing more.
-Real SQLite files, no broker: `take` is what the agent calls with each batch faust hands it.
+And the datastore's readers do not queue behind a thread waiting for the writer. Real SQLite
+files, no broker: `take` is what the agent calls with each batch faust hands it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -227,3 +229,35 @@ def test_a_rolled_back_group_waits_for_its_running_command_and_takes_nothing_mor
         app.save(Seen(uuid4()))
     app.save(Seen(uuid4()))  # outside the group the store works as before
     assert app.effects() == 1
+
+
+def test_a_reader_does_not_wait_behind_a_thread_waiting_for_the_writer(app: Acting) -> None:
+    """The library's pool queues every request for a connection in one line, and a request for
+    the writer waits for it in that line; the readers' pool of their own lets reads pass."""
+    datastore: SQLiteDatastore = app.factory.datastore  # type: ignore[attr-defined]
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_writer() -> None:
+        with datastore.transaction(commit=True):
+            holding.set()
+            release.wait(10)
+
+    def want_the_writer() -> None:
+        with suppress(PersistenceError), datastore.transaction(commit=True):
+            pass
+
+    holder = threading.Thread(target=hold_the_writer)
+    holder.start()
+    assert holding.wait(10)
+    waiter = threading.Thread(target=want_the_writer)
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive()  # queued for the writer
+    reader = threading.Thread(target=app.effects)
+    reader.start()
+    reader.join(3)
+    read_while_the_writer_was_held = not reader.is_alive()
+    release.set()
+    for thread in (holder, waiter, reader):
+        thread.join(10)
+    assert read_while_the_writer_was_held

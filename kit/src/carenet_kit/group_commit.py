@@ -39,7 +39,13 @@ from eventsourcing.persistence import (
     OperationalError,
     PersistenceError,
 )
-from eventsourcing.sqlite import SQLiteConnection, SQLiteCursor, SQLiteDatastore, SQLiteFactory
+from eventsourcing.sqlite import (
+    SQLiteConnection,
+    SQLiteConnectionPool,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteFactory,
+)
 
 GROUP_SECONDS = 0.1
 """The longest a group holds the store's writer before it commits what it has."""
@@ -149,7 +155,19 @@ class Group:
 
 
 class GroupingSQLiteDatastore(SQLiteDatastore):
-    """The library's SQLite datastore, whose transactions join the current `Group`, if any."""
+    """The library's SQLite datastore, whose transactions join the current `Group`, if any;
+    and whose readers have a pool of their own (a file in WAL mode: readers never wait for a
+    writer). The library's pool takes every connection through one queue, and a thread asking
+    for the writer waits for it in that queue, so every reader behind it waited too: under
+    32 concurrent requests, a fifth of intake's request threads' time (bench P5)."""
+
+    def __init__(self, db_name: str, **options: Any) -> None:
+        super().__init__(db_name, **options)
+        self.readers = (
+            None
+            if self.pool.is_sqlite_memory_mode  # in memory: reads and writes exclude each other
+            else SQLiteConnectionPool(db_name=db_name, lock_timeout=options.get("lock_timeout"))
+        )
 
     @classmethod
     def replacing(cls, datastore: SQLiteDatastore) -> GroupingSQLiteDatastore:
@@ -161,6 +179,12 @@ class GroupingSQLiteDatastore(SQLiteDatastore):
             single_row_tracking=datastore.single_row_tracking,
             originator_id_type=datastore.originator_id_type,
         )
+
+    def close(self) -> None:
+        super().close()
+        readers: SQLiteConnectionPool | None = getattr(self, "readers", None)
+        if readers is not None:  # (`__del__` may close one made only in part)
+            readers.close()
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
@@ -177,8 +201,15 @@ class GroupingSQLiteDatastore(SQLiteDatastore):
         group = self._group()
         if group is not None:
             group.commit()  # what needs a connection of its own comes after the group's writes
-        with super().get_connection(commit=commit) as connection:
+        if commit or self.readers is None:
+            with super().get_connection(commit=commit) as connection:
+                yield connection
+            return
+        connection = self.readers.get_connection(is_writer=False)
+        try:
             yield connection
+        finally:
+            self.readers.put_connection(connection)
 
     def _group(self) -> Group | None:
         group = _current.get()
