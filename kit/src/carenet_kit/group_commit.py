@@ -28,7 +28,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -83,24 +83,12 @@ class Group:
 
     def commit(self) -> None:
         """Commit what the group wrote (one wait for the disk) and give the writer back."""
-        with self._lock:
-            if self._connection is not None:
-                try:
-                    with _as_persistence_errors():
-                        self._connection.commit()
-                finally:
-                    self._release()
+        self._end(SQLiteConnection.commit)
 
     def rollback(self) -> None:
         """Forget what the group wrote, give the writer back, and take nothing more."""
-        with self._lock:
-            self._rolled_back = True
-            if self._connection is not None:
-                try:
-                    with _as_persistence_errors():
-                        self._connection.rollback()
-                finally:
-                    self._release()
+        self._rolled_back = True
+        self._end(SQLiteConnection.rollback)
 
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
@@ -147,11 +135,19 @@ class Group:
             self.rollback()
             raise PersistenceError(f"the group's transaction was lost: {error}") from error
 
-    def _release(self) -> None:
-        assert self.datastore is not None
-        assert self._connection is not None
-        connection, self._connection = self._connection, None
-        self.datastore.pool.put_connection(connection)
+    def _end(self, end: Callable[[SQLiteConnection], None]) -> None:
+        """Commit or roll back the group's transaction, if it has one, and give the writer back
+        (after the command a worker thread may still be running)."""
+        with self._lock:
+            connection, self._connection = self._connection, None
+            if connection is None:
+                return
+            try:
+                with _as_persistence_errors():
+                    end(connection)
+            finally:
+                assert self.datastore is not None
+                self.datastore.pool.put_connection(connection)
 
 
 class GroupingSQLiteDatastore(SQLiteDatastore):

@@ -166,7 +166,8 @@ class InboundConsumer:
             wait=wait_exponential(max=10),
             before_sleep=lambda state: log.warning("storage unavailable, retrying"),
         ):
-            with attempt, (group := group_commit.grouping(self.app.factory)).current():
+            group = group_commit.grouping(self.app.factory)  # a new one for each attempt
+            with attempt, group.current():
                 try:
                     await self._take(records, group)
                 except BaseException:

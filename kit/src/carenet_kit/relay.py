@@ -140,17 +140,14 @@ class OutboxRelay:
             batch = await asyncio.to_thread(self._read_after, position or 0)
             metrics.OUTBOX_BACKLOG.labels(self.topic).set(len(batch))
             if not batch:
-                if in_flight is not None and not await self._acknowledged(
-                    in_flight, producer, checkpoints
-                ):
+                if not await self._acknowledged(in_flight, producer, checkpoints):
                     return
                 in_flight = None
                 await self._checkpoint(producer, checkpoints)
                 await asyncio.sleep(self.poll_seconds)
                 continue
             if not await asyncio.to_thread(self.lease.held):
-                if in_flight is not None:  # sent while it held the lease
-                    await self._acknowledged(in_flight, producer, checkpoints)
+                await self._acknowledged(in_flight, producer, checkpoints)  # sent while held
                 return
             sends, digests = [], []
             for notification in batch:
@@ -175,18 +172,19 @@ class OutboxRelay:
                 digests.append(appended.digest)
             # this batch is on its way: the previous one's acknowledgements are awaited now,
             # while the next batch is read, so reading and sending overlap
-            if in_flight is not None and not await self._acknowledged(
-                in_flight, producer, checkpoints
-            ):
+            if not await self._acknowledged(in_flight, producer, checkpoints):
                 return
             in_flight = InFlight(asyncio.gather(*sends), digests, batch[-1].id)
             position = batch[-1].id
 
     async def _acknowledged(
-        self, in_flight: InFlight, producer: AIOKafkaProducer, checkpoints: Checkpoints
+        self, in_flight: InFlight | None, producer: AIOKafkaProducer, checkpoints: Checkpoints
     ) -> bool:
-        """Wait for a batch's acknowledgements, checkpoint it and record the relay's position;
-        False if another replica recorded that position already (it took the lease)."""
+        """Wait for a batch's acknowledgements (if one is in flight), checkpoint it and record
+        the relay's position; False if another replica recorded that position already (it took
+        the lease)."""
+        if in_flight is None:
+            return True
         for sent, digest in zip(await in_flight.sent, in_flight.digests, strict=True):
             checkpoints.published(sent.partition, sent.offset, digest)
         metrics.EVENTS_PRODUCED.labels(self.topic).inc(len(in_flight.digests))
