@@ -1,15 +1,17 @@
 """P7 start-up: time to `/readyz` and resident memory per service, at several history sizes.
 
 For each size, a synthetic history (`bench.synthetic`: signed, chained; 4 producers × 2
-events per patient) is written into the topics of a fresh namespace. The services' stores are
-NOT written: each service starts on an empty store, with its consumer group already at the end
-of the topics (so its inbound agent applies nothing old), once ("first start") and then again
-("restart", same store). The first start reads the topics from offset 0 into the access graph
-(`carenet_access`) and, for audit, into its history index; the restart resumes both from the
-positions stored with them, so it reads only what is new (nothing, here). The growth of a
-service's own store (its read models' snapshots and tails) is not in these figures. One
-service at a time; wall time from the process' start to the first 200 of `/readyz`, and
-then the CPU time it used and its resident memory (RSS).
+events per patient) is written into the topics of a fresh namespace, and the services' stores
+are built from it as their first start would build them (`bench.seeding`: the services' own
+readers, run in the bench, verifying every message): every service's access graph and audit's
+history index, with the positions stored with them. Each service is then started alone on that
+store ("restart"), with its consumer group at the end of the topics: it resumes both readers
+from the stored positions, so it reads nothing old. Up to `FIRST_START_UP_TO` patients each
+service is also started on an empty store ("first start"), where it reads and verifies the
+whole history before it is ready. The service's own event store and read models are empty
+(they are persisted and resumed the same way; `tests/e2e/test_restart.py` restarts services on
+a few thousand patients' own records). Wall time from the process' start to the first 200 of
+`/readyz`, then the CPU time it used and its resident memory (RSS).
 Baseline: reading every record of the four topics with the bare reader (`bench.replay`).
 """
 
@@ -36,11 +38,15 @@ from bench.harness import (
 )
 from bench.history import write_stream
 from bench.replay import raw_consume
+from bench.seeding import seed
 from bench.synthetic import PRODUCERS
+from carenet_devtools.keys import DevKeyring
 from carenet_devtools.services import SERVICES, ServiceProcess, service_processes
 from carenet_kit.topics import DEAD_LETTER_TOPIC
 
 EVENTS_PER_PRODUCER = 2
+FIRST_START_UP_TO = 10_000
+"""The largest history on which a first start, reading it all, is timed too."""
 
 
 @dataclass(frozen=True)
@@ -75,32 +81,37 @@ def timed_start(process: ServiceProcess, timeout: float) -> Start:
 
 
 def starts(
-    bench: Bench, run_dir: Path, namespace: str, timeout: float
-) -> dict[str, tuple[Start, Start]]:
-    """(first start, restart) of each service, one at a time, on the namespace's history
-    (signed with the keys in `run_dir`, which the services trust)."""
+    bench: Bench, run_dir: Path, namespace: str, timeout: float, first_start: bool
+) -> dict[str, tuple[Start, Start | None]]:
+    """(restart, first start) of each service, one at a time: on the stores built under
+    `run_dir/data`, and on an empty store if `first_start`. The history is signed with the
+    keys in `run_dir`, which the services trust."""
     names = [topic(namespace, p) for p in PRODUCERS]
-    processes = service_processes(
-        run_dir,
-        {
-            "CARENET_KAFKA_BOOTSTRAP": bench.bootstrap,
-            "CARENET_TOPIC_NAMESPACE": namespace,
-            "CARENET_REFERENCE_FILE": str(DEMO_DIRECTORY),
-            "CARENET_RULE_SET_FILE": str(RULE_SET),
-        },
-        ports={name: free_port() for name in SERVICES},
-    )
-    found: dict[str, tuple[Start, Start]] = {}
-    for name, process in processes.items():
+    env = {
+        "CARENET_KAFKA_BOOTSTRAP": bench.bootstrap,
+        "CARENET_TOPIC_NAMESPACE": namespace,
+        "CARENET_REFERENCE_FILE": str(DEMO_DIRECTORY),
+        "CARENET_RULE_SET_FILE": str(RULE_SET),
+    }
+    ports = {name: free_port() for name in SERVICES}
+    built = service_processes(run_dir, env, ports)
+    empty = service_processes(run_dir, env | {"CARENET_DATA_DIR": str(run_dir / "empty")}, ports)
+    found: dict[str, tuple[Start, Start | None]] = {}
+    for name in SERVICES:
         group = f"{namespace}carenet-{name}"
         asyncio.run(skip_history(bench.bootstrap, group, [*names, topic(namespace, "audit")]))
-        try:
-            first = timed_start(process, timeout)
-            process.stop()
-            found[name] = (first, timed_start(process, timeout))
-        finally:
-            process.stop()
+        found[name] = (
+            _stopped_after(built[name], timeout),
+            _stopped_after(empty[name], timeout) if first_start else None,
+        )
     return found
+
+
+def _stopped_after(process: ServiceProcess, timeout: float) -> Start:
+    try:
+        return timed_start(process, timeout)
+    finally:
+        process.stop()
 
 
 def _figures(start: Start) -> str:
@@ -118,29 +129,55 @@ def run(bench: Bench, sizes: list[int], timeout: float) -> list[Row]:
             )
         with bench.console.status(f"P7: raw consume of {messages:,} messages"):
             raw = raw_consume(bench.bootstrap, namespace)
+        with bench.console.status(f"P7: building the stores from {messages:,} messages"):
+            began = time.perf_counter()
+            seed(
+                bench.bootstrap,
+                namespace,
+                run_dir / "data",
+                DevKeyring(run_dir / "keys").key_set_path,
+            )
+            seeding = time.perf_counter() - began
         with bench.console.status(f"P7: starting each service on {patients:,} patients"):
-            measured = starts(bench, run_dir, namespace, timeout)
+            measured = starts(bench, run_dir, namespace, timeout, patients <= FIRST_START_UP_TO)
         dead_letters = asyncio.run(partition_ends(bench.bootstrap, namespace + DEAD_LETTER_TOPIC))
         if refused := sum(dead_letters.values()):  # what a start reads must be admitted
             raise RuntimeError(f"P7: {refused} messages of the history were dead-lettered")
-        for name, (first, restart) in measured.items():
-            rows.append(
-                Row(
-                    f"P7 start-up, {name}, {patients:,} patients ({messages:,} messages)",
-                    f"restart {_figures(restart)}; first start {_figures(first)}",
-                    f"raw consume of the four topics: {raw.seconds:.1f} s",
-                    raw.seconds / restart.seconds,
-                    "to /readyz; stores empty, consumer group at the end (see README)",
-                    {
-                        "patients": patients,
-                        "restart_s": restart.seconds,
-                        "restart_cpu_s": restart.cpu_seconds,
-                        "restart_rss_mb": restart.rss_mb,
-                        "first_start_s": first.seconds,
-                        "first_start_cpu_s": first.cpu_seconds,
-                        "first_start_rss_mb": first.rss_mb,
-                        "raw_consume_s": raw.seconds,
-                    },
-                )
-            )
+        for name, (restart, first) in measured.items():
+            rows.append(_row(name, patients, messages, restart, first, raw.seconds, seeding))
     return rows
+
+
+def _row(
+    name: str,
+    patients: int,
+    messages: int,
+    restart: Start,
+    first: Start | None,
+    raw_seconds: float,
+    seeding_seconds: float,
+) -> Row:
+    figures = {
+        "patients": patients,
+        "restart_s": restart.seconds,
+        "restart_cpu_s": restart.cpu_seconds,
+        "restart_rss_mb": restart.rss_mb,
+        "raw_consume_s": raw_seconds,
+        "stores_built_s": seeding_seconds,
+    }
+    measured = f"restart {_figures(restart)}"
+    if first is not None:
+        measured += f"; first start {_figures(first)}"
+        figures |= {
+            "first_start_s": first.seconds,
+            "first_start_cpu_s": first.cpu_seconds,
+            "first_start_rss_mb": first.rss_mb,
+        }
+    return Row(
+        f"P7 start-up, {name}, {patients:,} patients ({messages:,} messages)",
+        measured,
+        f"raw consume of the four topics: {raw_seconds:.1f} s",
+        raw_seconds / restart.seconds,
+        f"to /readyz; stores built from the history in {seeding_seconds:.0f} s (see README)",
+        figures,
+    )
