@@ -26,13 +26,33 @@ from pathlib import Path
 import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.harness import REPOSITORY, Bench, Row, median, partitions, percentile, topic
+from bench.harness import (
+    REPOSITORY,
+    Bench,
+    Row,
+    cpu_seconds,
+    median,
+    partitions,
+    percentile,
+    topic,
+)
 from carenet_devtools.issuer import DevIssuer
 from tests.e2e.pathway import CLINICIAN, diagnosis, registration
 
 EXAMPLES = REPOSITORY / "contracts" / "tests" / "messages"
 HOPS = ("DiagnosisRecorded", "PatientRouted", "CaseManagerAssigned")
 PIPELINE_MESSAGES = 5_000
+
+
+@dataclass(frozen=True)
+class Measured:
+    patients_per_s: float
+    latencies: list[float]
+    """From each diagnosis' answer to its patient's case manager assigned, in s."""
+    posts: list[float]
+    """How long each POST diagnosis took, in s."""
+    cpu_ms_per_patient: dict[str, float]
+    """Each service's CPU time from the first request to the last assignment, per patient."""
 
 
 @dataclass(frozen=True)
@@ -114,20 +134,26 @@ async def assignments(
 
 async def measure_carenet(
     bench: Bench, namespace: str, patients: int, concurrency: int, timeout: float
-) -> tuple[float, list[float], list[float]]:
-    """(patients/s, latencies in s, POST diagnosis durations in s)."""
+) -> Measured:
     with bench.services(namespace) as system:
+        pids = {name: process.pid for name, process in system.processes.items()}
         watcher = asyncio.create_task(
             assignments(bench.bootstrap, topic(namespace, "casework"), patients, timeout)
         )
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         start = time.time()
         diagnosed = await pathways(
             system.processes["intake"].url, system.keys, patients, concurrency
         )
         found = await watcher
-    latencies = [found[d.patient_id][0] - d.answered for d in diagnosed]
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
     last_seen = max(seen for _, seen in found.values())
-    return patients / (last_seen - start), latencies, [d.seconds for d in diagnosed]
+    return Measured(
+        patients / (last_seen - start),
+        [found[d.patient_id][0] - d.answered for d in diagnosed],
+        [d.seconds for d in diagnosed],
+        {name: seconds * 1000 / patients for name, seconds in cpu.items()},
+    )
 
 
 async def three_hops(
@@ -193,7 +219,7 @@ def _ms(samples: list[float]) -> str:
 
 def run(bench: Bench, patients: int, concurrency: int, timeout: float) -> list[Row]:
     with bench.console.status(f"P3: {patients:,} patients through the five services"):
-        rate, latencies, posts = asyncio.run(
+        measured = asyncio.run(
             measure_carenet(bench, bench.namespace(), patients, concurrency, timeout)
         )
     messages = max(patients, PIPELINE_MESSAGES)
@@ -201,6 +227,8 @@ def run(bench: Bench, patients: int, concurrency: int, timeout: float) -> list[R
         raw_rate, raw_latencies = asyncio.run(
             three_hops(bench, bench.namespace(), messages, timeout)
         )
+    rate, latencies, cpu = measured.patients_per_s, measured.latencies, measured.cpu_ms_per_patient
+    cpu_text = ", ".join(f"{name} {ms:.0f}" for name, ms in cpu.items())
     return [
         Row(
             f"P3 pathway, {patients:,} patients over HTTP ({concurrency} concurrent) "
@@ -209,7 +237,8 @@ def run(bench: Bench, patients: int, concurrency: int, timeout: float) -> list[R
             f"aiokafka 3 hops, same sizes, {messages:,} messages: {raw_rate:,.0f} msg/s; "
             f"{_ms(raw_latencies)}",
             rate / raw_rate,
-            f"register + diagnosis per patient; POST diagnosis {_ms(posts)}",
+            f"register + diagnosis per patient; POST diagnosis {_ms(measured.posts)}; "
+            f"CPU per patient {sum(cpu.values()):.0f} ms ({cpu_text})",
             {
                 "patients_per_s": rate,
                 "latency_p50_s": median(latencies),
@@ -217,6 +246,7 @@ def run(bench: Bench, patients: int, concurrency: int, timeout: float) -> list[R
                 "raw_per_s": raw_rate,
                 "raw_latency_p50_s": median(raw_latencies),
                 "raw_latency_p99_s": percentile(raw_latencies, 0.99),
+                **{f"cpu_ms_per_patient_{name}": ms for name, ms in cpu.items()},
             },
         )
     ]

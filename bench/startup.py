@@ -75,9 +75,7 @@ def timed_start(process: ServiceProcess, timeout: float) -> Start:
     process.start()
     process.wait_ready(timeout)
     seconds = time.perf_counter() - start
-    assert process.process is not None
-    pid = process.process.pid
-    return Start(seconds, cpu_seconds(pid), rss_mb(pid))
+    return Start(seconds, cpu_seconds(process.pid), rss_mb(process.pid))
 
 
 def starts(

@@ -149,13 +149,14 @@ def stop(work_dir: Path, timeout: float = 30.0) -> None:
     """Stop the broker started from `work_dir`: SIGTERM (clean shutdown), SIGKILL on `timeout`."""
     pid = _running_pid(work_dir)
     if pid is not None:
+        properties = work_dir.resolve() / "server.properties"
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while _alive(pid, properties) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _alive(pid):
+        if _alive(pid, properties):
             os.kill(pid, signal.SIGKILL)
-            while _alive(pid):
+            while _alive(pid, properties):
                 time.sleep(0.1)
         _started.pop(pid, None)
     (work_dir / PID_FILE).unlink(missing_ok=True)
@@ -320,17 +321,27 @@ def _running_pid(work_dir: Path) -> int | None:
         pid = int((work_dir / PID_FILE).read_text())
     except FileNotFoundError:
         return None
-    return pid if _alive(pid) else None
+    return pid if _alive(pid, work_dir.resolve() / "server.properties") else None
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, properties: Path) -> bool:
+    """Whether `pid` is the broker started with `properties`. A broker killed while its
+    starter still runs (`make run`) stays a zombie until reaped, and a pid file outlives a
+    reboot, its pid then another process's: neither is a running broker."""
     if (process := _started.get(pid)) is not None:
         return process.poll() is None
+    if not Path("/proc").is_dir():  # no procfs (macOS): the pid is all there is to go by
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
     try:  # started by another process, e.g. an earlier `carenet-dev kafka up`
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
         return False
-    return True
+    return state not in ("Z", "X") and str(properties).encode() in arguments
 
 
 def _log_excerpt(work_dir: Path, count: int = 40) -> str:
