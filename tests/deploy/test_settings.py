@@ -114,3 +114,26 @@ def test_production_refuses_to_start_without_its_secrets(
         monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match="needs a Kafka username and password"):
         settings_class("routing")()
+
+
+@pytest.mark.parametrize(
+    "setting", [("CARENET_FAIL_POINTS", "relay.acknowledged"), ("CARENET_UNGUARDED", "relay-skip")]
+)
+def test_production_refuses_fail_points_and_guards_turned_off(
+    monkeypatch: pytest.MonkeyPatch, kustomize: Path, setting: tuple[str, str]
+) -> None:
+    """The production overlay with its secrets starts (above); with a fault test's setting
+    added, it does not."""
+    for name in list(os.environ):
+        if name.startswith("CARENET_"):
+            monkeypatch.delenv(name)
+    secrets = {*EVERY_SERVICE_SECRET_KEYS, *SECRET_KEYS["routing"], "CARENET_KAFKA_PASSWORD"}
+    env = environment(build(kustomize, "production"), "routing") | dict.fromkeys(
+        secrets, "placeholder"
+    )
+    for name, value in (
+        env | {"CARENET_MASTER_KEY": PLACEHOLDER_KEY, setting[0]: setting[1]}
+    ).items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match="production has no fail points"):
+        settings_class("routing")()

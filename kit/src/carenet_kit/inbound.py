@@ -34,7 +34,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from carenet_contracts import Envelope
-from carenet_kit import group_commit, metrics, tracing
+from carenet_kit import fail_points, group_commit, metrics, tracing
 from carenet_kit.admission import (
     Admitted,
     Gate,
@@ -193,6 +193,7 @@ class InboundConsumer:
                 await asyncio.to_thread(group.commit)
         await asyncio.to_thread(self._record, deferred)
         await asyncio.to_thread(group.commit)
+        fail_points.reached("inbound.committed")
 
     def _record(self, deferred: Deferred) -> None:
         """Record what was deferred, in one transaction."""
@@ -212,7 +213,9 @@ class InboundConsumer:
         """Admit and apply one message; what must go to the dead-letter topic, if anything. A
         message with no effect is left in `deferred`; an effect records what was deferred."""
         tracking = Tracking(f"{record.topic}:{record.partition}", record.offset)
-        if self.app.is_tracked(tracking.application_name, tracking.notification_id):
+        if self.app.is_tracked(
+            tracking.application_name, tracking.notification_id
+        ) and fail_points.guarded("inbound-tracking"):
             return None
         verdict = self.gate.admit(record, deferred.last(self.app.stream_position))
         if isinstance(verdict, Inadmissible):

@@ -34,7 +34,7 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.utils import get_topic
 from tenacity import AsyncRetrying, wait_exponential
 
-from carenet_kit import metrics
+from carenet_kit import fail_points, metrics
 from carenet_kit.application import ServiceApplication
 from carenet_kit.checkpoints import Checkpoints
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
@@ -158,7 +158,9 @@ class OutboxRelay:
                     message, notification.id, appended.signed, appended.traceparent
                 )
                 partition = partition_of(key)
-                if notification.id <= already_published.get(partition, 0):
+                if notification.id <= already_published.get(partition, 0) and fail_points.guarded(
+                    "relay-skip"
+                ):
                     continue
                 sends.append(
                     await producer.send(
@@ -189,6 +191,7 @@ class OutboxRelay:
             checkpoints.published(sent.partition, sent.offset, digest)
         metrics.EVENTS_PRODUCED.labels(self.topic).inc(len(in_flight.digests))
         await self._checkpoint(producer, checkpoints)
+        fail_points.reached("relay.acknowledged")
         try:
             await asyncio.to_thread(
                 self.app.process_recorder.insert_tracking,

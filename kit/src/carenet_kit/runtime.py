@@ -19,7 +19,7 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI
 from faust.contrib.asgi import faust_app_running
 
-from carenet_kit import metrics, tracing
+from carenet_kit import fail_points, metrics, tracing
 from carenet_kit.application import ServiceApplication
 from carenet_kit.batches import BatchConsumer
 from carenet_kit.http import (
@@ -227,6 +227,7 @@ def entry_point(bootstrap: Callable[[], Service]) -> Callable[[], None]:
 def serve(service: Service) -> None:
     settings = service.settings
     configure_logging(settings.service, settings.log_level)
+    fail_points.arm(settings.armed_fail_points())
     tracing.configure_tracing(settings.service)
     uvicorn.run(
         service.http_api(),

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from carenet_kit.admission import Gate
 from carenet_kit.auth import DEFAULT_ALGORITHMS, LEEWAY_SECONDS, KeySource, TokenVerifier
+from carenet_kit.fail_points import FailPoints
 from carenet_kit.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol
 from carenet_kit.keystore import DEVELOPMENT_MASTER_KEY, master_key
 from carenet_kit.lease import FileLease, Lease, PostgresLease
@@ -115,9 +116,22 @@ class ServiceSettings(BaseSettings):
     auth_leeway_seconds: int = Field(default=LEEWAY_SECONDS, ge=0, le=300)
     """The clock skew allowed between the token issuer and the service (`exp`, `nbf`, `iat`)."""
 
+    fail_points: str = ""
+    """Fault tests only: where the process dies ("relay.acknowledged:3,...";
+    `carenet_kit.fail_points`). Production refuses to start with any."""
+    unguarded: str = ""
+    """Fault tests' negative controls only: guards turned off ("relay-skip"). Production
+    refuses to start with any."""
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> ServiceSettings:
         self.kafka_security()  # SASL without a username or password is refused here
+        self.armed_fail_points()  # an unknown fail point or guard is refused here
+        if self.environment == "production" and (self.fail_points or self.unguarded):
+            raise ValueError(
+                "production has no fail points and turns no guard off: unset "
+                "CARENET_FAIL_POINTS and CARENET_UNGUARDED"
+            )
         if self.environment == "production" and self.kafka_security_protocol == "PLAINTEXT":
             raise ValueError(
                 "production authenticates to Kafka: set CARENET_KAFKA_SECURITY_PROTOCOL "
@@ -138,6 +152,9 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production" and self.auth_issuer == DEVELOPMENT_ISSUER:
             raise ValueError("production trusts a real OIDC issuer (CARENET_AUTH_ISSUER)")
         return self
+
+    def armed_fail_points(self) -> FailPoints:
+        return FailPoints.parse(self.fail_points, self.unguarded)
 
     @property
     def clock_tolerance(self) -> timedelta:
