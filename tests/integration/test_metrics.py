@@ -91,6 +91,7 @@ def test_the_metrics_follow_consumed_produced_and_dead_lettered_messages(
         assert total(samples, "carenet_messages_refused_total", **refused) == 1
     assert total(samples, "carenet_outbox_backlog", topic=routing_topic) == 0
     assert total(samples, "carenet_relay_lease_held", topic=routing_topic) == 1  # one replica
+    assert total(samples, "carenet_broker_reachable") == 1
     partitions = {
         labels["partition"]
         for name, labels, _ in samples

@@ -72,6 +72,10 @@ OUTBOX_BACKLOG = Gauge(
     "(at most one read's batch: a full batch means at least that many); 0 on a standby.",
     ["topic"],
 )
+BROKER_REACHABLE = Gauge(
+    "carenet_broker_reachable",
+    "1 if the service's last look (every 5 s) found a Kafka broker answering, 0 otherwise.",
+)
 RELAY_LEASE_HELD = Gauge(
     "carenet_relay_lease_held",
     "1 while this replica's outbox relay holds the lease and publishes, 0 on a standby "

@@ -22,6 +22,7 @@ from faust.contrib.asgi import faust_app_running
 from carenet_kit import fail_points, metrics, tracing
 from carenet_kit.application import ServiceApplication
 from carenet_kit.batches import BatchConsumer
+from carenet_kit.broker_watch import BrokerWatch
 from carenet_kit.http import (
     health_router,
     install_error_handlers,
@@ -166,7 +167,13 @@ class Service:
 
     @asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(self.relay.run(), name="relay")]
+        s = self.settings
+        tasks = [
+            asyncio.create_task(self.relay.run(), name="relay"),
+            asyncio.create_task(
+                BrokerWatch(s.kafka_bootstrap, s.kafka_security()).run(), name="broker-watch"
+            ),
+        ]
         if self.projection_runner is not None:
             tasks.append(asyncio.create_task(self.projection_runner.run(), name="projection"))
         tasks.extend(
@@ -186,7 +193,6 @@ class Service:
             if self.policy is None:
                 yield
             else:
-                s = self.settings
                 stream_app = faust_app(
                     s.consumer_group,
                     s.kafka_bootstrap,
