@@ -1,14 +1,18 @@
 """The authorisation matrix: every endpoint x every role x every relation x every target.
 
-The endpoints come from the services' own OpenAPI documents, so a new endpoint cannot escape:
-each operation must declare what it allows (`x-carenet-access`), and each is called by every
-role, as an actor of the patient's own organisation, of a foreign one (related to another
-patient), of no related organisation, and anonymously, about the own patient, the other
-patient and an id nobody knows. The expected outcome of each cell is written below from the
-rules of the issue (who may see a patient), not computed by the policy under test.
+The endpoints come from the services' own OpenAPI documents, and each must be one of the
+operations listed in `ACCESS` below, every one of which must be there: a new endpoint cannot
+escape, nor an old one vanish. Each is called by every role, as an actor of the patient's own
+organisation, of a foreign one (related to another patient), of no related organisation, and
+anonymously, about the own patient, the other patient and an id nobody knows. The expected
+outcome of each cell is computed from `ACCESS` and the rules (who may see a patient), written
+here, not read from the code under test: the services' own declarations (`x-carenet-access`)
+must agree with `ACCESS`, entry by entry.
 
 Writes are sent with an empty body: a cell that passes the door answers 422 (the body is
-refused), so the matrix changes nothing. Every denied answer is checked for personal data.
+refused), so the matrix changes nothing. Every denied answer is checked for personal data, and
+every answer of 200 for the ids of a patient the caller stands in no relation to (a list that
+forgot its filter).
 """
 
 from __future__ import annotations
@@ -22,21 +26,13 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from .access_rules import ACCESS, NETWORK_ROLES, READS, ROLES, WRITES, Rule
 from .conftest import Caller, System, eventually
 from .pathway import centers_today, diagnosis, national_id, registration, visit
 
 pytestmark = pytest.mark.e2e
 
 SERVICES = ("intake", "routing", "casework", "notifications", "audit")
-ROLES = (
-    "clinician",
-    "community_doctor",
-    "social_worker",
-    "family_member",
-    "peer_supporter",
-    "auditor",
-    "operator",
-)
 RELATIONS = ("own", "foreign", "none", "anonymous")
 TARGETS = ("own", "other", "random")
 
@@ -51,20 +47,6 @@ NETWORK_ORGS = {
     "auditor": {"own": "NHC-AUDIT", "foreign": "GD-AUDIT", "none": "XJ-AUDIT"},
     "operator": {"own": "network", "foreign": "network", "none": "network"},
 }
-
-# -- what the rules say (architecture.md "Access", issue 5) ---------------------------------
-READS = {
-    "read-identity": {"clinician", "community_doctor", "social_worker", "auditor"},
-    "read-care": {"clinician", "community_doctor", "social_worker", "auditor"},
-    "read-route": {"clinician", "community_doctor", "social_worker", "auditor", "operator"},
-}
-WRITES = {
-    "record-care": {"clinician", "community_doctor", "social_worker"},
-    "route": {"community_doctor", "social_worker", "operator"},
-    "erase": {"operator"},
-}
-NETWORK_ROLES = {"auditor", "operator"}
-CENTER_ROLES = {"community_doctor", "social_worker", "peer_supporter"}
 
 
 @dataclass(frozen=True)
@@ -288,9 +270,24 @@ def send(
 # -- the expected outcome of each cell ------------------------------------------------------
 
 
-def related(cell: Cell) -> bool:
-    """The actor's organisation (or person) stands in a relation to the target patient."""
-    return (cell.relation, cell.target) in {("own", "own"), ("foreign", "other")}
+def related(cell: Cell, patient: str | None = None) -> bool:
+    """The actor's organisation (or person) stands in a relation to the target patient (or to
+    `patient`: "own" or "other")."""
+    return (cell.relation, patient or cell.target) in {("own", "own"), ("foreign", "other")}
+
+
+def unrelated_ids_in(cell: Cell, patients: dict[str, Patient], text: str) -> list[str]:
+    """The ids of patients the caller stands in no relation to, found in an answer. (The
+    network's roles are related to every patient, auditors with every read audited.)"""
+    if cell.role in NETWORK_ROLES:
+        return []
+    return [
+        f"{which} patient's {name}"
+        for which, patient in patients.items()
+        if not related(cell, which)
+        for name, value in (("patient_id", patient.patient_id), ("case_id", patient.case_id))
+        if value in text
+    ]
 
 
 def expected(cell: Cell) -> set[int]:  # noqa: PLR0911 (a decision table)
@@ -298,14 +295,14 @@ def expected(cell: Cell) -> set[int]:  # noqa: PLR0911 (a decision table)
     if cell.relation == "anonymous":
         return {401}
     op = cell.operation
-    kind = op.access["access"]
-    if kind in READS or kind in WRITES:
-        return expected_for_patient(cell, kind)
-    if cell.role not in op.access["roles"]:
+    rule = ACCESS[op.name]
+    if rule.kind in READS or rule.kind in WRITES:
+        return expected_for_patient(cell, rule)
+    if cell.role not in rule.roles:
         return {403}
     if op.path in VALID_BODY:
         return PASSES
-    if kind == "organisation" and not related(cell):
+    if rule.kind == "organisation" and not related(cell):
         return {403}
     if op.has_body:
         return {422}
@@ -318,13 +315,12 @@ def expected(cell: Cell) -> set[int]:  # noqa: PLR0911 (a decision table)
     return PASSES
 
 
-def expected_for_patient(cell: Cell, kind: str) -> set[int]:
+def expected_for_patient(cell: Cell, rule: Rule) -> set[int]:
     network = cell.role in NETWORK_ROLES
     if cell.target == "random" or not (related(cell) or network):
         return {404}  # a foreign organisation learns nothing, not even that the patient exists
-    granted = READS.get(kind) or WRITES[kind]
-    part = cell.operation.access.get("part")
-    if cell.role == "family_member" and kind == "read-care" and part:
+    granted = READS.get(rule.kind) or WRITES[rule.kind]
+    if cell.role == "family_member" and rule.family_part:
         granted = granted | {"family_member"}
     if cell.role not in granted:
         return {403}
@@ -379,6 +375,11 @@ def test_every_endpoint_answers_every_role_relation_and_target_as_the_rules_say(
                 for value in p.personal
                 if value in response.text
             )
+        if response.status_code == 200:
+            leaks.extend(
+                f"{cell.operation.name} {cell.role}/{cell.relation}/{cell.target}: {found}"
+                for found in unrelated_ids_in(cell, patients, response.text)
+            )
         if response.status_code == 404 and cell.target != "own":
             hidden.setdefault((cell.operation.name, cell.role), set()).add(response.text)
     clients.close()
@@ -390,4 +391,15 @@ def test_every_endpoint_answers_every_role_relation_and_target_as_the_rules_say(
     assert not leaks, leaks
     # a patient of another organisation and an id nobody has answer alike
     assert all(len(bodies) == 1 for bodies in hidden.values()), hidden
-    assert len(ops) >= 45
+    assert sorted(op.name for op in ops) == sorted(ACCESS)  # every one, and only these
+
+
+def test_every_operation_declares_the_access_the_rules_give_it(system: System) -> None:
+    """The services' own declarations (`x-carenet-access`, which their guards enforce) say
+    what `ACCESS` says."""
+    for op in operations(system):
+        rule, declared = ACCESS[op.name], op.access
+        assert declared["access"] == rule.kind, op.name
+        if rule.kind in ("roles", "organisation"):
+            assert set(declared["roles"]) == rule.roles, op.name
+        assert ("part" in declared) == rule.family_part, op.name
