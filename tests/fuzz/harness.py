@@ -61,7 +61,22 @@ class FuzzTarget:
     service: Service
     client: TestClient
     headers: dict[str, str]
+    """The service's main actor's (`ACTORS`)."""
     ids: dict[str, list[str]] = field(default_factory=dict)
+    headers_of_role: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Every actor's of the service (`ACTORS`, `MORE_ACTORS`), by role, the main one first."""
+
+    def headers_for(self, access: dict[str, Any] | None) -> dict[str, str]:
+        """An actor whose role may call an operation that declares `access`, so that the
+        case reaches its handler (the main actor's, if no other's role may, or for an
+        operation open to all: the probes, the metrics, the signing key)."""
+        if access is None:
+            return self.headers
+        allowed = set(access.get("roles") or ROLES_OF_ACCESS[access["access"]])
+        return next(
+            (headers for role, headers in self.headers_of_role.items() if role in allowed),
+            self.headers,
+        )
 
     def caught_up(self) -> None:
         """What the projection loop would have applied by now."""
@@ -135,12 +150,16 @@ def start(
             **settings,
         )
     )
-    token = issuer.token(actor.user, actor.organisation, actor.role, minutes=120)
+    headers_of_role = {
+        a.role: {"Authorization": f"Bearer {issuer.token(a.user, a.organisation, a.role, 120)}"}
+        for a in (actor, *MORE_ACTORS.get(name, ()))
+    }
     target = FuzzTarget(
         name,
         service,
         TestClient(service.http_api(), raise_server_exceptions=False),
-        {"Authorization": f"Bearer {token}"},
+        headers_of_role[actor.role],
+        headers_of_role=headers_of_role,
     )
     target.remember(_directory_ids())
     return target
@@ -199,6 +218,25 @@ ACTORS = {
     "audit": Actor("AUD-WANG", "NHC-AUDIT", "auditor"),
 }
 """The demo user each service's fuzz requests speak for (`reference/demo-users.yaml`)."""
+OPERATOR = Actor("OP-ZHAO", "network", "operator")
+MORE_ACTORS = {
+    "intake": (OPERATOR,),
+    "routing": (Actor("SW-NS-LI", "CHC-NS-NANTOU", "social_worker"),),
+    "notifications": (OPERATOR,),
+    "audit": (Actor("DR-KN-WANG", "H-SZ-KANGNING", "clinician"),),
+}
+"""Who calls the operations whose roles leave the main actor out (erasure, failed deliveries,
+a center's referrals, breaking the glass)."""
+ROLES_OF_ACCESS = {
+    "read-identity": {"clinician", "community_doctor", "social_worker"},
+    "read-care": {"clinician", "community_doctor", "social_worker"},
+    "record-care": {"clinician", "community_doctor", "social_worker"},
+    "read-route": {"clinician", "community_doctor", "social_worker", "operator"},
+    "route": {"community_doctor", "social_worker", "operator"},
+    "erase": {"operator"},
+}
+"""The roles that may act on a patient's record, for choosing who calls (README, "Who may see
+what"); whether the actor's organisation is related to the patient decides the rest."""
 
 
 def _seed_intake(target: FuzzTarget) -> None:
