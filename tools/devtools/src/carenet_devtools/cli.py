@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from carenet_contracts.schema import export
-from carenet_devtools import access, asyncapi, dead_letters, kafka, kubernetes
+from carenet_devtools import access, asyncapi, dead_letters, kafka, kafka_cluster, kubernetes
 from carenet_devtools.cache import ToolError, default_cache_dir
 from carenet_devtools.issuer import DevIssuer, demo_users
 from carenet_devtools.services import service_processes
@@ -27,7 +27,8 @@ from carenet_kit.topics import DEAD_LETTER_TOPIC
 
 app = typer.Typer(help="CareNet developer tools.", no_args_is_help=True)
 kafka_app = typer.Typer(
-    help="A local Kafka broker: KRaft, one node, 127.0.0.1 only.", no_args_is_help=True
+    help="A local Kafka broker, or a cluster (--brokers): KRaft, 127.0.0.1 only.",
+    no_args_is_help=True,
 )
 app.add_typer(kafka_app, name="kafka")
 
@@ -65,8 +66,21 @@ def up(
     port: int = 9092,
     controller_port: int = 9093,
     secured: Secured = False,
+    brokers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="More than 1: a cluster of that many nodes on free ports (kept in "
+            "WORK_DIR/cluster.json), topics with 3 replicas and min.insync.replicas=2.",
+        ),
+    ] = 1,
 ) -> None:
     """Fetch Kafka once, start the broker unless it runs already, and create the topics."""
+    if brokers > 1:
+        if secured:
+            raise typer.BadParameter("a local cluster runs plain", param_hint="--secured")
+        _cluster_up(work_dir, brokers)
+        return
     bootstrap = f"127.0.0.1:{port}"
     admin = admin_security(work_dir) if secured else None
     try:
@@ -85,9 +99,28 @@ def up(
     console.print(f"Kafka is up: [bold green]{bootstrap}[/bold green] (log: {work_dir}/broker.log)")
 
 
+def _cluster_up(work_dir: Path, brokers: int) -> None:
+    nodes = kafka_cluster.cluster(work_dir, brokers)
+    try:
+        with console.status(f"Starting {len(nodes.nodes)} Kafka nodes"):
+            nodes.start()
+        created = kafka.run_sync(kafka.create_topics(nodes.bootstrap, profile="production"))
+    except ToolError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    console.print(f"Topics created: {', '.join(created) or 'none (all exist)'}")
+    console.print(
+        f"Kafka is up: [bold green]{nodes.bootstrap}[/bold green] (logs: {work_dir}/node-*)"
+    )
+
+
 @kafka_app.command()
 def down(work_dir: WorkDir = DEFAULT_WORK_DIR) -> None:
-    """Stop the broker; its data stays in the work dir for the next `up`."""
+    """Stop the broker (or every node of a cluster); the data stays for the next `up`."""
+    if (work_dir / kafka_cluster.SETTINGS_FILE).exists():
+        kafka_cluster.cluster(work_dir).stop()
+        console.print("Kafka cluster stopped")
+        return
     running = kafka.is_running(work_dir)
     kafka.stop(work_dir)
     console.print("Kafka stopped" if running else "Kafka was not running")

@@ -24,6 +24,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -80,6 +81,18 @@ def ensure_jars(cache_dir: Path) -> Path:
     return cached(cache_dir / f"kafka-{KAFKA_VERSION}" / "libs", fetch)
 
 
+@dataclass(frozen=True)
+class Quorum:
+    """A node's place in a cluster of several (`carenet_devtools.kafka_cluster`)."""
+
+    node_id: int
+    voters: str
+    """Every node's controller: `1@127.0.0.1:port,2@...`."""
+    cluster_id: str
+    replication: int
+    """The internal topics' replication, and `min.insync.replicas` one less."""
+
+
 def start(
     work_dir: Path,
     port: int = 9092,
@@ -88,6 +101,7 @@ def start(
     libs: Path | None = None,
     timeout: float = 90.0,
     admin: KafkaSecurity | None = None,
+    quorum: Quorum | None = None,
 ) -> str:
     """Start a detached single-node broker keeping its data in `work_dir`; return its address.
 
@@ -98,7 +112,8 @@ def start(
     not within `timeout`, stops it and raises `BrokerError` quoting the broker's log.
     With `admin` (a SASL/SCRAM-SHA-512 user), the broker runs secured, that user its only
     super-user; the user is created when the storage is formatted, so the first `start` decides
-    the admin's password.
+    the admin's password. With `quorum`, the broker is one node of a cluster (plain only), and is
+    ready once the cluster is: start the others at the same time.
     """
     if is_running(work_dir):
         raise BrokerError(f"a broker is already running from {work_dir}")
@@ -113,7 +128,9 @@ def start(
         )
     properties = work_dir / "server.properties"
     properties.touch(mode=0o600)  # a secured broker's file holds the admin's password
-    properties.write_text(_server_properties(work_dir / "data", port, controller_port, admin))
+    properties.write_text(
+        _server_properties(work_dir / "data", port, controller_port, admin, quorum)
+    )
     (work_dir / "log4j.properties").write_text(LOG4J)
     java = ["java", "-cp", f"{libs}/*", f"-Dlog4j.configuration=file:{work_dir}/log4j.properties"]
     if not (work_dir / "data" / "meta.properties").exists():
@@ -121,7 +138,8 @@ def start(
         if admin is not None:
             scram = f"SCRAM-SHA-512=[name={admin.username},password={admin.password}]"
             storage_tool += ["--add-scram", scram]
-        run([*storage_tool, "-t", _cluster_id()], "formatting the broker's storage")
+        cluster_id = quorum.cluster_id if quorum else new_cluster_id()
+        run([*storage_tool, "-t", cluster_id], "formatting the broker's storage")
         formatted_mode.write_text(mode)
     with (work_dir / LOG_FILE).open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own argv, no shell
@@ -219,9 +237,14 @@ def run_sync(coro: Coroutine[object, object, T]) -> T:
 
 
 def _server_properties(
-    data_dir: Path, port: int, controller_port: int, admin: KafkaSecurity | None = None
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    admin: KafkaSecurity | None = None,
+    quorum: Quorum | None = None,
 ) -> str:
-    """Single-node KRaft on loopback; replication settings a one-broker cluster can satisfy."""
+    """KRaft on loopback, a single node unless `quorum` says otherwise; replication settings
+    the cluster can satisfy; never an unclean leader election."""
     listeners = (
         f"""\
 listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
@@ -232,16 +255,19 @@ inter.broker.listener.name=PLAINTEXT
         if admin is None
         else _secured_listeners(port, controller_port, admin)
     )
+    quorum = quorum or Quorum(1, f"1@127.0.0.1:{controller_port}", "", 1)
     return f"""\
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:{controller_port}
+node.id={quorum.node_id}
+controller.quorum.voters={quorum.voters}
 controller.listener.names=CONTROLLER
 {listeners}log.dirs={data_dir}
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+unclean.leader.election.enable=false
+offsets.topic.replication.factor={quorum.replication}
+transaction.state.log.replication.factor={quorum.replication}
+transaction.state.log.min.isr={max(quorum.replication - 1, 1)}
+min.insync.replicas={max(quorum.replication - 1, 1)}
 group.initial.rebalance.delay.ms=0
 """
 
@@ -277,7 +303,7 @@ super.users=User:{user}
 """
 
 
-def _cluster_id() -> str:
+def new_cluster_id() -> str:
     """A random Kafka Uuid as Kafka writes it: URL-safe base64, no padding, no leading '-'."""
     cluster_id = "-"
     while cluster_id.startswith("-"):

@@ -1,0 +1,173 @@
+"""The system a fault scenario runs: intake, routing and casework, and what callers were told."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from carenet_devtools import kafka
+from carenet_devtools.issuer import DevIssuer
+from carenet_devtools.kafka import run_sync
+from carenet_devtools.services import SERVICES, ServiceProcess, service_processes
+from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
+from tests.e2e.conftest import free_port
+from tests.e2e.pathway import CLINICIAN, diagnosis, registration
+
+from .checker import Anomalies, Consumer, check, wait_until_quiet
+
+REPOSITORY = Path(__file__).parents[2]
+CONSUMES = {
+    "intake": ("routing", "casework"),
+    "routing": ("intake", "casework"),
+    "casework": ("routing", "intake"),
+}
+PATIENTS = 24
+
+
+@dataclass
+class Run:
+    """One scenario's system and what its callers were told."""
+
+    bootstrap: str
+    namespace: str
+    processes: dict[str, ServiceProcess]
+    issuer: DevIssuer
+    registered: set[str] = field(default_factory=set)
+    acknowledged: set[str] = field(default_factory=set)
+    crashes: list[int] = field(default_factory=list)
+    """The exit status of each process found dead (and started again)."""
+    unanswered: int = 0
+    """Registrations whose answer never came (each patient gets a serial of its own)."""
+    seconds: dict[str, float] = field(default_factory=dict)
+    """How long the load and the wait for quiet took."""
+
+    def summary(self, anomalies: Anomalies) -> str:
+        timings = ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in self.seconds.items())
+        return f"{len(self.acknowledged)} diagnoses acknowledged ({timings})\n{anomalies.table()}"
+
+    def topic(self, producer: str) -> str:
+        return self.namespace + load_catalog().topic_of(producer).name
+
+    def diagnose(self, patients: int, until: Callable[[], bool] = lambda: True) -> None:
+        """Register and diagnose `patients` (and more, until `until()`), restarting (unarmed)
+        any service found dead."""
+        started, done = time.monotonic(), 0
+        while done < patients or not until():
+            self._restart_the_dead()
+            serial, done = len(self.registered) + self.unanswered, done + 1
+            try:
+                with self._intake() as intake:
+                    answer = intake.post("/v1/patients", json=registration(serial))
+                    assert answer.status_code == 201, answer.text
+                    patient = answer.json()["patient_id"]
+                    self.registered.add(patient)
+                    answer = intake.post(f"/v1/patients/{patient}/diagnoses", json=diagnosis())
+                    assert answer.status_code == 201, answer.text
+                    self.acknowledged.add(patient)
+            except httpx.TransportError:  # intake died in the call: no answer, no promise
+                self.unanswered += 1
+                self._wait_for_a_death()
+        self.seconds["load"] = self.seconds.get("load", 0) + time.monotonic() - started
+
+    def check(self) -> Anomalies:
+        self._wait_for_a_death(timeout=0)
+        self._restart_the_dead()
+        producers, started = list(CONSUMES), time.monotonic()
+        not_quiet = wait_until_quiet(
+            self.bootstrap,
+            [
+                Consumer(f"{self.namespace}carenet-{name}", tuple(map(self.topic, consumes)))
+                for name, consumes in CONSUMES.items()
+            ],
+            [process.url for process in self.processes.values()],
+            [self.topic(p) for p in producers],
+        )
+        self.seconds["until quiet"] = time.monotonic() - started
+        return check(
+            self.bootstrap,
+            {p: self.topic(p) for p in producers},
+            self.namespace + DEAD_LETTER_TOPIC,
+            self.acknowledged,
+            self.registered,
+            not_quiet,
+        )
+
+    def _intake(self) -> httpx.Client:
+        token = self.issuer.token_of(CLINICIAN)
+        return httpx.Client(
+            base_url=self.processes["intake"].url,
+            timeout=30,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    def _wait_for_a_death(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(p.process and p.process.poll() is not None for p in self.processes.values()):
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.1)
+
+    def _restart_the_dead(self) -> None:
+        for name, process in self.processes.items():
+            if process.process is None or (status := process.process.poll()) is None:
+                continue
+            self.crashes.append(status)
+            unarmed = {k: v for k, v in process.env.items() if k != "CARENET_FAIL_POINTS"}
+            self.processes[name] = dataclasses.replace(process, env=unarmed)
+            self.processes[name].start()
+            self.processes[name].wait_ready()
+
+
+Starter = Callable[[str, dict[str, str]], Run]
+"""Starts a scenario's system: (the armed service, its extra settings)."""
+
+
+def starter(bootstrap: str, directory: Path, profile: Profile = "local") -> Iterator[Starter]:
+    """Systems of intake, routing and casework on `bootstrap`, each on a namespace of its own
+    (topics of the given profile); every process killed at the end."""
+    runs: list[Run] = []
+
+    def started(armed: str, env: dict[str, str]) -> Run:
+        namespace = f"faults-{uuid4().hex[:8]}."
+        run_sync(kafka.create_topics(bootstrap, profile, namespace=namespace))
+        run_dir = directory / namespace.rstrip(".")
+        processes = service_processes(
+            run_dir,
+            {
+                "CARENET_KAFKA_BOOTSTRAP": bootstrap,
+                "CARENET_TOPIC_NAMESPACE": namespace,
+                "CARENET_REFERENCE_FILE": str(REPOSITORY / "reference" / "demo-directory.yaml"),
+                "CARENET_RULE_SET_FILE": str(REPOSITORY / "rules" / "nhc-2018.yaml"),
+            },
+            ports={name: free_port() for name in SERVICES},
+            env_of={armed: env},
+        )
+        run = Run(
+            bootstrap,
+            namespace,
+            {name: processes[name] for name in CONSUMES},
+            DevIssuer(run_dir / "keys"),
+        )
+        runs.append(run)
+        for process in run.processes.values():
+            process.start()
+        for process in run.processes.values():
+            process.wait_ready()
+        return run
+
+    yield started
+    for run in runs:
+        for process in run.processes.values():
+            process.kill()  # a wedged consumer (a negative control) would not stop cleanly
+
+
+@pytest.fixture
+def start(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Starter]:
+    yield from starter(kafka_bootstrap, tmp_path)

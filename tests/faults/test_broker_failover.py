@@ -1,0 +1,94 @@
+"""Brokers die under load: on a three-node cluster, the leader of the intake topic's busiest
+partitions is SIGKILLed and started again, twice, while patients are diagnosed (for as long as
+that takes, at least 24).
+
+Topics have three replicas and `min.insync.replicas=2`, the relays write with `acks=all` and an
+idempotent producer, no leader is elected uncleanly: a diagnosis answered 201 must end in
+exactly one case manager, and the independent checker (`checker.py`) must find nothing lost,
+repeated or out of order on any topic.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from carenet_devtools import kafka_cluster
+from carenet_devtools.kafka import run_sync
+from carenet_devtools.kafka_cluster import Cluster
+
+from .conftest import PATIENTS, Run, Starter, starter
+
+pytestmark = pytest.mark.timeout(600)
+
+KILLS = 2
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    nodes = kafka_cluster.cluster(tmp_path_factory.mktemp("cluster"))
+    nodes.start()
+    try:
+        yield nodes
+    finally:
+        for node in nodes.nodes:  # its data is the test's: no clean shutdown to wait for
+            nodes.kill(node.node_id)
+
+
+@pytest.fixture
+def on_cluster(cluster: Cluster, tmp_path: Path) -> Iterator[Starter]:
+    yield from starter(cluster.bootstrap, tmp_path, profile="production")
+
+
+async def leaders(bootstrap: str, topic: str) -> dict[int, int]:
+    """Each partition's leader (node id), as the cluster's metadata says now."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        metadata = await consumer._client.fetch_all_metadata()  # the metadata, not a cache
+        return {
+            p: metadata.leader_for_partition(TopicPartition(topic, p))
+            for p in metadata.partitions_for_topic(topic) or ()
+        }
+    finally:
+        await consumer.stop()
+
+
+def kill_leaders(run: Run, cluster: Cluster, killed: list[int], stop: threading.Event) -> None:
+    """Every few seconds, the node leading most of intake's partitions: killed, and started
+    again a few seconds later (as a machine that reboots)."""
+    for _ in range(KILLS):
+        if stop.wait(2):
+            return
+        led = list(run_sync(leaders(cluster.bootstrap, run.topic("intake"))).values())
+        busiest = max(set(led), key=led.count)
+        cluster.kill(busiest)
+        killed.append(busiest)
+        time.sleep(3)
+        cluster.start(busiest)
+
+
+def test_leaders_killed_under_load_lose_and_repeat_nothing(
+    on_cluster: Starter, cluster: Cluster
+) -> None:
+    run = on_cluster("intake", {})
+    killed: list[int] = []
+    stop = threading.Event()
+    killer = threading.Thread(target=kill_leaders, args=(run, cluster, killed, stop))
+    killer.start()
+    try:
+        run.diagnose(PATIENTS, until=lambda: not killer.is_alive())
+    finally:
+        stop.set()
+        killer.join()
+    anomalies = run.check()
+    print(f"\nleaders killed: nodes {killed}; {run.summary(anomalies)}")
+    assert len(killed) == KILLS
+    assert run.crashes == []
+    assert len(run.acknowledged) >= PATIENTS
+    assert sum(anomalies.counts().values()) == 0, anomalies.table()
