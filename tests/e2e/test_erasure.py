@@ -3,9 +3,10 @@
 Two patients carry canary strings in their name, address and phone. Both are diagnosed and
 routed; each case's center reads its patient's contact details through casework (so the
 canaries did travel), and a key the system holds opens the sealed copy on the topic to the
-canaries (so the check that no key opens it after erasure can fail). One patient is erased. Afterwards the canaries are found nowhere: not in
-any file of the run (stores with their write-ahead logs, every service's log), not in the
-broker's log segments, not in any HTTP response. The sealed copy is still on the topic, but no
+canaries (so the check that no key opens it after erasure can fail). One patient is erased.
+Afterwards the canaries are found nowhere: not in any file of the run (stores with their
+write-ahead logs, every service's log), not in the broker's log segments, not in any HTTP
+response. The sealed copy is still on the topic, but no
 key the system still holds opens it. The other patient's contact still opens, and the auditor's
 replay still verifies every stream.
 """
