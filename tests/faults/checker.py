@@ -159,7 +159,7 @@ def wait_until_quiet(
     consumers: Collection[Consumer],
     metrics_urls: Collection[str],
     topics: Collection[str],
-    timeout: float = 60,
+    timeout: float = 30,
 ) -> list[str]:
     """Until every group's lag and every outbox backlog is 0 twice running, with the topics'
     ends unchanged between the two looks: nothing if so within `timeout`, else what was not

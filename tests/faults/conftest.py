@@ -28,7 +28,7 @@ CONSUMES = {
     "routing": ("intake", "casework"),
     "casework": ("routing", "intake"),
 }
-PATIENTS = 24
+PATIENTS = 16
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Brokers die under load: on a three-node cluster, the leader of the intake topic's busiest
 partitions is SIGKILLed and started again, twice, while patients are diagnosed (for as long as
-that takes, at least 24).
+that takes, at least 16).
 
 Topics have three replicas and `min.insync.replicas=2`, the relays write with `acks=all` and an
 idempotent producer, no leader is elected uncleanly: a diagnosis answered 201 must end in
