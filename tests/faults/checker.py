@@ -12,7 +12,10 @@ spirit of Jepsen's checkers:
 - lost: a diagnosis answered 201 whose effect chain (`DiagnosisRecorded` → `PatientRouted` →
   `CaseOpened` → `CaseManagerAssigned`) is not on the topics exactly once;
 - phantom: an effect chain of a patient nobody registered;
-- refused: a dead letter (no scenario here sends anything bad);
+- refused: a dead letter of a message the scenario did not send to be refused;
+- lost, too: a message sent to be refused that the armed consumer never dead-lettered (a dead
+  letter's identity is its consumer and source position; a copy sent again after a crash is
+  counted once, and its count shown);
 - stuck: the system never became quiet (a consumer that cannot get past a message).
 """
 
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 CHAIN = {
@@ -47,10 +50,21 @@ class Consumer:
     topics: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Refusable:
+    """Messages sent to be refused ("topic:partition:offset"), and the consumer group that must
+    dead-letter each of them."""
+
+    sources: frozenset[str]
+    consumer: str
+
+
 @dataclass
 class Anomalies:
     found: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     messages: int = 0
+    dead_letter_copies: int = 0
+    """Dead letters sent again with the identity of one already there (not an anomaly)."""
 
     def add(self, kind: str, detail: str) -> None:
         self.found[kind].append(detail)
@@ -60,7 +74,10 @@ class Anomalies:
         return {kind: len(self.found.get(kind, [])) for kind in kinds}
 
     def table(self) -> str:
-        lines = [f"{self.messages} messages checked", "anomaly     count  first"]
+        lines = [
+            f"{self.messages} messages checked, {self.dead_letter_copies} dead letters sent again",
+            "anomaly     count  first",
+        ]
         for kind, count in self.counts().items():
             first = self.found[kind][0] if count else ""
             lines.append(f"{kind:<11} {count:>5}  {first[:100]}")
@@ -74,6 +91,7 @@ def check(
     acknowledged: Collection[str],
     registered: Collection[str],
     not_quiet: Collection[str] = (),
+    refusable: Refusable | None = None,
 ) -> Anomalies:
     """`topics`: producer → topic; `acknowledged`: the patients whose diagnosis was answered
     201; `registered`: every patient whose registration was answered (a diagnosis whose answer
@@ -82,7 +100,16 @@ def check(
     anomalies = Anomalies()
     for reason in not_quiet:
         anomalies.add("stuck", reason)
-    records = {producer: _read(bootstrap, topic) for producer, topic in topics.items()}
+    sent_to_be_refused = refusable.sources if refusable else frozenset()
+    records = {
+        producer: [
+            r.value
+            for r in _read_records(bootstrap, topic)
+            if r.value is not None
+            and f"{r.topic}:{r.partition}:{r.offset}" not in sent_to_be_refused
+        ]
+        for producer, topic in topics.items()
+    }
     messages = [json.loads(r) for rs in records.values() for r in rs]
     anomalies.messages = len(messages)
     for event_id, count in Counter(m["event_id"] for m in messages).items():
@@ -102,9 +129,32 @@ def check(
                 anomalies.add("phantom", f"{event_type} of unknown patient {patient}")
     for patient in set(acknowledged) - {m["patient_id"] for m in messages}:
         anomalies.add("lost", f"patient {patient}: nothing on any topic")
-    for value in _read(bootstrap, dead_letter_topic):
-        anomalies.add("refused", value[:100].decode(errors="replace"))
+    _check_dead_letters(_read_records(bootstrap, dead_letter_topic), refusable, anomalies)
     return anomalies
+
+
+def _check_dead_letters(
+    records: Iterable[ConsumerRecord[bytes, bytes]],
+    refusable: Refusable | None,
+    anomalies: Anomalies,
+) -> None:
+    expected = refusable.sources if refusable else frozenset()
+    seen: set[tuple[str, str]] = set()
+    for record in records:
+        headers = {key: value.decode() for key, value in record.headers}
+        consumer = headers.get("carenet_dlq_consumer", "?")
+        source = ":".join(
+            headers.get(f"carenet_dlq_{name}", "?") for name in ("topic", "partition", "offset")
+        )
+        if source not in expected:
+            anomalies.add("refused", f"{consumer} refused {source}")
+        elif (consumer, source) in seen:
+            anomalies.dead_letter_copies += 1
+        seen.add((consumer, source))
+    if refusable is not None:
+        for source in sorted(refusable.sources):
+            if (refusable.consumer, source) not in seen:
+                anomalies.add("lost", f"{source}: never dead-lettered by {refusable.consumer}")
 
 
 def _check_streams(producer: str, values: Iterable[bytes], anomalies: Anomalies) -> None:
@@ -127,10 +177,10 @@ def _check_streams(producer: str, values: Iterable[bytes], anomalies: Anomalies)
         previous[patient] = (sequence, value)
 
 
-def _read(bootstrap: str, topic: str) -> list[bytes]:
-    """Every value of the topic, partition after partition, in offset order."""
+def _read_records(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of the topic, partition after partition, in offset order."""
 
-    async def read() -> list[bytes]:
+    async def read() -> list[ConsumerRecord[bytes, bytes]]:
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
@@ -138,11 +188,13 @@ def _read(bootstrap: str, topic: str) -> list[bytes]:
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)
-            values: dict[TopicPartition, list[bytes]] = {tp: [] for tp in partitions}
+            found: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {
+                tp: [] for tp in partitions
+            }
             while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
                 for tp, batch in (await consumer.getmany(timeout_ms=1_000)).items():
-                    values[tp] += [r.value for r in batch if r.value is not None]
-            return [v for tp in partitions for v in values[tp]]
+                    found[tp] += batch
+            return [record for tp in partitions for record in found[tp]]
         finally:
             await consumer.stop()
 

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from carenet_devtools import kafka
 from carenet_devtools.issuer import DevIssuer
@@ -20,7 +21,7 @@ from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
 from tests.e2e.conftest import free_port
 from tests.e2e.pathway import CLINICIAN, diagnosis, registration
 
-from .checker import Anomalies, Consumer, check, wait_until_quiet
+from .checker import Anomalies, Consumer, Refusable, check, wait_until_quiet
 
 REPOSITORY = Path(__file__).parents[2]
 CONSUMES = {
@@ -47,6 +48,8 @@ class Run:
     """Registrations whose answer never came (each patient gets a serial of its own)."""
     seconds: dict[str, float] = field(default_factory=dict)
     """How long the load and the wait for quiet took."""
+    refusable: set[str] = field(default_factory=set)
+    """Where the messages sent to be refused lie ("topic:partition:offset")."""
 
     def summary(self, anomalies: Anomalies) -> str:
         timings = ", ".join(f"{phase} {seconds:.0f} s" for phase, seconds in self.seconds.items())
@@ -54,6 +57,11 @@ class Run:
 
     def topic(self, producer: str) -> str:
         return self.namespace + load_catalog().topic_of(producer).name
+
+    def send_unsigned(self, count: int) -> None:
+        """`count` messages on routing's topic that no consumer may act on (unsigned, not a
+        contract): each consumer of the topic must dead-letter them."""
+        self.refusable |= run_sync(_send_unsigned(self.bootstrap, self.topic("routing"), count))
 
     def diagnose(self, patients: int, until: Callable[[], bool] = lambda: True) -> None:
         """Register and diagnose `patients` (and more, until `until()`), restarting (unarmed)
@@ -76,7 +84,8 @@ class Run:
                 self._wait_for_a_death()
         self.seconds["load"] = self.seconds.get("load", 0) + time.monotonic() - started
 
-    def check(self) -> Anomalies:
+    def check(self, quiet_within: float = 30) -> Anomalies:
+        """The checker's findings once the system is quiet (or after `quiet_within` seconds)."""
         self._wait_for_a_death(timeout=0)
         self._restart_the_dead()
         producers, started = list(CONSUMES), time.monotonic()
@@ -88,6 +97,7 @@ class Run:
             ],
             [process.url for process in self.processes.values()],
             [self.topic(p) for p in producers],
+            timeout=quiet_within,
         )
         self.seconds["until quiet"] = time.monotonic() - started
         return check(
@@ -97,6 +107,7 @@ class Run:
             self.acknowledged,
             self.registered,
             not_quiet,
+            Refusable(frozenset(self.refusable), f"{self.namespace}carenet-casework"),
         )
 
     def _intake(self) -> httpx.Client:
@@ -123,6 +134,19 @@ class Run:
             self.processes[name] = dataclasses.replace(process, env=unarmed)
             self.processes[name].start()
             self.processes[name].wait_ready()
+
+
+async def _send_unsigned(bootstrap: str, topic: str, count: int) -> set[str]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = [
+            await producer.send_and_wait(topic, b'{"not": "a CareNet message"}', key=b"nobody")
+            for _ in range(count)
+        ]
+        return {f"{topic}:{r.partition}:{r.offset}" for r in sent}
+    finally:
+        await producer.stop()
 
 
 Starter = Callable[[str, dict[str, str]], Run]

@@ -32,11 +32,14 @@ class Scenario:
     """What keeps that crash harmless, turned off in the negative control."""
     shows: str
     """The anomaly the checker finds without the guard."""
+    unsigned: int = 0
+    """Messages no consumer may act on, sent before the load (to be dead-lettered)."""
 
 
 SCENARIOS = [
     Scenario("intake", "relay.acknowledged:3", "relay-skip", "duplicated"),
     Scenario("casework", "inbound.committed:3", "inbound-tracking", "stuck"),
+    Scenario("casework", "inbound.dead-lettered:1", "dead-letter-first", "lost", unsigned=3),
 ]
 """The relay and the inbound consumer are the kit's, the same in every service: one service
 each (the one at the head of the chain for the relay, the one at its end for the consumer)."""
@@ -51,6 +54,7 @@ def test_a_crash_at_the_fail_point_loses_and_repeats_nothing(
     start: Starter, scenario: Scenario
 ) -> None:
     run = start(scenario.service, {"CARENET_FAIL_POINTS": scenario.fail_point})
+    run.send_unsigned(scenario.unsigned)
     run.diagnose(PATIENTS)
     anomalies = run.check()
     print(f"\n{_id(scenario)}: {run.summary(anomalies)}")
@@ -67,6 +71,7 @@ def test_without_its_guard_the_same_crash_shows_in_the_checker(
         scenario.service,
         {"CARENET_FAIL_POINTS": scenario.fail_point, "CARENET_UNGUARDED": scenario.guard},
     )
+    run.send_unsigned(scenario.unsigned)
     run.diagnose(PATIENTS)
     anomalies = run.check()
     print(f"\n{_id(scenario)} without {scenario.guard}: {run.summary(anomalies)}")

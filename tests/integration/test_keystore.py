@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, StoredEvent, Tracking
@@ -35,13 +35,20 @@ def factory(store_env: dict[str, str]) -> Iterator[InfrastructureFactory[Any]]:
     factory.close()
 
 
+def stored(factory: InfrastructureFactory[Any], keys: KeyStore, subject: UUID) -> bytes:
+    """The subject's key, made for a command and recorded with its events, as services do."""
+    made = keys.make(subject)
+    service_process_recorder(factory).insert_events([an_event()], new_keys=made.new_keys)
+    return made.key
+
+
 def test_a_subjects_key_is_created_once_and_read_back(factory: InfrastructureFactory) -> None:
     keys = KeyStore.construct(factory, MASTER, "personal-data")
     subject = uuid4()
     assert keys.get(subject) is None
-    key = keys.create(subject)
+    key = stored(factory, keys, subject)
     assert len(key) == 32
-    assert keys.create(subject) == key  # idempotent
+    assert stored(factory, keys, subject) == key  # idempotent
     assert keys.get(subject) == key
     assert keys.get(uuid4()) is None
 
@@ -49,13 +56,13 @@ def test_a_subjects_key_is_created_once_and_read_back(factory: InfrastructureFac
 def test_a_destroyed_key_is_gone_and_never_made_again(factory: InfrastructureFactory) -> None:
     keys = KeyStore.construct(factory, MASTER, "personal-data")
     subject, other = uuid4(), uuid4()
-    keys.create(subject)
-    other_key = keys.create(other)
+    stored(factory, keys, subject)
+    other_key = stored(factory, keys, other)
     assert keys.destroy(subject) is True
     assert keys.get(subject) is None
     assert keys.destroy(subject) is False  # a second erasure changes nothing
     with pytest.raises(KeyDestroyed):
-        keys.create(subject)
+        stored(factory, keys, subject)
     assert keys.get(other) == other_key
 
 
@@ -66,21 +73,21 @@ def test_destroying_a_subject_that_had_no_key_keeps_it_keyless(
     subject = uuid4()
     assert keys.destroy(subject) is False
     with pytest.raises(KeyDestroyed):
-        keys.create(subject)
+        stored(factory, keys, subject)
 
 
 def test_purposes_keep_their_own_keys(factory: InfrastructureFactory) -> None:
     subject = uuid4()
     personal = KeyStore.construct(factory, MASTER, "personal-data")
     contact = KeyStore.construct(factory, MASTER, "contact")
-    assert personal.create(subject) != contact.create(subject)
+    assert stored(factory, personal, subject) != stored(factory, contact, subject)
     contact.destroy(subject)
     assert personal.get(subject) is not None
 
 
 def test_keys_do_not_unwrap_with_another_master_key(factory: InfrastructureFactory) -> None:
     subject = uuid4()
-    KeyStore.construct(factory, MASTER, "personal-data").create(subject)
+    stored(factory, KeyStore.construct(factory, MASTER, "personal-data"), subject)
     with pytest.raises(ValueError, match="does not unwrap"):
         KeyStore.construct(factory, os.urandom(32), "personal-data").get(subject)
 
@@ -118,7 +125,9 @@ def test_a_key_stored_or_destroyed_meanwhile_fails_the_commit_and_the_next_make_
     recorder = service_process_recorder(factory)
     stored_meanwhile, destroyed_meanwhile = uuid4(), uuid4()
     made, doomed = keys.make(stored_meanwhile), keys.make(destroyed_meanwhile)
-    other = keys.create(stored_meanwhile)  # another replica, between `make` and the commit
+    other = stored(
+        factory, keys, stored_meanwhile
+    )  # another replica, between `make` and the commit
     keys.destroy(destroyed_meanwhile)
     event = an_event()
 
@@ -141,7 +150,7 @@ def test_sqlite_files_keep_no_byte_of_a_destroyed_wrapped_key(tmp_path: Path) ->
     assert isinstance(keys, SQLiteKeyStore)
     subjects = [uuid4() for _ in range(20)]
     for subject in subjects:
-        keys.create(subject)
+        stored(factory, keys, subject)
     erased = subjects[7]
     with keys.datastore.transaction(commit=False) as c:
         c.execute("SELECT wrapped_key FROM subject_keys WHERE subject_id = ?", (str(erased),))

@@ -43,8 +43,10 @@ from carenet_kit.admission import (
     StreamTracking,
     follow,
 )
+from carenet_kit.dead_letters import DeadLetters
 from carenet_kit.inspection import Record as Inspectable
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
+from carenet_kit.wire import Headers
 
 log = structlog.get_logger()
 
@@ -137,6 +139,7 @@ class BatchConsumer:
         self.topics = list(topics)
         self.sink = sink
         self.dead_letter_topic = dead_letter_topic
+        self.dead_letters = DeadLetters(name, name)
         self.max_records = max_records
         self.security = security
         self.reports = set(self.topics)
@@ -289,30 +292,13 @@ class BatchConsumer:
         if reason != "contract":
             metrics.MESSAGES_REFUSED.labels(self.name, record.topic, reason).inc()
         if record.topic in self.reports:
-            await self._dead_letter(producer, record, reason, text)
 
-    async def _dead_letter(
-        self, producer: AIOKafkaProducer, record: Record, reason: str, text: str
-    ) -> None:
-        headers = [
-            ("carenet_dlq_reason", text.encode()[:4096]),
-            ("carenet_dlq_kind", reason.encode()),
-            ("carenet_dlq_topic", record.topic.encode()),
-            ("carenet_dlq_partition", str(record.partition).encode()),
-            ("carenet_dlq_offset", str(record.offset).encode()),
-            ("carenet_dlq_consumer", self.name.encode()),
-        ]
-        await producer.send_and_wait(
-            self.dead_letter_topic, record.value, key=record.key, headers=headers
-        )
-        metrics.DEAD_LETTERS.labels(self.name, record.topic).inc()
-        log.warning(
-            "message dead-lettered",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            reason=text.splitlines()[0][:200],
-        )
+            async def send(key: bytes | None, value: bytes, headers: Headers) -> None:
+                await producer.send_and_wait(
+                    self.dead_letter_topic, value, key=key, headers=headers
+                )
+
+            await self.dead_letters.send(send, _inspectable(record), reason, text)
 
 
 async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:

@@ -44,10 +44,12 @@ from carenet_kit.admission import (
     StreamTracking,
 )
 from carenet_kit.application import ServiceApplication
+from carenet_kit.dead_letters import DeadLetters
 from carenet_kit.inspection import Record
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 from carenet_kit.outbox import Cause
 from carenet_kit.refusals import Refusal
+from carenet_kit.wire import Headers
 
 log = structlog.get_logger()
 
@@ -145,6 +147,7 @@ class InboundConsumer:
         self.batch_seconds = batch_seconds
         self.app = app
         self.dead_letter_topic = dead_letter_topic
+        self.dead_letters = DeadLetters(stream_app.conf.id, self.metrics_name)
         self.policy = policy
         self.gate = gate
         source = stream_app.topic(*topics, key_type=bytes, value_type=bytes)
@@ -183,12 +186,7 @@ class InboundConsumer:
             if dead is not None:
                 await asyncio.to_thread(self._record, deferred)
                 await asyncio.to_thread(group.commit)  # what came before it is kept first
-                await self._dead_letter(dead)
-                # a replica that had the partition before a rebalance may have tracked it
-                with suppress(IntegrityError):
-                    await asyncio.to_thread(
-                        self.app.process_recorder.insert_tracking, dead.tracking
-                    )
+                await self._dead_letter(dead, group)
             elif group.due():
                 await asyncio.to_thread(group.commit)
         await asyncio.to_thread(self._record, deferred)
@@ -252,26 +250,27 @@ class InboundConsumer:
                 log.info("event handled", position=tracking.notification_id)
         return dead
 
-    async def _dead_letter(self, dead: DeadLetter) -> None:
-        record = dead.record
-        headers = [
-            ("carenet_dlq_reason", dead.text.encode()[:4096]),
-            ("carenet_dlq_kind", dead.reason.encode()),
-            ("carenet_dlq_topic", record.topic.encode()),
-            ("carenet_dlq_partition", str(record.partition).encode()),
-            ("carenet_dlq_offset", str(record.offset).encode()),
-            ("carenet_dlq_consumer", self.stream_app.conf.id.encode()),
-        ]
+    async def _dead_letter(self, dead: DeadLetter, group: group_commit.Group) -> None:
+        """Send a dead letter and record its message taken, in that order: a crash between the
+        two sends it again after the restart (the same identity: `carenet_kit.dead_letters`),
+        never loses it. The negative control of that crash records it first."""
+        if not fail_points.guarded("dead-letter-first"):
+            await self._track(dead, group)
+            fail_points.reached("inbound.dead-lettered")
+        await self.dead_letters.send(self._send, dead.record, dead.reason, dead.text)
+        if fail_points.guarded("dead-letter-first"):
+            fail_points.reached("inbound.dead-lettered")
+            await self._track(dead, group)
+
+    async def _track(self, dead: DeadLetter, group: group_commit.Group) -> None:
+        # a replica that had the partition before a rebalance may have tracked it
+        with suppress(IntegrityError):
+            await asyncio.to_thread(self.app.process_recorder.insert_tracking, dead.tracking)
+        await asyncio.to_thread(group.commit)
+
+    async def _send(self, key: bytes | None, value: bytes, headers: Headers) -> None:
         await self.stream_app.producer.send_and_wait(
-            self.dead_letter_topic, record.key, record.value, None, None, headers
-        )
-        metrics.DEAD_LETTERS.labels(self.metrics_name, record.topic).inc()
-        log.warning(
-            "message dead-lettered",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            reason=dead.text.splitlines()[0][:200],
+            self.dead_letter_topic, key, value, None, None, headers
         )
 
 

@@ -90,7 +90,7 @@ class MadeKey:
 
 
 class KeyStore(ABC):
-    """One key per (subject, purpose); `create` and `make` are idempotent, `destroy` is final."""
+    """One key per (subject, purpose); `make` is idempotent, `destroy` is final."""
 
     def __init__(self, master: bytes, purpose: str) -> None:
         self._master = AESGCM(master)
@@ -109,14 +109,6 @@ class KeyStore(ABC):
             with creating_tables(factory.env):
                 store.create_table()
         return store
-
-    def create(self, subject: UUID) -> bytes:
-        """The subject's key, made now if it has none; KeyDestroyed if it was destroyed."""
-        key = os.urandom(KEY_BYTES)
-        wrapped = self._insert_or_read(str(subject), self._wrap(subject, key))
-        if wrapped is None:
-            raise KeyDestroyed(f"the key of {subject} was destroyed")
-        return self._unwrap(subject, wrapped)
 
     def make(self, subject: UUID) -> MadeKey:
         """The subject's key for a command: the stored one, or a new one the command records
@@ -159,12 +151,9 @@ class KeyStore(ABC):
             ) from error
 
     @abstractmethod
-    def _insert_or_read(self, subject: str, wrapped: bytes) -> bytes | None:
-        """Insert unless a row exists, and commit; the row's wrapped key (None if destroyed)."""
-
-    @abstractmethod
     def _insert_or_read_in(self, cursor: Any, subject: str, wrapped: bytes) -> bytes | None:
-        """The same in a recorder's transaction, which commits it with the rest."""
+        """Insert unless a row exists, in a recorder's transaction (which commits it with the
+        rest); the row's wrapped key (None if destroyed)."""
 
     @abstractmethod
     def _read(self, subject: str) -> tuple[bool, bytes | None]:
@@ -184,11 +173,8 @@ class MemoryKeyStore(KeyStore):
     def create_table(self) -> None:
         """Nothing to create in memory."""
 
-    def _insert_or_read(self, subject: str, wrapped: bytes) -> bytes | None:
-        return self._keys.setdefault(subject, wrapped)
-
     def _insert_or_read_in(self, cursor: Any, subject: str, wrapped: bytes) -> bytes | None:
-        return self._insert_or_read(subject, wrapped)
+        return self._keys.setdefault(subject, wrapped)
 
     def _read(self, subject: str) -> tuple[bool, bytes | None]:
         return subject in self._keys, self._keys.get(subject)
@@ -211,10 +197,6 @@ class SQLiteKeyStore(SQLiteRecorder, KeyStore):
             "created_at TEXT NOT NULL, destroyed_at TEXT, "
             "PRIMARY KEY (subject_id, purpose))"
         ]
-
-    def _insert_or_read(self, subject: str, wrapped: bytes) -> bytes | None:
-        with self.datastore.transaction(commit=True) as c:
-            return self._insert_or_read_in(c, subject, wrapped)
 
     def _insert_or_read_in(self, cursor: Any, subject: str, wrapped: bytes) -> bytes | None:
         cursor.execute(
@@ -293,10 +275,6 @@ class PostgresKeyStore(PostgresRecorder, KeyStore):
             "DO UPDATE SET wrapped_key = NULL, destroyed_at = excluded.destroyed_at "
             "WHERE {0}.wrapped_key IS NOT NULL"
         ).format(table)
-
-    def _insert_or_read(self, subject: str, wrapped: bytes) -> bytes | None:
-        with self.datastore.transaction(commit=True) as curs:
-            return self._insert_or_read_in(curs, subject, wrapped)
 
     def _insert_or_read_in(self, cursor: Any, subject: str, wrapped: bytes) -> bytes | None:
         cursor.execute(self._insert, (subject, self.purpose, wrapped, datetime.now(UTC)))

@@ -1,5 +1,5 @@
 """`carenet-dev dead-letters` against the real broker: dead letters grouped by consumer, source
-topic and reason, with positions and no message content."""
+topic and reason, with positions and no message content; a copy counted once."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ async def dead_letter_some(bootstrap: str, namespace: str) -> None:
             ("carenet-audit-history", "carenet.casework.v1", 1, "contract: unknown version 9"),
             ("carenet-routing", "carenet.intake.v1", 8, "gap: sequence 4 where 2 is due"),
             ("carenet-routing", "carenet.intake.v1", 9, "gap: sequence 9 where 5 is due"),
+            # the first one again, as a consumer restarted after a crash sends it
+            ("carenet-routing", "carenet.intake.v1", 3, "rejected: no such center\nmore"),
         ]
         for consumer, topic, offset, reason in letters:
             headers = [
@@ -67,6 +69,7 @@ def test_dead_letters_are_summarised_by_consumer_topic_and_reason(kafka_bootstra
     assert "carenet.intake.v1:2:9  (dead letter" in result.output
     assert "gap: sequence 9 where 5 is due" in result.output  # each one's own reason
     assert "5 dead letters" in result.output
+    assert "(1 sent again after a crash, counted once)" in result.output
     assert "more" not in result.output  # the first line of a reason only
     assert "never be printed" not in result.output
     assert namespace not in result.output.replace(f"on {namespace}", "")

@@ -147,36 +147,35 @@ class IntakeApplication(ReferralDesk):
         identity_digest = self._digest(national_id)
         claimed = self.find(IdentityClaim.create_id(identity_digest))
         handle = uuid4()
+        # the data key is recorded with the registration's events, or not at all
+        data_key = self.data_keys.make(handle)
+        sealed = self._sealed(data_key.key, registration, handle)
         registered: Patient | JoiningRegistration
         if isinstance(claimed, IdentityClaim):
-            registered = self._joining(handle, registration, claimed.patient_id)
+            # what the hospital entered, under a data key of its own, made as a new patient's
+            registered = JoiningRegistration(
+                id=handle,
+                hospital_id=registration.hospital_id,
+                patient_id=claimed.patient_id,
+                personal_data=sealed,
+            )
             claimed.register_again(handle)
         else:
-            registered = self._new_patient(handle, registration)
+            registered = Patient(
+                id=handle,
+                hospital_id=registration.hospital_id,
+                region_code=registration.region_code,
+                personal_data=sealed,
+            )
             claimed = IdentityClaim(identity_digest, handle)
-        self.commit(registered, claimed, RegistrationClaim(retry_digest, handle), cause=cause)
+        self.commit(
+            registered,
+            claimed,
+            RegistrationClaim(retry_digest, handle),
+            cause=cause,
+            new_keys=data_key.new_keys,
+        )
         return handle
-
-    def _new_patient(self, patient_id: UUID, registration: Registration) -> Patient:
-        data_key = self.data_keys.create(patient_id)
-        return Patient(
-            id=patient_id,
-            hospital_id=registration.hospital_id,
-            region_code=registration.region_code,
-            personal_data=self._sealed(data_key, registration, patient_id),
-        )
-
-    def _joining(
-        self, handle: UUID, registration: Registration, patient_id: UUID
-    ) -> JoiningRegistration:
-        """What the hospital entered, under a data key of its own, made as a new patient's is:
-        the same writes on both paths."""
-        return JoiningRegistration(
-            id=handle,
-            hospital_id=registration.hospital_id,
-            patient_id=patient_id,
-            personal_data=self._sealed(self.data_keys.create(handle), registration, handle),
-        )
 
     @staticmethod
     def _sealed(data_key: bytes, registration: Registration, registration_id: UUID) -> str:

@@ -309,7 +309,11 @@ def dead_letters_summary(
             f"{group.last.dead_lettered_at:%Y-%m-%d %H:%M:%SZ}",
         )
     console.print(table)
-    console.print(f"{len(records)} dead letters on {namespace + DEAD_LETTER_TOPIC}")
+    copies = sum(group.copies for group in groups)
+    console.print(
+        f"{len(records) - copies} dead letters on {namespace + DEAD_LETTER_TOPIC}"
+        + (f" ({copies} sent again after a crash, counted once)" if copies else "")
+    )
     if positions:
         for group in groups:
             for letter in group.letters:

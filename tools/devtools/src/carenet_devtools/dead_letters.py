@@ -8,6 +8,10 @@ refused the message: `forged`, `gap`, ...). The summary groups them by consumer,
 and reason: the first line of the reason for a contract or a command that failed, the kind for
 a message admission refused (whose reasons differ by sequence or size). It prints no message
 content (which may be about a patient): only positions.
+
+A dead letter's identity is its consumer and source position: a consumer that crashed after
+sending one and before recording the message taken sends it again after its restart
+(`carenet_kit.dead_letters`), and the summary counts such copies once.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ class Group:
     topic: str
     reason: str
     letters: list[DeadLetter] = field(default_factory=list)
+    copies: int = 0
+    """Dead letters sent again with the identity of one of `letters` (counted once)."""
 
     @property
     def first(self) -> DeadLetter:
@@ -80,11 +86,18 @@ def dead_letter(record: ConsumerRecord[bytes, bytes], namespace: str = "") -> De
 
 
 def summarise(records: Iterable[ConsumerRecord[bytes, bytes]], namespace: str = "") -> list[Group]:
-    """The dead letters grouped by consumer, source topic and reason, largest group first."""
+    """The dead letters grouped by consumer, source topic and reason, largest group first; a
+    copy (the same consumer and source) counted once."""
     groups: dict[tuple[str, str, str], Group] = {}
+    seen: set[tuple[str, str]] = set()
     for record in records:
         letter = dead_letter(record, namespace)
         topic = letter.source.rsplit(":", 2)[0]
         key = (letter.consumer, topic, letter.group)
-        groups.setdefault(key, Group(*key)).letters.append(letter)
+        group = groups.setdefault(key, Group(*key))
+        if (letter.consumer, letter.source) in seen:
+            group.copies += 1
+        else:
+            seen.add((letter.consumer, letter.source))
+            group.letters.append(letter)
     return sorted(groups.values(), key=lambda g: (-len(g.letters), g.consumer, g.topic, g.reason))
