@@ -219,7 +219,7 @@ def wait_until_quiet(
     deadline, last_ends, moving = time.monotonic() + timeout, None, ["not looked at"]
     while time.monotonic() < deadline:
         ends = asyncio.run(_ends(bootstrap, topics))
-        backlog = _backlog(metrics_urls)
+        backlog = outbox_backlog(metrics_urls)
         lags = {c.group: asyncio.run(_lag(bootstrap, c)) for c in consumers}
         moving = [f"{group}: lag {lag}" for group, lag in lags.items() if lag]
         moving += [f"outbox backlog {backlog:.0f}"] if backlog else []
@@ -230,7 +230,8 @@ def wait_until_quiet(
     return [f"not quiet after {timeout:.0f} s: {', '.join(moving or ['topics still growing'])}"]
 
 
-def _backlog(urls: Iterable[str]) -> float:
+def outbox_backlog(urls: Iterable[str]) -> float:
+    """The services' outbox backlogs, summed, as their metrics say now."""
     return sum(
         float(figure)
         for url in urls

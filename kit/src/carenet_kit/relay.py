@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,7 +32,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import RecordMetadata
-from eventsourcing.persistence import IntegrityError, Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, Tracking
 from eventsourcing.utils import get_topic
 from tenacity import AsyncRetrying, wait_exponential
 
@@ -47,6 +49,8 @@ log = structlog.get_logger()
 APPENDED_TOPIC = get_topic(PublishedStream.Appended)
 PARTITION_CACHE = 65_536
 """Keys whose partition the relay remembers."""
+BACKLOG_SECONDS = 1.0
+"""How often the lease holder measures its backlog (`carenet_outbox_backlog`)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class OutboxRelay:
         """Where checkpoints go; None: none are published (tests of other behaviour)."""
         self.checkpoint_every = checkpoint_every
         self.checkpoint_seconds = checkpoint_seconds
+        self._acknowledged_position = 0
+        """The last notification id the broker acknowledged (with the batch before it)."""
 
     async def run(self) -> None:
         producer = await self._connect()
@@ -135,10 +141,24 @@ class OutboxRelay:
         partition_of = lru_cache(maxsize=PARTITION_CACHE)(
             lambda key: self._partitioner(key, partitions, partitions)
         )
+        self._acknowledged_position = position or 0
+        watching = asyncio.create_task(self._watch_backlog())
+        try:
+            await self._publish(producer, checkpoints, already_published, partition_of)
+        finally:
+            watching.cancel()
+
+    async def _publish(
+        self,
+        producer: AIOKafkaProducer,
+        checkpoints: Checkpoints,
+        already_published: dict[int, int],
+        partition_of: Callable[[bytes], int],
+    ) -> None:
+        position = self._acknowledged_position
         in_flight: InFlight | None = None
         while True:
-            batch = await asyncio.to_thread(self._read_after, position or 0)
-            metrics.OUTBOX_BACKLOG.labels(self.topic).set(len(batch))
+            batch = await asyncio.to_thread(self._read_after, position)
             if not batch:
                 if not await self._acknowledged(in_flight, producer, checkpoints):
                     return
@@ -199,7 +219,18 @@ class OutboxRelay:
             )
         except IntegrityError:
             return False
+        self._acknowledged_position = in_flight.last_notification_id
         return True
+
+    async def _watch_backlog(self) -> None:
+        """What the outbox holds after the last acknowledged batch (at most a batch), measured
+        apart from the publishing loop: that loop waits as long as the brokers do not answer,
+        and the backlog must rise meanwhile."""
+        while True:
+            with suppress(PersistenceError):  # the store is away: the publishing loop says so
+                unpublished = await asyncio.to_thread(self._read_after, self._acknowledged_position)
+                metrics.OUTBOX_BACKLOG.labels(self.topic).set(len(unpublished))
+            await asyncio.sleep(BACKLOG_SECONDS)
 
     async def _checkpoint(self, producer: AIOKafkaProducer, checkpoints: Checkpoints) -> None:
         """Publish the checkpoints that are due (their messages are acknowledged already)."""
