@@ -2,11 +2,13 @@
 
 A service's domain error subclasses a kind (`carenet_kit.refusals`) and is answered as that
 kind, with no translator in between; an implausible date keeps the field-list shape of 422.
+A store out of reach is no refusal: 503, and when to try again.
 """
 
 from __future__ import annotations
 
 import pytest
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -66,3 +68,18 @@ def test_an_implausible_date_is_still_refused_as_its_field() -> None:
 
 def test_an_error_that_is_no_refusal_is_not_answered_as_one() -> None:
     assert answer_to(LookupError("no such case"))[0] == 500
+
+
+@pytest.mark.parametrize("error", [OperationalError("server closed"), InterfaceError("closed")])
+def test_a_store_out_of_reach_is_answered_503_with_when_to_retry(error: Exception) -> None:
+    api = FastAPI()
+    install_error_handlers(api)
+
+    @api.post("/v1/command")
+    def command() -> None:
+        raise error
+
+    response = TestClient(api, raise_server_exceptions=False).post("/v1/command")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "server closed" not in response.text  # no detail of the store leaks

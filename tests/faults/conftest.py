@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import uuid4
@@ -46,6 +46,10 @@ class Run:
     """The exit status of each process found dead (and started again)."""
     unanswered: int = 0
     """Registrations whose answer never came (each patient gets a serial of its own)."""
+    unavailable: int = 0
+    """Registrations or diagnoses answered 503: the store was away, nothing promised."""
+    calls: list[tuple[float, float]] = field(default_factory=list)
+    """When each patient's calls (registration and diagnosis) began and ended (monotonic)."""
     seconds: dict[str, float] = field(default_factory=dict)
     """How long the load and the wait for quiet took."""
     refusable: set[str] = field(default_factory=set)
@@ -70,18 +74,20 @@ class Run:
         while done < patients or not until():
             self._restart_the_dead()
             serial, done = len(self.registered) + self.unanswered, done + 1
+            began = time.monotonic()
             try:
                 with self._intake() as intake:
                     answer = intake.post("/v1/patients", json=registration(serial))
-                    assert answer.status_code == 201, answer.text
-                    patient = answer.json()["patient_id"]
-                    self.registered.add(patient)
-                    answer = intake.post(f"/v1/patients/{patient}/diagnoses", json=diagnosis())
-                    assert answer.status_code == 201, answer.text
-                    self.acknowledged.add(patient)
+                    if self._available(answer):
+                        patient = answer.json()["patient_id"]
+                        self.registered.add(patient)
+                        url = f"/v1/patients/{patient}/diagnoses"
+                        if self._available(answer := intake.post(url, json=diagnosis())):
+                            self.acknowledged.add(patient)
             except httpx.TransportError:  # intake died in the call: no answer, no promise
                 self.unanswered += 1
                 self._wait_for_a_death()
+            self.calls.append((began, time.monotonic()))
         self.seconds["load"] = self.seconds.get("load", 0) + time.monotonic() - started
 
     def check(self, quiet_within: float = 30) -> Anomalies:
@@ -109,6 +115,22 @@ class Run:
             not_quiet,
             Refusable(frozenset(self.refusable), f"{self.namespace}carenet-casework"),
         )
+
+    def deaths(self, within: float) -> list[int]:
+        """The exit status of every process found dead so far, waiting up to `within` seconds
+        for one (the dead are started again)."""
+        self._wait_for_a_death(timeout=within)
+        self._restart_the_dead()
+        return self.crashes
+
+    def _available(self, answer: httpx.Response) -> bool:
+        """201, or False for a 503 (the store away: no promise); anything else fails."""
+        if answer.status_code == 503:
+            self.unavailable += 1
+            self.unanswered += 1  # the patient's serial is not to be used again
+            return False
+        assert answer.status_code == 201, answer.text
+        return True
 
     def _intake(self) -> httpx.Client:
         token = self.issuer.token_of(CLINICIAN)
@@ -153,9 +175,15 @@ Starter = Callable[[str, dict[str, str]], Run]
 """Starts a scenario's system: (the armed service, its extra settings)."""
 
 
-def starter(bootstrap: str, directory: Path, profile: Profile = "local") -> Iterator[Starter]:
+def starter(
+    bootstrap: str,
+    directory: Path,
+    profile: Profile = "local",
+    settings: Mapping[str, str] | None = None,
+) -> Iterator[Starter]:
     """Systems of intake, routing and casework on `bootstrap`, each on a namespace of its own
-    (topics of the given profile); every process killed at the end."""
+    (topics of the given profile), with `settings` added to every service's; every process
+    killed at the end."""
     runs: list[Run] = []
 
     def started(armed: str, env: dict[str, str]) -> Run:
@@ -169,6 +197,7 @@ def starter(bootstrap: str, directory: Path, profile: Profile = "local") -> Iter
                 "CARENET_TOPIC_NAMESPACE": namespace,
                 "CARENET_REFERENCE_FILE": str(REPOSITORY / "reference" / "demo-directory.yaml"),
                 "CARENET_RULE_SET_FILE": str(REPOSITORY / "rules" / "nhc-2018.yaml"),
+                **(settings or {}),
             },
             ports={name: free_port() for name in SERVICES},
             env_of={armed: env},

@@ -31,6 +31,7 @@ GUARDS = {
     "relay-skip": "after a restart the relay skips what each partition already holds",
     "inbound-tracking": "a consumer skips a message whose offset it has tracked",
     "dead-letter-first": "a consumer sends a dead letter before it records the message taken",
+    "store-outage-restart": "a background loop the store's outage stopped is run again",
 }
 
 

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
@@ -115,6 +115,8 @@ class InvalidRequest(BaseModel):
 
 
 _SAFE_METHODS = frozenset({"get", "head", "options"})
+RETRY_AFTER_SECONDS = 5
+"""What a 503 tells a client to wait before it tries again."""
 
 
 def _error_responses(operation: dict[str, Any]) -> dict[str, tuple[str, type[BaseModel]]]:
@@ -136,6 +138,7 @@ def _error_responses(operation: dict[str, Any]) -> dict[str, tuple[str, type[Bas
         errors["413"] = ("The request body is too large", Problem)
     if has_body or any(p.get("in") != "header" for p in parameters) or command:
         errors["422"] = ("Malformed request, or a command the rules refuse", InvalidRequest)
+    errors["503"] = ("The store is unavailable for a moment; try again (`Retry-After`)", Problem)
     return errors
 
 
@@ -339,6 +342,15 @@ def install_error_handlers(api: FastAPI, max_body_bytes: int | None = None) -> N
     async def too_large(_: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(getattr(error, "detail", error))}, status_code=413)
 
+    async def store_unavailable(_: Request, __: Exception) -> JSONResponse:
+        """The store cannot be reached (a database restarting): say so, and when to try again,
+        instead of an internal error."""
+        return JSONResponse(
+            {"detail": "the store is unavailable for a moment; try again"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
     document_error_responses(api)
     api.add_exception_handler(405, method_not_allowed)
     api.add_exception_handler(413, too_large)
@@ -347,6 +359,8 @@ def install_error_handlers(api: FastAPI, max_body_bytes: int | None = None) -> N
     api.add_exception_handler(Implausible, implausible)
     api.add_exception_handler(AggregateNotFoundError, not_found)
     api.add_exception_handler(IntegrityError, conflict)
+    api.add_exception_handler(OperationalError, store_unavailable)
+    api.add_exception_handler(InterfaceError, store_unavailable)
 
     api.add_middleware(CorrelationIds)
 

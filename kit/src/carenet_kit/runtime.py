@@ -9,15 +9,17 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
 import uvicorn
+from eventsourcing.persistence import PersistenceError
 from fastapi import APIRouter, Depends, FastAPI
 from faust.contrib.asgi import faust_app_running
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from carenet_kit import fail_points, metrics, tracing
 from carenet_kit.application import ServiceApplication
@@ -168,25 +170,23 @@ class Service:
     @asynccontextmanager
     async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
         s = self.settings
-        tasks = [
-            asyncio.create_task(self.relay.run(), name="relay"),
-            asyncio.create_task(
-                BrokerWatch(s.kafka_bootstrap, s.kafka_security()).run(), name="broker-watch"
-            ),
-        ]
+        loops: dict[str, Callable[[], Awaitable[None]]] = {
+            "relay": self.relay.run,
+            "broker-watch": BrokerWatch(s.kafka_bootstrap, s.kafka_security()).run,
+        }
         if self.projection_runner is not None:
-            tasks.append(asyncio.create_task(self.projection_runner.run(), name="projection"))
-        tasks.extend(
-            asyncio.create_task(consumer.run(), name=consumer.name)
-            for consumer in self.batch_consumers
-        )
+            loops["projection"] = self.projection_runner.run
+        loops |= {consumer.name: consumer.run for consumer in self.batch_consumers}
         if self.due_work is not None:
-            scheduler = Scheduler(
+            loops["scheduler"] = Scheduler(
                 self.due_work, self.application.clock, self.settings.scheduler_seconds
-            )
-            tasks.append(asyncio.create_task(scheduler.run(), name="scheduler"))
+            ).run
         if self.policy is not None:
-            tasks.append(asyncio.create_task(self._lag_sampler().run(), name="consumer-lag"))
+            loops["consumer-lag"] = self._lag_sampler().run
+        tasks = [
+            asyncio.create_task(_outlasting_the_store(name, loop), name=name)
+            for name, loop in loops.items()
+        ]
         for task in tasks:
             task.add_done_callback(_crash_on_failure)
         try:
@@ -215,6 +215,20 @@ class Service:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self.application.close()
+
+
+async def _outlasting_the_store(name: str, loop: Callable[[], Awaitable[None]]) -> None:
+    """Run a background loop, and run it again (after a pause, growing to 10 s) when the
+    service's store is unavailable, as a database restarting makes it: every loop resumes from
+    what it recorded, so the process need not die for it. Any other failure ends the loop."""
+    outlasted = PersistenceError if fail_points.guarded("store-outage-restart") else ()
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(outlasted),
+        wait=wait_exponential(max=10),
+        before_sleep=lambda state: log.warning("store unavailable, restarting", task=name),
+    ):
+        with attempt:
+            await loop()
 
 
 def _crash_on_failure(task: asyncio.Task[None]) -> None:

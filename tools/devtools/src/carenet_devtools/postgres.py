@@ -76,9 +76,28 @@ class PostgresCluster:
         if self.data_dir is not None:
             _run_server_command("pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w")
 
+    def crash(self) -> None:
+        """Stop a cluster started by ``start_cluster`` as a crash would (``-m immediate``: no
+        checkpoint, every client cut off; it recovers from its WAL at the next start)."""
+        _run_server_command("pg_ctl", "stop", "-D", str(self._data_dir), "-m", "immediate", "-w")
 
-def start_cluster(base_dir: Path, port: int) -> PostgresCluster:
-    """Create and start a cluster under ``base_dir`` listening on 127.0.0.1:``port`` only.
+    def start(self) -> None:
+        """Start again a cluster started by ``start_cluster`` and stopped since."""
+        log_file = self._data_dir.parent / "postgres.log"
+        _run_server_command(
+            "pg_ctl", "start", "-D", str(self._data_dir), "-l", str(log_file), "-w", "-t", "60"
+        )
+
+    @property
+    def _data_dir(self) -> Path:
+        if self.data_dir is None:
+            raise RuntimeError("only a cluster started here can be stopped and started")
+        return self.data_dir
+
+
+def start_cluster(base_dir: Path, port: int, durable: bool = False) -> PostgresCluster:
+    """Create and start a cluster under ``base_dir`` listening on 127.0.0.1:``port`` only;
+    without ``durable``, a commit does not wait for the disk (a crash may lose it).
 
     TCP connections need the password (scram-sha-256), as in production; the unix socket
     lives in ``base_dir`` so nothing touches /var/run/postgresql.
@@ -96,12 +115,12 @@ def start_cluster(base_dir: Path, port: int) -> PostgresCluster:
     finally:
         password_file.unlink()
     with (data_dir / "postgresql.conf").open("a") as conf:
-        # Durability is pointless for a throwaway cluster; dropping it speeds tests up.
         conf.write(
             f"listen_addresses = '127.0.0.1'\nport = {port}\n"
             f"unix_socket_directories = '{base_dir}'\n"
-            "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
         )
+        if not durable:  # pointless for a throwaway cluster that never crashes; faster tests
+            conf.write("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
     log_file = base_dir / "postgres.log"
     _run_server_command(
         "pg_ctl", "start", "-D", str(data_dir), "-l", str(log_file), "-w", "-t", "60"
