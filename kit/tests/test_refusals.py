@@ -11,6 +11,7 @@ import pytest
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from carenet_kit.http import install_error_handlers
 from carenet_kit.plausibility import Implausible
@@ -21,15 +22,20 @@ class NoSuchSession(NotFound):
     """A domain error, as a service declares one."""
 
 
-def answer_to(refusal: Exception) -> tuple[int, dict[str, object]]:
+def response_to(error: Exception) -> Response:
     api = FastAPI()
     install_error_handlers(api)
 
     @api.post("/v1/command")
     def command() -> None:
-        raise refusal
+        raise error
 
-    response = TestClient(api, raise_server_exceptions=False).post("/v1/command")
+    response: Response = TestClient(api, raise_server_exceptions=False).post("/v1/command")
+    return response
+
+
+def answer_to(refusal: Exception) -> tuple[int, dict[str, object]]:
+    response = response_to(refusal)
     return response.status_code, response.json() if response.status_code < 500 else {}
 
 
@@ -72,14 +78,7 @@ def test_an_error_that_is_no_refusal_is_not_answered_as_one() -> None:
 
 @pytest.mark.parametrize("error", [OperationalError("server closed"), InterfaceError("closed")])
 def test_a_store_out_of_reach_is_answered_503_with_when_to_retry(error: Exception) -> None:
-    api = FastAPI()
-    install_error_handlers(api)
-
-    @api.post("/v1/command")
-    def command() -> None:
-        raise error
-
-    response = TestClient(api, raise_server_exceptions=False).post("/v1/command")
+    response = response_to(error)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert "server closed" not in response.text  # no detail of the store leaks

@@ -68,7 +68,7 @@ CONSUMER_LAG = Gauge(
 )
 OUTBOX_BACKLOG = Gauge(
     "carenet_outbox_backlog",
-    "Outbox messages in the store the relay has not yet published, as of its last read "
+    "Outbox messages in the store the brokers have not yet acknowledged, measured every second "
     "(at most one read's batch: a full batch means at least that many); 0 on a standby.",
     ["topic"],
 )
