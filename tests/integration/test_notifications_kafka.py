@@ -1,9 +1,10 @@
-"""Notifications as a process on the real broker: consumed twice, or killed mid-send, it tells
+"""Notifications as a process on the real broker: consumed twice, or dying mid-send, it tells
 each recipient once per channel.
 
 The upstream events are produced onto their topics as the producers would; a real HTTP server
 on 127.0.0.1 receives the webhooks. Each webhook carries its delivery id (`webhook-id`), by
-which a receiver drops the one repeat a crash mid-send can cause.
+which a receiver drops the one repeat a crash mid-send can cause: the crash is placed there by
+a fail point (`carenet_kit.fail_points`), and its negative control turns the stable id off.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from uuid import uuid4
 
 import pytest
 
+from carenet_kit.fail_points import EXIT_STATUS
 from carenet_kit.wire import Headers
 
 from ..e2e.conftest import eventually
@@ -34,14 +36,24 @@ def receiver() -> Iterator[WebhookReceiver]:
     hook.stop()
 
 
+SETTINGS = {
+    "CARENET_PERSISTENCE": "sqlite",
+    "CARENET_SCHEDULER_SECONDS": "0.1",
+    "CARENET_ATTEMPT_LEASE_SECONDS": "1",
+}
+
+
 @pytest.fixture
 def notifications(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Harness]:
-    env = {
-        "CARENET_PERSISTENCE": "sqlite",
-        "CARENET_SCHEDULER_SECONDS": "0.1",
-        "CARENET_ATTEMPT_LEASE_SECONDS": "1",
-    }
-    yield from start_service("notifications", kafka_bootstrap, env, tmp_path)
+    yield from start_service("notifications", kafka_bootstrap, SETTINGS, tmp_path)
+
+
+@pytest.fixture
+def armed_notifications(
+    kafka_bootstrap: str, tmp_path: Path, armed: dict[str, str]
+) -> Iterator[Harness]:
+    """Notifications with fail points and guards (`armed`, parametrized by the test)."""
+    yield from start_service("notifications", kafka_bootstrap, SETTINGS | armed, tmp_path)
 
 
 def produce(service: Harness, name: str, patient: str, **data: Any) -> tuple[bytes, bytes, Headers]:
@@ -99,31 +111,44 @@ def test_an_event_consumed_twice_is_delivered_once_per_recipient_and_channel(
     assert len(webhook_ids(receiver, {patient})) == 2
 
 
-def test_a_restart_mid_send_loses_nothing_and_repeats_nothing(
-    notifications: Harness, receiver: WebhookReceiver
-) -> None:
-    receiver.delay_seconds = 0.2  # slow enough that the kill lands mid-way
-    subscribe(notifications, receiver.url)
+def crashed_mid_send(service: Harness, receiver: WebhookReceiver) -> tuple[set[str], list[str]]:
+    """Notifications armed to die once a webhook receiver has taken its third notification,
+    before the delivery records it (`notifications.sent:3`), and started again unarmed: the
+    patients, and the `webhook-id` of everything the receiver took about them."""
+    subscribe(service, receiver.url)
     patients = {str(uuid4()) for _ in range(12)}
     for patient in patients:
-        produce(notifications, "CaseManagerAssigned", patient)
-
-    eventually(lambda: len(receiver.accepted()) >= 3 or None, timeout=60)
-    notifications.process.kill()  # SIGKILL: no shutdown code runs
-    sent_before_the_crash = len(receiver.accepted())
-    notifications.process.start()
-    notifications.process.wait_ready(timeout=120)
-
+        produce(service, "CaseManagerAssigned", patient)
+    process = service.process
+    assert process.process is not None
+    assert process.process.wait(timeout=120) == EXIT_STATUS  # it died exactly there
+    process.env = {k: v for k, v in process.env.items() if k != "CARENET_FAIL_POINTS"}
+    process.start()
+    process.wait_ready(timeout=120)
     # The restarted consumer may wait out the killed one's session before it is given the
     # partitions again; on a loaded machine that takes a while.
-    eventually(lambda: len(set(webhook_ids(receiver, patients))) == 12 or None, timeout=240)
-    eventually(lambda: delivered(notifications, patients).total() >= 24 or None, timeout=60)
-    assert set(delivered(notifications, patients).values()) == {1}
-    assert {channel for _, _, channel in delivered(notifications, patients)} == {
-        "inbox",
-        "webhook",
-    }
-    assert sent_before_the_crash < 12
-    # At most the one send in flight at the kill is repeated, with the same id (dropped by it).
-    ids = webhook_ids(receiver, patients)
-    assert len(ids) - len(set(ids)) <= 1
+    eventually(lambda: delivered(service, patients).total() >= 24 or None, timeout=240)
+    assert set(delivered(service, patients).values()) == {1}
+    assert {channel for _, _, channel in delivered(service, patients)} == {"inbox", "webhook"}
+    return patients, webhook_ids(receiver, patients)
+
+
+@pytest.mark.parametrize("armed", [{"CARENET_FAIL_POINTS": "notifications.sent:3"}])
+def test_a_crash_mid_send_repeats_one_webhook_with_its_id(
+    armed_notifications: Harness, receiver: WebhookReceiver
+) -> None:
+    patients, ids = crashed_mid_send(armed_notifications, receiver)
+    assert len(set(ids)) == len(patients)  # each patient's notification, under one id
+    assert len(ids) == len(patients) + 1  # the one taken at the crash came again (dropped)
+
+
+@pytest.mark.parametrize(
+    "armed",
+    [{"CARENET_FAIL_POINTS": "notifications.sent:3", "CARENET_UNGUARDED": "stable-delivery-id"}],
+)
+def test_without_a_stable_delivery_id_the_repeat_reads_as_a_second_notification(
+    armed_notifications: Harness, receiver: WebhookReceiver
+) -> None:
+    """The negative control: a new id per attempt, and the receiver cannot drop the repeat."""
+    patients, ids = crashed_mid_send(armed_notifications, receiver)
+    assert len(set(ids)) == len(patients) + 1

@@ -26,12 +26,14 @@ POINTS = {
     "relay.acknowledged": "the broker acknowledged a batch; the relay has not recorded it",
     "inbound.committed": "a consumed batch is committed; its offsets are not acknowledged",
     "inbound.dead-lettered": "a consumer sent a dead letter; it has not recorded the message taken",
+    "notifications.sent": "a channel took a notification; its delivery is not recorded",
 }
 GUARDS = {
     "relay-skip": "after a restart the relay skips what each partition already holds",
     "inbound-tracking": "a consumer skips a message whose offset it has tracked",
     "dead-letter-first": "a consumer sends a dead letter before it records the message taken",
     "store-outage-restart": "a background loop the store's outage stopped is run again",
+    "stable-delivery-id": "every attempt of a notification's delivery carries the delivery's id",
 }
 
 

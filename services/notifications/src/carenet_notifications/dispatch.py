@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from prometheus_client import Counter
 
-from carenet_kit import tracing
+from carenet_kit import fail_points, tracing
 from carenet_kit.outbox import Cause
 from carenet_kit.projection import LogFollower
 from carenet_kit.read_model_snapshots import SnapshotSchedule
@@ -142,6 +142,7 @@ class Dispatcher:
                     gave_up=retry_at is None,
                 )
             else:
+                fail_points.reached("notifications.sent")
                 delivery.succeed(self.app.clock.now())
                 DELIVERY_ATTEMPTS.labels(delivery.channel, "delivered").inc()
                 log.info("delivered", channel=delivery.channel, attempt=delivery.attempts)

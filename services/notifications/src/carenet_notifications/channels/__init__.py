@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
-from uuid import UUID
+from uuid import UUID, uuid4
 
+from carenet_kit import fail_points
 from carenet_notifications.domain import Notification
 from carenet_notifications.domain.subscriptions import Subscription
 
@@ -34,7 +35,8 @@ def message_of(notification: Notification, delivery_id: UUID, public_url: str) -
         f"?recipient={quote(notification.recipient, safe='')}"
     )
     return Message(
-        delivery_id=delivery_id,
+        # the idempotency key; a new one per attempt only in a fault test's negative control
+        delivery_id=delivery_id if fail_points.guarded("stable-delivery-id") else uuid4(),
         body={
             "type": "carenet.notification",
             "notification_id": str(notification.id),
