@@ -197,6 +197,8 @@ def starter(
                 "CARENET_TOPIC_NAMESPACE": namespace,
                 "CARENET_REFERENCE_FILE": str(REPOSITORY / "reference" / "demo-directory.yaml"),
                 "CARENET_RULE_SET_FILE": str(REPOSITORY / "rules" / "nhc-2018.yaml"),
+                # a killed consumer's partitions wait out its session before they move
+                "CARENET_CONSUMER_SESSION_TIMEOUT_SECONDS": "10",
                 **(settings or {}),
             },
             ports={name: free_port() for name in SERVICES},

@@ -13,6 +13,7 @@ accepted, and once the nodes are back it all goes through.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +31,8 @@ from .conftest import PATIENTS, Run, Starter, starter
 
 pytestmark = pytest.mark.timeout(600)
 
-KILLS = 2
+KILLS = int(os.environ.get("CARENET_FAULT_KILLS", "2"))
+"""Leaders killed in the failover scenario; a longer run: `CARENET_FAULT_KILLS=5`."""
 
 
 @pytest.fixture(scope="module")

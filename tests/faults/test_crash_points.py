@@ -34,12 +34,14 @@ class Scenario:
     """The anomaly the checker finds without the guard."""
     unsigned: int = 0
     """Messages no consumer may act on, sent before the load (to be dead-lettered)."""
+    patients: int = PATIENTS
+    """The load: patients registered and diagnosed."""
 
 
 SCENARIOS = [
     Scenario("intake", "relay.acknowledged:3", "relay-skip", "duplicated"),
     Scenario("casework", "inbound.committed:3", "inbound-tracking", "stuck"),
-    Scenario("casework", "inbound.dead-lettered:1", "dead-letter-first", "lost", unsigned=3),
+    Scenario("casework", "inbound.dead-lettered:1", "dead-letter-first", "lost", 3, patients=4),
 ]
 """The relay and the inbound consumer are the kit's, the same in every service: one service
 each (the one at the head of the chain for the relay, the one at its end for the consumer)."""
@@ -55,11 +57,11 @@ def test_a_crash_at_the_fail_point_loses_and_repeats_nothing(
 ) -> None:
     run = start(scenario.service, {"CARENET_FAIL_POINTS": scenario.fail_point})
     run.send_unsigned(scenario.unsigned)
-    run.diagnose(PATIENTS)
+    run.diagnose(scenario.patients)
     anomalies = run.check()
     print(f"\n{_id(scenario)}: {run.summary(anomalies)}")
     assert run.crashes == [EXIT_STATUS]
-    assert len(run.acknowledged) >= PATIENTS - 1
+    assert len(run.acknowledged) >= scenario.patients - 1
     assert sum(anomalies.counts().values()) == 0, anomalies.table()
 
 
@@ -72,7 +74,7 @@ def test_without_its_guard_the_same_crash_shows_in_the_checker(
         {"CARENET_FAIL_POINTS": scenario.fail_point, "CARENET_UNGUARDED": scenario.guard},
     )
     run.send_unsigned(scenario.unsigned)
-    run.diagnose(PATIENTS)
+    run.diagnose(scenario.patients)
     anomalies = run.check()
     print(f"\n{_id(scenario)} without {scenario.guard}: {run.summary(anomalies)}")
     assert run.crashes == [EXIT_STATUS]

@@ -2,8 +2,10 @@
 being restarted, and the system loses and repeats nothing.
 
 The server of this scenario is its own (it is stopped with `pg_ctl -m immediate`, every client
-cut off, and started again 5 seconds later) while patients are registered and diagnosed. A call
-that meets the outage is answered 503 with `Retry-After` (no promise); everything answered 201
+cut off, and started again 20 seconds later) while patients are registered and diagnosed. The
+outage outlasts what the storage library retries (ten tries of a call, each waiting up to the
+connect timeout, 1 s here), so every loop polling the store meets the failure. A call that
+meets the outage is answered 503 with `Retry-After` (no promise); everything answered 201
 must end, once, in a case manager (`checker.py`); no service process may die. Its negative
 control turns off what keeps them alive (`store-outage-restart`: a background loop stopped by
 the store's outage is run again), and then a service dies of it.
@@ -26,7 +28,9 @@ from .conftest import PATIENTS, Run, Starter, starter
 
 pytestmark = pytest.mark.timeout(600)
 
-DOWN_SECONDS = 5
+DOWN_SECONDS = 20
+CONNECT_TIMEOUT_SECONDS = 1
+"""The library's ten tries of a store call then last about 12 s, less than the outage."""
 
 
 @pytest.fixture
@@ -56,6 +60,7 @@ def on_postgres(
             "CARENET_POSTGRES_USER": postgres.user,
             "CARENET_POSTGRES_PASSWORD": postgres.password,
             "CARENET_POSTGRES_DBNAME": "carenet",
+            "CARENET_POSTGRES_CONNECT_TIMEOUT_SECONDS": str(CONNECT_TIMEOUT_SECONDS),
         },
     )
 

@@ -153,7 +153,7 @@ def test_405_names_every_method_of_the_path(routing_target: FuzzTarget) -> None:
 def test_every_operation_declares_the_errors_it_can_give(intake_target: FuzzTarget) -> None:
     document = intake_target.client.get("/openapi.json").json()
     register = document["paths"]["/v1/patients"]["post"]
-    assert set(register["responses"]) >= {"201", "400", "404", "409", "413", "422"}
+    assert set(register["responses"]) >= {"201", "400", "404", "409", "413", "422", "503"}
     invalid = register["responses"]["422"]["content"]["application/json"]["schema"]
     assert invalid == {"$ref": "#/components/schemas/InvalidRequest"}
     assert any(p["name"] == "X-Correlation-ID" for p in register["parameters"])

@@ -126,9 +126,10 @@ def _error_responses(operation: dict[str, Any]) -> dict[str, tuple[str, type[Bas
     errors: dict[str, tuple[str, type[BaseModel]]] = {
         "400": (f"`{CORRELATION_HEADER}` is not a UUID", Problem)
     }
-    if operation.get("security"):
+    if operation.get("security"):  # every operation on the store needs a token
         errors["401"] = ("No valid bearer token", Problem)
         errors["403"] = ("The caller's role may not do this", Problem)
+        errors["503"] = ("The store is unavailable for a moment: see `Retry-After`", Problem)
     command = operation.get("_method") not in _SAFE_METHODS
     if command or any(p.get("in") == "path" for p in parameters):
         errors["404"] = ("Something named is unknown, or not visible to the caller", Problem)
@@ -138,7 +139,6 @@ def _error_responses(operation: dict[str, Any]) -> dict[str, tuple[str, type[Bas
         errors["413"] = ("The request body is too large", Problem)
     if has_body or any(p.get("in") != "header" for p in parameters) or command:
         errors["422"] = ("Malformed request, or a command the rules refuse", InvalidRequest)
-    errors["503"] = ("The store is unavailable for a moment; try again (`Retry-After`)", Problem)
     return errors
 
 

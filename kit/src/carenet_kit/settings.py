@@ -46,6 +46,9 @@ class ServiceSettings(BaseSettings):
     postgres_user: str = "carenet"
     postgres_password: SecretStr = SecretStr("")
     postgres_dbname: str = "carenet"
+    postgres_connect_timeout_seconds: int = Field(default=5, ge=1)
+    """How long a store call waits for a connection of the pool (the library tries a call ten
+    times, so a call outlasts an outage of about ten times this before it fails)."""
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
     """PLAINTEXT only for the loopback development broker; SASL_SSL (or SASL_PLAINTEXT inside
@@ -245,6 +248,7 @@ class ServiceSettings(BaseSettings):
                 "POSTGRES_PASSWORD": self.postgres_password.get_secret_value(),
                 "POSTGRES_DBNAME": self.postgres_dbname,
                 "POSTGRES_SCHEMA": self.service,
+                "POSTGRES_CONNECT_TIMEOUT": str(self.postgres_connect_timeout_seconds),
                 "CREATE_TABLE": "y",
             }
         self.data_dir.mkdir(parents=True, exist_ok=True)
