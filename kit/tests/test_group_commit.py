@@ -5,7 +5,12 @@ own reads see its writes and nobody else sees them before the commit; a failed c
 alone; a process that dies before the commit leaves none of the group, and the batch taken again
 applies each message once (judged by the tracked offsets and the effects counted in the store);
 a group rolled back while a worker still runs a command waits for it, and takes nothing more.
-And the datastore's readers do not queue behind a thread waiting for the writer. Real SQLite
+And the datastore's readers do not queue behind a thread waiting for the writer.
+
+Shared commits (`SharedCommits`), for concurrent callers outside a group as HTTP requests are:
+callers arriving while a commit is under way share the next one; every caller, when it
+returns, finds its writes committed; a failed caller's writes are undone alone; a commit that
+fails fails every caller whose writes it held, and keeps none of them. Real SQLite
 files, no broker: `take` is what the agent calls with each batch faust hands it.
 """
 
@@ -15,8 +20,10 @@ import asyncio
 import json
 import multiprocessing
 import os
+import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,7 +31,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import OperationalError, PersistenceError
 from eventsourcing.sqlite import SQLiteConnection, SQLiteDatastore
 
 from bench.synthetic import SyntheticNetwork
@@ -39,6 +46,8 @@ from carenet_kit.topics import load_catalog
 
 NETWORK = SyntheticNetwork()
 INTAKE = load_catalog().topic_of("intake").name
+CALLERS = 16
+SLOW_DISK_SECONDS = 0.05
 
 
 class Seen(Aggregate):
@@ -109,11 +118,22 @@ def app(tmp_path: Path) -> Iterator[Acting]:
 @pytest.fixture
 def commits(monkeypatch: pytest.MonkeyPatch) -> list[None]:
     """Every commit of a SQLite connection (each one waits for the disk)."""
+    return counted_commits(monkeypatch, seconds=0.0)
+
+
+@pytest.fixture
+def slow_commits(monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """The same, on a slow disk: callers queue behind each commit, as under load."""
+    return counted_commits(monkeypatch, seconds=SLOW_DISK_SECONDS)
+
+
+def counted_commits(monkeypatch: pytest.MonkeyPatch, seconds: float) -> list[None]:
     counted: list[None] = []
     commit = SQLiteConnection.commit
 
     def counting(connection: SQLiteConnection) -> None:
         counted.append(None)
+        time.sleep(seconds)
         commit(connection)
 
     monkeypatch.setattr(SQLiteConnection, "commit", counting)
@@ -261,3 +281,81 @@ def test_a_reader_does_not_wait_behind_a_thread_waiting_for_the_writer(app: Acti
     for thread in (holder, waiter, reader):
         thread.join(10)
     assert read_while_the_writer_was_held
+
+
+# -- shared commits: concurrent callers outside a group, as HTTP requests are ----------------
+
+
+def concurrently(callers: list[Callable[[], object]]) -> list[BaseException | None]:
+    """Run the callers in threads started together; what each raised, if anything."""
+    outcomes: list[BaseException | None] = [None] * len(callers)
+    start = threading.Barrier(len(callers))
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            callers[index]()
+        except BaseException as error:
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(callers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+def save_and_look(app: Acting, seen_on_return: list[int]) -> Callable[[], None]:
+    def caller() -> None:
+        app.save(Seen(uuid4()))
+        seen_on_return.append(committed_effects(app.env["SQLITE_DBNAME"]))
+
+    return caller
+
+
+def test_concurrent_callers_share_commits_and_return_only_once_committed(
+    app: Acting, slow_commits: list[None]
+) -> None:
+    seen_on_return: list[int] = []
+    outcomes = concurrently([save_and_look(app, seen_on_return) for _ in range(CALLERS)])
+    assert outcomes == [None] * CALLERS
+    assert app.effects() == CALLERS
+    assert len(slow_commits) <= CALLERS // 2  # the ones queued behind a commit shared the next
+    # each caller found its own write committed: at least as many as had returned
+    assert all(seen >= rank + 1 for rank, seen in enumerate(sorted(seen_on_return)))
+
+
+def test_without_shared_commits_each_caller_commits(
+    app: Acting, slow_commits: list[None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The negative control: the datastore without its shared commits."""
+    monkeypatch.setattr(app.factory.datastore, "shared", None)  # type: ignore[attr-defined]
+    outcomes = concurrently([save_and_look(app, []) for _ in range(CALLERS)])
+    assert outcomes == [None] * CALLERS
+    assert len(slow_commits) == CALLERS
+
+
+def test_a_failed_caller_is_undone_alone(app: Acting, slow_commits: list[None]) -> None:
+    callers: list[Callable[[], object]] = [lambda: app.save(Seen(uuid4())) for _ in range(7)]
+    outcomes = concurrently([*callers, lambda: failing_command(app)])
+    assert [type(o) for o in outcomes] == [type(None)] * 7 + [RuntimeError]
+    assert committed_effects(app.env["SQLITE_DBNAME"]) == 7
+
+
+def test_a_failed_commit_fails_every_caller_it_held(
+    app: Acting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commit = SQLiteConnection.commit
+
+    def disk_full(connection: SQLiteConnection) -> None:
+        time.sleep(SLOW_DISK_SECONDS)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(SQLiteConnection, "commit", disk_full)
+    outcomes = concurrently([lambda: app.save(Seen(uuid4())) for _ in range(CALLERS)])
+    monkeypatch.setattr(SQLiteConnection, "commit", commit)
+    assert all(isinstance(o, OperationalError) for o in outcomes), outcomes
+    assert committed_effects(app.env["SQLITE_DBNAME"]) == 0
+    app.save(Seen(uuid4()))  # the store works again once the disk does
+    assert committed_effects(app.env["SQLITE_DBNAME"]) == 1

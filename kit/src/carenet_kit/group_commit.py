@@ -19,6 +19,14 @@ the last commit), so the relay and the read models see a group whole or not at a
 of its notification ids (one writer at a time, as before). A connection asked for outside a
 transaction (the keystore's checkpoint after an erasure) commits the group first.
 
+Concurrent callers outside a group (HTTP requests, the relay recording its position) share
+commits the same way (`SharedCommits`): each caller's writes are a savepoint in one open
+transaction on the writer; the last caller of a run (none other waiting for the writer) commits
+it, and every caller returns only once the commit holding its writes is done, so nothing is
+answered before it is on disk. A caller alone commits at once, as before; under 32 concurrent
+requests one commit serves many (bench P5). A failed caller's writes are undone alone; a commit
+that fails fails every caller whose writes it held.
+
 PostgreSQL is not grouped: its server flushes concurrent commits together (`commit_delay`) and a
 command's transaction is short there; `grouping` returns a group that does nothing.
 """
@@ -29,8 +37,9 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.persistence import (
@@ -49,6 +58,9 @@ from eventsourcing.sqlite import (
 
 GROUP_SECONDS = 0.1
 """The longest a group holds the store's writer before it commits what it has."""
+
+MOST_SHARED = 64
+"""The most callers' commands one shared commit holds."""
 
 _current: ContextVar[Group | None] = ContextVar("carenet_group_commit", default=None)
 
@@ -76,6 +88,10 @@ class Group:
             yield
         finally:
             _current.reset(token)
+
+    @property
+    def rolled_back(self) -> bool:
+        return self._rolled_back
 
     def due(self) -> bool:
         """Whether the group has held the writer long enough to commit what it has."""
@@ -145,9 +161,76 @@ class Group:
             try:
                 with _as_persistence_errors():
                     end(connection)
+            except BaseException:
+                with suppress(sqlite3.Error):  # a failed commit: the writer goes back clean
+                    connection.rollback()
+                raise
             finally:
                 assert self.datastore is not None
                 self.datastore.pool.put_connection(connection)
+
+
+@dataclass
+class _Shared:
+    """One shared transaction: its group, how many callers' commands it holds, and how its
+    commit ended (set once: None, or the failure every one of its callers raises)."""
+
+    group: Group
+    commands: int = 0
+    ended: threading.Event = field(default_factory=threading.Event)
+    failure: BaseException | None = None
+
+
+class SharedCommits:
+    """The transactions of concurrent callers outside a group, committed together: one caller
+    at a time runs its command (a savepoint) in the open transaction; the caller that finds
+    nobody waiting behind it, or the transaction held `GROUP_SECONDS` or `MOST_SHARED`
+    commands long, commits it; the others wait for that commit."""
+
+    def __init__(self, datastore: GroupingSQLiteDatastore) -> None:
+        self.datastore = datastore
+        self._turn = threading.Lock()
+        self._queue = threading.Lock()  # guards `_waiting`
+        self._waiting = 0
+        self._open = _Shared(Group(datastore, GROUP_SECONDS))
+
+    @contextmanager
+    def transaction(self) -> Iterator[SQLiteCursor]:
+        with self._queue:
+            self._waiting += 1
+        self._turn.acquire()
+        with self._queue:
+            self._waiting -= 1
+        shared = self._open
+        try:
+            with shared.group.transaction(commit=True) as cursor:
+                yield cursor
+        except BaseException:
+            self._end_turn(shared)  # the others' writes in it still need their commit
+            raise
+        self._end_turn(shared)
+        shared.ended.wait()
+        if shared.failure is not None:
+            raise OperationalError(f"the shared commit failed: {shared.failure}")
+
+    def _end_turn(self, shared: _Shared) -> None:
+        """Give the turn up, committing first unless a caller waiting for it will."""
+        try:
+            shared.commands += 1
+            with self._queue:
+                waited_for = self._waiting > 0
+            if waited_for and not shared.group.due() and shared.commands < MOST_SHARED:
+                return
+            self._open = _Shared(Group(self.datastore, GROUP_SECONDS))
+            try:
+                if shared.group.rolled_back:  # SQLite ended the transaction (a failed command)
+                    raise PersistenceError("the shared transaction was lost")
+                shared.group.commit()
+            except BaseException as error:
+                shared.failure = error
+            shared.ended.set()
+        finally:
+            self._turn.release()
 
 
 class GroupingSQLiteDatastore(SQLiteDatastore):
@@ -159,11 +242,13 @@ class GroupingSQLiteDatastore(SQLiteDatastore):
 
     def __init__(self, db_name: str, **options: Any) -> None:
         super().__init__(db_name, **options)
+        in_memory = self.pool.is_sqlite_memory_mode  # reads and writes exclude each other
         self.readers = (
             None
-            if self.pool.is_sqlite_memory_mode  # in memory: reads and writes exclude each other
+            if in_memory
             else SQLiteConnectionPool(db_name=db_name, lock_timeout=options.get("lock_timeout"))
         )
+        self.shared = None if in_memory else SharedCommits(self)
 
     @classmethod
     def replacing(cls, datastore: SQLiteDatastore) -> GroupingSQLiteDatastore:
@@ -185,11 +270,14 @@ class GroupingSQLiteDatastore(SQLiteDatastore):
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
         group = self._group()
-        if group is None:
-            with super().transaction(commit=commit) as cursor:
+        if group is not None:
+            with group.transaction(commit=commit) as cursor:
+                yield cursor
+        elif commit and self.shared is not None:
+            with self.shared.transaction() as cursor:
                 yield cursor
         else:
-            with group.transaction(commit=commit) as cursor:
+            with super().transaction(commit=commit) as cursor:
                 yield cursor
 
     @contextmanager
