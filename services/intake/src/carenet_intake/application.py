@@ -211,7 +211,12 @@ class IntakeApplication(ReferralDesk):
                 f"ICD-10 {diagnosis.icd10_code} is in scope ({category.value}); "
                 "override_reason is only for diagnoses outside the six categories"
             )
-        patient = self._patient(joining.patient_id if joining else registration_id)
+        if joining is not None:
+            patient = self._patient(joining.patient_id)
+        elif isinstance(registered, Patient):
+            patient = registered  # read once: it is the registration
+        else:
+            raise AggregateNotFoundError(registration_id)
         diagnosis_id = uuid4()
         joined = self._join(joining, diagnosis_id, diagnosis) if joining else []
         common: dict[str, Any] = {
