@@ -84,6 +84,19 @@ def test_a_given_name_the_target_does_not_have_is_refused() -> None:
         copy_of(VisitView, EVENT, recorded_at=EVENT.timestamp)
 
 
-def test_only_dataclasses_and_pydantic_models_are_built() -> None:
-    with pytest.raises(TypeError, match="neither a dataclass nor a pydantic model"):
+class Visit:
+    """Stands in for an aggregate: constructed by the named parameters of its `__init__`."""
+
+    def __init__(self, visit_id: str, risk_level: int, *, late: bool = False) -> None:
+        self.visit_id, self.risk_level, self.late = visit_id, risk_level, late
+
+
+def test_another_class_is_built_from_the_parameters_its_init_names() -> None:
+    visit = copy_of(Visit, EVENT, late=True)
+
+    assert (visit.visit_id, visit.risk_level, visit.late) == ("v-1", 3, True)
+
+
+def test_a_class_that_names_no_parameter_is_refused() -> None:
+    with pytest.raises(TypeError, match="names no parameter"):
         copy_of(date, EVENT)

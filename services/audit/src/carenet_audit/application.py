@@ -18,6 +18,7 @@ from carenet_contracts.audit import Purpose
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.auth import Actor
 from carenet_kit.clock import Clock
+from carenet_kit.fields import copy_of
 from carenet_kit.lease import creating_tables
 from carenet_kit.outbox import Cause
 
@@ -79,14 +80,12 @@ class AuditApplication(ServiceApplication):
         non-auditor. Either way the request is recorded first."""
         granted = actor.role == AUDITOR_ROLE
         entries = self.index.history(request.patient_id, request.as_of) if granted else []
-        read = HistoryRead(
-            patient_id=request.patient_id,
+        read = copy_of(
+            HistoryRead,
+            request,
             reader_id=actor.subject,
             reader_organisation=actor.organisation,
             reader_role=actor.role,
-            purpose=request.purpose,
-            justification=request.justification,
-            as_of=request.as_of,
             granted=granted,
             events_returned=len(entries),
         )

@@ -37,6 +37,7 @@ from carenet_contracts.routing import (
     ReferralCancelled,
     ReferralEscalated,
 )
+from carenet_kit.fields import copy_of
 from carenet_kit.inbound import Policy
 from carenet_kit.outbox import Cause
 
@@ -48,84 +49,49 @@ def policy(app: CaseworkApplication) -> Policy:
         patient_id = envelope.patient_id
         match envelope.data:
             case PatientRouted() as e:
-                app.open_case(
-                    OpenCase(
-                        patient_id=patient_id,
-                        center_id=e.center_id,
-                        first_visit_due=e.first_visit_due,
-                        social_worker_ids=tuple(e.social_worker_ids),
-                        diagnosing_hospital_id=e.diagnosing_hospital_id,
-                        category=e.category.value,
-                        risk_level=e.risk_level,
-                    ),
-                    cause,
+                workers = tuple(e.social_worker_ids)
+                opening = copy_of(
+                    OpenCase,
+                    e,
+                    patient_id=patient_id,
+                    category=e.category.value,
+                    social_worker_ids=workers,
                 )
+                app.open_case(opening, cause)
             case PatientTransferred() as e:
+                workers = tuple(e.social_worker_ids)
                 app.transfer(
-                    TransferCase(
-                        patient_id=patient_id,
-                        to_center_id=e.to_center_id,
-                        moved_on=e.moved_on,
-                        first_visit_due=e.first_visit_due,
-                        social_worker_ids=tuple(e.social_worker_ids),
-                    ),
+                    copy_of(TransferCase, e, patient_id=patient_id, social_worker_ids=workers),
                     cause,
                 )
             case PatientAdmitted() as e:
-                app.record_admission(
-                    RecordAdmission(
-                        patient_id=patient_id,
-                        admission_id=e.admission_id,
-                        hospital_id=e.hospital_id,
-                        admitted_on=e.admitted_on,
-                    ),
-                    cause,
-                )
+                app.record_admission(copy_of(RecordAdmission, e, patient_id=patient_id), cause)
             case PatientDischarged() as e:
-                app.record_discharge(
-                    RecordDischarge(
-                        patient_id=patient_id,
-                        admission_id=e.admission_id,
-                        discharged_on=e.discharged_on,
-                    ),
-                    cause,
-                )
+                app.record_discharge(copy_of(RecordDischarge, e, patient_id=patient_id), cause)
             case ReferralCancelled() as e:
+                outcome = f"cancelled: {e.reason}"
                 app.end_referral(
-                    EndReferral(
-                        patient_id=patient_id,
-                        referral_id=e.referral_id,
-                        outcome=f"cancelled: {e.reason}",
-                    ),
-                    cause,
+                    copy_of(EndReferral, e, patient_id=patient_id, outcome=outcome), cause
                 )
             case ReferralEscalated(referral_open=False) as e:
-                app.record_referral_not_admitted(
-                    RecordReferralNotAdmitted(
-                        patient_id=patient_id,
-                        referral_id=e.referral_id,
-                        outcome=e.detail,
-                        ended_at=envelope.occurred_at,
-                    ),
-                    cause,
+                not_admitted = copy_of(
+                    RecordReferralNotAdmitted,
+                    e,
+                    patient_id=patient_id,
+                    outcome=e.detail,
+                    ended_at=envelope.occurred_at,
                 )
+                app.record_referral_not_admitted(not_admitted, cause)
             case ReferralEscalated():
                 pass  # still open: routing keeps looking for a hospital
             case ContactDetailsShared() as e:
                 app.receive_contact_details(
-                    ReceiveContactDetails(
-                        patient_id=patient_id, case_id=e.case_id, sealed=e.sealed
-                    ),
-                    cause,
+                    copy_of(ReceiveContactDetails, e, patient_id=patient_id), cause
                 )
             case PersonalDataErased() as e:
+                basis = e.legal_basis.value
                 app.erase_contact_keys(
-                    EraseContactKeys(
-                        patient_id=patient_id,
-                        legal_basis=e.legal_basis.value,
-                        reference=e.reference,
-                    ),
-                    cause,
+                    copy_of(EraseContactKeys, e, patient_id=patient_id, legal_basis=basis), cause
                 )
 
     return handle

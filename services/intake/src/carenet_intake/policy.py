@@ -11,6 +11,7 @@ from carenet_contracts.casework import CaseOpened
 from carenet_contracts.routing import ReferralCancelled, ReferralIssued
 from carenet_intake.application import IntakeApplication
 from carenet_intake.commands import CancelReferral, ReceiveReferral, ShareContactDetails
+from carenet_kit.fields import copy_of
 from carenet_kit.inbound import Policy
 from carenet_kit.outbox import Cause
 
@@ -20,36 +21,15 @@ def policy(app: IntakeApplication) -> Policy:
         patient_id = envelope.patient_id
         match envelope.data:
             case ReferralIssued() as e:
+                reason = e.reason.value
                 app.receive_referral(
-                    ReceiveReferral(
-                        patient_id=patient_id,
-                        referral_id=e.referral_id,
-                        case_id=e.case_id,
-                        from_center_id=e.from_center_id,
-                        hospital_id=e.hospital_id,
-                        reason=e.reason.value,
-                        risk_level=e.risk_level,
-                        accept_by=e.accept_by,
-                    ),
-                    cause,
+                    copy_of(ReceiveReferral, e, patient_id=patient_id, reason=reason), cause
                 )
             case ReferralCancelled() as e:
-                app.cancel_referral(
-                    CancelReferral(
-                        referral_id=e.referral_id, hospital_id=e.hospital_id, reason=e.reason
-                    ),
-                    cause,
-                )
-            case CaseOpened(contact_key=str() as contact_key) as e:
-                app.share_contact_details(
-                    ShareContactDetails(
-                        patient_id=patient_id,
-                        case_id=e.case_id,
-                        center_id=e.center_id,
-                        contact_key=contact_key,
-                    ),
-                    cause,
-                )
+                app.cancel_referral(copy_of(CancelReferral, e), cause)
+            case CaseOpened(contact_key=str()) as e:
+                sharing = copy_of(ShareContactDetails, e, patient_id=patient_id)
+                app.share_contact_details(sharing, cause)
             case CaseOpened():
                 pass  # the center wants no contact details for this case (no key to seal to)
 

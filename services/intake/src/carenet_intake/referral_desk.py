@@ -12,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError
 from carenet_intake.commands import CancelReferral, ReceiveReferral
 from carenet_intake.domain import DeclineReason, Inpatient, Patient, Referral, Stay
 from carenet_intake.hospital_tier import HospitalTier
+from carenet_kit.fields import copy_of
 from carenet_kit.outbox import Cause
 from carenet_kit.refusals import Refused
 
@@ -27,17 +28,7 @@ class ReferralDesk(HospitalTier):
             log.info("referral already on the worklist", referral_id=str(command.referral_id))
             self.commit(cause=cause)
             return
-        referral = Referral(
-            referral_id=command.referral_id,
-            patient_id=command.patient_id,
-            case_id=command.case_id,
-            from_center_id=command.from_center_id,
-            hospital_id=command.hospital_id,
-            reason=command.reason,
-            risk_level=command.risk_level,
-            accept_by=command.accept_by,
-        )
-        self.commit(referral, cause=cause)
+        self.commit(copy_of(Referral, command), cause=cause)
 
     def cancel_referral(self, command: CancelReferral, cause: Cause) -> None:
         """Take it off the worklist, unless the patient was admitted on it (then log why)."""

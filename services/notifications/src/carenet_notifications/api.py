@@ -142,7 +142,7 @@ def masked(channel: str, address: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/…"
 
 
-@router.get("/inbox", response_model=list[InboxItemOut], **for_roles(*Role))
+@router.get("/inbox", **for_roles(*Role))
 def read_inbox(
     inboxes: Projection, recipient: Recipient, actor: CurrentActor, control: Control
 ) -> list[InboxItemOut]:
@@ -150,7 +150,7 @@ def read_inbox(
     return [InboxItemOut.of(item) for item in items if consented(actor, control, item)]
 
 
-@router.get("/inbox/{notification_id}", response_model=InboxItemOut, **for_roles(*Role))
+@router.get("/inbox/{notification_id}", **for_roles(*Role))
 def read_inbox_item(
     inboxes: Projection,
     notification_id: UUID,
@@ -182,12 +182,7 @@ async def acknowledge(
     await asyncio.to_thread(app.acknowledge, notification_id, recipient, Cause.request(correlation))
 
 
-@router.post(
-    "/subscriptions",
-    status_code=status.HTTP_201_CREATED,
-    response_model=SubscriptionCreated,
-    **for_roles(*Role),
-)
+@router.post("/subscriptions", status_code=status.HTTP_201_CREATED, **for_roles(*Role))
 async def subscribe(
     app: Application, body: SubscriptionIn, actor: CurrentActor
 ) -> SubscriptionCreated:
@@ -203,7 +198,7 @@ async def subscribe(
     return SubscriptionCreated(**out.model_dump(), secret=created.secret)
 
 
-@router.get("/subscriptions", response_model=list[SubscriptionOut], **for_roles(*Role))
+@router.get("/subscriptions", **for_roles(*Role))
 async def list_subscriptions(
     app: Application, recipient: Recipient, actor: CurrentActor
 ) -> list[SubscriptionOut]:
@@ -212,9 +207,7 @@ async def list_subscriptions(
 
 
 @router.delete(
-    "/subscriptions/{subscription_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    **for_roles(*Role),
+    "/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, **for_roles(*Role)
 )
 async def unsubscribe(
     app: Application, subscription_id: UUID, recipient: Recipient, actor: CurrentActor
@@ -223,9 +216,7 @@ async def unsubscribe(
     await asyncio.to_thread(app.unsubscribe, acting_for(actor, recipient), subscription_id)
 
 
-@router.get(
-    "/deliveries/failed", response_model=list[FailedDeliveryOut], **for_roles(Role.OPERATOR)
-)
+@router.get("/deliveries/failed", **for_roles(Role.OPERATOR))
 async def failed_deliveries(inboxes: Projection) -> list[FailedDeliveryOut]:
     """The dead letters: deliveries that gave up after their attempts, awaiting redelivery."""
     return [FailedDeliveryOut.of(f) for f in inboxes.failed_deliveries()]

@@ -15,6 +15,7 @@ from eventsourcing.persistence import JSONTranscoder
 
 from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
+from carenet_kit.fields import copy_of
 from carenet_kit.outbox import Cause
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.projection import LogFollower
@@ -179,13 +180,7 @@ class RoutingApplication(ServiceApplication):
     def route_diagnosed_patient(self, command: RouteDiagnosedPatient, cause: Cause) -> None:
         if Route.create_id(command.patient_id) in self.repository:
             return  # a later diagnosis does not move a patient who already has a route
-        route = Route(
-            patient_id=command.patient_id,
-            diagnosing_hospital_id=command.diagnosing_hospital_id,
-            category=command.category,
-            risk_level=command.risk_level,
-            region_code=command.region_code,
-        )
+        route = copy_of(Route, command)
         route.route_by_catchment(
             self._directory(), self.rules.local_date(command.recorded_at), self.rules
         )

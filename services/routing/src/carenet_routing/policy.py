@@ -15,6 +15,7 @@ from carenet_contracts.intake import (
     ReferralAccepted,
     ReferralDeclined,
 )
+from carenet_kit.fields import copy_of
 from carenet_kit.inbound import Policy
 from carenet_kit.outbox import Cause
 from carenet_routing.application import RoutingApplication
@@ -34,81 +35,59 @@ def policy(app: RoutingApplication) -> Policy:
         patient_id = envelope.patient_id
         match envelope.data:
             case DiagnosisRecorded() as e:
-                app.route_diagnosed_patient(
-                    RouteDiagnosedPatient(
-                        patient_id=patient_id,
-                        diagnosing_hospital_id=e.hospital_id,
-                        category=e.category.value,
-                        risk_level=e.risk_level,
-                        region_code=e.region_code,
-                        recorded_at=envelope.recorded_at,
-                    ),
-                    cause,
+                diagnosed = copy_of(
+                    RouteDiagnosedPatient,
+                    e,
+                    patient_id=patient_id,
+                    diagnosing_hospital_id=e.hospital_id,
+                    category=e.category.value,
+                    recorded_at=envelope.recorded_at,
                 )
+                app.route_diagnosed_patient(diagnosed, cause)
             case ReferralRequested() as e:
+                reason = e.reason.value
                 app.request_referral(
-                    RequestReferral(
-                        patient_id=patient_id,
-                        referral_id=e.referral_id,
-                        case_id=e.case_id,
-                        center_id=e.center_id,
-                        reason=e.reason.value,
-                        risk_level=e.risk_level,
-                    ),
-                    cause,
+                    copy_of(RequestReferral, e, patient_id=patient_id, reason=reason), cause
                 )
             case ReferralWithdrawn() as e:
-                app.withdraw_referral(
-                    WithdrawReferral(
-                        patient_id=patient_id, referral_id=e.referral_id, reason=e.reason
-                    ),
-                    cause,
-                )
+                app.withdraw_referral(copy_of(WithdrawReferral, e, patient_id=patient_id), cause)
             case ReferralAccepted() as e:
-                app.follow_hospital(
-                    FollowHospital(
-                        patient_id=patient_id,
-                        referral_id=e.referral_id,
-                        hospital_id=e.hospital_id,
-                        happening=Happening.ACCEPTED,
-                        when=e.accepted_at,
-                    ),
-                    cause,
+                answer = copy_of(
+                    FollowHospital,
+                    e,
+                    patient_id=patient_id,
+                    happening=Happening.ACCEPTED,
+                    when=e.accepted_at,
                 )
+                app.follow_hospital(answer, cause)
             case ReferralDeclined() as e:
-                app.follow_hospital(
-                    FollowHospital(
-                        patient_id=patient_id,
-                        referral_id=e.referral_id,
-                        hospital_id=e.hospital_id,
-                        happening=Happening.DECLINED,
-                        when=envelope.occurred_at,
-                        detail=e.reason,
-                    ),
-                    cause,
+                answer = copy_of(
+                    FollowHospital,
+                    e,
+                    patient_id=patient_id,
+                    happening=Happening.DECLINED,
+                    when=envelope.occurred_at,
+                    detail=e.reason,
                 )
-            case PatientAdmitted(referral_id=UUID() as referral_id) as e:
-                app.follow_hospital(
-                    FollowHospital(
-                        patient_id=patient_id,
-                        referral_id=referral_id,
-                        hospital_id=e.hospital_id,
-                        happening=Happening.ADMITTED,
-                        when=e.admitted_on,
-                    ),
-                    cause,
+                app.follow_hospital(answer, cause)
+            case PatientAdmitted(referral_id=UUID()) as e:
+                answer = copy_of(
+                    FollowHospital,
+                    e,
+                    patient_id=patient_id,
+                    happening=Happening.ADMITTED,
+                    when=e.admitted_on,
                 )
-            case PatientDischarged(referral_id=UUID() as referral_id) as e:
-                app.follow_hospital(
-                    FollowHospital(
-                        patient_id=patient_id,
-                        referral_id=referral_id,
-                        hospital_id=e.hospital_id,
-                        happening=Happening.DISCHARGED,
-                        when=e.discharged_on,
-                    ),
-                    cause,
+                app.follow_hospital(answer, cause)
+            case PatientDischarged(referral_id=UUID()) as e:
+                answer = copy_of(
+                    FollowHospital,
+                    e,
+                    patient_id=patient_id,
+                    happening=Happening.DISCHARGED,
+                    when=e.discharged_on,
                 )
+                app.follow_hospital(answer, cause)
             case PatientAdmitted() | PatientDischarged():
                 pass  # an admission or discharge that no community referral asked for
 

@@ -50,7 +50,7 @@ def case_out(case: CaseView) -> CaseOut:
     return CaseOut(**{**case.__dict__, "visits": visits})
 
 
-@router.get("/cases", response_model=list[CaseOut], **for_roles(*Role))
+@router.get("/cases", **for_roles(*Role))
 def find_cases(
     board: CareBoardDep,
     actor: CurrentActor,
@@ -66,7 +66,7 @@ def find_cases(
     return [case_out(c) for c in found if c.patient_id in shown]
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut, **guarded(Access.READ_CARE, "case"))
+@router.get("/cases/{case_id}", **guarded(Access.READ_CARE, "case"))
 async def read_case(case_id: UUID, board: CareBoardDep) -> CaseOut:
     case = board.case(case_id)
     if case is None:

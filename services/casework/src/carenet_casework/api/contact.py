@@ -25,7 +25,6 @@ class ContactOut(BaseModel):
 
 @router.get(
     "/cases/{case_id}/contact",
-    response_model=ContactOut,
     responses={
         404: {"description": "No such case, or the hospital has not shared the details yet."},
         410: {"description": "The patient's personal data was erased."},

@@ -48,7 +48,6 @@ class WithdrawReferral(BaseModel):
 @router.post(
     "/cases/{case_id}/emergencies",
     status_code=status.HTTP_201_CREATED,
-    response_model=EmergencyOut,
     **guarded(Access.RECORD_CARE, "case"),
 )
 def record_emergency(

@@ -74,7 +74,6 @@ class SessionWithAttendance(SessionOut):
 @router.post(
     "/centers/{center_id}/sessions",
     status_code=status.HTTP_201_CREATED,
-    response_model=SessionOut,
     **of_organisation("center_id", *SESSION_STAFF),
 )
 def hold_session(
@@ -85,11 +84,7 @@ def hold_session(
     return copy_of(SessionOut, plan)
 
 
-@router.post(
-    "/sessions/{session_id}/attendance",
-    response_model=AttendanceRecorded,
-    **for_roles(*SESSION_STAFF),
-)
+@router.post("/sessions/{session_id}/attendance", **for_roles(*SESSION_STAFF))
 def record_attendance(
     session_id: UUID,
     body: Attendance,
@@ -107,11 +102,7 @@ def record_attendance(
     )
 
 
-@router.get(
-    "/sessions/{session_id}",
-    response_model=SessionWithAttendance,
-    **for_roles(*SESSION_STAFF),
-)
+@router.get("/sessions/{session_id}", **for_roles(*SESSION_STAFF))
 def read_session(
     session_id: UUID, board: CareBoardDep, actor: CurrentActor
 ) -> SessionWithAttendance:
@@ -126,11 +117,7 @@ def _session_of_own_center(board: CareBoard, session_id: UUID, actor: Actor) -> 
     return session
 
 
-@router.get(
-    "/patients/{patient_id}/sessions",
-    response_model=list[SessionOut],
-    **guarded(Access.READ_CARE),
-)
+@router.get("/patients/{patient_id}/sessions", **guarded(Access.READ_CARE))
 async def sessions_of(patient_id: UUID, board: CareBoardDep) -> list[SessionOut]:
     """The patient's rehabilitation history: sessions and activities attended."""
     return [copy_of(SessionOut, s) for s in board.sessions_of(patient_id)]

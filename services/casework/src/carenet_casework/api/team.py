@@ -61,7 +61,7 @@ class Reassigned(BaseModel):
     previous_case_manager_id: str | None
 
 
-@router.get("/patients/{patient_id}/care-team", response_model=TeamOut, **guarded(Access.READ_CARE))
+@router.get("/patients/{patient_id}/care-team", **guarded(Access.READ_CARE))
 async def read_team(patient_id: UUID, board: CareBoardDep) -> TeamOut:
     team = board.team(patient_id)
     if team is None:
@@ -77,7 +77,6 @@ async def read_team(patient_id: UUID, board: CareBoardDep) -> TeamOut:
 @router.post(
     "/patients/{patient_id}/care-team",
     status_code=status.HTTP_201_CREATED,
-    response_model=MemberAdded,
     **guarded(Access.RECORD_CARE),
 )
 def add_member(
@@ -104,11 +103,7 @@ def remove_member(
     casework.remove_team_member(patient_id, member_id, role, reason, Cause.request(corr))
 
 
-@router.post(
-    "/cases/{case_id}/case-manager",
-    response_model=Reassigned,
-    **guarded(Access.RECORD_CARE, "case"),
-)
+@router.post("/cases/{case_id}/case-manager", **guarded(Access.RECORD_CARE, "case"))
 def reassign_case_manager(
     case_id: UUID, body: Reassign, casework: CaseworkDep, corr: CorrelationId
 ) -> Reassigned:

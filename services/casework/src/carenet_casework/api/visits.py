@@ -71,7 +71,6 @@ class VisitRecordedOut(BaseModel):
 @router.post(
     "/cases/{case_id}/visits",
     status_code=status.HTTP_201_CREATED,
-    response_model=VisitRecordedOut,
     **guarded(Access.RECORD_CARE, "case"),
 )
 def record_visit(

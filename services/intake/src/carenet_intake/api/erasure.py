@@ -46,7 +46,7 @@ class ErasureView(BaseModel):
     erased_at: datetime
 
 
-@router.post("/erasure-requests", response_model=ErasureView, **for_roles(Role.OPERATOR))
+@router.post("/erasure-requests", **for_roles(Role.OPERATOR))
 def request_erasure(
     body: ErasureRequest,
     intake: Intake,

@@ -143,12 +143,7 @@ class RegisteredPatientView(BaseModel):
     diagnoses: int
 
 
-@router.post(
-    "/patients",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PatientCreated,
-    **for_roles(Role.CLINICIAN),
-)
+@router.post("/patients", status_code=status.HTTP_201_CREATED, **for_roles(Role.CLINICIAN))
 def register_patient(
     body: RegisterPatient, intake: Intake, corr: CorrelationId, actor: CurrentActor
 ) -> PatientCreated:
@@ -176,7 +171,6 @@ def _may_diagnose(
 @router.post(
     "/patients/{patient_id}/diagnoses",
     status_code=status.HTTP_201_CREATED,
-    response_model=DiagnosisCreated,
     dependencies=[Depends(_may_diagnose)],
     openapi_extra={EXTENSION: {"access": Access.RECORD_CARE.value, "target": "patient"}},
 )
@@ -205,7 +199,7 @@ def record_diagnosis(
     )
 
 
-@router.get("/patients/{patient_id}", response_model=PatientView, **guarded(Access.READ_IDENTITY))
+@router.get("/patients/{patient_id}", **guarded(Access.READ_IDENTITY))
 def read_patient(patient_id: UUID, intake: Intake) -> PatientView:
     record = intake.patient_record(patient_id)
     personal = record.personal_data
@@ -219,11 +213,7 @@ def read_patient(patient_id: UUID, intake: Intake) -> PatientView:
     )
 
 
-@router.get(
-    "/hospitals/{hospital_id}/patients",
-    response_model=list[RegisteredPatientView],
-    **of_organisation("hospital_id", Role.CLINICIAN),
-)
+@router.get("/hospitals/{hospital_id}/patients", **of_organisation("hospital_id", Role.CLINICIAN))
 async def patients_of_hospital(hospital_id: str, register: Register) -> list[RegisteredPatientView]:
     return [
         RegisteredPatientView(patient_id=p.patient_id, diagnoses=p.diagnoses)

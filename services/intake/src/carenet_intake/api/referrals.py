@@ -110,7 +110,7 @@ class InpatientView(BaseModel):
     admitted_on: date
 
 
-@router.get("/referrals", response_model=list[ReferralView], **for_roles(Role.CLINICIAN))
+@router.get("/referrals", **for_roles(Role.CLINICIAN))
 def worklist(
     hospital_id: Annotated[str, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$")],
     register: Register,
@@ -126,11 +126,7 @@ def worklist(
     return [copy_of(ReferralView, r) for r in referrals if r.patient_id in shown]
 
 
-@router.post(
-    "/referrals/{referral_id}/accept",
-    response_model=ReferralAnswered,
-    **guarded(Access.RECORD_CARE, target="referral"),
-)
+@router.post("/referrals/{referral_id}/accept", **guarded(Access.RECORD_CARE, target="referral"))
 def accept_referral(
     referral_id: UUID,
     body: HospitalAction,
@@ -143,11 +139,7 @@ def accept_referral(
     return ReferralAnswered(referral_id=referral_id, status=ReferralStatus.ACCEPTED)
 
 
-@router.post(
-    "/referrals/{referral_id}/decline",
-    response_model=ReferralAnswered,
-    **guarded(Access.RECORD_CARE, target="referral"),
-)
+@router.post("/referrals/{referral_id}/decline", **guarded(Access.RECORD_CARE, target="referral"))
 def decline_referral(
     referral_id: UUID, body: Decline, intake: Intake, corr: CorrelationId, actor: CurrentActor
 ) -> ReferralAnswered:
@@ -161,7 +153,6 @@ def decline_referral(
 @router.post(
     "/patients/{patient_id}/admissions",
     status_code=status.HTTP_201_CREATED,
-    response_model=AdmissionCreated,
     **guarded(Access.RECORD_CARE),
 )
 def admit(
@@ -174,11 +165,7 @@ def admit(
     return AdmissionCreated(patient_id=patient_id, admission_id=admission_id)
 
 
-@router.post(
-    "/patients/{patient_id}/discharge",
-    response_model=DischargeRecorded,
-    **guarded(Access.RECORD_CARE),
-)
+@router.post("/patients/{patient_id}/discharge", **guarded(Access.RECORD_CARE))
 def discharge(
     patient_id: UUID, body: Discharge, intake: Intake, corr: CorrelationId, actor: CurrentActor
 ) -> DischargeRecorded:
@@ -189,10 +176,6 @@ def discharge(
     )
 
 
-@router.get(
-    "/hospitals/{hospital_id}/inpatients",
-    response_model=list[InpatientView],
-    **of_organisation("hospital_id", Role.CLINICIAN),
-)
+@router.get("/hospitals/{hospital_id}/inpatients", **of_organisation("hospital_id", Role.CLINICIAN))
 async def inpatients(hospital_id: str, register: Register) -> list[InpatientView]:
     return [copy_of(InpatientView, s) for s in register.inpatients_of(hospital_id)]

@@ -107,7 +107,7 @@ def _center(c: Center) -> CenterOut:
     return CenterOut(id=c.id, name=c.name, catchment=list(c.catchment), staff=staff)
 
 
-@router.get("", response_model=DirectoryOut, **for_roles(*Role))
+@router.get("", **for_roles(*Role))
 def read_directory(routing: Routing) -> DirectoryOut:
     """The whole directory at its current version (the version routes and referrals record)."""
     d = routing.directory()
@@ -118,12 +118,12 @@ def read_directory(routing: Routing) -> DirectoryOut:
     )
 
 
-@router.get("/centers", response_model=list[CenterOut], **for_roles(*Role))
+@router.get("/centers", **for_roles(*Role))
 def directory_centers(routing: Routing) -> list[CenterOut]:
     return [_center(c) for c in routing.directory().centers]
 
 
-@router.get("/centers/{center_id}", response_model=CenterAtVersion, **for_roles(*Role))
+@router.get("/centers/{center_id}", **for_roles(*Role))
 def directory_center(center_id: str, routing: Routing) -> CenterAtVersion:
     d = routing.directory()
     center = next((c for c in d.centers if c.id == center_id), None)
@@ -132,7 +132,7 @@ def directory_center(center_id: str, routing: Routing) -> CenterAtVersion:
     return CenterAtVersion(**_center(center).model_dump(), directory_version=d.version)
 
 
-@router.get("/hospitals/{hospital_id}", response_model=HospitalAtVersion, **for_roles(*Role))
+@router.get("/hospitals/{hospital_id}", **for_roles(*Role))
 def directory_hospital(hospital_id: str, routing: Routing) -> HospitalAtVersion:
     d = routing.directory()
     hospital = next((h for h in d.hospitals if h.id == hospital_id), None)

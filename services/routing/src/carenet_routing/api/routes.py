@@ -66,7 +66,7 @@ def _route_out(view: RouteView) -> RouteOut:
     return RouteOut(**view.__dict__)
 
 
-@router.get("/routes/{patient_id}", response_model=RouteOut, **guarded(Access.READ_ROUTE))
+@router.get("/routes/{patient_id}", **guarded(Access.READ_ROUTE))
 async def read_route(patient_id: UUID, board: Board) -> RouteOut:
     view = board.route_of(patient_id)
     if view is None:
@@ -74,7 +74,7 @@ async def read_route(patient_id: UUID, board: Board) -> RouteOut:
     return _route_out(view)
 
 
-@router.get("/routing-queue", response_model=list[RouteOut], **for_roles(Role.OPERATOR))
+@router.get("/routing-queue", **for_roles(Role.OPERATOR))
 def routing_queue(
     board: Board, actor: CurrentActor, control: Control, request: Request
 ) -> list[RouteOut]:
@@ -137,11 +137,7 @@ def _referral_out(view: ReferralView) -> ReferralOut:
     return ReferralOut(**{**view.__dict__, "escalations": list(view.escalations)})
 
 
-@router.get(
-    "/referrals/{referral_id}",
-    response_model=ReferralOut,
-    **guarded(Access.READ_CARE, target="referral"),
-)
+@router.get("/referrals/{referral_id}", **guarded(Access.READ_CARE, target="referral"))
 async def read_referral(referral_id: UUID, board: Board) -> ReferralOut:
     view = board.referral(referral_id)
     if view is None:
@@ -149,7 +145,7 @@ async def read_referral(referral_id: UUID, board: Board) -> ReferralOut:
     return _referral_out(view)
 
 
-@router.get("/referrals", response_model=list[ReferralOut], **for_roles(*STAFF))
+@router.get("/referrals", **for_roles(*STAFF))
 def referrals_of_center(
     center_id: OrganisationId,
     board: Board,
