@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import partial
 from uuid import UUID
 
 from carenet_casework.commands import (
@@ -16,13 +17,9 @@ from carenet_casework.commands import (
     TransferCase,
 )
 from carenet_casework.policy import policy
-from carenet_devtools.policies import commands_asked
+from carenet_devtools.policies import PATIENT, commands_asked
 
-PATIENT = UUID("a3d92bf0-f8ef-4606-b81d-bb4f76002d83")
-
-
-def commanded(event_type: str, **data: object) -> list[tuple[str, object]]:
-    return commands_asked(policy, event_type, PATIENT, **data)
+commanded = partial(commands_asked, policy)
 
 
 def test_a_route_opens_a_case_from_the_directory_s_social_workers() -> None:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from uuid import UUID
 
-from carenet_devtools.policies import commands_asked
+from carenet_devtools.policies import PATIENT, commands_asked
 from carenet_intake.commands import CancelReferral, ReceiveReferral, ShareContactDetails
 from carenet_intake.policy import policy
 
-PATIENT = UUID("a3d92bf0-f8ef-4606-b81d-bb4f76002d83")
 REFERRAL = UUID("81da2031-a0d0-4b64-b3ad-d9d345e2887b")
 
 
-def commanded(event_type: str, **data: object) -> list[tuple[str, object]]:
-    return commands_asked(policy, event_type, PATIENT, **data)
+commanded = partial(commands_asked, policy)
 
 
 def test_routing_issues_and_cancels_a_referral_on_the_hospitals_worklist() -> None:

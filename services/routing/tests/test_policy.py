@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import partial
 from uuid import UUID
 
-from carenet_devtools.policies import commands_asked
+from carenet_devtools.policies import PATIENT, commands_asked
 from carenet_routing.commands import (
     FollowHospital,
     RequestReferral,
@@ -15,12 +16,10 @@ from carenet_routing.commands import (
 from carenet_routing.domain import Happening
 from carenet_routing.policy import policy
 
-PATIENT = UUID("a3d92bf0-f8ef-4606-b81d-bb4f76002d83")
 REFERRAL = UUID("81da2031-a0d0-4b64-b3ad-d9d345e2887b")
 
 
-def commanded(event_type: str, **data: object) -> list[tuple[str, object]]:
-    return commands_asked(policy, event_type, PATIENT, **data)
+commanded = partial(commands_asked, policy)
 
 
 def test_a_diagnosis_asks_for_a_route_from_the_day_intake_recorded_it() -> None:

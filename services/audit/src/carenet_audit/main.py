@@ -39,8 +39,4 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
 
 
 main = entry_point(bootstrap)
-"""The `carenet-audit-service` command, and `python -m carenet_audit.main`."""
-
-
-if __name__ == "__main__":
-    main()
+"""The `carenet-audit-service` command."""

@@ -53,8 +53,4 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
 
 
 main = entry_point(bootstrap)
-"""The `carenet-casework` command, and `python -m carenet_casework.main`."""
-
-
-if __name__ == "__main__":
-    main()
+"""The `carenet-casework` command."""

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
@@ -26,7 +26,6 @@ from carenet_contracts.intake import ErasureBasis
 from carenet_intake.commands import ShareContactDetails
 from carenet_intake.domain import (
     Erasure,
-    Hospital,
     IdentityClaim,
     JoiningRegistration,
     Patient,
@@ -36,14 +35,10 @@ from carenet_intake.domain import (
 from carenet_intake.domain.patient import PERSONAL_FIELDS
 from carenet_intake.hospital_tier import personal_data_aad
 from carenet_intake.referral_desk import ReferralDesk
-from carenet_intake.rules import IntakeRules, ReportingTimeliness, categorise, plausible_birth
-from carenet_intake.workdays import WorkingDayCalendars
+from carenet_intake.rules import ReportingTimeliness, categorise, plausible_birth
 from carenet_kit.access_log import AccessEntry, RecordAccess
-from carenet_kit.application import OutboundMapper
 from carenet_kit.auth import Actor
-from carenet_kit.clock import Clock
 from carenet_kit.outbox import Cause
-from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
 from carenet_kit.refusals import Refused
 from carenet_kit.sealing import contact_context, encrypt, public_key_from_text, seal, to_text
 
@@ -109,23 +104,6 @@ class PatientRecord:
 
 class IntakeApplication(ReferralDesk):
     producer: ClassVar = "intake"
-
-    def __init__(
-        self,
-        env: dict[str, str],
-        outbound: OutboundMapper,
-        hospitals: dict[str, Hospital],
-        pseudonym_key: bytes,
-        master_key: bytes,
-        calendars: WorkingDayCalendars | None = None,
-        clock: Clock | None = None,
-        clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
-        rules: IntakeRules | None = None,
-    ) -> None:
-        super().__init__(
-            env, outbound, hospitals, master_key, calendars, clock, clock_tolerance, rules
-        )
-        self._pseudonym_key = pseudonym_key
 
     @retry(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(3), reraise=True)
     def register_patient(self, registration: Registration, cause: Cause) -> UUID:

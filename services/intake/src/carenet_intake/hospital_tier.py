@@ -1,6 +1,6 @@
 """What every part of intake's service layer stands on: the certified hospitals, the day it is
-where the rules apply, the plausibility of the dates a hospital states, and the patients' data
-keys."""
+where the rules apply, the plausibility of the dates a hospital states, the patients' data
+keys and the key their identities are pseudonymised with."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class HospitalTier(ServiceApplication):
         env: dict[str, str],
         outbound: OutboundMapper,
         hospitals: dict[str, Hospital],
+        pseudonym_key: bytes,
         master_key: bytes,
         calendars: WorkingDayCalendars | None = None,
         clock: Clock | None = None,
@@ -40,6 +41,7 @@ class HospitalTier(ServiceApplication):
         self.clock_tolerance = clock_tolerance
         self.data_keys = KeyStore.construct(self.factory, master_key, DATA_KEY_PURPOSE)
         """One data key per patient; destroying it erases the patient's personal data."""
+        self._pseudonym_key = pseudonym_key
 
     def today(self) -> date:
         """The date where the rules apply (in China) by the application's clock: the day a

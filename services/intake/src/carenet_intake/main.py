@@ -66,8 +66,4 @@ def bootstrap(settings: Settings | None = None) -> Service:
 
 
 main = entry_point(bootstrap)
-"""The `carenet-intake` command, and `python -m carenet_intake.main`."""
-
-
-if __name__ == "__main__":
-    main()
+"""The `carenet-intake` command."""

@@ -51,8 +51,4 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
 
 
 main = entry_point(bootstrap)
-"""The `carenet-notifications` command, and `python -m carenet_notifications.main`."""
-
-
-if __name__ == "__main__":
-    main()
+"""The `carenet-notifications` command."""

@@ -230,14 +230,7 @@ class RoutingApplication(ServiceApplication):
             return  # the same request again
         route = self._route(command.patient_id)
         directory = self._directory()
-        referral = Referral(
-            referral_id=command.referral_id,
-            patient_id=command.patient_id,
-            case_id=command.case_id,
-            center_id=command.center_id,
-            reason=command.reason,
-            risk_level=command.risk_level,
-        )
+        referral = copy_of(Referral, command)
         hospital, why = directory.hospital_for_referral(
             route.diagnosing_hospital_id, route.region_code[:6]
         )

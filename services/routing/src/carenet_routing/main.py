@@ -44,8 +44,4 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
 
 
 main = entry_point(bootstrap)
-"""The `carenet-routing` command, and `python -m carenet_routing.main`."""
-
-
-if __name__ == "__main__":
-    main()
+"""The `carenet-routing` command."""

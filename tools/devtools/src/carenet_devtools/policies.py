@@ -16,6 +16,9 @@ from carenet_kit.outbox import Cause
 SAMPLES = Path(__file__).resolve().parents[4] / "contracts" / "tests" / "messages"
 """The committed sample message of each contract version, `<EventType>.v<N>.json`."""
 
+PATIENT = UUID("a3d92bf0-f8ef-4606-b81d-bb4f76002d83")
+"""The patient of most samples; `commands_asked` puts every sample it reads about this one."""
+
 
 def sample(event_type: str, patient_id: UUID | None = None, **data: Any) -> Envelope[Any]:
     """The sample message of `event_type` (v1), for another patient or with other data."""
@@ -43,10 +46,10 @@ class RecordingApplication:
 
 
 def commands_asked(
-    policy: Callable[[Any], Policy], event_type: str, patient_id: UUID, **data: Any
+    policy: Callable[[Any], Policy], event_type: str, **data: Any
 ) -> list[tuple[str, object]]:
     """The (method, command) calls a service's `policy` makes on its application for the sample
-    message of `event_type` about `patient_id` (with other data)."""
+    message of `event_type` about `PATIENT` (with other data)."""
     app = RecordingApplication()
-    policy(app)(sample(event_type, patient_id, **data), Cause.request())
+    policy(app)(sample(event_type, PATIENT, **data), Cause.request())
     return app.calls

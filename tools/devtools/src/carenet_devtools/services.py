@@ -50,8 +50,8 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self.env, "CARENET_HTTP_PORT": str(self.port)}
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", f"carenet_{self.name}.main"],
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and command
+                [sys.executable, "-c", f"from carenet_{self.name}.main import main; main()"],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
