@@ -1,15 +1,17 @@
-"""`copy_of` reads only the target's fields, by name, and takes what is given over them."""
+"""`copy_of` and `fields_of` read only the target's fields, by name, and take what is given
+over them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import NotRequired, TypedDict
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from carenet_kit.fields import copy_of
+from carenet_kit.fields import copy_of, fields_of
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,26 @@ def test_another_class_is_built_from_the_parameters_its_init_names() -> None:
     assert (visit.visit_id, visit.risk_level, visit.late) == ("v-1", 3, True)
 
 
+class VisitFacts(TypedDict):
+    visit_id: str
+    risk_level: NotRequired[int]
+
+
+def test_a_typed_dictionary_takes_its_keys_from_the_source() -> None:
+    assert copy_of(VisitFacts, EVENT) == {"visit_id": "v-1", "risk_level": 3}
+
+
 def test_a_class_that_names_no_parameter_is_refused() -> None:
     with pytest.raises(TypeError, match="names no parameter"):
         copy_of(date, EVENT)
+
+
+def test_fields_of_gives_the_keyword_arguments_only_what_the_source_or_the_caller_has() -> None:
+    assert fields_of(VisitView, EVENT, recorded_on=EVENT.timestamp) == {
+        "visit_id": "v-1",
+        "visited_on": date(2026, 11, 2),
+        "recorded_on": date(2026, 11, 3),
+        "risk_level": 3,
+    }
+    with pytest.raises(TypeError, match="VisitView has no field notes"):
+        fields_of(VisitView, EVENT, notes="")

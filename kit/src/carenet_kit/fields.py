@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, is_typeddict
 
 from pydantic import BaseModel
 
@@ -26,8 +26,9 @@ _known: dict[type[Any], frozenset[str]] = {}
 
 
 def field_names(target: type[Any]) -> frozenset[str]:
-    """The fields a dataclass or a pydantic model is constructed with; for another class (an
-    aggregate), the named parameters of its `__init__`. Worked out once per class."""
+    """The fields a dataclass, a pydantic model or a typed dictionary is constructed with; for
+    another class (an aggregate), the named parameters of its `__init__`. Worked out once per
+    class."""
     names = _known.get(target)
     if names is None:
         names = _known[target] = _constructed_with(target)
@@ -39,6 +40,8 @@ def _constructed_with(target: type[Any]) -> frozenset[str]:
         return frozenset(target.model_fields)
     if dataclasses.is_dataclass(target):
         return frozenset(f.name for f in dataclasses.fields(target) if f.init)
+    if is_typeddict(target):
+        return frozenset(target.__annotations__)
     parameters = list(inspect.signature(target.__init__).parameters.values())[1:]
     names = frozenset(p.name for p in parameters if p.kind in _NAMED)
     if not names:
@@ -47,25 +50,32 @@ def _constructed_with(target: type[Any]) -> frozenset[str]:
 
 
 def copy_of(target: type[T], source: object, /, **given: object) -> T:
-    """The `target` (a dataclass, a pydantic model, or a class whose `__init__` names its
-    parameters) of `source` (an object or a mapping).
+    """The `target` (a dataclass, a pydantic model, a typed dictionary, or a class whose
+    `__init__` names its parameters) of `source` (an object or a mapping).
 
     Each field of the target is the value `given` for it (a rename or a computed field), else the
     source's attribute (or key) of the same name, else the target's default. A pydantic target
     validates what it gets (a string becomes its enumeration); any other takes it as it is.
     """
+    values = fields_of(target, source, **given)
+    if issubclass(target, BaseModel):
+        model: T = target.model_validate(values)
+        return model
+    return target(**values)
+
+
+def fields_of(target: type[Any], source: object, /, **given: object) -> dict[str, Any]:
+    """What `copy_of` builds `target` with, as keyword arguments: for an aggregate's event,
+    whose command method is called with them (the library adds the event's own fields)."""
     names = field_names(target)
     unknown = given.keys() - names
     if unknown:
         raise TypeError(f"{target.__name__} has no field {', '.join(sorted(unknown))}")
-    values = dict(given)
+    values: dict[str, Any] = dict(given)
     for name in names - given.keys():
         if isinstance(source, Mapping):
             if name in source:
                 values[name] = source[name]
         elif hasattr(source, name):
             values[name] = getattr(source, name)
-    if issubclass(target, BaseModel):
-        model: T = target.model_validate(values)
-        return model
-    return target(**values)
+    return values

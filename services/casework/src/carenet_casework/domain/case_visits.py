@@ -19,6 +19,7 @@ from carenet_casework.domain.case_referrals import REFERRAL_NAMESPACE, CaseRefer
 from carenet_casework.domain.schedule import VisitFact
 from carenet_casework.rules import RuleSet, VisitFindings
 from carenet_contracts import VisitClassification
+from carenet_kit.fields import fields_of
 
 
 @dataclass(frozen=True)
@@ -147,35 +148,25 @@ class CaseVisits(CaseReferrals):
         classification = rules.classify(f)
         fact = VisitFact(visit.visited_on, classification, f.risk_level)
         derived = self.schedule_with(fact, rules)
-        self.trigger_event(
+        recorded = fields_of(
             VisitRecorded,
+            visit,
             patient_id=self.patient_id,
             center_id=self.center_id,
             case_manager_id=self.case_manager_id,
-            visit_id=visit.visit_id,
-            visited_on=visit.visited_on,
-            mode=visit.mode,
-            seen=visit.seen,
             risk_level=f.risk_level,
             symptoms=f.symptoms.value,
             insight=f.insight.value,
             social_functioning=f.social_functioning.value,
             acute_adverse_reaction=f.acute_adverse_reaction,
             serious_physical_illness=f.serious_physical_illness,
-            sleep=visit.sleep,
-            diet=visit.diet,
-            medication_adherence=visit.medication_adherence,
-            adverse_reactions=visit.adverse_reactions,
-            admissions_since_last_visit=visit.admissions_since_last_visit,
-            referral_advice=visit.referral_advice,
-            referred_to=visit.referred_to,
             medication=[m.__dict__ for m in visit.medication],
             rehabilitation_measures=list(visit.rehabilitation_measures),
-            notes=visit.notes,
             classification=classification.value,
             next_follow_up_due=derived.next_due,
             rule_set_version=rules.version,
         )
+        self.trigger_event(VisitRecorded, **recorded)
         self._settle(derived, f"a visit on {visit.visited_on} was recorded", rules)
         is_latest = max(derived.visit_dates) == visit.visited_on
         if is_latest and rules.asks_for_referral(classification, f.risk_level):
@@ -190,18 +181,15 @@ class CaseVisits(CaseReferrals):
         if self.status == CLOSED:
             raise CaseConflict("the case is closed")
         late = now - emergency.occurred_at > rules.hours(rules.emergency_record_within_hours)
-        self.trigger_event(
+        recorded = fields_of(
             EmergencyRecorded,
+            emergency,
             patient_id=self.patient_id,
             center_id=self.center_id,
-            emergency_id=emergency.emergency_id,
-            kind=emergency.kind,
-            occurred_at=emergency.occurred_at,
-            handled_by=emergency.handled_by,
-            handling=emergency.handling,
             recorded_late=late,
             rule_set_version=rules.version,
         )
+        self.trigger_event(EmergencyRecorded, **recorded)
         self._request_referral_once(
             uuid5(REFERRAL_NAMESPACE, str(emergency.emergency_id)), "emergency", rules
         )

@@ -14,6 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from carenet_kit.fields import copy_of
 from carenet_kit.refusals import Conflict
 
 DELIVERY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:notifications:delivery")
@@ -120,16 +121,7 @@ class Delivery(Aggregate):
 
     def facts(self) -> DeliveryFacts:
         """What an outcome says of its delivery, repeated in the outcome's own event."""
-        return DeliveryFacts(
-            notification_id=self.notification_id,
-            recipient=self.recipient,
-            channel=self.channel,
-            urgency=self.urgency,
-            patient_id=self.patient_id,
-            about_event_id=self.about_event_id,
-            about_event_type=self.about_event_type,
-            rule_set_version=self.rule_set_version,
-        )
+        return copy_of(DeliveryFacts, self)
 
     def succeed(self, at: datetime) -> None:
         self._succeeded(at, self.attempts, self.facts())

@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from carenet_kit.fields import fields_of
 from carenet_routing.domain.errors import Refused
 from carenet_routing.domain.saga import ENDED, Compensation, Happening, Stage, next_step
 
@@ -193,19 +194,17 @@ class Referral(Aggregate):
     def issue(
         self, hospital_id: str, accept_by: datetime, directory_version: int, chosen_because: str
     ) -> None:
-        self._issue(
-            referral_id=self.referral_id,
-            patient_id=self.patient_id,
-            case_id=self.case_id,
+        issue = fields_of(
+            self.Issued,
+            self,
             from_center_id=self.center_id,
             hospital_id=hospital_id,
-            reason=self.reason,
-            risk_level=self.risk_level,
             accept_by=accept_by,
             directory_version=directory_version,
             chosen_because=chosen_because,
             stage=Stage.ISSUED.value,
         )
+        self._issue(**issue)
 
     def leave_unplaced(self, diagnosing_hospital_id: str, why: str, directory_version: int) -> None:
         self._unplaced(diagnosing_hospital_id, why, directory_version, Stage.UNPLACED.value)

@@ -7,6 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from carenet_kit.fields import fields_of
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE, refuse_future
 from carenet_routing.domain.directory import Center, Directory
 from carenet_routing.domain.errors import Conflict
@@ -236,13 +237,10 @@ class Route(Aggregate):
     ) -> str:
         """Route a new patient there, or transfer a routed one; the first visit is due anew."""
         if self.center_id is None:
-            self._route_to(
-                patient_id=self.patient_id,
+            routing = fields_of(
+                self.Routed,
+                self,
                 center_id=center.id,
-                region_code=self.region_code,
-                diagnosing_hospital_id=self.diagnosing_hospital_id,
-                category=self.category,
-                risk_level=self.risk_level,
                 routed_on=today,
                 first_visit_due=rules.first_visit_due(today),
                 directory_version=directory_version,
@@ -250,6 +248,7 @@ class Route(Aggregate):
                 rule_set_version=rules.version,
                 social_worker_ids=center.social_worker_ids,
             )
+            self._route_to(**routing)
             return "routed"
         self._transfer(
             patient_id=self.patient_id,
