@@ -3,6 +3,7 @@ translated into the command it asks for."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +34,19 @@ CONSUMES = ["intake", "casework"]
 def policy(app: RoutingApplication) -> Policy:
     def handle(envelope: Envelope[Any], cause: Cause) -> None:
         patient_id = envelope.patient_id
+
+        def hospital(answer: object, happening: Happening, when: date, detail: str = "") -> None:
+            """What the hospital did about a referral, for the referral's saga."""
+            followed = copy_of(
+                FollowHospital,
+                answer,
+                patient_id=patient_id,
+                happening=happening,
+                when=when,
+                detail=detail,
+            )
+            app.follow_hospital(followed, cause)
+
         match envelope.data:
             case DiagnosisRecorded() as e:
                 diagnosed = copy_of(
@@ -52,42 +66,13 @@ def policy(app: RoutingApplication) -> Policy:
             case ReferralWithdrawn() as e:
                 app.withdraw_referral(copy_of(WithdrawReferral, e, patient_id=patient_id), cause)
             case ReferralAccepted() as e:
-                answer = copy_of(
-                    FollowHospital,
-                    e,
-                    patient_id=patient_id,
-                    happening=Happening.ACCEPTED,
-                    when=e.accepted_at,
-                )
-                app.follow_hospital(answer, cause)
+                hospital(e, Happening.ACCEPTED, e.accepted_at)
             case ReferralDeclined() as e:
-                answer = copy_of(
-                    FollowHospital,
-                    e,
-                    patient_id=patient_id,
-                    happening=Happening.DECLINED,
-                    when=envelope.occurred_at,
-                    detail=e.reason,
-                )
-                app.follow_hospital(answer, cause)
+                hospital(e, Happening.DECLINED, envelope.occurred_at, detail=e.reason)
             case PatientAdmitted(referral_id=UUID()) as e:
-                answer = copy_of(
-                    FollowHospital,
-                    e,
-                    patient_id=patient_id,
-                    happening=Happening.ADMITTED,
-                    when=e.admitted_on,
-                )
-                app.follow_hospital(answer, cause)
+                hospital(e, Happening.ADMITTED, e.admitted_on)
             case PatientDischarged(referral_id=UUID()) as e:
-                answer = copy_of(
-                    FollowHospital,
-                    e,
-                    patient_id=patient_id,
-                    happening=Happening.DISCHARGED,
-                    when=e.discharged_on,
-                )
-                app.follow_hospital(answer, cause)
+                hospital(e, Happening.DISCHARGED, e.discharged_on)
             case PatientAdmitted() | PatientDischarged():
                 pass  # an admission or discharge that no community referral asked for
 
