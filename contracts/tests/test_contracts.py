@@ -96,6 +96,8 @@ def test_consumers_ignore_fields_they_do_not_know() -> None:
     [
         (lambda m: m.update(event_type="PatientTeleported"), "unknown contract"),
         (lambda m: m.update(schema_version=9), "unknown contract"),
+        (lambda m: m.update(event_type=["DiagnosisRecorded"]), "unknown contract"),
+        (lambda m: m.update(schema_version={"major": 1}), "unknown contract"),
         (lambda m: m["data"].update(risk_level=7), "less than or equal to 5"),
         (lambda m: m.update(producer="routing"), "data is DiagnosisRecorded"),
         (lambda m: m.update(sequence=2), "previous_hash is null exactly at sequence 1"),
@@ -112,3 +114,10 @@ def test_invalid_messages_are_refused_with_the_reason(change, reason: str) -> No
 def test_non_json_is_refused() -> None:
     with pytest.raises(ContractError, match="not JSON"):
         parse_message(b"\xff\x00")
+    with pytest.raises(ContractError, match="not JSON"):
+        parse_message(b'{"event_type": "DiagnosisRecorded",')
+
+
+def test_json_that_is_not_an_object_is_refused() -> None:
+    with pytest.raises(ContractError, match="not a JSON object"):
+        parse_message(b'["DiagnosisRecorded", 1]')
