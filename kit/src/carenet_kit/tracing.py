@@ -29,7 +29,8 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from structlog.typing import EventDict
 
-TRACEPARENT_HEADER = "traceparent"
+from carenet_kit.wire import TRACEPARENT_HEADER
+
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 NOT_TRACED = ("/metrics", "/healthz", "/readyz")
 

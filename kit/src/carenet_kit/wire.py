@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signature
-from carenet_kit.tracing import TRACEPARENT_HEADER
 
 Headers = list[tuple[str, bytes]]
+
+TRACEPARENT_HEADER = "traceparent"
+"""The W3C trace context of the commit that wrote the message (`carenet_kit.tracing`)."""
 
 NOTIFICATION_ID_HEADER = "carenet_notification_id"
 CONTENT_TYPE = b"application/json"

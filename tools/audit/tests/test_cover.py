@@ -12,7 +12,7 @@ from uuid import uuid4
 
 from bench.synthetic import Message
 from carenet_audit_tool.cover import ChainCover
-from carenet_audit_tool.replay import follow
+from carenet_audit_tool.shards import follow
 from carenet_audit_tool.verify import Report, StreamVerifier
 from carenet_kit.inspection import MessageInspector, ProblemKind
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signer, key_set

@@ -146,6 +146,9 @@ def test_a_checkpointed_stream_replays_verified(
     partitions = {(r.topic, r.partition) for r in genuine.records}
     assert report["summary"]["checkpoints"] == len(partitions)
     assert len(report["heads"]) == len(partitions)
+    code, output = replay(kafka_bootstrap, keys, genuine.namespace, "--json", "--workers", "3")
+    assert code == 0, "each shard holds its partitions to their own checkpoints: " + output
+    assert json.loads(output) == report
 
 
 def test_a_stream_cut_short_after_its_checkpoints_is_truncated(
@@ -174,6 +177,8 @@ def test_a_stream_cut_short_after_its_checkpoints_is_truncated(
         )
     ]
     assert report["summary"]["problems"]["truncated"] == 1
+    code, output = replay(kafka_bootstrap, keys, namespace, "--json", "--workers", "3")
+    assert json.loads(output) == report, "three shards find the cut as one pass does"
 
 
 def test_records_deleted_from_the_head_of_a_partition_are_truncated(

@@ -149,6 +149,18 @@ class CheckpointLedger:
         self._vouched.clear()
         return problems
 
+    def vouched_by_partition(self) -> dict[str, list[tuple[StreamCheckpoint, str]]]:
+        """Each partition's checkpoints still to be found, and where each comes from: to hold
+        the partition to them in another ledger (a shard's, `carenet_audit_tool.shards`)."""
+        return {
+            partition: [(v.checkpoint, v.position) for at_hash in vouched.values() for v in at_hash]
+            for partition, vouched in self._vouched.items()
+        }
+
+    def rejected(self) -> list[Problem]:
+        """The problems of the checkpoint topic's own records (each vouches for nothing)."""
+        return list(self._problems)
+
     def head_offsets(self) -> dict[str, dict[str, Any]]:
         """Where each partition read ended, in a checkpoint's terms."""
         return {

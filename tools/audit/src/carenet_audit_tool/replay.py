@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import os
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -39,27 +38,19 @@ from rich.table import Table
 
 from carenet_audit_tool import signed_report
 from carenet_audit_tool.checkpoints import CheckpointLedger
-from carenet_audit_tool.cover import ChainCover
-from carenet_audit_tool.parallel import Inspection
-from carenet_audit_tool.stream import TopicReader
-from carenet_audit_tool.verify import Report, StreamVerifier
+from carenet_audit_tool.shards import Shard, Workers, merge, split
+from carenet_audit_tool.stream import ReplayError, TopicReader
+from carenet_audit_tool.verify import Report
 from carenet_contracts.checkpoint import StreamCheckpoint
 from carenet_kit.inspection import (
     PRODUCERS,
-    Inspected,
     MessageInspector,
     ProblemKind,
-    Record,
-    Standing,
 )
 from carenet_kit.topics import CHECKPOINT_TOPIC
 
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
-
-
-class ReplayError(Exception):
-    """The replay could not run; the text says why (no traceback for the auditor)."""
 
 
 PARALLEL_FROM = 20_000
@@ -82,10 +73,11 @@ async def verify_stream(
 
     The checkpoint topic is read first, whole: its checkpoints then cover only records that
     were on the producers' topics before their ends were fixed (a relay checkpoints what the
-    broker has acknowledged). Inspection runs in `workers` processes (None: one per core when
-    signatures are checked on a large stream) while the next batch is fetched; the streams are
-    followed here, in order. `earlier`: more checkpoints to hold the partitions to, and where
-    each comes from (the heads of an auditor's earlier signed report).
+    broker has acknowledged). The partitions are verified in `workers` shards, each in a
+    process of its own (None: one per core from `PARALLEL_FROM` events; 0 or 1: here), since
+    each stream lies whole in one partition (`carenet_audit_tool.shards`). `earlier`: more
+    checkpoints to hold the partitions to, and where each comes from (the heads of an
+    auditor's earlier signed report).
 
     Unless `every_signature`, signatures are checked where they cover each stream's chain
     (`carenet_audit_tool.cover`); if that pass finds any problem, the same records are read
@@ -96,20 +88,6 @@ async def verify_stream(
     if every_signature or report.clean:
         return report
     return await run.verify(every_signature=True)
-
-
-def follow(
-    verifier: StreamVerifier,
-    cover: ChainCover | None,
-    records: Sequence[Record],
-    inspected: Sequence[Inspected],
-) -> None:
-    """Records and their inspections, in partition order, into their streams (and, without
-    every signature checked, into the cover of their chains)."""
-    for record, message in zip(records, inspected, strict=True):
-        verifier.accept(message)
-        if cover is not None and message.standing is Standing.AUTHENTIC:
-            verifier.report_all(cover.note(message, record))
 
 
 class _Run:
@@ -136,53 +114,44 @@ class _Run:
         ledger = CheckpointLedger(inspector.trusted, inspector.topics)
         for checkpoint, source in self.earlier:
             ledger.vouch(checkpoint, source)
-        async with self._reading([self.namespace + CHECKPOINT_TOPIC]) as checkpoints:
-            async for batch in checkpoints.batches():
-                for record in batch:
-                    ledger.add(record)
-        verifier = StreamVerifier(
-            self.key_set,
-            self.namespace,
-            self.max_problems,
-            ledger,
-            every_signature=every_signature,
-        )
-        cover = None if every_signature else ChainCover(inspector.trusted)
-        async with self._reading([inspector.topics[p] for p in PRODUCERS]) as reader:
-            self.on_total(reader.total)
-            workers = self.workers
-            if workers is None:
-                large = every_signature and reader.total >= PARALLEL_FROM
-                workers = (os.cpu_count() or 1) if large else 0
-            with Inspection(self.key_set, self.namespace, workers, cover is None) as inspection:
-                inflight: deque[tuple[list[Record], asyncio.Future[list[Inspected]]]] = deque()
-                async for batch in reader.batches():
-                    inflight.append((batch, asyncio.ensure_future(inspection.inspect(batch))))
-                    if len(inflight) > 1:
-                        records, inspected = inflight.popleft()
-                        self._follow(verifier, cover, records, await inspected)
-                while inflight:
-                    records, inspected = inflight.popleft()
-                    self._follow(verifier, cover, records, await inspected)
-        if cover is not None:
-            verifier.report_all(cover.finish())
-        report = verifier.finish()
-        if cover is not None:
-            report.summary.signatures = cover.verified
-        return report
+        topics = [inspector.topics[p] for p in PRODUCERS]
+        count = max(1, self.workers if self.workers is not None else await self._cores_for(topics))
+        with Workers(count - 1) as workers:  # they start while the checkpoints are read
+            async with self._reading([self.namespace + CHECKPOINT_TOPIC]) as checkpoints:
+                async for batch in checkpoints.batches():
+                    for record in batch:
+                        ledger.add(record)
+            async with self._reading(topics) as reader:
+                ends = reader.ends
+            self.on_total(sum(ends.values()))
+            shards = [
+                Shard(
+                    self.bootstrap,
+                    dict(self.key_set),
+                    self.namespace,
+                    self.max_problems,
+                    every_signature,
+                    partitions,
+                    vouched,
+                )
+                for partitions, vouched in split(ends, ledger, count)
+            ]
+            parts = await workers.verify(shards, self.on_batch)
+        return merge(parts, ledger.rejected(), ledger.verified, self.max_problems, every_signature)
 
-    def _follow(
-        self,
-        verifier: StreamVerifier,
-        cover: ChainCover | None,
-        records: list[Record],
-        inspected: list[Inspected],
-    ) -> None:
-        follow(verifier, cover, records, inspected)
-        self.on_batch(len(inspected))
+    async def _cores_for(self, topics: list[str]) -> int:
+        """One shard per core for a stream of `PARALLEL_FROM` events or more (as the topics
+        hold now: their ends are fixed after the checkpoints are read), else one."""
+        ends = self.ends.get(",".join(topics))
+        if ends is None:
+            async with self._reading(topics, keep_ends=False) as reader:
+                ends = reader.ends
+        return (os.cpu_count() or 1) if sum(ends.values()) >= PARALLEL_FROM else 1
 
     @asynccontextmanager
-    async def _reading(self, topics: list[str]) -> AsyncIterator[TopicReader]:
+    async def _reading(
+        self, topics: list[str], keep_ends: bool = True
+    ) -> AsyncIterator[TopicReader]:
         """A reader of `topics`, open, ending where the first pass ended (a topic absent or a
         broker unreachable is a `ReplayError`)."""
         reader = TopicReader(self.bootstrap, topics)
@@ -195,7 +164,8 @@ class _Run:
             await reader.close()
             unreachable = f"cannot read from the broker at {self.bootstrap}: {error}"
             raise ReplayError(unreachable) from error
-        self.ends.setdefault(key, reader.ends)
+        if keep_ends:
+            self.ends.setdefault(key, reader.ends)
         try:
             yield reader
         finally:
@@ -227,8 +197,8 @@ def replay(
         int | None,
         typer.Option(
             min=0,
-            help="Processes that inspect messages; 0: none, default: one per core "
-            f"from {PARALLEL_FROM:,} events when every signature is checked.",
+            help="Processes that each verify a share of the partitions; 0 or 1: none (all "
+            f"here), default: one per core from {PARALLEL_FROM:,} events.",
         ),
     ] = None,
     every_signature: Annotated[

@@ -14,6 +14,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from carenet_kit.inspection import Record
 
 
+class ReplayError(Exception):
+    """The replay could not run; the text says why (no traceback for the auditor)."""
+
+
 class TopicReader:
     """Every message of `topics` from offset 0 to the end offsets seen when `open()` ran."""
 

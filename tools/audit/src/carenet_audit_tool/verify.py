@@ -181,13 +181,17 @@ class StreamVerifier:
                 )
         self._gapped.clear()
         self.summary.streams = len(self._streams)
-        self.summary.patients = len({patient for _, patient in self._streams})
+        self.summary.patients = len(self.patient_ids())
         if self.checkpoints is not None:
             for problem in self.checkpoints.finish():
                 self._report(problem)
             self.summary.checkpoints = self.checkpoints.verified
         heads = self.checkpoints.head_offsets() if self.checkpoints is not None else {}
         return Report(self.summary, list(self._problems), heads)
+
+    def patient_ids(self) -> set[str]:
+        """The patients of the streams followed."""
+        return {patient for _, patient in self._streams}
 
     def report_all(self, problems: Iterable[Problem]) -> None:
         """Problems found beside the messages' own and their streams' (e.g. by a cover)."""
