@@ -140,13 +140,17 @@ class _Run:
         return merge(parts, ledger.rejected(), ledger.verified, self.max_problems, every_signature)
 
     async def _cores_for(self, topics: list[str]) -> int:
-        """One shard per core for a stream of `PARALLEL_FROM` events or more (as the topics
-        hold now: their ends are fixed after the checkpoints are read), else one."""
+        """One shard per core this process may run on (at most one per partition that holds
+        records) for a stream of `PARALLEL_FROM` events or more, as the topics hold now (their
+        ends are fixed after the checkpoints are read); else one."""
         ends = self.ends.get(",".join(topics))
         if ends is None:
             async with self._reading(topics, keep_ends=False) as reader:
                 ends = reader.ends
-        return (os.cpu_count() or 1) if sum(ends.values()) >= PARALLEL_FROM else 1
+        if sum(ends.values()) < PARALLEL_FROM:
+            return 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return min(cores or 1, sum(1 for end in ends.values() if end > 0))
 
     @asynccontextmanager
     async def _reading(

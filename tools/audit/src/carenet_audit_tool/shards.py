@@ -164,7 +164,7 @@ class Workers:
             _, pending = await asyncio.wait(pending, timeout=0.2)
             while not self.progress.empty():
                 on_batch(self.progress.get())
-        return [future.result() for future in running]
+        return [future.result() for future in running]  # a shard's failure is raised here
 
 
 def merge(
