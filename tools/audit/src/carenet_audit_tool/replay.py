@@ -38,7 +38,7 @@ from rich.table import Table
 
 from carenet_audit_tool import signed_report
 from carenet_audit_tool.checkpoints import CheckpointLedger
-from carenet_audit_tool.shards import Shard, Workers, merge, split
+from carenet_audit_tool.shards import Shard, merge, split, verify_shards
 from carenet_audit_tool.stream import ReplayError, TopicReader
 from carenet_audit_tool.verify import Report
 from carenet_contracts.checkpoint import StreamCheckpoint
@@ -114,48 +114,31 @@ class _Run:
         ledger = CheckpointLedger(inspector.trusted, inspector.topics)
         for checkpoint, source in self.earlier:
             ledger.vouch(checkpoint, source)
-        topics = [inspector.topics[p] for p in PRODUCERS]
-        count = max(1, self.workers if self.workers is not None else await self._cores_for(topics))
-        with Workers(count - 1) as workers:  # they start while the checkpoints are read
-            async with self._reading([self.namespace + CHECKPOINT_TOPIC]) as checkpoints:
-                async for batch in checkpoints.batches():
-                    for record in batch:
-                        ledger.add(record)
-            async with self._reading(topics) as reader:
-                ends = reader.ends
-            self.on_total(sum(ends.values()))
-            shards = [
-                Shard(
-                    self.bootstrap,
-                    dict(self.key_set),
-                    self.namespace,
-                    self.max_problems,
-                    every_signature,
-                    partitions,
-                    vouched,
-                )
-                for partitions, vouched in split(ends, ledger, count)
-            ]
-            parts = await workers.verify(shards, self.on_batch)
+        async with self._reading([self.namespace + CHECKPOINT_TOPIC]) as checkpoints:
+            async for batch in checkpoints.batches():
+                for record in batch:
+                    ledger.add(record)
+        async with self._reading([inspector.topics[p] for p in PRODUCERS]) as reader:
+            ends = reader.ends
+        self.on_total(sum(ends.values()))
+        count = self.workers if self.workers is not None else _cores_for(ends)
+        shards = [
+            Shard(
+                self.bootstrap,
+                dict(self.key_set),
+                self.namespace,
+                self.max_problems,
+                every_signature,
+                partitions,
+                vouched,
+            )
+            for partitions, vouched in split(ends, ledger, count)
+        ]
+        parts = await verify_shards(shards, self.on_batch)
         return merge(parts, ledger.rejected(), ledger.verified, self.max_problems, every_signature)
 
-    async def _cores_for(self, topics: list[str]) -> int:
-        """One shard per core this process may run on (at most one per partition that holds
-        records) for a stream of `PARALLEL_FROM` events or more, as the topics hold now (their
-        ends are fixed after the checkpoints are read); else one."""
-        ends = self.ends.get(",".join(topics))
-        if ends is None:
-            async with self._reading(topics, keep_ends=False) as reader:
-                ends = reader.ends
-        if sum(ends.values()) < PARALLEL_FROM:
-            return 1
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        return min(cores or 1, sum(1 for end in ends.values() if end > 0))
-
     @asynccontextmanager
-    async def _reading(
-        self, topics: list[str], keep_ends: bool = True
-    ) -> AsyncIterator[TopicReader]:
+    async def _reading(self, topics: list[str]) -> AsyncIterator[TopicReader]:
         """A reader of `topics`, open, ending where the first pass ended (a topic absent or a
         broker unreachable is a `ReplayError`)."""
         reader = TopicReader(self.bootstrap, topics)
@@ -168,12 +151,20 @@ class _Run:
             await reader.close()
             unreachable = f"cannot read from the broker at {self.bootstrap}: {error}"
             raise ReplayError(unreachable) from error
-        if keep_ends:
-            self.ends.setdefault(key, reader.ends)
+        self.ends.setdefault(key, reader.ends)
         try:
             yield reader
         finally:
             await reader.close()
+
+
+def _cores_for(ends: Mapping[TopicPartition, int]) -> int:
+    """One shard per core this process may run on (at most one per partition that holds
+    records) for a stream of `PARALLEL_FROM` events or more; else one."""
+    if sum(ends.values()) < PARALLEL_FROM:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(cores or 1, sum(1 for end in ends.values() if end > 0))
 
 
 def replay(

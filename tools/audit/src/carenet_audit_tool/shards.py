@@ -122,48 +122,27 @@ async def verify_shard(shard: Shard, on_batch: Callable[[int], None]) -> Verifie
     return Verified(report, verifier.patient_ids())
 
 
-class Workers:
-    """The processes that verify all shards but the first, started on entry (their start-up,
-    mostly imports, overlaps the reading of the checkpoints), stopped on exit."""
-
-    def __init__(self, count: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.progress: Queue[int] = context.Queue()
-        self.count = count
-        self.pool = (
-            ProcessPoolExecutor(
-                count, mp_context=context, initializer=_start_worker, initargs=(self.progress,)
-            )
-            if count > 0
-            else None
-        )
-
-    def __enter__(self) -> Workers:
-        if self.pool is not None:
-            for _ in range(self.count):
-                self.pool.submit(_ready)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-
-    async def verify(self, shards: list[Shard], on_batch: Callable[[int], None]) -> list[Verified]:
-        """The first shard here, each other in a worker, passing on their progress as it
-        comes; without workers, every shard here."""
-        if self.pool is None:
-            return [await verify_shard(shard, on_batch) for shard in shards]
-        here, *elsewhere = shards
+async def verify_shards(shards: list[Shard], on_batch: Callable[[int], None]) -> list[Verified]:
+    """The first shard here, each other in a worker process of its own (started while this
+    one works), passing on their progress as it comes."""
+    here, *elsewhere = shards
+    if not elsewhere:
+        return [await verify_shard(here, on_batch)]
+    context = multiprocessing.get_context("spawn")
+    progress: Queue[int] = context.Queue()
+    with ProcessPoolExecutor(
+        len(elsewhere), mp_context=context, initializer=_start_worker, initargs=(progress,)
+    ) as pool:
         loop = asyncio.get_running_loop()
         running = [
             asyncio.ensure_future(verify_shard(here, on_batch)),
-            *(loop.run_in_executor(self.pool, _verify_in_worker, shard) for shard in elsewhere),
+            *(loop.run_in_executor(pool, _verify_in_worker, shard) for shard in elsewhere),
         ]
         pending: set[asyncio.Future[Verified]] = set(running)
         while pending:
             _, pending = await asyncio.wait(pending, timeout=0.2)
-            while not self.progress.empty():
-                on_batch(self.progress.get())
+            while not progress.empty():
+                on_batch(progress.get())
         return [future.result() for future in running]  # a shard's failure is raised here
 
 
@@ -205,10 +184,6 @@ _PROGRESS: list[Queue[int]] = []
 def _start_worker(progress: Queue[int]) -> None:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # failures are raised, and said
     _PROGRESS.append(progress)
-
-
-def _ready() -> None:
-    """Nothing: submitted once per worker so that each starts at once."""
 
 
 def _verify_in_worker(shard: Shard) -> Verified:
