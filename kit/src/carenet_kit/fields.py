@@ -72,10 +72,9 @@ def fields_of(target: type[Any], source: object, /, **given: object) -> dict[str
     if unknown:
         raise TypeError(f"{target.__name__} has no field {', '.join(sorted(unknown))}")
     values: dict[str, Any] = dict(given)
-    for name in names - given.keys():
-        if isinstance(source, Mapping):
-            if name in source:
-                values[name] = source[name]
-        elif hasattr(source, name):
-            values[name] = getattr(source, name)
+    wanted = names - given.keys()
+    if isinstance(source, Mapping):
+        values.update((name, source[name]) for name in wanted if name in source)
+    else:
+        values.update((name, getattr(source, name)) for name in wanted if hasattr(source, name))
     return values
