@@ -46,6 +46,7 @@ from carenet_kit.admission import (
 from carenet_kit.dead_letters import DeadLetters
 from carenet_kit.inspection import Record as Inspectable
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
+from carenet_kit.threads import in_thread
 from carenet_kit.wire import Headers
 
 log = structlog.get_logger()
@@ -221,7 +222,7 @@ class BatchConsumer:
             raise RuntimeError(f"topics do not exist: {sorted(missing)}")
         consumer.assign(partitions)
         for tp in partitions:
-            tracked = await asyncio.to_thread(
+            tracked = await in_thread(
                 self.sink.max_tracking_id, tracking_name(tp.topic, tp.partition)
             )
             consumer.seek(tp, 0 if tracked is None else tracked + 1)
@@ -238,7 +239,7 @@ class BatchConsumer:
             before_sleep=lambda state: log.warning("storage unavailable, retrying"),
         ):
             with attempt:  # judged again on a retry: another writer may have moved the streams
-                judged = await asyncio.to_thread(self._judge_all, fetched)
+                judged = await in_thread(self._judge_all, fetched)
                 batches = []
                 for (tp, records), partition in zip(fetched.items(), judged, strict=True):
                     for record, reason, text in partition.refused:
@@ -249,7 +250,7 @@ class BatchConsumer:
                         tuple(partition.positions.values()),
                     )
                     batches.append(PartitionBatch(partition.delivered, tracking))
-                await asyncio.to_thread(self.sink.write, batches)
+                await in_thread(self.sink.write, batches)
 
     def _judge_all(self, fetched: dict[TopicPartition, list[Record]]) -> list[Judged]:
         return [

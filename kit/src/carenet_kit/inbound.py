@@ -21,7 +21,6 @@ almost nothing.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
@@ -49,6 +48,7 @@ from carenet_kit.inspection import Record
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 from carenet_kit.outbox import Cause
 from carenet_kit.refusals import Refusal
+from carenet_kit.threads import in_thread
 from carenet_kit.wire import Headers
 
 log = structlog.get_logger()
@@ -174,7 +174,7 @@ class InboundConsumer:
                 try:
                     await self._take(records, group)
                 except BaseException:
-                    await asyncio.to_thread(group.rollback)
+                    await in_thread(group.rollback)
                     raise
 
     async def _take(self, records: Sequence[Record], group: group_commit.Group) -> None:
@@ -182,15 +182,15 @@ class InboundConsumer:
         for record in records:
             # a worker thread per message, not per batch: on the machines measured, a thread
             # committing back to back waited longer on each commit (bench P6)
-            dead = await asyncio.to_thread(self._process, record, deferred)
+            dead = await in_thread(self._process, record, deferred)
             if dead is not None:
-                await asyncio.to_thread(self._record, deferred)
-                await asyncio.to_thread(group.commit)  # what came before it is kept first
+                await in_thread(self._record, deferred)
+                await in_thread(group.commit)  # what came before it is kept first
                 await self._dead_letter(dead, group)
             elif group.due():
-                await asyncio.to_thread(group.commit)
-        await asyncio.to_thread(self._record, deferred)
-        await asyncio.to_thread(group.commit)
+                await in_thread(group.commit)
+        await in_thread(self._record, deferred)
+        await in_thread(group.commit)
         fail_points.reached("inbound.committed")
 
     def _record(self, deferred: Deferred) -> None:
@@ -265,8 +265,8 @@ class InboundConsumer:
     async def _track(self, dead: DeadLetter, group: group_commit.Group) -> None:
         # a replica that had the partition before a rebalance may have tracked it
         with suppress(IntegrityError):
-            await asyncio.to_thread(self.app.process_recorder.insert_tracking, dead.tracking)
-        await asyncio.to_thread(group.commit)
+            await in_thread(self.app.process_recorder.insert_tracking, dead.tracking)
+        await in_thread(group.commit)
 
     async def _send(self, key: bytes | None, value: bytes, headers: Headers) -> None:
         await self.stream_app.producer.send_and_wait(

@@ -37,6 +37,7 @@ from carenet_kit.read_model_snapshots import (
     SnapshotSchedule,
     snapshot_table,
 )
+from carenet_kit.threads import in_thread
 
 log = structlog.get_logger()
 
@@ -184,14 +185,14 @@ class ProjectionRunner(LogFollower):
 
     async def run(self) -> None:
         if not self._restored:
-            self.adopt(await asyncio.to_thread(self.load))
+            self.adopt(await in_thread(self.load))
         try:
             while True:
-                events = await asyncio.to_thread(self.read_next)
+                events = await in_thread(self.read_next)
                 self.apply(events)
                 if self.snapshot_due():
                     # Nothing applies events while the snapshot is taken: the runner waits.
-                    await asyncio.to_thread(self.take_snapshot)
+                    await in_thread(self.take_snapshot)
                 if not events:
                     self.caught_up.set()
                     await asyncio.sleep(self.poll_seconds)

@@ -43,6 +43,7 @@ from carenet_kit import metrics
 from carenet_kit.application import ServiceApplication
 from carenet_kit.lease import creating_tables
 from carenet_kit.sql_tables import Cursor, Store, Table, as_text, equal_columns
+from carenet_kit.threads import in_thread
 
 log = structlog.get_logger()
 
@@ -280,6 +281,6 @@ class TableFollower(Generic[M]):
 
     async def run(self) -> None:
         while True:
-            if not await asyncio.to_thread(self.step):
+            if not await in_thread(self.step):
                 self.caught_up.set()
                 await asyncio.sleep(self.poll_seconds)

@@ -42,6 +42,7 @@ from carenet_kit.checkpoints import Checkpoints
 from carenet_kit.kafka_security import PLAINTEXT, KafkaSecurity
 from carenet_kit.lease import Lease, Unshared
 from carenet_kit.outbox import PublishedStream
+from carenet_kit.threads import in_thread
 from carenet_kit.wire import NOTIFICATION_ID_HEADER, header, kafka_record
 
 log = structlog.get_logger()
@@ -106,7 +107,7 @@ class OutboxRelay:
             self.ready.set()
             metrics.RELAY_LEASE_HELD.labels(self.topic).set(0)
             while True:
-                if not await asyncio.to_thread(self.lease.acquire):
+                if not await in_thread(self.lease.acquire):
                     await asyncio.sleep(self.lease_retry_seconds)
                     continue
                 self.leading.set()
@@ -121,7 +122,7 @@ class OutboxRelay:
                 await asyncio.sleep(self.lease_retry_seconds)  # a standby's turn first
         finally:
             self.ready.clear()
-            await asyncio.to_thread(self.lease.release)
+            await in_thread(self.lease.release)
             await producer.stop()
 
     async def _publish_while_leased(
@@ -132,9 +133,7 @@ class OutboxRelay:
             self.app.signer, self.topic, self.checkpoint_every, self.checkpoint_seconds
         )
         already_published = await self._last_published(partitions, checkpoints)
-        position = await asyncio.to_thread(
-            self.app.process_recorder.max_tracking_id, self.position_name
-        )
+        position = await in_thread(self.app.process_recorder.max_tracking_id, self.position_name)
         log.info("relay lease taken", topic=self.topic, lease=self.lease.name, position=position)
         # a patient's messages come in runs: the key's partition is hashed once (murmur2 is
         # pure Python in aiokafka), and the cache is bounded
@@ -147,6 +146,7 @@ class OutboxRelay:
             await self._publish(producer, checkpoints, already_published, partition_of)
         finally:
             watching.cancel()
+            await asyncio.wait([watching])  # its read of the store ends before the relay does
 
     async def _publish(
         self,
@@ -158,7 +158,7 @@ class OutboxRelay:
         position = self._acknowledged_position
         in_flight: InFlight | None = None
         while True:
-            batch = await asyncio.to_thread(self._read_after, position)
+            batch = await in_thread(self._read_after, position)
             if not batch:
                 if not await self._acknowledged(in_flight, producer, checkpoints):
                     return
@@ -166,7 +166,7 @@ class OutboxRelay:
                 await self._checkpoint(producer, checkpoints)
                 await asyncio.sleep(self.poll_seconds)
                 continue
-            if not await asyncio.to_thread(self.lease.held):
+            if not await in_thread(self.lease.held):
                 await self._acknowledged(in_flight, producer, checkpoints)  # sent while held
                 return
             sends, digests = [], []
@@ -213,7 +213,7 @@ class OutboxRelay:
         await self._checkpoint(producer, checkpoints)
         fail_points.reached("relay.acknowledged")
         try:
-            await asyncio.to_thread(
+            await in_thread(
                 self.app.process_recorder.insert_tracking,
                 Tracking(self.position_name, in_flight.last_notification_id),
             )
@@ -228,7 +228,7 @@ class OutboxRelay:
         and the backlog must rise meanwhile."""
         while True:
             with suppress(PersistenceError):  # the store is away: the publishing loop says so
-                unpublished = await asyncio.to_thread(self._read_after, self._acknowledged_position)
+                unpublished = await in_thread(self._read_after, self._acknowledged_position)
                 metrics.OUTBOX_BACKLOG.labels(self.topic).set(len(unpublished))
             await asyncio.sleep(BACKLOG_SECONDS)
 

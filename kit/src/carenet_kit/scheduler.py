@@ -22,6 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from carenet_kit.application import ServiceApplication
 from carenet_kit.clock import Clock
 from carenet_kit.outbox import Cause
+from carenet_kit.threads import in_thread
 
 log = structlog.get_logger()
 
@@ -39,7 +40,7 @@ class Scheduler:
 
     async def run(self) -> None:
         while True:
-            acted = await asyncio.to_thread(self.due_work, self.clock.now())
+            acted = await in_thread(self.due_work, self.clock.now())
             if acted:
                 log.info("due work recorded", actions=acted)
             await asyncio.sleep(self.interval_seconds)

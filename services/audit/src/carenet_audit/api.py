@@ -6,7 +6,6 @@ Both are POSTs, so that neither the patient id nor the purpose ever sits in a UR
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -22,6 +21,7 @@ from carenet_kit.auth import CurrentActor
 from carenet_kit.fields import copy_of
 from carenet_kit.http import CorrelationId, from_app_state
 from carenet_kit.outbox import Cause
+from carenet_kit.threads import in_thread
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
@@ -84,9 +84,7 @@ async def read_history(
 ) -> PatientHistory:
     request = HistoryRequest(query.patient_id, query.purpose, query.justification, query.as_of)
     try:
-        entries = await asyncio.to_thread(
-            app.read_history, actor, request, Cause.request(correlation_id)
-        )
+        entries = await in_thread(app.read_history, actor, request, Cause.request(correlation_id))
     except HistoryDenied as error:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from error
     return PatientHistory(

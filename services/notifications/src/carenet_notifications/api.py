@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -17,6 +16,7 @@ from carenet_kit.auth import Actor, CurrentActor
 from carenet_kit.http import CorrelationId, from_app_state
 from carenet_kit.outbox import Cause
 from carenet_kit.refusals import Refused
+from carenet_kit.threads import in_thread
 from carenet_notifications.application import NotificationsApplication
 from carenet_notifications.domain.subscriptions import Subscription
 from carenet_notifications.projection import FailedDelivery, Inboxes, InboxItem
@@ -179,7 +179,7 @@ async def acknowledge(
 ) -> None:
     """The recipient has seen it: an urgent notification stops counting towards escalation."""
     recipient = acting_for(actor, body.recipient)
-    await asyncio.to_thread(app.acknowledge, notification_id, recipient, Cause.request(correlation))
+    await in_thread(app.acknowledge, notification_id, recipient, Cause.request(correlation))
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED, **for_roles(*Role))
@@ -191,7 +191,7 @@ async def subscribe(
     url = body.url
     if url is not None and app.require_https_webhooks and url.scheme != "https":
         raise Refused("webhooks are delivered over https only")
-    created = await asyncio.to_thread(app.subscribe, body.recipient, body.channel, address)
+    created = await in_thread(app.subscribe, body.recipient, body.channel, address)
     subscription = app.subscription(body.recipient, created.subscription_id)
     assert subscription is not None
     out = SubscriptionOut.of(body.recipient, subscription)
@@ -202,7 +202,7 @@ async def subscribe(
 async def list_subscriptions(
     app: Application, recipient: Recipient, actor: CurrentActor
 ) -> list[SubscriptionOut]:
-    found = await asyncio.to_thread(app.active_subscriptions, acting_for(actor, recipient))
+    found = await in_thread(app.active_subscriptions, acting_for(actor, recipient))
     return [SubscriptionOut.of(recipient, s) for s in found]
 
 
@@ -213,7 +213,7 @@ async def unsubscribe(
     app: Application, subscription_id: UUID, recipient: Recipient, actor: CurrentActor
 ) -> None:
     """Nothing more goes to this address, including deliveries still pending."""
-    await asyncio.to_thread(app.unsubscribe, acting_for(actor, recipient), subscription_id)
+    await in_thread(app.unsubscribe, acting_for(actor, recipient), subscription_id)
 
 
 @router.get("/deliveries/failed", **for_roles(Role.OPERATOR))
@@ -229,5 +229,5 @@ async def failed_deliveries(inboxes: Projection) -> list[FailedDeliveryOut]:
 )
 async def redeliver(app: Application, delivery_id: UUID) -> dict[str, str]:
     """Try a failed delivery again, with a fresh budget of attempts, from now."""
-    await asyncio.to_thread(app.redeliver, delivery_id)
+    await in_thread(app.redeliver, delivery_id)
     return {"status": "pending"}
