@@ -27,10 +27,12 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import RecordMetadata
 from eventsourcing.persistence import IntegrityError, Notification, PersistenceError, Tracking
 from eventsourcing.utils import get_topic
@@ -50,17 +52,37 @@ log = structlog.get_logger()
 APPENDED_TOPIC = get_topic(PublishedStream.Appended)
 PARTITION_CACHE = 65_536
 """Keys whose partition the relay remembers."""
+PRODUCER_OPTIONS: dict[str, Any] = {
+    "enable_idempotence": True,
+    "acks": "all",
+    "linger_ms": 5,
+    "max_batch_size": 512 * 1024,
+}
+"""The relay's producer: idempotent, acknowledged by every in-sync replica, and record batches
+large enough that a read of the outbox leaves in one batch per partition (a partition's next
+batch waits until its last one is on its way: small batches made the relay wait, not work).
+Under the broker's default `message.max.bytes` (1 MiB)."""
 BACKLOG_SECONDS = 1.0
 """How often the lease holder measures its backlog (`carenet_outbox_backlog`)."""
 
 
 @dataclass(frozen=True)
-class InFlight:
-    """A batch sent and not yet acknowledged: its acknowledgements, the digests of its
-    messages (for the checkpoints) and the notification id it ends at."""
+class RecordBatch:
+    """Messages for one partition, sent as one Kafka record batch: the broker's acknowledgement
+    gives the first one's offset, and the others follow it one by one."""
 
-    sent: asyncio.Future[list[RecordMetadata]]
+    partition: int
+    acknowledged: asyncio.Future[RecordMetadata]
     digests: list[str]
+    """The SHA-256 of each message, in the batch's order (for the checkpoints)."""
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A read of the outbox sent and not yet acknowledged: its record batches and the
+    notification id it ends at."""
+
+    batches: list[RecordBatch]
     last_notification_id: int
 
 
@@ -158,8 +180,8 @@ class OutboxRelay:
         position = self._acknowledged_position
         in_flight: InFlight | None = None
         while True:
-            batch = await in_thread(self._read_after, position)
-            if not batch:
+            notifications = await in_thread(self._read_after, position)
+            if not notifications:
                 if not await self._acknowledged(in_flight, producer, checkpoints):
                     return
                 in_flight = None
@@ -169,35 +191,57 @@ class OutboxRelay:
             if not await in_thread(self.lease.held):
                 await self._acknowledged(in_flight, producer, checkpoints)  # sent while held
                 return
-            sends, digests = [], []
-            for notification in batch:
-                appended = self.app.mapper.to_domain_event(notification)
-                assert isinstance(appended, PublishedStream.Appended)
-                message = appended.message
-                key, headers = kafka_record(
-                    message, notification.id, appended.signed, appended.traceparent
-                )
-                partition = partition_of(key)
-                if notification.id <= already_published.get(partition, 0) and fail_points.guarded(
-                    "relay-skip"
-                ):
-                    continue
-                sends.append(
-                    await producer.send(
-                        self.topic,
-                        value=message.encode(),
-                        key=key,
-                        partition=partition,
-                        headers=headers,
-                    )
-                )
-                digests.append(appended.digest)
-            # this batch is on its way: the previous one's acknowledgements are awaited now,
-            # while the next batch is read, so reading and sending overlap
+            batches = await self._send(producer, notifications, already_published, partition_of)
+            # this read is on its way: the previous one's acknowledgements are awaited now,
+            # while the next one is read, so reading and sending overlap
             if not await self._acknowledged(in_flight, producer, checkpoints):
                 return
-            in_flight = InFlight(asyncio.gather(*sends), digests, batch[-1].id)
-            position = batch[-1].id
+            in_flight = InFlight(batches, notifications[-1].id)
+            position = notifications[-1].id
+
+    async def _send(
+        self,
+        producer: AIOKafkaProducer,
+        notifications: list[Notification],
+        already_published: dict[int, int],
+        partition_of: Callable[[bytes], int],
+    ) -> list[RecordBatch]:
+        """Send a read of the outbox as record batches, one partition's messages in
+        notification order, skipping what the partition holds already. A record batch is
+        built by the client library (`create_batch`) and sent whole: one future per batch,
+        not one per message."""
+        building: dict[int, tuple[BatchBuilder, list[str]]] = {}
+        sent: list[RecordBatch] = []
+        for notification in notifications:
+            appended = self.app.mapper.to_domain_event(notification)
+            assert isinstance(appended, PublishedStream.Appended)
+            message = appended.message
+            key, headers = kafka_record(
+                message, notification.id, appended.signed, appended.traceparent
+            )
+            partition = partition_of(key)
+            if notification.id <= already_published.get(partition, 0) and fail_points.guarded(
+                "relay-skip"
+            ):
+                continue
+            value = message.encode()
+            if partition not in building:
+                building[partition] = (producer.create_batch(), [])
+            builder, digests = building[partition]
+            if builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                sent.append(await self._send_batch(producer, partition, builder, digests))
+                builder, digests = building[partition] = (producer.create_batch(), [])
+                builder.append(key=key, value=value, timestamp=None, headers=headers)
+            digests.append(appended.digest)
+        for partition, (builder, digests) in building.items():
+            sent.append(await self._send_batch(producer, partition, builder, digests))
+        return sent
+
+    async def _send_batch(
+        self, producer: AIOKafkaProducer, partition: int, builder: BatchBuilder, digests: list[str]
+    ) -> RecordBatch:
+        acknowledged = await producer.send_batch(builder, self.topic, partition=partition)
+        return RecordBatch(partition, acknowledged, digests)
 
     async def _acknowledged(
         self, in_flight: InFlight | None, producer: AIOKafkaProducer, checkpoints: Checkpoints
@@ -207,9 +251,11 @@ class OutboxRelay:
         the lease)."""
         if in_flight is None:
             return True
-        for sent, digest in zip(await in_flight.sent, in_flight.digests, strict=True):
-            checkpoints.published(sent.partition, sent.offset, digest)
-        metrics.EVENTS_PRODUCED.labels(self.topic).inc(len(in_flight.digests))
+        for batch in in_flight.batches:
+            first = (await batch.acknowledged).offset
+            for offset, digest in enumerate(batch.digests, start=first):
+                checkpoints.published(batch.partition, offset, digest)
+            metrics.EVENTS_PRODUCED.labels(self.topic).inc(len(batch.digests))
         await self._checkpoint(producer, checkpoints)
         fail_points.reached("relay.acknowledged")
         try:
@@ -248,9 +294,7 @@ class OutboxRelay:
             with attempt:
                 producer = AIOKafkaProducer(
                     bootstrap_servers=self.bootstrap,
-                    enable_idempotence=True,
-                    acks="all",
-                    linger_ms=5,
+                    **PRODUCER_OPTIONS,
                     **self.security.client_options(),
                 )
                 try:

@@ -8,7 +8,7 @@ tooling and brokers' filters need not parse the value. See `contracts/MESSAGE_FO
 
 from __future__ import annotations
 
-import json
+from pydantic_core import from_json
 
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signature
 
@@ -29,7 +29,7 @@ def kafka_record(
 ) -> tuple[bytes, Headers]:
     """The key (the pseudonymous patient id) and the headers of a signed outbox message, with
     the W3C `traceparent` it was committed in (a header: the signed value is unchanged)."""
-    envelope = json.loads(message)
+    envelope = from_json(message)
     attributes = {
         "ce_specversion": "1.0",
         "ce_id": envelope["event_id"],
