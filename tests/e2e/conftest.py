@@ -148,6 +148,8 @@ def system(
                 Path(__file__).parents[2] / "reference" / "demo-directory.yaml"
             ),
             "CARENET_RULE_SET_FILE": str(Path(__file__).parents[2] / "rules" / "nhc-2018.yaml"),
+            # a killed consumer's partitions wait out its session before they move
+            "CARENET_CONSUMER_SESSION_TIMEOUT_SECONDS": "10",
             **system_env,
         },
         ports={name: free_port() for name in SERVICES},

@@ -146,6 +146,8 @@ def start_service(
         "CARENET_DATA_DIR": str(tmp_path / "data"),
         "CARENET_REFERENCE_FILE": str(REPO / "reference" / "demo-directory.yaml"),
         "CARENET_RULE_SET_FILE": str(REPO / "rules" / "nhc-2018.yaml"),
+        # a killed consumer's partitions wait out its session before they move
+        "CARENET_CONSUMER_SESSION_TIMEOUT_SECONDS": "10",
         **persistence,
     }
     process = ServiceProcess(name, free_port(), env, tmp_path / f"{name}.log")
