@@ -62,6 +62,12 @@ GROUP_SECONDS = 0.1
 MOST_SHARED = 64
 """The most callers' commands one shared commit holds."""
 
+READERS = 20
+"""Reading connections kept open (and as many more opened at a peak, closed after it). A
+request's thread reads what it changes first; with fewer kept than the threads that read at
+once, connections were closed on their return and opened again, each new one reading the
+schema before its first statement (the library's default keeps 5)."""
+
 _current: ContextVar[Group | None] = ContextVar("carenet_group_commit", default=None)
 
 
@@ -246,7 +252,12 @@ class GroupingSQLiteDatastore(SQLiteDatastore):
         self.readers = (
             None
             if in_memory
-            else SQLiteConnectionPool(db_name=db_name, lock_timeout=options.get("lock_timeout"))
+            else SQLiteConnectionPool(
+                db_name=db_name,
+                lock_timeout=options.get("lock_timeout"),
+                pool_size=READERS,
+                max_overflow=READERS,
+            )
         )
         self.shared = None if in_memory else SharedCommits(self)
 
