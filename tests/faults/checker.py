@@ -16,7 +16,10 @@ spirit of Jepsen's checkers:
 - lost, too: a message sent to be refused that the armed consumer never dead-lettered (a dead
   letter's identity is its consumer and source position; a copy sent again after a crash is
   counted once, and its count shown);
-- stuck: the system never became quiet (a consumer that cannot get past a message).
+- stuck: the system never became quiet (a consumer that cannot get past a message);
+- diverged: a service's read model, as the stopped service left it in its store, is not what
+  a rebuild from the store's events gives (`carenet_devtools.rebuilds`; added by the scenario,
+  which knows the services' settings).
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class Anomalies:
         self.found[kind].append(detail)
 
     def counts(self) -> dict[str, int]:
-        kinds = ("duplicated", "reordered", "lost", "phantom", "refused", "stuck")
+        kinds = ("duplicated", "reordered", "lost", "phantom", "refused", "stuck", "diverged")
         return {kind: len(self.found.get(kind, [])) for kind in kinds}
 
     def table(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import uuid4
@@ -16,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from carenet_devtools import kafka
 from carenet_devtools.issuer import DevIssuer
 from carenet_devtools.kafka import run_sync
+from carenet_devtools.rebuilds import read_model_diverges
 from carenet_devtools.services import SERVICES, ServiceProcess, service_processes
 from carenet_kit.topics import DEAD_LETTER_TOPIC, Profile, load_catalog
 from tests.e2e.conftest import free_port
@@ -106,7 +108,7 @@ class Run:
             timeout=quiet_within,
         )
         self.seconds["until quiet"] = time.monotonic() - started
-        return check(
+        anomalies = check(
             self.bootstrap,
             {p: self.topic(p) for p in producers},
             self.namespace + DEAD_LETTER_TOPIC,
@@ -115,6 +117,20 @@ class Run:
             not_quiet,
             Refusable(frozenset(self.refusable), f"{self.namespace}carenet-casework"),
         )
+        for service, tables in self.diverging_read_models().items():
+            anomalies.add("diverged", f"{service}: {', '.join(tables)}")
+        return anomalies
+
+    def diverging_read_models(self) -> dict[str, list[str]]:
+        """Each service's read model tables that differ from a rebuild from its store, once
+        the services are stopped (SIGTERM, all at once)."""
+        with ThreadPoolExecutor(len(self.processes)) as pool:
+            list(pool.map(ServiceProcess.stop, self.processes.values()))
+        return {
+            name: diverging
+            for name, process in self.processes.items()
+            if (diverging := read_model_diverges(name, process.env))
+        }
 
     def deaths(self, within: float) -> list[int]:
         """The exit status of every process found dead so far, waiting up to `within` seconds

@@ -15,11 +15,15 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
 
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.outbox import integration_events
 from carenet_casework.projection import CASES, CareBoard
-from carenet_intake.projection import HospitalRegister
+from carenet_devtools.rebuilds import diverging_tables
+from carenet_intake.domain import Patient
+from carenet_intake.projection import PATIENTS, HospitalRegister
 from carenet_kit.application import ServiceApplication
 from carenet_kit.clock import ManualClock
 from carenet_kit.outbox import Cause
@@ -53,6 +57,10 @@ class CaseworkHistory:
         self.clock.advance(timedelta(days=30))
         today = RULES.local_date(self.clock.now())
         self.app.handle_deadlines(board.falling_due(today), self.clock.now())
+
+
+def notifications(app: ServiceApplication) -> list[Notification]:
+    return list(app.process_recorder.select_notifications(0, 1_000_000))
 
 
 def recorded(app: ServiceApplication) -> int:
@@ -139,6 +147,26 @@ def test_a_crash_before_the_position_is_stored_leaves_nothing_of_the_batch(
     restarted = TableFollower(CareBoard(history.app))
     assert restarted.catch_up() == recorded(history.app) - stored
     assert contents(restarted.read_model) == contents(rebuilt(history.app, CareBoard))
+    history.app.close()
+
+
+def test_a_batch_applied_twice_is_told_from_a_rebuild(env: dict[str, str]) -> None:
+    """What the fault scenarios' checker finds as `diverged` (`carenet_devtools.rebuilds`): a
+    read model whose stored position fell behind its tables (as a batch's tables and position
+    written apart, with a crash between them, would leave it) applies events again, and the
+    tables that differ from a rebuild are named. Intake's register counts each patient's
+    diagnoses: the last diagnosis applied twice counts two."""
+    history = IntakeHistory(env)
+    history.record(10)
+    register = HospitalRegister(history.app)
+    TableFollower(register).catch_up()
+    assert diverging_tables(register) == []
+    diagnosed = get_topic(Patient.DiagnosisRecorded)
+    last = max(n.id for n in notifications(history.app) if n.topic == diagnosed)
+    with register.store.transaction(commit=True) as cursor:
+        register._store_position(cursor, last - 1)  # the position lost
+    assert TableFollower(register).catch_up() > 0  # the diagnosis applied again
+    assert diverging_tables(register) == [PATIENTS.name]
     history.app.close()
 
 
