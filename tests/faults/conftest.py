@@ -125,7 +125,7 @@ class Run:
         """Each service's read model tables that differ from a rebuild from its store, once
         the services are stopped (SIGTERM, all at once)."""
         with ThreadPoolExecutor(len(self.processes)) as pool:
-            list(pool.map(ServiceProcess.stop, self.processes.values()))
+            list(pool.map(lambda process: process.stop(timeout=10), self.processes.values()))
         return {
             name: diverging
             for name, process in self.processes.items()
