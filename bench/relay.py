@@ -149,7 +149,7 @@ def run(bench: Bench, messages: int, timeout: float) -> list[Row]:
     try:
         with bench.console.status(f"P1: writing {messages:,} signed outbox messages"):
             fill(store, messages)
-        relay_namespace, raw_namespace, batched_namespace = (bench.namespace() for _ in "rrb")
+        relay_namespace, raw_namespace, batched_namespace = (bench.namespace() for _ in range(3))
         partitions = len(
             asyncio.run(_partitions(bench.bootstrap, topic(relay_namespace, "intake")))
         )

@@ -229,9 +229,11 @@ class OutboxRelay:
                 building[partition] = (producer.create_batch(), [])
             builder, digests = building[partition]
             if builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                # full: it leaves, and the message starts the partition's next batch
                 sent.append(await self._send_batch(producer, partition, builder, digests))
                 builder, digests = building[partition] = (producer.create_batch(), [])
-                builder.append(key=key, value=value, timestamp=None, headers=headers)
+                taken = builder.append(key=key, value=value, timestamp=None, headers=headers)
+                assert taken is not None  # an empty batch takes any one message
             digests.append(appended.digest)
         for partition, (builder, digests) in building.items():
             sent.append(await self._send_batch(producer, partition, builder, digests))
