@@ -42,9 +42,9 @@ class CountingGate(Gate):
         super().__init__(key_set, namespace)
         self.inspected = 0
 
-    def inspect(self, record: Record) -> Inadmissible | Authentic:
+    def inspect(self, record: Record, *, verify_signature: bool = True) -> Inadmissible | Authentic:
         self.inspected += 1
-        return super().inspect(record)
+        return super().inspect(record, verify_signature=verify_signature)
 
 
 class HeldSink:

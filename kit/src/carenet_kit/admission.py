@@ -144,11 +144,17 @@ class Gate:
             return inspected
         return follow(inspected, last(inspected.stream))
 
-    def inspect(self, record: Record) -> Inadmissible | Authentic:
-        """The message on its own: refused, or authentic (to be followed in its stream)."""
+    def inspect(self, record: Record, *, verify_signature: bool = True) -> Inadmissible | Authentic:
+        """The message on its own: refused, or authentic (to be followed in its stream).
+
+        `verify_signature=False` leaves the Ed25519 check to the caller's `ChainCover`
+        (`carenet_kit.chain_cover`), which must then be finished clean before anything is
+        acted on."""
         if self.inspector is None:
             return UNTRUSTED
-        inspected, envelope = self.inspector.inspect_envelope(record)
+        inspected, envelope = self.inspector.inspect_envelope(
+            record, verify_signature=verify_signature
+        )
         problems = {problem.kind: problem for problem in inspected.problems}
         for kind in REFUSING:
             if kind in problems:

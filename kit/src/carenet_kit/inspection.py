@@ -168,9 +168,10 @@ class MessageInspector:
         act on it: it is parsed once).
 
         `verify_signature=False` skips the Ed25519 check alone (the key must still be one of
-        the producer's, valid at `recorded_at`): for a caller that proves the value by other
-        means, as the auditor's replay does through each stream's hash chain
-        (`carenet_audit_tool.cover`). Every consumer verifies every signature."""
+        the producer's, valid at `recorded_at`): for a caller that proves the value through
+        each stream's hash chain (`carenet_kit.chain_cover`): the auditor's replay, and the
+        readers that load whole topics (`carenet_kit.batches`). The inbound consumer checks
+        every message's own signature."""
         value = record.value
         topic_producer = self.producer_of_topic.get(record.topic)
         if len(value) > MAX_MESSAGE_BYTES:

@@ -1,5 +1,5 @@
 """The replay's fast pass on records built in memory: signatures checked where they cover each
-stream's hash chain (`carenet_audit_tool.cover`), and what that still catches in the middle of a
+stream's hash chain (`carenet_kit.chain_cover`), and what that still catches in the middle of a
 stream, where no signature is checked."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 from uuid import uuid4
 
 from bench.synthetic import Message
-from carenet_audit_tool.cover import ChainCover
 from carenet_audit_tool.shards import follow
 from carenet_audit_tool.verify import Report, StreamVerifier
+from carenet_kit.chain_cover import ChainCover
 from carenet_kit.inspection import MessageInspector, ProblemKind
 from carenet_kit.signing import KEY_ID_HEADER, SIGNATURE_HEADER, Signer, key_set
 from tools.audit.tests.test_verify import (

@@ -4,7 +4,7 @@ Exit status: 0 when every message is verified, 1 when any problem is found, 2 wh
 could not run (no key set, broker unreachable, topics absent).
 
 By default the Ed25519 signatures checked are those that cover each stream's hash chain
-(`carenet_audit_tool.cover`, which states what that proves and the one thing it does not); a
+(`carenet_kit.chain_cover`, which states what that proves and the one thing it does not); a
 pass that finds any problem is followed by one over the same records checking every signature,
 whose report is the one returned. `--every-signature` runs only that full check.
 """
@@ -80,7 +80,7 @@ async def verify_stream(
     auditor's earlier signed report).
 
     Unless `every_signature`, signatures are checked where they cover each stream's chain
-    (`carenet_audit_tool.cover`); if that pass finds any problem, the same records are read
+    (`carenet_kit.chain_cover`); if that pass finds any problem, the same records are read
     again checking every signature, so that each problem is reported exactly where it lies.
     """
     run = _Run(bootstrap, key_set, namespace, max_problems, workers, on_total, on_batch, earlier)

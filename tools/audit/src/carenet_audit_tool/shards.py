@@ -24,10 +24,10 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
 from carenet_audit_tool.checkpoints import CheckpointLedger
-from carenet_audit_tool.cover import ChainCover
 from carenet_audit_tool.stream import ReplayError, TopicReader
 from carenet_audit_tool.verify import Report, StreamVerifier, Summary
 from carenet_contracts.checkpoint import StreamCheckpoint
+from carenet_kit.chain_cover import ChainCover
 from carenet_kit.inspection import Inspected, MessageInspector, Problem, Record, Standing
 
 

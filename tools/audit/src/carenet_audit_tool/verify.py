@@ -72,7 +72,7 @@ class Summary:
     """Signed checkpoints verified, each holding its partition to what it vouches for."""
     every_signature: bool = True
     """Whether every message's signature was checked, or those covering each stream's hash
-    chain (`carenet_audit_tool.cover`)."""
+    chain (`carenet_kit.chain_cover`)."""
     signatures: int = 0
     """Ed25519 signatures verified."""
 
@@ -128,7 +128,7 @@ class StreamVerifier:
         every_signature: bool = True,
     ) -> None:
         """`every_signature`: whether the messages accepted had their signatures checked by
-        their inspection (False: the caller covers them, `carenet_audit_tool.cover`)."""
+        their inspection (False: the caller covers them, `carenet_kit.chain_cover`)."""
         self.inspector = MessageInspector(key_set, namespace)
         self.max_problems = max_problems
         self.checkpoints = checkpoints
