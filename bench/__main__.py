@@ -4,7 +4,8 @@
 
 Each scenario (issue 15: P1 relay, P2 consumer, P3 pathway, P4 replay and one patient's
 history, P5 ingest, P6 faust agent, P7 start-up and memory; and P8, the admission every
-consumer runs before acting, against a bare signature check, without the broker) measures
+consumer runs before acting, against a bare signature check, without the broker; and P9, a
+province's year imported into a fresh system and replay-verified) measures
 CareNet's path and its raw baseline one after the other on the same broker, bounded in count
 and time, on loopback only.
 Without `--bootstrap` the run starts a broker of its own and stops it at the end.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bench import admission, agent, consumer, ingest, pathway, startup, verification
+from bench import admission, agent, consumer, ingest, pathway, province, startup, verification
 from bench import relay as outbox_relay
 from bench.harness import Bench, Row, broker, table, write_json
 from carenet_kit.logs import configure_logging
@@ -39,6 +40,7 @@ SCENARIOS: dict[str, Scenario] = {
     "P6": lambda bench, a: agent.run(bench, a.consumed, a.timeout),
     "P7": lambda bench, a: startup.run(bench, a.history_sizes, a.timeout),
     "P8": lambda bench, a: admission.run(bench, a.admitted),
+    "P9": lambda bench, a: province.run(bench, a.province_patients, a.province_events, a.timeout),
 }
 
 
@@ -83,6 +85,15 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--admitted", type=int, default=2_000, help="P8: messages admitted per round"
+    )
+    parser.add_argument(
+        "--province-patients",
+        type=int,
+        default=2_000,
+        help="P9: patients imported with a year of history (the issue's goal: 500000)",
+    )
+    parser.add_argument(
+        "--province-events", type=int, default=40, help="P9: events per patient and year"
     )
     parser.add_argument(
         "--timeout", type=float, default=600, help="seconds any one measurement may take"

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -55,22 +56,28 @@ def _free_port() -> int:
 
 
 def _produce_share(
-    bootstrap: str, namespace: str, patients: int, events: int, keys: Path
+    bootstrap: str, namespace: str, patients: int, events: int, keys: Path, every: timedelta
 ) -> list[UUID]:
     network = SyntheticNetwork({p: DevKeyring(keys).signer(p) for p in PRODUCERS})
-    return kafka.run_sync(produce(bootstrap, namespace, network, patients, events))
+    return kafka.run_sync(produce(bootstrap, namespace, network, patients, events, every))
 
 
 def write_stream(
-    bootstrap: str, namespace: str, patients: int, events: int, keys: Path
+    bootstrap: str,
+    namespace: str,
+    patients: int,
+    events: int,
+    keys: Path,
+    every: timedelta = timedelta(days=1),
 ) -> list[UUID]:
-    """The stream, signed with the keys of the run in `keys` (which its services trust)."""
+    """The stream, signed with the keys of the run in `keys` (which its services trust), one
+    process per core; each producer's events about a patient `every` so long apart."""
     DevKeyring(keys).trusted_env()  # made once, before the workers read them
     workers = os.cpu_count() or 1
     shares = [patients // workers + (i < patients % workers) for i in range(workers)]
     with ProcessPoolExecutor(workers) as pool:
         futures = [
-            pool.submit(_produce_share, bootstrap, namespace, share, events, keys)
+            pool.submit(_produce_share, bootstrap, namespace, share, events, keys, every)
             for share in shares
             if share
         ]

@@ -1,12 +1,14 @@
 """A synthetic CareNet stream for benchmarks: real envelopes, really chained and signed.
 
-Each patient gets a stream from every producer, built with the services' own outbox code
-(`PublishedStream`) from the committed example payloads, so the bytes are what the services
-would publish; only the number of patients and events is made up.
+Each patient gets a stream from every producer, sealed with the services' own outbox code
+(`carenet_kit.outbox.seal`, what `PublishedStream.publish` appends) from the committed example
+payloads, so the bytes are what the services would publish; only the number of patients and
+events is made up.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import Iterator, Mapping
@@ -16,9 +18,13 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.structs import RecordMetadata
 
 from carenet_contracts import Payload, parse_message
-from carenet_kit.outbox import Cause, Outgoing, PublishedStream
+from carenet_kit.outbox import Cause, Outgoing, seal
+from carenet_kit.relay import PRODUCER_OPTIONS
 from carenet_kit.signing import Signer, TrustedKeys, key_set
 from carenet_kit.topics import load_catalog
 from carenet_kit.wire import kafka_record
@@ -50,48 +56,78 @@ class SyntheticNetwork:
             if envelope.producer in self.payloads:
                 self.payloads[envelope.producer].append(envelope.data)
 
-    def patient(self, patient_id: UUID, events_per_producer: int) -> Iterator[Message]:
-        """One patient's messages, producer by producer, each stream in sequence order."""
+    def patient(
+        self, patient_id: UUID, events_per_producer: int, every: timedelta = timedelta(days=1)
+    ) -> Iterator[Message]:
+        """One patient's messages, producer by producer, each stream in sequence order; one
+        event of each producer `every` so long from the first of January 2026."""
         start = datetime(2026, 1, 1, tzinfo=UTC)
         for producer in PRODUCERS:
-            stream = PublishedStream(producer, patient_id)
             payloads = itertools.cycle(self.payloads[producer])
+            previous_hash = None
             for n in range(events_per_producer):
-                outgoing = Outgoing(patient_id, next(payloads), start + timedelta(days=n))
-                stream.publish(outgoing, Cause.request(), self.signers[producer])
-            for appended in stream.collect_events()[1:]:
-                assert isinstance(appended, PublishedStream.Appended)
-                key, headers = kafka_record(appended.message, 0, appended.signed)
-                yield Message(producer, key, appended.message.encode(), headers)
+                outgoing = Outgoing(patient_id, next(payloads), start + every * n)
+                sealed = seal(
+                    producer,
+                    n + 1,
+                    previous_hash,
+                    outgoing,
+                    Cause.request(),
+                    self.signers[producer],
+                )
+                previous_hash = sealed.digest
+                key, headers = kafka_record(sealed.message, 0, sealed.signature)
+                yield Message(producer, key, sealed.message.encode(), headers)
 
     def key_set_json(self) -> str:
         return json.dumps(key_set([s.public_jwk() for s in self.signers.values()]))
 
 
 async def produce(
-    bootstrap: str, namespace: str, network: SyntheticNetwork, patients: int, events: int
+    bootstrap: str,
+    namespace: str,
+    network: SyntheticNetwork,
+    patients: int,
+    events: int,
+    every: timedelta = timedelta(days=1),
 ) -> list[UUID]:
-    """Write `patients` patients × 4 producers × `events` events to the namespace's topics."""
+    """Write `patients` patients × 4 producers × `events` events to the namespace's topics, in
+    record batches as the relay sends them (`carenet_kit.relay`: its producer options, a batch
+    per partition built by the client library, one acknowledgement per batch)."""
     catalog = load_catalog()
     topics = {p: namespace + catalog.topic_of(p).name for p in PRODUCERS}
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, linger_ms=50, max_batch_size=512 * 1024, acks="all"
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_OPTIONS)
     await producer.start()
+    partitioner = DefaultPartitioner()
     patient_ids = [uuid4() for _ in range(patients)]
     try:
-        pending = []
+        partitions = {p: sorted(await producer.partitions_for(t)) for p, t in topics.items()}
+        building: dict[tuple[str, int], BatchBuilder] = {}
+        acknowledged: list[asyncio.Future[RecordMetadata]] = []
+
+        async def send(producer_name: str, partition: int) -> None:
+            builder = building.pop((producer_name, partition))
+            topic = topics[producer_name]
+            acknowledged.append(await producer.send_batch(builder, topic, partition=partition))
+
         for patient_id in patient_ids:
-            for m in network.patient(patient_id, events):
-                pending.append(
-                    await producer.send(topics[m.producer], m.value, m.key, headers=m.headers)
-                )
-            if len(pending) > 20_000:
-                for future in pending:
-                    await future
-                pending.clear()
-        for future in pending:
-            await future
+            key = str(patient_id).encode()
+            partition_of = {p: partitioner(key, ids, ids) for p, ids in partitions.items()}
+            for m in network.patient(patient_id, events, every):
+                partition = partition_of[m.producer]
+                builder = building.setdefault((m.producer, partition), producer.create_batch())
+                if builder.append(key=m.key, value=m.value, timestamp=None, headers=m.headers):
+                    continue
+                await send(m.producer, partition)  # full: it leaves, and m starts the next
+                builder = building.setdefault((m.producer, partition), producer.create_batch())
+                taken = builder.append(key=m.key, value=m.value, timestamp=None, headers=m.headers)
+                assert taken is not None  # an empty batch takes any one message
+            if len(acknowledged) > 1_000:
+                await asyncio.gather(*acknowledged)
+                acknowledged.clear()
+        for producer_name, partition in list(building):
+            await send(producer_name, partition)
+        await asyncio.gather(*acknowledged)
     finally:
         await producer.stop()
     return patient_ids

@@ -85,6 +85,48 @@ class Cause:
         return cls(envelope.correlation_id, envelope.event_id, tracking)
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """A message as the outbox stores it: the envelope, its exact JSON, the JSON's SHA-256 (the
+    next message's `previous_hash`) and the producer's signature of it."""
+
+    envelope: Envelope[Payload]
+    message: str
+    digest: str
+    signature: Signature
+
+
+def seal(
+    producer: str,
+    sequence: int,
+    previous_hash: str | None,
+    outgoing: Outgoing,
+    cause: Cause,
+    signer: Signer,
+) -> Sealed:
+    """Message `sequence` of the producer's stream about `outgoing.patient_id`, linked to the
+    one before by its hash and signed: what `PublishedStream.publish` appends, and what a
+    synthetic history is made of (`bench.synthetic`)."""
+    payload = outgoing.payload
+    envelope = envelope_of(type(payload))(
+        event_id=uuid4(),
+        event_type=payload.event_type,
+        schema_version=payload.schema_version,
+        occurred_at=outgoing.occurred_at,
+        recorded_at=datetime.now(UTC),
+        producer=producer,
+        patient_id=outgoing.patient_id,
+        correlation_id=cause.correlation_id,
+        causation_id=cause.causation_id,
+        sequence=sequence,
+        previous_hash=previous_hash,
+        data=payload,
+    )
+    message = envelope.model_dump_json()
+    encoded = message.encode()
+    return Sealed(envelope, message, hashlib.sha256(encoded).hexdigest(), signer.sign(encoded))
+
+
 class PublishedStream(Aggregate):
     """The outbox of one (producer, patient) stream; `sequence` counts its messages."""
 
@@ -100,31 +142,15 @@ class PublishedStream(Aggregate):
         self.last_hash: str | None = None
 
     def publish(self, outgoing: Outgoing, cause: Cause, signer: Signer) -> Envelope[Payload]:
-        payload = outgoing.payload
-        envelope = envelope_of(type(payload))(
-            event_id=uuid4(),
-            event_type=payload.event_type,
-            schema_version=payload.schema_version,
-            occurred_at=outgoing.occurred_at,
-            recorded_at=datetime.now(UTC),
-            producer=self.producer,
-            patient_id=self.patient_id,
-            correlation_id=cause.correlation_id,
-            causation_id=cause.causation_id,
-            sequence=self.sequence + 1,
-            previous_hash=self.last_hash,
-            data=payload,
-        )
-        message = envelope.model_dump_json()
-        signature = signer.sign(message.encode())
+        sealed = seal(self.producer, self.sequence + 1, self.last_hash, outgoing, cause, signer)
         self._append(
-            message=message,
-            digest=hashlib.sha256(message.encode()).hexdigest(),
-            key_id=signature.key_id,
-            signature=signature.value,
+            message=sealed.message,
+            digest=sealed.digest,
+            key_id=sealed.signature.key_id,
+            signature=sealed.signature.value,
             traceparent=current_traceparent(),
         )
-        return envelope
+        return sealed.envelope
 
     class Appended(Aggregate.Event):
         message: str
