@@ -73,15 +73,18 @@ def run(bench: Bench, patients: int, events: int, timeout: float) -> list[Row]:
         every = YEAR / per_producer
         write_stream(bench.bootstrap, namespace, patients, per_producer, run_dir / "keys", every)
     written = time.perf_counter()
+    bench.console.print(f"P9: {messages:,} messages written in {written - began:,.0f} s")
     with status(f"P9: the services' readers load {messages:,} messages into the stores"):
         seed(bench.bootstrap, namespace, run_dir / "data", keys.key_set_path)
     loaded = time.perf_counter()
+    bench.console.print(f"P9: the stores loaded in {loaded - written:,.0f} s")
     with status(f"P9: replaying and verifying {messages:,} messages"):
         key_set = json.loads(keys.key_set_path.read_text())
         verified = full_replay(bench.bootstrap, namespace, key_set, None)
     if verified.events < messages:
         raise RuntimeError(f"P9: the replay verified {verified.events:,} of {messages:,}")
     checked = time.perf_counter()
+    bench.console.print(f"P9: replay-verified in {checked - loaded:,.0f} s")
     with status(f"P9: starting each service on {patients:,} patients' year"):
         started = {
             name: restart
