@@ -1,6 +1,6 @@
 """P9 province import: a year of a province's history loaded into a fresh system, replay-verified.
 
-    uv run python -m bench --only P9 --province-patients 500000 --timeout 7200
+    uv run python -m bench --only P9 --province-patients 500000 --timeout 1800
 
 Issue 15's last goal: 500,000 patients (Guangdong registers about 520,000) with a year of
 history, 30–50 events each, loaded into a fresh system and replay-verified, within an hour on
@@ -13,11 +13,11 @@ two cores. Four steps, each timed, on a fresh namespace:
 2. **load**: what a fresh system builds from those topics before it is ready, built by the
    services' own readers (`bench.seeding`): every service's access graph and audit's history
    index, with their positions, every message admitted (signatures through the chains);
-3. **start**: each service started on those stores (`bench.startup.starts`), to its `/readyz`,
-   reading nothing of the history again;
-4. **verify**: `carenet-audit replay` over the topics (`bench.replay.full_replay`): every
+3. **verify**: `carenet-audit replay` over the topics (`bench.replay.full_replay`): every
    message, link and sequence, a signature covering each chain; the run fails unless the report
-   is clean and counts every message written.
+   is clean and counts every message written;
+4. **start**: each service started on those stores (`bench.startup.starts`), to its `/readyz`,
+   reading nothing of the history again.
 
 Baseline: the same topics read raw (`bench.replay.raw_consume`). What is not imported: the
 services' own event stores (their aggregates and outbox streams). The history is made of the

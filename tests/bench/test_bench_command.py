@@ -26,6 +26,8 @@ TINY = [
     "--history-patients", "20",
     "--history-sizes", "10",
     "--admitted", "100",
+    "--province-patients", "10",
+    "--province-events", "8",
     "--timeout", "120",
 ]  # fmt: skip
 
@@ -54,8 +56,10 @@ def test_in_process_scenarios_give_both_figures(kafka_bootstrap: str, tmp_path: 
 def test_scenarios_with_service_processes_give_every_row(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    """The pathway, the replay and history, ingest and start-up start service processes."""
+    """The pathway, the replay and history, ingest, start-up and the province import start
+    service processes."""
     report = tmp_path / "bench.json"
-    main(["--only", "P3,P4,P5,P7", "--bootstrap", kafka_bootstrap, "--json", str(report), *TINY])
+    only = "P3,P4,P5,P7,P9"
+    main(["--only", only, "--bootstrap", kafka_bootstrap, "--json", str(report), *TINY])
     scenarios = [str(row["scenario"])[:2] for row in rows_of(report)]
-    assert scenarios == ["P3", "P4", "P4", "P5", *["P7"] * 5]
+    assert scenarios == ["P3", "P4", "P4", "P5", *["P7"] * 5, "P9"]

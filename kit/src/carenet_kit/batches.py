@@ -284,7 +284,7 @@ class BatchConsumer:
         signature checked: the judgement holds only if the cover then finishes clean."""
         tracked = self.sink.max_tracking_id(name)
         inspected = [
-            (record, inspectable, self.gate.inspect(inspectable, verify_signature=not cover))
+            (record, inspectable, self.gate.inspect(inspectable, verify_signature=cover is None))
             for record in records
             if tracked is None or record.offset > tracked
             for inspectable in (_inspectable(record),)
