@@ -40,6 +40,7 @@ from bench.replay import full_replay, raw_consume
 from bench.seeding import seed
 from bench.startup import Start, starts
 from bench.synthetic import PRODUCERS
+from carenet_devtools import kafka
 from carenet_devtools.keys import DevKeyring
 
 YEAR = timedelta(days=365)
@@ -92,6 +93,7 @@ def run(bench: Bench, patients: int, events: int, timeout: float) -> list[Row]:
         }
     with status(f"P9: raw consume of {messages:,} messages"):
         raw = raw_consume(bench.bootstrap, namespace)
+    kafka.run_sync(kafka.delete_topics(bench.bootstrap, namespace))  # a province's: gigabytes
     imported = Imported(
         written - began,
         loaded - written,

@@ -12,8 +12,10 @@ import json
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.__main__ import main
+from carenet_devtools import kafka
 
 TINY = [
     "--messages", "200",
@@ -63,3 +65,14 @@ def test_scenarios_with_service_processes_give_every_row(
     main(["--only", only, "--bootstrap", kafka_bootstrap, "--json", str(report), *TINY])
     scenarios = [str(row["scenario"])[:2] for row in rows_of(report)]
     assert scenarios == ["P3", "P4", "P4", "P5", *["P7"] * 5, "P9"]
+    left = [t for t in kafka.run_sync(topic_names(kafka_bootstrap)) if t.startswith("province-")]
+    assert left == [], "the province's topics are deleted once measured"
+
+
+async def topic_names(bootstrap: str) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return list(await admin.list_topics())
+    finally:
+        await admin.close()

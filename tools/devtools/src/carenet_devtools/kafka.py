@@ -226,6 +226,21 @@ async def create_topics(
     return created
 
 
+async def delete_topics(bootstrap: str, namespace: str) -> list[str]:
+    """Delete every topic of the topic spec in `namespace` (a benchmark's, once measured);
+    return those deleted. The broker removes their files a minute later."""
+    catalog = load_catalog()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = set(await admin.list_topics()) & {namespace + t.name for t in catalog.topics}
+        if names:
+            await admin.delete_topics(sorted(names))
+    finally:
+        await admin.close()
+    return sorted(names)
+
+
 def run_sync(coro: Coroutine[object, object, T]) -> T:
     """Run `coro` to completion on a private event loop, from synchronous code.
 
