@@ -22,10 +22,9 @@ from uuid import uuid4
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
-from aiokafka.producer.message_accumulator import BatchBuilder
 
 from bench.harness import Bench, Row, topic
-from bench.synthetic import SyntheticNetwork
+from bench.synthetic import RecordBatches, SyntheticNetwork
 from carenet_contracts import Producer
 from carenet_kit.application import ServiceApplication
 from carenet_kit.outbox import Cause, Outgoing, PublishedStream
@@ -116,17 +115,10 @@ async def produce_batched_seconds(bench: Bench, sent: list[Record], namespace: s
     start = time.perf_counter()  # as the relay's figure, connecting included
     async with _producer(bench) as producer:
         name = topic(namespace, "intake")
-        building: dict[int, BatchBuilder] = {}
-        futures = []
+        batches = RecordBatches(producer)
         for r in sent:
-            builder = building.setdefault(r.partition, producer.create_batch())
-            if builder.append(key=r.key, value=r.value, timestamp=None, headers=r.headers) is None:
-                futures.append(await producer.send_batch(builder, name, partition=r.partition))
-                builder = building[r.partition] = producer.create_batch()
-                builder.append(key=r.key, value=r.value, timestamp=None, headers=r.headers)
-        for partition, builder in building.items():
-            futures.append(await producer.send_batch(builder, name, partition=partition))
-        await asyncio.gather(*futures)
+            await batches.append(name, r.partition, r.key, r.value, r.headers)
+        await batches.flush()
         return time.perf_counter() - start
 
 

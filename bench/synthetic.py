@@ -27,7 +27,7 @@ from carenet_kit.outbox import Cause, Outgoing, seal
 from carenet_kit.relay import PRODUCER_OPTIONS
 from carenet_kit.signing import Signer, TrustedKeys, key_set
 from carenet_kit.topics import load_catalog
-from carenet_kit.wire import kafka_record
+from carenet_kit.wire import Headers, kafka_record
 
 EXAMPLES = Path(__file__).parents[1] / "contracts" / "tests" / "messages"
 PRODUCERS = ("intake", "routing", "casework", "notifications")
@@ -83,6 +83,43 @@ class SyntheticNetwork:
         return json.dumps(key_set([s.public_jwk() for s in self.signers.values()]))
 
 
+class RecordBatches:
+    """Records appended to one record batch per (topic, partition) and each batch sent whole
+    when full (`create_batch`, `send_batch`), as the relay sends (`carenet_kit.relay`)."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+        self.acknowledged: list[asyncio.Future[RecordMetadata]] = []
+        self._building: dict[tuple[str, int], BatchBuilder] = {}
+
+    async def append(
+        self, topic: str, partition: int, key: bytes, value: bytes, headers: Headers
+    ) -> None:
+        builder = self._building.setdefault((topic, partition), self.producer.create_batch())
+        if builder.append(key=key, value=value, timestamp=None, headers=headers) is None:
+            await self._send(topic, partition)  # full: it leaves, and the record starts the next
+            builder = self._building[(topic, partition)] = self.producer.create_batch()
+            taken = builder.append(key=key, value=value, timestamp=None, headers=headers)
+            assert taken is not None  # an empty batch takes any one record
+
+    async def acknowledge(self) -> None:
+        """Wait for every batch sent so far to be acknowledged."""
+        await asyncio.gather(*self.acknowledged)
+        self.acknowledged.clear()
+
+    async def flush(self) -> None:
+        """Send the batches being built, and wait for every acknowledgement."""
+        for topic, partition in list(self._building):
+            await self._send(topic, partition)
+        await self.acknowledge()
+
+    async def _send(self, topic: str, partition: int) -> None:
+        builder = self._building.pop((topic, partition))
+        self.acknowledged.append(
+            await self.producer.send_batch(builder, topic, partition=partition)
+        )
+
+
 async def produce(
     bootstrap: str,
     namespace: str,
@@ -102,32 +139,16 @@ async def produce(
     patient_ids = [uuid4() for _ in range(patients)]
     try:
         partitions = {p: sorted(await producer.partitions_for(t)) for p, t in topics.items()}
-        building: dict[tuple[str, int], BatchBuilder] = {}
-        acknowledged: list[asyncio.Future[RecordMetadata]] = []
-
-        async def send(producer_name: str, partition: int) -> None:
-            builder = building.pop((producer_name, partition))
-            topic = topics[producer_name]
-            acknowledged.append(await producer.send_batch(builder, topic, partition=partition))
-
+        batches = RecordBatches(producer)
         for patient_id in patient_ids:
             key = str(patient_id).encode()
             partition_of = {p: partitioner(key, ids, ids) for p, ids in partitions.items()}
             for m in network.patient(patient_id, events, every):
-                partition = partition_of[m.producer]
-                builder = building.setdefault((m.producer, partition), producer.create_batch())
-                if builder.append(key=m.key, value=m.value, timestamp=None, headers=m.headers):
-                    continue
-                await send(m.producer, partition)  # full: it leaves, and m starts the next
-                builder = building.setdefault((m.producer, partition), producer.create_batch())
-                taken = builder.append(key=m.key, value=m.value, timestamp=None, headers=m.headers)
-                assert taken is not None  # an empty batch takes any one message
-            if len(acknowledged) > 1_000:
-                await asyncio.gather(*acknowledged)
-                acknowledged.clear()
-        for producer_name, partition in list(building):
-            await send(producer_name, partition)
-        await asyncio.gather(*acknowledged)
+                topic = topics[m.producer]
+                await batches.append(topic, partition_of[m.producer], m.key, m.value, m.headers)
+            if len(batches.acknowledged) > 1_000:
+                await batches.acknowledge()
+        await batches.flush()
     finally:
         await producer.stop()
     return patient_ids
