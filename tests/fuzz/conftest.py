@@ -13,7 +13,6 @@ from schemathesis.schemas import BaseSchema
 from carenet_devtools.issuer import DevIssuer
 
 from .harness import (
-    ACTORS,
     HARVEST,
     SEEDS,
     FuzzTarget,
@@ -31,7 +30,7 @@ def fuzz_issuer(tmp_path_factory: pytest.TempPathFactory) -> DevIssuer:
 
 
 def _target(name: str, factory: pytest.TempPathFactory, issuer: DevIssuer) -> Iterator[FuzzTarget]:
-    target = start(name, factory.mktemp(f"fuzz-{name}"), issuer, ACTORS[name])
+    target = start(name, factory.mktemp(f"fuzz-{name}"), issuer)
     try:
         feed_samples(target)
         SEEDS[name](target)
@@ -47,7 +46,7 @@ def _schema(target: FuzzTarget) -> BaseSchema:
 
     @schema.hook
     def flatmap_path_parameters(context: HookContext, path_parameters: dict[str, Any]) -> Any:
-        return target.path_parameters(context.operation, path_parameters)
+        return target.known.path_parameters(context.operation, path_parameters)
 
     return schema
 

@@ -28,6 +28,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from fastapi.testclient import TestClient
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from carenet_contracts import parse_message
@@ -55,33 +56,49 @@ class Actor:
     role: str
 
 
-@dataclass
-class FuzzTarget:
-    name: str
-    service: Service
-    client: TestClient
-    headers: dict[str, str]
-    """The service's main actor's (`ACTORS`)."""
-    ids: dict[str, list[str]] = field(default_factory=dict)
-    headers_of_role: dict[str, dict[str, str]] = field(default_factory=dict)
-    """Every actor's of the service (`ACTORS`, `MORE_ACTORS`), by role, the main one first."""
+@dataclass(frozen=True)
+class Callers:
+    """Who calls a service's operations: a bearer token per role of its actors (`ACTORS`,
+    `MORE_ACTORS`), the main actor's first."""
+
+    headers_of_role: dict[str, dict[str, str]]
+
+    @staticmethod
+    def of(service: str, issuer: DevIssuer, minutes: float = 120) -> Callers:
+        actors = (ACTORS[service], *MORE_ACTORS.get(service, ()))
+        tokens = {a.role: issuer.token(a.user, a.organisation, a.role, minutes) for a in actors}
+        return Callers({role: {"Authorization": f"Bearer {t}"} for role, t in tokens.items()})
+
+    @property
+    def main(self) -> dict[str, str]:
+        return next(iter(self.headers_of_role.values()))
 
     def headers_for(self, access: dict[str, Any] | None) -> dict[str, str]:
         """An actor whose role may call an operation that declares `access`, so that the
         case reaches its handler (the main actor's, if no other's role may, or for an
         operation open to all: the probes, the metrics, the signing key)."""
         if access is None:
-            return self.headers
+            return self.main
         allowed = set(access.get("roles") or ROLES_OF_ACCESS[access["access"]])
         return next(
             (headers for role, headers in self.headers_of_role.items() if role in allowed),
-            self.headers,
+            self.main,
         )
 
-    def caught_up(self) -> None:
-        """What the projection loop would have applied by now."""
-        if self.service.projection_runner is not None:
-            self.service.projection_runner.catch_up()
+
+def conforms(parameter: Any, value: Any) -> bool:
+    """Whether `value` is valid for an operation's `parameter`, its format (a UUID) included:
+    schemathesis's own `is_valid` leaves formats out, so that a staff id passes for a UUID."""
+    return Draft202012Validator(
+        parameter.validation_schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+    ).is_valid(value)
+
+
+@dataclass
+class KnownIds:
+    """Ids seen so far (seeding, lists, responses), by field name, as path-parameter values."""
+
+    ids: dict[str, list[str]] = field(default_factory=dict)
 
     def remember(self, document: Any) -> None:
         """Keep every `..._id` (and region code) found in a document as a path-parameter value."""
@@ -109,10 +126,35 @@ class FuzzTarget:
         parameters = {p.name: p for p in operation.path_parameters}
         choices = {}
         for name, value in generated.items():
-            known = [v for v in self.ids.get(name, []) if parameters[name].is_valid(v)]
+            known = [v for v in self.ids.get(name, []) if conforms(parameters[name], v)]
             valid = parameters[name].is_valid(value)
             choices[name] = st.sampled_from([value, *known]) if valid else st.just(value)
         return st.fixed_dictionaries(choices)
+
+
+@dataclass
+class FuzzTarget:
+    name: str
+    service: Service
+    client: TestClient
+    callers: Callers
+    known: KnownIds = field(default_factory=KnownIds)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The service's main actor's (`ACTORS`)."""
+        return self.callers.main
+
+    def headers_for(self, access: dict[str, Any] | None) -> dict[str, str]:
+        return self.callers.headers_for(access)
+
+    def caught_up(self) -> None:
+        """What the projection loop would have applied by now."""
+        if self.service.projection_runner is not None:
+            self.service.projection_runner.catch_up()
+
+    def remember(self, document: Any) -> None:
+        self.known.remember(document)
 
 
 class WithoutLifespan:
@@ -134,9 +176,7 @@ class WithoutLifespan:
                 return
 
 
-def start(
-    name: str, data_dir: Path, issuer: DevIssuer, actor: Actor, **settings: Any
-) -> FuzzTarget:
+def start(name: str, data_dir: Path, issuer: DevIssuer, **settings: Any) -> FuzzTarget:
     """The service `name` built by its own `main.bootstrap`, its lifespan not started."""
     config = importlib.import_module(f"carenet_{name}.config")
     main = importlib.import_module(f"carenet_{name}.main")
@@ -150,18 +190,13 @@ def start(
             **settings,
         )
     )
-    headers_of_role = {
-        a.role: {"Authorization": f"Bearer {issuer.token(a.user, a.organisation, a.role, 120)}"}
-        for a in (actor, *MORE_ACTORS.get(name, ()))
-    }
     target = FuzzTarget(
         name,
         service,
         TestClient(service.http_api(), raise_server_exceptions=False),
-        headers_of_role[actor.role],
-        headers_of_role=headers_of_role,
+        Callers.of(name, issuer),
     )
-    target.remember(_directory_ids())
+    target.remember(directory_ids())
     return target
 
 
@@ -195,7 +230,7 @@ def harvest(target: FuzzTarget, urls: Iterable[str]) -> None:
             target.remember(response.json())
 
 
-def _directory_ids() -> dict[str, list[str]]:
+def directory_ids() -> dict[str, list[str]]:
     directory = ReferenceDirectory.load(DIRECTORY)
     centers = directory.centers
     return {
