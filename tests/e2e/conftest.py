@@ -1,7 +1,10 @@
 """The whole system for end-to-end tests: five service processes on loopback, one real broker.
 
-Each test module gets its own topic namespace on the session's broker, so modules never see
-each other's events.
+Most modules only add patients of their own, and share one system (started once: five
+processes take a quarter of a minute to be ready). A module that restarts, stops, rewinds or
+fuzzes services, or gives them settings of its own, is marked `own_system` and gets a system
+of its own, on a topic namespace of its own, so that no other module sees its events or meets
+what it did to the services.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import random
 import socket
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -95,6 +99,10 @@ class System:
         messages = run_sync(read_topic(self.bootstrap, self.topic(producer)))
         return [m for m in messages if access_log or m.event_type != "RecordAccessed"]
 
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.stop()
+
     def restart(self, service: str) -> None:
         process = self.processes[service]
         process.stop()
@@ -132,17 +140,21 @@ def system_env() -> dict[str, str]:
     return {}
 
 
-@pytest.fixture(scope="module")
-def system(
-    kafka_bootstrap: str, system_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+SHARED = pytest.StashKey[System]()
+
+
+@contextmanager
+def started_system(
+    bootstrap: str, settings: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[System]:
+    """The five services on a topic namespace of their own, with `settings` added."""
     namespace = f"e2e-{uuid4().hex[:8]}."
-    run_sync(kafka.create_topics(kafka_bootstrap, namespace=namespace))
+    run_sync(kafka.create_topics(bootstrap, namespace=namespace))
     run_dir: Path = tmp_path_factory.mktemp("system")
     processes = service_processes(
         run_dir,
         {
-            "CARENET_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "CARENET_KAFKA_BOOTSTRAP": bootstrap,
             "CARENET_TOPIC_NAMESPACE": namespace,
             "CARENET_REFERENCE_FILE": str(
                 Path(__file__).parents[2] / "reference" / "demo-directory.yaml"
@@ -150,16 +162,55 @@ def system(
             "CARENET_RULE_SET_FILE": str(Path(__file__).parents[2] / "rules" / "nhc-2018.yaml"),
             # a killed consumer's partitions wait out its session before they move
             "CARENET_CONSUMER_SESSION_TIMEOUT_SECONDS": "10",
-            **system_env,
+            **settings,
         },
         ports={name: free_port() for name in SERVICES},
     )
+    system = System(bootstrap, namespace, processes, DevIssuer(run_dir / "keys"))
     try:
         for process in processes.values():
             process.start()
         for process in processes.values():
             process.wait_ready()
-        yield System(kafka_bootstrap, namespace, processes, DevIssuer(run_dir / "keys"))
+        yield system
     finally:
-        for process in processes.values():
-            process.stop()
+        system.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_system(
+    request: pytest.FixtureRequest,
+    kafka_bootstrap: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[System]:
+    """The system of the modules that only add patients of their own (each with serials of
+    its own): started when the first of them needs it, stopped after the last e2e test."""
+    with started_system(kafka_bootstrap, {}, tmp_path_factory) as system:
+        request.config.stash[SHARED] = system
+        yield system
+
+
+@pytest.fixture(scope="module")
+def system(
+    request: pytest.FixtureRequest,
+    kafka_bootstrap: str,
+    system_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[System]:
+    """The module's system: the shared one, or one of its own for a module marked
+    `own_system` (one that restarts, stops, rewinds or fuzzes services, or gives them
+    settings)."""
+    if request.node.get_closest_marker("own_system") is None:
+        assert not system_env, "a module that gives the services settings is `own_system`"
+        yield request.getfixturevalue("shared_system")
+        return
+    with started_system(kafka_bootstrap, system_env, tmp_path_factory) as system:
+        yield system
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """The shared system stops after the last e2e test, so that the suites after it do not
+    share the machine with its five services."""
+    last = nextitem is None or Path(__file__).parent not in nextitem.path.parents
+    if last and (shared := item.config.stash.get(SHARED, None)) is not None:
+        shared.stop()

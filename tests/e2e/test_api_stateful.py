@@ -40,6 +40,8 @@ from tests.fuzz.test_api_fuzz import valid_input_refused_only_by_the_rules
 from .conftest import System, eventually
 from .pathway import CENTER_STAFF, CLINICIAN, diagnose_new_patient, diagnosis, registration, visit
 
+pytestmark = [pytest.mark.e2e, pytest.mark.own_system]  # what it does to the services stays
+
 EXAMPLES = int(os.environ.get("CARENET_STATEFUL_EXAMPLES", "12"))
 """Scenarios per service, each a chain of up to `STEPS` calls."""
 STEPS = 6

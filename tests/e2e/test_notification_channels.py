@@ -35,7 +35,7 @@ from .pathway import (
     visit,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_system]
 
 PUBLIC_URL = "http://notifications.carenet.test"
 """Where recipients reach the notifications API: the base of every link in a message."""

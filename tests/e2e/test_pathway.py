@@ -34,7 +34,7 @@ from .pathway import (
     visit,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_system]
 
 
 def case_of(system: System, patient_id: str, user: str = CENTER_STAFF) -> dict[str, Any] | None:

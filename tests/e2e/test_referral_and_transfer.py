@@ -30,7 +30,7 @@ from .pathway import (
     visit,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_system]
 
 NANTOU, SHEKOU = "CHC-NS-NANTOU", "CHC-NS-SHEKOU"
 NANTOU_SOCIAL_WORKERS = {"SW-NS-LI", "SW-NS-CHEN"}

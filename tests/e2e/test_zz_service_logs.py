@@ -1,8 +1,8 @@
 """After the whole e2e run: no test patient's name, national ID, phone or address in any log.
 
 pytest runs modules in name order, so this one comes last and reads the log of every service
-of every e2e system the session started. It starts a system of its own and walks a patient
-through it, so it reads real logs even when run alone.
+of every e2e system the session started. It walks a patient through the shared system first,
+so that it reads real logs even when run alone.
 """
 
 from __future__ import annotations

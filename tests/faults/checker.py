@@ -38,6 +38,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from carenet_kit.relay import BACKLOG_SECONDS
+
 CHAIN = {
     "intake": ("DiagnosisRecorded",),
     "routing": ("PatientRouted",),
@@ -217,8 +219,8 @@ def wait_until_quiet(
     timeout: float = 30,
 ) -> list[str]:
     """Until every group's lag and every outbox backlog is 0 twice running, with the topics'
-    ends unchanged between the two looks: nothing if so within `timeout`, else what was not
-    quiet at the last look."""
+    ends unchanged between the two looks, the second backlog measured after the first look:
+    nothing if so within `timeout`, else what was not quiet at the last look."""
     deadline, last_ends, moving = time.monotonic() + timeout, None, ["not looked at"]
     while time.monotonic() < deadline:
         ends = asyncio.run(_ends(bootstrap, topics))
@@ -229,7 +231,9 @@ def wait_until_quiet(
         if not moving and ends == last_ends:
             return []
         last_ends = None if moving else ends
-        time.sleep(0.5)  # between two looks; quiet is judged by the figures, not by this
+        # quiet is judged by the figures, not by this wait: it makes the next look read an
+        # outbox backlog measured after this one (the relay measures it every second)
+        time.sleep(BACKLOG_SECONDS + 0.25)
     return [f"not quiet after {timeout:.0f} s: {', '.join(moving or ['topics still growing'])}"]
 
 

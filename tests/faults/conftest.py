@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from uuid import uuid4
 
 import httpx
@@ -32,6 +33,7 @@ CONSUMES = {
     "casework": ("routing", "intake"),
 }
 PATIENTS = 16
+T = TypeVar("T")
 
 
 @dataclass
@@ -51,7 +53,7 @@ class Run:
     unavailable: int = 0
     """Registrations or diagnoses answered 503: the store was away, nothing promised."""
     calls: list[tuple[float, float]] = field(default_factory=list)
-    """When each patient's calls (registration and diagnosis) began and ended (monotonic)."""
+    """When each call to intake (a registration, a diagnosis) began and ended (monotonic)."""
     seconds: dict[str, float] = field(default_factory=dict)
     """How long the load and the wait for quiet took."""
     refusable: set[str] = field(default_factory=set)
@@ -74,40 +76,59 @@ class Run:
         any service found dead."""
         started, done = time.monotonic(), 0
         while done < patients or not until():
-            self._restart_the_dead()
-            serial, done = len(self.registered) + self.unanswered, done + 1
-            began = time.monotonic()
-            try:
-                with self._intake() as intake:
-                    answer = intake.post("/v1/patients", json=registration(serial))
-                    if self._available(answer):
-                        patient = answer.json()["patient_id"]
-                        self.registered.add(patient)
-                        url = f"/v1/patients/{patient}/diagnoses"
-                        if self._available(answer := intake.post(url, json=diagnosis())):
-                            self.acknowledged.add(patient)
-            except httpx.TransportError:  # intake died in the call: no answer, no promise
-                self.unanswered += 1
-                self._wait_for_a_death()
-            self.calls.append((began, time.monotonic()))
+            done += 1
+            patient = self._call(self._register)
+            if patient is not None:
+                self.diagnose_registered([patient])
         self.seconds["load"] = self.seconds.get("load", 0) + time.monotonic() - started
+
+    def register(self, patients: int) -> list[str]:
+        """Register `patients` without diagnosing them: the ids of those registered."""
+        registered = (self._call(self._register) for _ in range(patients))
+        return [patient for patient in registered if patient is not None]
+
+    def diagnose_registered(self, patients: Iterable[str]) -> None:
+        for patient in patients:
+            self._call(lambda intake, p=patient: self._diagnose(intake, p))
+
+    def _call(self, call: Callable[[httpx.Client], T]) -> T | None:
+        """One call to intake, after restarting (unarmed) any service found dead; None if
+        intake died in it (no answer, no promise)."""
+        self._restart_the_dead()
+        began = time.monotonic()
+        try:
+            with self._intake() as intake:
+                return call(intake)
+        except httpx.TransportError:
+            self.unanswered += 1
+            self._wait_for_a_death()
+            return None
+        finally:
+            self.calls.append((began, time.monotonic()))
+
+    def _register(self, intake: httpx.Client) -> str | None:
+        """A new patient (each with a serial of their own), or None if intake could not."""
+        answer = intake.post(
+            "/v1/patients", json=registration(len(self.registered) + self.unanswered)
+        )
+        if not self._available(answer):
+            return None
+        patient: str = answer.json()["patient_id"]
+        self.registered.add(patient)
+        return patient
+
+    def _diagnose(self, intake: httpx.Client, patient: str) -> None:
+        if self._available(intake.post(f"/v1/patients/{patient}/diagnoses", json=diagnosis())):
+            self.acknowledged.add(patient)
 
     def check(self, quiet_within: float = 30) -> Anomalies:
         """The checker's findings once the system is quiet (or after `quiet_within` seconds)."""
         self._wait_for_a_death(timeout=0)
         self._restart_the_dead()
-        producers, started = list(CONSUMES), time.monotonic()
-        not_quiet = wait_until_quiet(
-            self.bootstrap,
-            [
-                Consumer(f"{self.namespace}carenet-{name}", tuple(map(self.topic, consumes)))
-                for name, consumes in CONSUMES.items()
-            ],
-            [process.url for process in self.processes.values()],
-            [self.topic(p) for p in producers],
-            timeout=quiet_within,
-        )
+        started = time.monotonic()
+        not_quiet = self.quiet(quiet_within)
         self.seconds["until quiet"] = time.monotonic() - started
+        producers = list(CONSUMES)
         anomalies = check(
             self.bootstrap,
             {p: self.topic(p) for p in producers},
@@ -120,6 +141,20 @@ class Run:
         for service, tables in self.diverging_read_models().items():
             anomalies.add("diverged", f"{service}: {', '.join(tables)}")
         return anomalies
+
+    def quiet(self, within: float = 30) -> list[str]:
+        """Wait until every consumer's lag and every outbox's backlog is 0 (measured): what is
+        still not quiet after `within` seconds."""
+        return wait_until_quiet(
+            self.bootstrap,
+            [
+                Consumer(f"{self.namespace}carenet-{name}", tuple(map(self.topic, consumes)))
+                for name, consumes in CONSUMES.items()
+            ],
+            [process.url for process in self.processes.values()],
+            [self.topic(p) for p in CONSUMES],
+            timeout=within,
+        )
 
     def diverging_read_models(self) -> dict[str, list[str]]:
         """Each service's read model tables that differ from a rebuild from its store, once

@@ -1,7 +1,7 @@
 """Brokers die under load, on a three-node cluster: the leader of the intake topic's busiest
 partitions SIGKILLed and started again, twice, while patients are diagnosed (for as long as
-that takes, at least 16); and two of the three nodes down for 30 seconds while patients are
-diagnosed, then started again.
+that takes, at least 16); a leader cut off from its followers, then killed; and two of the
+three nodes down for 30 seconds while patients are diagnosed, then started again.
 
 Topics have three replicas and `min.insync.replicas=2`, the relays write with `acks=all` and an
 idempotent producer, no leader is elected uncleanly: a diagnosis answered 201 must end in
@@ -9,6 +9,14 @@ exactly one case manager, and the independent checker (`checker.py`) must find n
 repeated or out of order on any topic. With two nodes down no write can reach two replicas (nor
 can the one controller left elect a leader): intake still answers, its outbox holds what it
 accepted, and once the nodes are back it all goes through.
+
+The cut-off leader is the negative control of `acks=all`, and it fails for sure: the two
+followers are frozen (SIGSTOP: they fetch nothing, and without them no controller can shrink
+the leader's in-sync replicas), patients whose partitions that leader leads are diagnosed, the
+leader is killed and the followers thawed, and they elect one of themselves, cleanly, which
+never had those diagnoses. A write acknowledged by the leader alone (`acks=1`, the
+`relay-acks-all` guard off) is lost; with `acks=all` it was never acknowledged, and the relay
+sends it again to the new leader.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 
 from carenet_devtools import kafka_cluster
 from carenet_devtools.kafka import run_sync
@@ -98,6 +107,58 @@ def test_leaders_killed_under_load_lose_and_repeat_nothing(
     assert run.crashes == []
     assert len(run.acknowledged) >= PATIENTS
     assert sum(anomalies.counts().values()) == 0, anomalies.table()
+
+
+def cut_off_and_killed(run: Run, cluster: Cluster) -> int:
+    """Patients on the partitions one node leads, diagnosed while its followers are frozen;
+    then that node killed, the followers thawed, and the node started again: which it was."""
+    led = run_sync(leaders(cluster.bootstrap, run.topic("intake")))
+    leader = max(set(led.values()), key=list(led.values()).count)
+    partitions = sorted(led)
+    on_leader: list[str] = []
+    while len(on_leader) < CUT_OFF_PATIENTS:  # a patient's messages go to one partition
+        [patient] = run.register(1)
+        if led[DefaultPartitioner()(patient.encode(), partitions, partitions)] == leader:
+            on_leader.append(patient)
+    assert not run.quiet()  # every registration is on the followers too
+    followers = [node.node_id for node in cluster.nodes if node.node_id != leader]
+    for node_id in followers:
+        cluster.freeze(node_id)
+    try:
+        run.diagnose_registered(on_leader)  # intake answers from its store
+        time.sleep(3)  # the relay reads them and sends them to the leader
+    finally:
+        cluster.kill(leader)
+        for node_id in followers:
+            cluster.thaw(node_id)
+    cluster.start(leader)
+    return leader
+
+
+CUT_OFF_PATIENTS = 3
+
+
+def test_a_leader_cut_off_then_killed_loses_nothing_that_was_answered(
+    on_cluster: Starter, cluster: Cluster
+) -> None:
+    run = on_cluster("intake", {})
+    leader = cut_off_and_killed(run, cluster)
+    anomalies = run.check(quiet_within=120)
+    print(f"\nnode {leader} cut off, then killed: {run.summary(anomalies)}")
+    assert run.crashes == []
+    assert len(run.acknowledged) == CUT_OFF_PATIENTS
+    assert sum(anomalies.counts().values()) == 0, anomalies.table()
+
+
+def test_without_acks_all_the_cut_off_leader_takes_what_it_acknowledged_with_it(
+    on_cluster: Starter, cluster: Cluster
+) -> None:
+    run = on_cluster("intake", {"CARENET_UNGUARDED": "relay-acks-all"})
+    leader = cut_off_and_killed(run, cluster)
+    anomalies = run.check(quiet_within=120)
+    print(f"\nnode {leader} cut off, then killed, without acks=all: {run.summary(anomalies)}")
+    assert len(run.acknowledged) == CUT_OFF_PATIENTS
+    assert anomalies.counts()["lost"] > 0, anomalies.table()
 
 
 OUTAGE_SECONDS = 30

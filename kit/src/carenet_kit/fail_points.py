@@ -30,6 +30,7 @@ POINTS = {
 }
 GUARDS = {
     "relay-skip": "after a restart the relay skips what each partition already holds",
+    "relay-acks-all": "a write of the relay is acknowledged once every in-sync replica has it",
     "inbound-tracking": "a consumer skips a message whose offset it has tracked",
     "dead-letter-first": "a consumer sends a dead letter before it records the message taken",
     "store-outage-restart": "a background loop the store's outage stopped is run again",

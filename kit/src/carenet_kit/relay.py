@@ -62,6 +62,10 @@ PRODUCER_OPTIONS: dict[str, Any] = {
 large enough that a read of the outbox leaves in one batch per partition (a partition's next
 batch waits until its last one is on its way: small batches made the relay wait, not work).
 Under the broker's default `message.max.bytes` (1 MiB)."""
+LEADER_ONLY: dict[str, Any] = {"acks": 1, "enable_idempotence": False}
+"""What a negative control turns the relay's producer into (the `relay-acks-all` guard off): a
+write acknowledged by the partition's leader alone, lost if the leader dies before its
+followers have it."""
 BACKLOG_SECONDS = 1.0
 """How often the lease holder measures its backlog (`carenet_outbox_backlog`)."""
 
@@ -294,9 +298,12 @@ class OutboxRelay:
         """An idempotent producer; waits for the broker rather than fail the service."""
         async for attempt in AsyncRetrying(wait=wait_exponential(max=10)):
             with attempt:
+                options = PRODUCER_OPTIONS | (
+                    {} if fail_points.guarded("relay-acks-all") else LEADER_ONLY
+                )
                 producer = AIOKafkaProducer(
                     bootstrap_servers=self.bootstrap,
-                    **PRODUCER_OPTIONS,
+                    **options,
                     **self.security.client_options(),
                 )
                 try:

@@ -68,8 +68,20 @@ class Cluster:
         left alone."""
         work_dir = self.node(node_id).work_dir
         if kafka.is_running(work_dir):
-            os.kill(int((work_dir / kafka.PID_FILE).read_text()), signal.SIGKILL)
+            os.kill(self._pid(node_id), signal.SIGKILL)
         kafka.stop(work_dir)  # reaps it and forgets its pid file
+
+    def freeze(self, node_id: int) -> None:
+        """SIGSTOP one node: it answers nobody (no fetch, no vote, no heartbeat) while its
+        connections stay open, as a machine that hangs or is cut off would."""
+        os.kill(self._pid(node_id), signal.SIGSTOP)
+
+    def thaw(self, node_id: int) -> None:
+        """SIGCONT a frozen node: it goes on where it stopped."""
+        os.kill(self._pid(node_id), signal.SIGCONT)
+
+    def _pid(self, node_id: int) -> int:
+        return int((self.node(node_id).work_dir / kafka.PID_FILE).read_text())
 
     def stop(self) -> None:
         for node in self.nodes:
