@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from uuid import uuid4
 
 import httpx
@@ -33,6 +34,7 @@ CONSUMES = {
     "casework": ("routing", "intake"),
 }
 PATIENTS = 16
+LEASE_HELD = re.compile(r"^carenet_relay_lease_held\{[^}]*\} 1\.0$", re.MULTILINE)
 T = TypeVar("T")
 
 
@@ -44,6 +46,8 @@ class Run:
     namespace: str
     processes: dict[str, ServiceProcess]
     issuer: DevIssuer
+    standby: ServiceProcess | None = None
+    """A second intake replica on the same store, whose relay waits for the lease."""
     registered: set[str] = field(default_factory=set)
     acknowledged: set[str] = field(default_factory=set)
     crashes: list[int] = field(default_factory=list)
@@ -151,16 +155,24 @@ class Run:
                 Consumer(f"{self.namespace}carenet-{name}", tuple(map(self.topic, consumes)))
                 for name, consumes in CONSUMES.items()
             ],
-            [process.url for process in self.processes.values()],
+            [process.url for process in self.every_process()],
             [self.topic(p) for p in CONSUMES],
             timeout=within,
         )
 
+    def every_process(self) -> list[ServiceProcess]:
+        return [*self.processes.values(), *([self.standby] if self.standby else [])]
+
+    def lease_held(self, process: ServiceProcess) -> bool:
+        """Whether the process' relay holds its lease, as its metrics say now."""
+        metrics = httpx.get(f"{process.url}/metrics", timeout=10).text
+        return bool(LEASE_HELD.search(metrics))
+
     def diverging_read_models(self) -> dict[str, list[str]]:
         """Each service's read model tables that differ from a rebuild from its store, once
         the services are stopped (SIGTERM, all at once)."""
-        with ThreadPoolExecutor(len(self.processes)) as pool:
-            list(pool.map(lambda process: process.stop(timeout=10), self.processes.values()))
+        with ThreadPoolExecutor(len(self.every_process())) as pool:
+            list(pool.map(lambda process: process.stop(timeout=10), self.every_process()))
         return {
             name: diverging
             for name, process in self.processes.items()
@@ -193,20 +205,27 @@ class Run:
 
     def _wait_for_a_death(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
-        while not any(p.process and p.process.poll() is not None for p in self.processes.values()):
+        while not any(p.process and p.process.poll() is not None for p in self.every_process()):
             if time.monotonic() >= deadline:
                 return
             time.sleep(0.1)
 
     def _restart_the_dead(self) -> None:
         for name, process in self.processes.items():
-            if process.process is None or (status := process.process.poll()) is None:
-                continue
-            self.crashes.append(status)
-            unarmed = {k: v for k, v in process.env.items() if k != "CARENET_FAIL_POINTS"}
-            self.processes[name] = dataclasses.replace(process, env=unarmed)
-            self.processes[name].start()
-            self.processes[name].wait_ready()
+            self.processes[name] = self._restarted(process)
+        if self.standby is not None:
+            self.standby = self._restarted(self.standby)
+
+    def _restarted(self, process: ServiceProcess) -> ServiceProcess:
+        """The process itself if it runs; else, started again unarmed, as an orchestrator would."""
+        if process.process is None or (status := process.process.poll()) is None:
+            return process
+        self.crashes.append(status)
+        unarmed = {k: v for k, v in process.env.items() if k != "CARENET_FAIL_POINTS"}
+        again = dataclasses.replace(process, env=unarmed)
+        again.start()
+        again.wait_ready()
+        return again
 
 
 async def _send_unsigned(bootstrap: str, topic: str, count: int) -> set[str]:
@@ -222,8 +241,10 @@ async def _send_unsigned(bootstrap: str, topic: str, count: int) -> set[str]:
         await producer.stop()
 
 
-Starter = Callable[[str, dict[str, str]], Run]
-"""Starts a scenario's system: (the armed service, its extra settings)."""
+class Starter(Protocol):
+    def __call__(self, armed: str, env: dict[str, str], standby: bool = False) -> Run:
+        """Starts a scenario's system: the armed service, its extra settings, and whether
+        intake has a standby replica (unarmed, the same extra settings)."""
 
 
 def starter(
@@ -237,7 +258,7 @@ def starter(
     killed at the end."""
     runs: list[Run] = []
 
-    def started(armed: str, env: dict[str, str]) -> Run:
+    def started(armed: str, env: dict[str, str], standby: bool = False) -> Run:
         namespace = f"faults-{uuid4().hex[:8]}."
         run_sync(kafka.create_topics(bootstrap, profile, namespace=namespace))
         run_dir = directory / namespace.rstrip(".")
@@ -261,16 +282,27 @@ def starter(
             {name: processes[name] for name in CONSUMES},
             DevIssuer(run_dir / "keys"),
         )
+        if standby:
+            intake = processes["intake"]
+            run.standby = dataclasses.replace(
+                intake,
+                port=free_port(),
+                env={k: v for k, v in intake.env.items() if k != "CARENET_FAIL_POINTS"},
+                log_path=intake.log_path.with_name("intake-standby.log"),
+            )
         runs.append(run)
         for process in run.processes.values():
             process.start()
         for process in run.processes.values():
             process.wait_ready()
+        if run.standby is not None:  # after intake, whose relay takes the lease first
+            run.standby.start()
+            run.standby.wait_ready()
         return run
 
     yield started
     for run in runs:
-        for process in run.processes.values():
+        for process in run.every_process():
             process.kill()  # a wedged consumer (a negative control) would not stop cleanly
 
 

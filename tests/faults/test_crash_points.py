@@ -36,15 +36,22 @@ class Scenario:
     """Messages no consumer may act on, sent before the load (to be dead-lettered)."""
     patients: int = PATIENTS
     """The load: patients registered and diagnosed."""
+    standby: bool = False
+    """Whether intake has a standby replica, whose relay takes the lease when the armed one
+    dies."""
 
 
 SCENARIOS = [
     Scenario("intake", "relay.acknowledged:3", "relay-skip", "duplicated"),
+    Scenario("intake", "relay.partly-acknowledged:2", "relay-lease", "duplicated", standby=True),
     Scenario("casework", "inbound.committed:3", "inbound-tracking", "stuck"),
     Scenario("casework", "inbound.dead-lettered:1", "dead-letter-first", "lost", 3, patients=4),
 ]
 """The relay and the inbound consumer are the kit's, the same in every service: one service
-each (the one at the head of the chain for the relay, the one at its end for the consumer)."""
+each (the one at the head of the chain for the relay, the one at its end for the consumer).
+The relay dies twice: after a whole read was acknowledged, restarted on its own; and in the
+middle of a read, a standby replica on the same store taking over its lease (without the
+lease, both replicas publish what they read before either records it)."""
 
 
 def _id(scenario: Scenario) -> str:
@@ -55,12 +62,14 @@ def _id(scenario: Scenario) -> str:
 def test_a_crash_at_the_fail_point_loses_and_repeats_nothing(
     start: Starter, scenario: Scenario
 ) -> None:
-    run = start(scenario.service, {"CARENET_FAIL_POINTS": scenario.fail_point})
+    run = start(scenario.service, {"CARENET_FAIL_POINTS": scenario.fail_point}, scenario.standby)
     run.send_unsigned(scenario.unsigned)
     run.diagnose(scenario.patients)
+    handed_over = run.standby is not None and run.lease_held(run.standby)
     anomalies = run.check()
     print(f"\n{_id(scenario)}: {run.summary(anomalies)}")
     assert run.crashes == [EXIT_STATUS]
+    assert handed_over == scenario.standby  # the standby's relay publishes since the crash
     assert len(run.acknowledged) >= scenario.patients - 1
     assert sum(anomalies.counts().values()) == 0, anomalies.table()
 
@@ -72,6 +81,7 @@ def test_without_its_guard_the_same_crash_shows_in_the_checker(
     run = start(
         scenario.service,
         {"CARENET_FAIL_POINTS": scenario.fail_point, "CARENET_UNGUARDED": scenario.guard},
+        scenario.standby,
     )
     run.send_unsigned(scenario.unsigned)
     run.diagnose(scenario.patients)

@@ -24,6 +24,7 @@ EXIT_STATUS = 86
 
 POINTS = {
     "relay.acknowledged": "the broker acknowledged a batch; the relay has not recorded it",
+    "relay.partly-acknowledged": "a record batch of a read is seen acknowledged, others not yet",
     "inbound.committed": "a consumed batch is committed; its offsets are not acknowledged",
     "inbound.dead-lettered": "a consumer sent a dead letter; it has not recorded the message taken",
     "notifications.sent": "a channel took a notification; its delivery is not recorded",
@@ -31,6 +32,7 @@ POINTS = {
 GUARDS = {
     "relay-skip": "after a restart the relay skips what each partition already holds",
     "relay-acks-all": "a write of the relay is acknowledged once every in-sync replica has it",
+    "relay-lease": "one replica's relay publishes, the one holding the lease",
     "inbound-tracking": "a consumer skips a message whose offset it has tracked",
     "dead-letter-first": "a consumer sends a dead letter before it records the message taken",
     "store-outage-restart": "a background loop the store's outage stopped is run again",
