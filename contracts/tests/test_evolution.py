@@ -2,7 +2,7 @@
 
 `history/` keeps every past version of a committed schema or example message that differs
 from today's (named `<EventType>.v<N>@<commit>.json`). A breaking change is a new version
-with an upcaster (`ReferralEscalated` v2), never an edit of a published one.
+with an upcaster (`ReferralEscalated` v2, `VisitCompleted` v2), never an edit of a published one.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import jsonschema
 import pytest
 
 from carenet_contracts import CONTRACTS, CURRENT, ContractError, parse_message
+from carenet_contracts.casework import VisitCompleted, VisitCompletedV1
+from carenet_contracts.common import MedicationAdherence
 from carenet_contracts.routing import EscalationCause, ReferralEscalated, ReferralEscalatedV1
 from carenet_contracts.schema import SCHEMA_DIR
 
@@ -212,3 +214,46 @@ def test_producers_write_v2_and_both_versions_are_contracts() -> None:
     assert CURRENT["ReferralEscalated"] is ReferralEscalated
     assert CONTRACTS[("ReferralEscalated", 1)] is ReferralEscalatedV1
     assert ReferralEscalated.previous is ReferralEscalatedV1
+
+
+# --- VisitCompleted v1 -> v2: medication at every visit ---------------------------------------
+
+
+def visit_v2(**data: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = json.loads((MESSAGES / "VisitCompleted.v2.json").read_text())
+    raw["data"] |= data
+    return raw
+
+
+def test_a_v1_visit_reads_as_v2_with_its_medication_unrecorded_not_guessed() -> None:
+    envelope = parse_message((MESSAGES / "VisitCompleted.v1.json").read_bytes())
+    assert isinstance(envelope.data, VisitCompleted)
+    assert envelope.data.medication_adherence is MedicationAdherence.NOT_RECORDED
+    assert envelope.data.nonadherence_reason is None
+    assert envelope.data.medication_guidance_given is None
+    assert CONTRACTS[("VisitCompleted", 1)] is VisitCompletedV1 is VisitCompleted.previous
+
+
+@pytest.mark.parametrize(
+    ("adherence", "reason", "valid"),
+    [
+        ("intermittent", "side_effects", True),
+        ("none", "refuses", True),
+        ("regular", None, True),
+        ("not_prescribed", None, True),
+        ("none", None, False),  # not taken, and nobody asked why
+        ("regular", "forgets", False),  # a reason for what did not happen
+    ],
+)
+def test_a_nonadherence_reason_goes_with_nonadherence_in_the_schema_and_the_model(
+    adherence: str, reason: str | None, valid: bool
+) -> None:
+    raw = visit_v2(medication_adherence=adherence, nonadherence_reason=reason)
+    schema = todays_schema("VisitCompleted.v2")
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(raw))
+    assert (not errors) is valid, errors
+    if valid:
+        parse_message(json.dumps(raw).encode())
+    else:
+        with pytest.raises(ContractError, match="nonadherence_reason"):
+            parse_message(json.dumps(raw).encode())

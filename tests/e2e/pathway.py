@@ -80,6 +80,7 @@ def visit(risk_level: int) -> dict[str, Any]:
         "symptoms": "obvious" if risk_level >= 3 else "essentially_gone",
         "insight": "poor" if risk_level >= 3 else "good",
         "social_functioning": "fair",
+        "medication_adherence": "regular",
     }
 
 

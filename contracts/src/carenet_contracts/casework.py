@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from carenet_contracts.common import (
+    NOT_TAKEN_AS_PRESCRIBED,
     CareTeamRole,
+    MedicationAdherence,
+    NonadherenceReason,
     OrganisationId,
     ReferralReason,
     RiskLevel,
@@ -57,8 +60,11 @@ class CaseManagerAssigned(Payload):
     )
 
 
-class VisitCompleted(Payload):
+class VisitCompletedV1(Payload):
     """A follow-up visit happened; the rules classified it and set the next due date."""
+
+    # Version 1, still on the topics; `parse_message` reads it as version 2 (see there).
+    model_config = ConfigDict(frozen=True, extra="ignore", title="VisitCompleted")
 
     event_type: ClassVar[str] = "VisitCompleted"
     producer: ClassVar[Producer] = "casework"
@@ -72,9 +78,73 @@ class VisitCompleted(Payload):
     risk_level: RiskLevel
     classification: VisitClassification
     next_follow_up_due: date
+    rule_set_version: str
+
+
+class VisitCompleted(Payload):
+    """A follow-up visit happened; the rules classified it and set the next due date.
+
+    Version 2: what the national follow-up form asks at every visit about medication — the
+    adherence, why it is not as prescribed, and whether guidance was given (its words stay in
+    casework's record). Version 1 did not carry them: read as version 2 they are
+    `not_recorded` and unknown (null), never a guess.
+    """
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        json_schema_extra={
+            "if": {"properties": {"medication_adherence": {"enum": ["intermittent", "none"]}}},
+            "then": {"properties": {"nonadherence_reason": {"type": "string"}}},
+            "else": {"properties": {"nonadherence_reason": {"type": "null"}}},
+        },
+    )
+
+    event_type: ClassVar[str] = "VisitCompleted"
+    schema_version: ClassVar[int] = 2
+    producer: ClassVar[Producer] = "casework"
+    previous: ClassVar[type[Payload] | None] = VisitCompletedV1
+
+    case_id: UUID
+    visit_id: UUID
+    center_id: OrganisationId
+    case_manager_id: OrganisationId
+    visited_on: date
+    mode: VisitMode
+    risk_level: RiskLevel
+    classification: VisitClassification
     # the case's next due day with this visit in its place in the history: for a visit
     # entered late, a newer visit's schedule stands
+    next_follow_up_due: date
+    medication_adherence: MedicationAdherence
+    nonadherence_reason: NonadherenceReason | None = Field(
+        description="Why, exactly when the adherence is intermittent or none; else null."
+    )
+    medication_guidance_given: bool | None = Field(
+        description="Whether the case manager gave medication guidance; null: not recorded."
+    )
     rule_set_version: str
+
+    @model_validator(mode="after")
+    def _reason_goes_with_nonadherence(self) -> Self:
+        needs_reason = self.medication_adherence in NOT_TAKEN_AS_PRESCRIBED
+        if needs_reason != (self.nonadherence_reason is not None):
+            raise ValueError(
+                "nonadherence_reason is given exactly when medication_adherence is "
+                "intermittent or none"
+            )
+        return self
+
+    @classmethod
+    def upcast(cls, old: Payload) -> VisitCompleted:
+        """Version 1 as version 2: what it did not record stays unrecorded."""
+        assert isinstance(old, VisitCompletedV1)
+        return cls(
+            **old.model_dump(),
+            medication_adherence=MedicationAdherence.NOT_RECORDED,
+            nonadherence_reason=None,
+            medication_guidance_given=None,
+        )
 
 
 class CaseClosed(Payload):

@@ -31,6 +31,35 @@ class VisitMode(StrEnum):
     PHONE = "phone"
 
 
+class MedicationAdherence(StrEnum):
+    """How the patient took the prescribed medication since the last visit (the national
+    follow-up form's three answers, and two more a record can honestly give)."""
+
+    REGULAR = "regular"
+    INTERMITTENT = "intermittent"
+    NONE = "none"
+    NOT_PRESCRIBED = "not_prescribed"
+    NOT_RECORDED = "not_recorded"
+    """A visit recorded before adherence was asked at every visit (a version-1 message)."""
+
+
+class NonadherenceReason(StrEnum):
+    """Why the medication was taken intermittently or not at all (the form's reasons)."""
+
+    FORGETS = "forgets"
+    SIDE_EFFECTS = "side_effects"
+    FEELS_WELL = "feels_well"
+    NO_INSIGHT = "no_insight"
+    COST = "cost"
+    SUPPLY = "supply"
+    REFUSES = "refuses"
+    OTHER = "other"
+
+
+NOT_TAKEN_AS_PRESCRIBED = frozenset({MedicationAdherence.INTERMITTENT, MedicationAdherence.NONE})
+"""The answers that need a `NonadherenceReason`, and only they."""
+
+
 class VisitClassification(StrEnum):
     STABLE = "stable"
     BASICALLY_STABLE = "basically_stable"

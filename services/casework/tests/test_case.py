@@ -36,7 +36,7 @@ def a_case() -> Case:
 
 
 def visit(on: date, findings: VisitFindings | None = None) -> Visit:
-    return Visit(uuid4(), on, "home", "patient", findings or stable())
+    return Visit(uuid4(), on, "home", "patient", findings or stable(), "regular")
 
 
 def new_events(case: Case) -> list[object]:

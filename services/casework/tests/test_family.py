@@ -113,6 +113,7 @@ def visit(risk_level: int) -> dict[str, Any]:
         "symptoms": "essentially_gone",
         "insight": "good",
         "social_functioning": "fair",
+        "medication_adherence": "regular",
     }
 
 

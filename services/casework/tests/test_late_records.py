@@ -48,7 +48,7 @@ def a_case() -> Case:
 
 
 def visit(on: date, seen: VisitFindings) -> Visit:
-    return Visit(uuid4(), on, "home", "patient", seen)
+    return Visit(uuid4(), on, "home", "patient", seen, "regular")
 
 
 def new_events(case: Case) -> list[object]:

@@ -58,8 +58,12 @@ def a_whole_history() -> Case:
     )
     case.assign_manager("SW-1", reason="fewest active cases at the center")
     case.handle_deadlines(date(2026, 6, 1), RULES)
-    case.record_visit(Visit(uid("v1"), date(2026, 1, 18), "home", "patient", seen(1)), RULES)
-    case.record_visit(Visit(uid("v2"), date(2026, 6, 2), "home", "patient", seen(3)), RULES)
+    case.record_visit(
+        Visit(uid("v1"), date(2026, 1, 18), "home", "patient", seen(1), "regular"), RULES
+    )
+    case.record_visit(
+        Visit(uid("v2"), date(2026, 6, 2), "home", "patient", seen(3), "regular"), RULES
+    )
     assert case.open_referral_id is not None
     case.withdraw_referral(case.open_referral_id, "family refuses")
     case.record_emergency(emergency("e1", date(2026, 6, 3)), at(date(2026, 6, 5)), RULES)
@@ -73,7 +77,7 @@ def a_whole_history() -> Case:
     case.discharged(uid("adm"), date(2026, 7, 1), RULES)
     case.handle_deadlines(date(2027, 1, 10), RULES)
     for name, on in (("v3", date(2026, 7, 5)), ("v4", date(2026, 8, 5)), ("v5", date(2026, 9, 5))):
-        case.record_visit(Visit(uid(name), on, "home", "patient", seen(0)), RULES)
+        case.record_visit(Visit(uid(name), on, "home", "patient", seen(0), "regular"), RULES)
     case.reassign_manager("SW-2", reason="leave")
     case.close("transferred", uid("next"))
     return case
@@ -132,8 +136,13 @@ def test_a_case_stored_under_the_old_topics_loads_from_sqlite_as_it_did(tmp_path
     assert kinds == {Case.Opened, *STORED_BEFORE_THE_SPLIT.values()}
 
 
+ADDED_SINCE = {"class_version", "nonadherence_reason", "medication_guidance"}
+"""What event classes have stored since the split (a new class version, its new fields)."""
+
+
 def test_the_events_are_stored_in_the_same_shape_as_before_the_split() -> None:
-    """Only the topic moved (and is registered): the stored state of each event is the old one."""
+    """Only the topic moved (and is registered): the stored state of each event is the old one,
+    but for what later versions of an event class added (`VisitRecorded` 3: medication)."""
     app = casework({"PERSISTENCE_MODULE": "eventsourcing.popo"})
     now = [app.mapper.to_stored_event(e) for e in a_whole_history().collect_events()]
     before = BEFORE_THE_SPLIT["stored"]
@@ -141,7 +150,7 @@ def test_the_events_are_stored_in_the_same_shape_as_before_the_split() -> None:
     def state(text: str) -> dict[str, Any]:
         fields: dict[str, Any] = json.loads(text)
         del fields["timestamp"]  # when the fixture was made
-        return fields
+        return {k: v for k, v in fields.items() if k not in ADDED_SINCE}
 
     assert [state(s.state.decode()) for s in now] == [state(s["state"]) for s in before]
     assert [STORED_BEFORE_THE_SPLIT.get(s["topic"]) for s in before] == [

@@ -18,7 +18,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from carenet_audit_tool.fhir import HANDLERS, UNMAPPED, patient_bundle
 from carenet_audit_tool.fhir.export import SIGNATURE_EXTENSION
-from carenet_contracts import CONTRACTS, Envelope, parse_message
+from carenet_contracts import CONTRACTS, CURRENT, Envelope, parse_message
 from carenet_kit.signing import Signature, Signer
 
 MESSAGES = Path(__file__).resolve().parents[3] / "contracts" / "tests" / "messages"
@@ -95,7 +95,8 @@ class Network:
         self.events_by_type: dict[str, list[Envelope[Any]]] = {}
 
     def publish(self, event_type: str, changes: dict[str, Any]) -> Envelope[Any]:
-        raw = json.loads((MESSAGES / f"{event_type}.v1.json").read_text())
+        version = CURRENT[event_type].schema_version  # the example of what producers write
+        raw = json.loads((MESSAGES / f"{event_type}.v{version}.json").read_text())
         producer = raw["producer"]
         sequence, previous = self.last.get(producer, (0, b""))
         self.clock += timedelta(hours=1)
@@ -320,3 +321,16 @@ def test_events_of_several_patients_are_refused(events: list[Envelope[Any]]) -> 
     other = events[0].model_copy(update={"patient_id": uuid4(), "event_id": uuid4()})
     with pytest.raises(ValueError, match="one patient"):
         patient_bundle([*events, other])
+
+
+def test_a_visit_s_medication_is_an_observation_of_its_encounter(
+    document: dict[str, Any],
+) -> None:
+    [observation] = [
+        r for r in resources(document, "Observation") if "medication-adherence" in str(r["code"])
+    ]
+    assert observation["valueCodeableConcept"]["coding"][0]["code"] == "intermittent"
+    [reason] = observation["component"]
+    assert reason["valueCodeableConcept"]["coding"][0]["code"] == "side_effects"
+    by_url = {e["fullUrl"]: e["resource"] for e in document["entry"]}
+    assert by_url[observation["encounter"]["reference"]]["resourceType"] == "Encounter"

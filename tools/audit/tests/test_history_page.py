@@ -46,7 +46,7 @@ def event(event_type: str, occurred: datetime, recorded: datetime | None = None)
     return envelope_of(type(data))(
         event_id=uuid4(),
         event_type=event_type,
-        schema_version=1,
+        schema_version=data.schema_version,  # the example, upcast to the current version
         occurred_at=occurred,
         recorded_at=recorded or occurred + timedelta(minutes=3),
         producer=data.producer,

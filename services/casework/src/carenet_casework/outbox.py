@@ -102,7 +102,13 @@ def _payload(domain_event: DomainEventProtocol[UUID]) -> Payload | None:  # noqa
         case ManagerAssigned() as e:
             return contract_payload(CaseManagerAssigned, e, case_id=e.originator_id)
         case case_visits.VisitRecorded() as e:
-            return contract_payload(VisitCompleted, e, case_id=e.originator_id)
+            guidance = e.medication_guidance
+            return contract_payload(
+                VisitCompleted,
+                e,
+                case_id=e.originator_id,
+                medication_guidance_given=None if guidance is None else bool(guidance),
+            )
         case case_referrals.ReferralRequested() as e:
             return contract_payload(ReferralRequested, e, case_id=e.originator_id)
         case case_referrals.ReferralWithdrawn() as e:

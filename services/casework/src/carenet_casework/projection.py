@@ -47,6 +47,9 @@ class VisitSummary:
     classification: str
     next_follow_up_due: date
     rule_set_version: str
+    medication_adherence: str
+    nonadherence_reason: str | None
+    medication_guidance: str | None
 
 
 @dataclass

@@ -186,6 +186,16 @@ def _short(uuid: object) -> str:
     return str(uuid)[:8]
 
 
+def medication(visit: VisitCompleted) -> str:
+    """What a visit found about the medication, in words."""
+    taken = visit.medication_adherence.value.replace("_", " ")
+    if visit.nonadherence_reason is not None:
+        taken += f" ({visit.nonadherence_reason.value.replace('_', ' ')})"
+    if visit.medication_guidance_given:
+        taken += ", guidance given"
+    return f"medication {taken}"
+
+
 def summary_of(data: Payload) -> str:  # noqa: PLR0911, PLR0912
     """One line saying what happened, from the contract's fields."""
     if (correction := _correction(data)) is not None:
@@ -255,7 +265,7 @@ def summary_of(data: Payload) -> str:  # noqa: PLR0911, PLR0912
             return (
                 f"{data.mode.value.capitalize()} visit on {data.visited_on}: "
                 f"{data.classification.value.replace('_', ' ')}, risk {data.risk_level}; "
-                f"next follow-up {data.next_follow_up_due}"
+                f"{medication(data)}; next follow-up {data.next_follow_up_due}"
             )
         case CaseClosed():
             return f"Case at {data.center_id} closed: {data.reason}"

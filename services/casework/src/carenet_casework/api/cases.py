@@ -24,6 +24,9 @@ class VisitOut(BaseModel):
     classification: str
     next_follow_up_due: date
     rule_set_version: str
+    medication_adherence: str
+    nonadherence_reason: str | None
+    medication_guidance: str | None
 
 
 class CaseOut(BaseModel):

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, Self
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from carenet_access import Access, guarded
 from carenet_casework.api.deps import CaseworkDep
 from carenet_casework.domain import Medication, Visit
 from carenet_casework.rules import Rating, Symptoms, VisitFindings
 from carenet_contracts import VisitClassification, VisitMode
+from carenet_contracts.common import NOT_TAKEN_AS_PRESCRIBED, NonadherenceReason
 from carenet_kit.fields import copy_of
 from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
@@ -47,7 +48,18 @@ class RecordVisit(BaseModel):
     social_functioning: Rating
     sleep: Judgement = "fair"
     diet: Judgement = "fair"
-    medication_adherence: Literal["regular", "intermittent", "none", "not_prescribed"] = "regular"
+    medication_adherence: Literal["regular", "intermittent", "none", "not_prescribed"] = Field(
+        description="Asked at every visit (the national form): no default stands in for it."
+    )
+    nonadherence_reason: NonadherenceReason | None = Field(
+        default=None, description="Why, exactly when the adherence is intermittent or none."
+    )
+    medication_guidance: str = Field(
+        default="",
+        max_length=1000,
+        description="The medication guidance given, in words; kept in casework's record (the "
+        "published event says only whether any was given).",
+    )
     adverse_reactions: str = Field(default="", max_length=500)
     acute_adverse_reaction: bool = False
     serious_physical_illness: bool = False
@@ -57,6 +69,17 @@ class RecordVisit(BaseModel):
     medication: list[MedicationIn] = Field(default_factory=list, max_length=20)
     rehabilitation_measures: list[str] = Field(default_factory=list, max_length=20)
     notes: str = Field(default="", max_length=2000)
+
+    @model_validator(mode="after")
+    def _reason_goes_with_nonadherence(self) -> Self:
+        if (self.medication_adherence in NOT_TAKEN_AS_PRESCRIBED) != (
+            self.nonadherence_reason is not None
+        ):
+            raise ValueError(
+                "nonadherence_reason is required when medication_adherence is intermittent "
+                "or none, and only then"
+            )
+        return self
 
 
 class VisitRecordedOut(BaseModel):
@@ -80,6 +103,7 @@ def record_visit(
         Visit,
         body,
         mode=body.mode.value,
+        nonadherence_reason=body.nonadherence_reason and body.nonadherence_reason.value,
         findings=copy_of(VisitFindings, body),
         medication=tuple(Medication(m.drug, m.daily_dose) for m in body.medication),
         rehabilitation_measures=tuple(body.rehabilitation_measures),

@@ -40,9 +40,12 @@ class Visit:
     mode: str
     seen: str
     findings: VisitFindings
+    medication_adherence: str
+    nonadherence_reason: str | None = None
+    medication_guidance: str = ""
+    """What the case manager advised about the medication, in words ("": none given)."""
     sleep: str = "fair"
     diet: str = "fair"
-    medication_adherence: str = "regular"
     adverse_reactions: str = ""
     admissions_since_last_visit: int = 0
     referral_advice: str = "none"
@@ -62,7 +65,7 @@ class Emergency:
 
 
 class VisitRecorded(Aggregate.Event):
-    class_version = 2
+    class_version = 3
 
     patient_id: UUID
     center_id: str
@@ -80,6 +83,9 @@ class VisitRecorded(Aggregate.Event):
     sleep: str
     diet: str
     medication_adherence: str
+    nonadherence_reason: str | None
+    medication_guidance: str | None
+    """None: a visit recorded before guidance was asked."""
     adverse_reactions: str
     admissions_since_last_visit: int
     referral_advice: str
@@ -96,7 +102,7 @@ class VisitRecorded(Aggregate.Event):
         state.update(
             sleep="fair",
             diet="fair",
-            medication_adherence="regular",
+            medication_adherence="not_recorded",  # not asked then: not a guess
             adverse_reactions="",
             admissions_since_last_visit=0,
             referral_advice="none",
@@ -104,6 +110,10 @@ class VisitRecorded(Aggregate.Event):
             medication=[],
             rehabilitation_measures=[],
         )
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state.update(nonadherence_reason=None, medication_guidance=None)
 
     def apply(self, case: CaseFile) -> None:
         case.visits.append(self.visit_id)

@@ -42,6 +42,7 @@ from carenet_contracts.casework import (
     RehabilitationSessionAttended,
     VisitCompleted,
 )
+from carenet_contracts.common import MedicationAdherence
 
 # casework: the case and its follow-ups ------------------------------------------------------
 
@@ -101,7 +102,31 @@ def visit(p: Pathway, e: Envelope[Any], d: VisitCompleted) -> list[Ref]:
         if activity["detail"]["status"] == "completed" and "outcomeReference" not in activity:
             activity["outcomeReference"] = [visit_ref]
     plan = schedule(p, d.case_id, d.next_follow_up_due, f"after a {d.classification} visit")
-    return [visit_ref, plan]
+    return [visit_ref, plan, *medication_adherence(p, d, visit_ref)]
+
+
+def medication_adherence(p: Pathway, d: VisitCompleted, visit_ref: Ref) -> list[Ref]:
+    """What the visit found about the medication: an Observation (none for a visit recorded
+    before adherence was asked), the reason for taking it otherwise as a component."""
+    if d.medication_adherence is MedicationAdherence.NOT_RECORDED:
+        return []
+    observation = p.resource("Observation", "medication-adherence", str(d.visit_id))
+    observation.update(
+        status="final",
+        code=coded("observation", "medication-adherence", "Medication adherence"),
+        subject=p.patient,
+        encounter=visit_ref,
+        effectiveDateTime=day(d.visited_on),
+        valueCodeableConcept=coded("medication-adherence", d.medication_adherence.value),
+    )
+    if d.nonadherence_reason is not None:
+        observation["component"] = [
+            {
+                "code": coded("observation", "nonadherence-reason", "Why not as prescribed"),
+                "valueCodeableConcept": coded("nonadherence-reason", d.nonadherence_reason.value),
+            }
+        ]
+    return [ref_of(p, "Observation", "medication-adherence", d.visit_id)]
 
 
 @maps(FollowUpScheduled)
