@@ -42,6 +42,12 @@ def told(name: str, circle: Circle = NOBODY_KNOWN, **data: Any) -> dict[str, Pla
     return {p.recipient: p for p in plan(default_table(), event(name, **data), circle)}
 
 
+def told_of_visit(circle: Circle, **data: Any) -> dict[str, Planned]:
+    """`told` of a `VisitCompleted` as producers write it now (version 2: medication)."""
+    visit = sample("VisitCompleted", version=2, **data).data
+    return {p.recipient: p for p in plan(default_table(), visit, circle)}
+
+
 def with_family(*notified_of: str, may_see: tuple[str, ...] = ()) -> Circle:
     consent = FamilyConsent(frozenset(may_see), frozenset(notified_of))
     return Circle(center_id="CHC-NS-NANTOU", family={"FM-5c1e0d": consent})
@@ -74,6 +80,29 @@ def test_an_unstable_visit_at_risk_3_reaches_the_teams_doctor_and_police_liaison
 
 def test_a_stable_visit_notifies_no_staff() -> None:
     assert told("VisitCompleted", TEAM, classification="stable", risk_level=0) == {}
+
+
+def test_a_patient_found_without_medication_is_urgent_for_the_doctor_even_when_stable() -> None:
+    planned = told_of_visit(
+        TEAM,
+        classification="stable",
+        risk_level=0,
+        medication_adherence="none",
+        nonadherence_reason="side_effects",
+    )
+    assert {r: p.urgency for r, p in planned.items()} == {
+        "staff:SW-NS-LI": Urgency.URGENT,
+        "staff:DR-NS-ZHAO": Urgency.URGENT,
+    }
+    assert "no medication (side_effects)" in str(planned["staff:DR-NS-ZHAO"].summary)
+    taken_at_times = told_of_visit(
+        TEAM,
+        classification="stable",
+        risk_level=0,
+        medication_adherence="intermittent",
+        nonadherence_reason="forgets",
+    )
+    assert taken_at_times == {}  # the case manager's guidance, not yet the doctor's
 
 
 def test_a_relative_hears_of_a_visit_only_as_far_as_their_consent_lets_them_see() -> None:

@@ -20,9 +20,12 @@ PATIENT = UUID("a3d92bf0-f8ef-4606-b81d-bb4f76002d83")
 """The patient of most samples; `commands_asked` puts every sample it reads about this one."""
 
 
-def sample(event_type: str, patient_id: UUID | None = None, **data: Any) -> Envelope[Any]:
-    """The sample message of `event_type` (v1), for another patient or with other data."""
-    raw = json.loads((SAMPLES / f"{event_type}.v1.json").read_text())
+def sample(
+    event_type: str, patient_id: UUID | None = None, version: int = 1, **data: Any
+) -> Envelope[Any]:
+    """The sample message of `event_type` (of a `version`), for another patient or with other
+    data."""
+    raw = json.loads((SAMPLES / f"{event_type}.v{version}.json").read_text())
     if patient_id is not None:
         raw["patient_id"] = str(patient_id)
     raw["data"].update(data)
