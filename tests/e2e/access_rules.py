@@ -106,6 +106,15 @@ ACCESS = {
     "POST casework/v1/sessions/{session_id}/attendance": roles(*CENTER_ROLES),
     "GET casework/v1/sessions/{session_id}": roles(*CENTER_ROLES),
     "GET casework/v1/patients/{patient_id}/sessions": Rule("read-care"),
+    # screening: a patient's is care on the record; a resident's, the center's own
+    "POST casework/v1/patients/{patient_id}/screenings": Rule("record-care"),
+    "GET casework/v1/patients/{patient_id}/screenings": Rule("read-care"),
+    "POST casework/v1/centers/{center_id}/screenings": organisation(
+        "community_doctor", "social_worker"
+    ),
+    "GET casework/v1/centers/{center_id}/screenings": organisation(
+        "community_doctor", "social_worker"
+    ),
     # notifications: everyone has an inbox and subscriptions of their own; failed deliveries
     # are the operators'
     "GET notifications/v1/inbox": Rule("roles", EVERYONE),

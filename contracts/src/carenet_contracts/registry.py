@@ -14,11 +14,20 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from carenet_contracts import access, audit, casework, intake, notifications, routing
+from carenet_contracts import access, audit, casework, intake, notifications, recovery, routing
 from carenet_contracts.envelope import Envelope, Payload, envelope_of
 
-PRODUCER_MODULES: tuple[ModuleType, ...] = (intake, routing, casework, notifications, audit, access)
-"""One module per producer, and `access`, whose contract every producer publishes."""
+PRODUCER_MODULES: tuple[ModuleType, ...] = (
+    intake,
+    routing,
+    casework,
+    recovery,
+    notifications,
+    audit,
+    access,
+)
+"""One module per producer (casework's recovery contracts in a second), and `access`, whose
+contract every producer publishes."""
 
 
 def _payloads(module: ModuleType) -> list[type[Payload]]:

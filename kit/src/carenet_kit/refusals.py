@@ -1,6 +1,6 @@
 """The one vocabulary a service refuses a command in, wherever the command came from.
 
-A domain error says what kind of refusal it is by subclassing one of the four kinds below;
+A domain error says what kind of refusal it is by subclassing one of the kinds below;
 nothing translates it on the way out. Each kind has one HTTP answer (`http.py` turns any
 `Refusal` into a problem document, RFC 9457: its `status`, its `type`, the message as
 `detail`) and one stream behaviour (`inbound.py` dead-letters any `Refusal` with the message
@@ -56,3 +56,10 @@ class Gone(Refusal):
 
     status = 410
     type = "urn:carenet:problem:gone"
+
+
+class UpstreamFailed(Refusal):
+    """A service the command depends on answered something unusable; nothing was recorded."""
+
+    status = 502
+    type = "urn:carenet:problem:upstream-failed"

@@ -20,7 +20,7 @@ from carenet_casework.application import CaseworkApplication
 from carenet_casework.commands import OpenCase
 from carenet_casework.domain import Case
 from carenet_casework.outbox import integration_events
-from carenet_casework.projection import CareBoard
+from carenet_casework.projection_screenings import CaseworkBoard
 from carenet_casework.rules import RuleSet
 from carenet_devtools.callers import Callers
 from carenet_kit.clock import ManualClock
@@ -54,7 +54,7 @@ class Casework:
     app: CaseworkApplication
     clock: ManualClock
     callers: Callers
-    follower: TableFollower[CareBoard] | None = None
+    follower: TableFollower[CaseworkBoard] | None = None
 
     def route(self, center_id: str = "CHC-A", patient_id: UUID | None = None) -> UUID:
         """Routing sends the patient to `center_id`: returns the patient's new case id."""
@@ -82,10 +82,10 @@ class Casework:
     def published_types(self, patient_id: UUID) -> list[str]:
         return [m["event_type"] for m in self.published(patient_id)]
 
-    def board(self) -> CareBoard:
+    def board(self) -> CaseworkBoard:
         """The read model, caught up with the store."""
         if self.follower is None:
-            self.follower = TableFollower(CareBoard(self.app))
+            self.follower = TableFollower(CaseworkBoard(self.app))
         self.follower.catch_up()
         return self.follower.read_model
 

@@ -25,7 +25,8 @@ from carenet_casework.outbox import integration_events
 from carenet_casework.rules import Rating, RuleSet, Symptoms, VisitFindings
 from carenet_kit.clock import ManualClock
 
-RULES = RuleSet.load()
+RULES = RuleSet.load().model_copy(update={"version": "nhc-2018/1"})
+"""The rules the fixture was made under."""
 BEFORE_THE_SPLIT = json.loads(
     (Path(__file__).parent / "fixtures" / "case_history_before_split.json").read_text()
 )

@@ -105,6 +105,19 @@ def test_a_patient_found_without_medication_is_urgent_for_the_doctor_even_when_s
     assert taken_at_times == {}  # the case manager's guidance, not yet the doctor's
 
 
+def test_a_screening_with_thoughts_of_self_harm_reaches_the_doctor_at_once() -> None:
+    urgent = told("ScreeningCompleted", TEAM)
+    assert {r: p.urgency for r, p in urgent.items()} == {
+        "staff:SW-NS-LI": Urgency.URGENT,
+        "staff:DR-NS-ZHAO": Urgency.URGENT,
+    }
+    review = told("ScreeningCompleted", TEAM, urgent=False)
+    assert {r: p.urgency for r, p in review.items()} == {"staff:SW-NS-LI": Urgency.ROUTINE}
+    assert "review the risk level" in str(review["staff:SW-NS-LI"].summary)
+    mild = told("ScreeningCompleted", TEAM, urgent=False, proposes_risk_review=False, band="mild")
+    assert mild == {}
+
+
 def test_a_relative_hears_of_a_visit_only_as_far_as_their_consent_lets_them_see() -> None:
     sees = told("VisitCompleted", with_family("VisitCompleted", may_see=("visits",)))
     assert sees["family:FM-5c1e0d"].summary is not None

@@ -48,6 +48,7 @@ def pathway() -> list[tuple[str, dict[str, Any]]]:
         ("CareTeamMemberJoined", case | {"member_id": "FM-5c1e0d", "role": "guardian"}),
         ("FirstVisitOverdue", case),
         ("VisitCompleted", case | center),
+        ("ScreeningCompleted", case | center),
         ("NotificationFailed", {"reason": SECRET_REASON} | urgent),
         ("NotificationEscalated", urgent),
         ("NotificationAcknowledged", urgent),
@@ -334,3 +335,20 @@ def test_a_visit_s_medication_is_an_observation_of_its_encounter(
     assert reason["valueCodeableConcept"]["coding"][0]["code"] == "side_effects"
     by_url = {e["fullUrl"]: e["resource"] for e in document["entry"]}
     assert by_url[observation["encounter"]["reference"]]["resourceType"] == "Encounter"
+
+
+def test_a_screening_is_a_loinc_scored_observation_and_an_urgent_one_a_flag(
+    document: dict[str, Any],
+) -> None:
+    [scored] = [
+        r for r in resources(document, "Observation") if "screening" in str(r.get("category"))
+    ]
+    assert scored["code"]["coding"][0] == {
+        "system": "http://loinc.org",
+        "code": "44261-6",
+        "display": "Patient Health Questionnaire 9 item (PHQ-9) total score",
+    }
+    assert (scored["valueInteger"], scored["interpretation"][0]["text"]) == (11, "moderate")
+    assert "carenet/standard-instruments" in scored["method"]["text"]
+    [flag] = [r for r in resources(document, "Flag") if "self-harm" in str(r["code"])]
+    assert flag["status"] == "active"

@@ -8,10 +8,11 @@ from uuid import UUID
 from carenet_access import AccessControl
 from carenet_casework import api
 from carenet_casework.application import CaseworkApplication
+from carenet_casework.assessment import provider_named
 from carenet_casework.config import Settings
 from carenet_casework.outbox import integration_events
 from carenet_casework.policy import CONSUMES, policy
-from carenet_casework.projection import CareBoard
+from carenet_casework.projection_screenings import CaseworkBoard
 from carenet_casework.rules import RuleSet
 from carenet_kit.clock import Clock
 from carenet_kit.runtime import Service, entry_point
@@ -27,8 +28,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         clock=clock,
         master_key=settings.master_key_bytes(),
         clock_tolerance=settings.clock_tolerance,
+        assessments=provider_named(settings.assessment_provider),
     )
-    board = CareBoard(application)
+    board = CaseworkBoard(application)
 
     def deadlines(now: datetime) -> int:
         return application.handle_deadlines(board.falling_due(rules.local_date(now)), now)

@@ -18,6 +18,7 @@ from carenet_casework.domain import (
     Case,
     Family,
     RehabilitationSession,
+    Screening,
     case_deadlines,
     case_referrals,
     case_visits,
@@ -47,6 +48,7 @@ from carenet_contracts.casework import (
     RehabilitationSessionAttended,
     VisitCompleted,
 )
+from carenet_contracts.recovery import AssessedBy, ScreeningCompleted
 from carenet_kit.application import OutboundMapper
 from carenet_kit.outbox import Outgoing, contract_payload
 from carenet_kit.rule_set import RuleSection
@@ -65,11 +67,21 @@ def to_integration_event(
             ManagerReassigned() | CareTeam.Event() | Family.Event() | RehabilitationSession.Event()
         ):
             return _care_network(domain_event, rules)
+        case Screening.Completed() as e:
+            return _screened(e)
     payload = _payload(domain_event)
     if payload is None:
         return None
     patient_id: UUID = domain_event.patient_id  # type: ignore[attr-defined]
     return Outgoing(patient_id, payload, _occurred_at(domain_event, rules))
+
+
+def _screened(e: Screening.Completed) -> Outgoing | None:
+    """A patient's screening, without its answers; a resident's stays in casework."""
+    if e.patient_id is None:
+        return None
+    assessed_by = AssessedBy(provider=e.provider, model=e.model, version=e.provider_version)
+    return Outgoing.of(e, contract_payload(ScreeningCompleted, e, assessed_by=assessed_by))
 
 
 def _occurred_at(domain_event: DomainEventProtocol[UUID], rules: RuleSection) -> datetime:

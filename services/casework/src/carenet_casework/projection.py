@@ -297,7 +297,7 @@ ATTENDANCE = Table(
 class CareBoard(CaseBoard):
     """The case board, plus each patient's care team, relatives and rehabilitation history."""
 
-    tables = (CASES, TEAMS, RELATIVES, SESSIONS, ATTENDANCE)
+    tables: ClassVar[Sequence[Table[Any]]] = (CASES, TEAMS, RELATIVES, SESSIONS, ATTENDANCE)
 
     def apply(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
         super().apply(domain_event, changes)

@@ -53,6 +53,7 @@ from carenet_contracts.notifications import (
     NotificationEscalated,
     NotificationFailed,
 )
+from carenet_contracts.recovery import ScreeningCompleted
 from carenet_contracts.routing import (
     ManualRoutingOverdue,
     PatientRouted,
@@ -141,6 +142,8 @@ def actor_of(data: Payload) -> str | None:  # noqa: PLR0911
             return data.center_id
         case VisitCompleted():
             return data.case_manager_id
+        case ScreeningCompleted():
+            return data.screened_by
         case EmergencyRecorded():
             return data.handled_by
         case RehabilitationSessionAttended():
@@ -157,13 +160,18 @@ def actor_of(data: Payload) -> str | None:  # noqa: PLR0911
 
 
 def rule_versions_of(envelope: Envelope[Any]) -> dict[str, str]:
-    """The rule, directory and calendar versions the producer decided under, when it says."""
+    """The rule, directory and calendar versions the producer decided under, when it says;
+    for a screening, the assessment provider that scored it."""
     fields = envelope.data.model_dump()
-    return {
+    versions = {
         name: str(fields[field])
         for field, name in RULE_VERSION_FIELDS.items()
         if fields.get(field) is not None
     }
+    if isinstance(envelope.data, ScreeningCompleted):
+        by = envelope.data.assessed_by
+        versions["assessment"] = f"{by.provider}/{by.model} {by.version}"
+    return versions
 
 
 def _correction(data: Payload) -> str | None:
@@ -196,7 +204,17 @@ def medication(visit: VisitCompleted) -> str:
     return f"medication {taken}"
 
 
-def summary_of(data: Payload) -> str:  # noqa: PLR0911, PLR0912
+def screened(screening: ScreeningCompleted) -> str:
+    """A screening's result, in words."""
+    urgent = "; thoughts of self-harm reported" if screening.urgent else ""
+    return (
+        f"{screening.instrument.value.upper()} screening on {screening.screened_on}: score "
+        f"{screening.total_score}, {screening.band.value.replace('_', ' ')}{urgent} "
+        f"(scored by {screening.assessed_by.provider}/{screening.assessed_by.model})"
+    )
+
+
+def summary_of(data: Payload) -> str:  # noqa: PLR0911, PLR0912, PLR0915
     """One line saying what happened, from the contract's fields."""
     if (correction := _correction(data)) is not None:
         return correction
@@ -261,6 +279,8 @@ def summary_of(data: Payload) -> str:  # noqa: PLR0911, PLR0912
             )
         case CaseManagerAssigned():
             return f"{data.case_manager_id} became case manager ({data.reason})"
+        case ScreeningCompleted():
+            return screened(data)
         case VisitCompleted():
             return (
                 f"{data.mode.value.capitalize()} visit on {data.visited_on}: "

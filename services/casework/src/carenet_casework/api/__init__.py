@@ -1,6 +1,15 @@
 """Casework's HTTP API, one router per part of the community's work."""
 
-from carenet_casework.api import cases, contact, family, referrals, sessions, team, visits
+from carenet_casework.api import (
+    cases,
+    contact,
+    family,
+    referrals,
+    screenings,
+    sessions,
+    team,
+    visits,
+)
 
 routers = [
     cases.router,
@@ -10,4 +19,5 @@ routers = [
     team.router,
     family.router,
     sessions.router,
+    screenings.router,
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from carenet_casework.application import CaseworkApplication
-from carenet_casework.projection import CareBoard
+from carenet_casework.projection_screenings import CaseworkBoard
 from carenet_kit.http import from_app_state
 
 CaseworkDep = Annotated[CaseworkApplication, from_app_state("application")]
-CareBoardDep = Annotated[CareBoard, from_app_state("projection")]
+CareBoardDep = Annotated[CaseworkBoard, from_app_state("projection")]

@@ -2,8 +2,8 @@
 
 `cases` (cases for routed patients, transfers, visits, emergencies), `deadlines` (the
 scheduler, referrals, admissions and discharges), `team` (care team, case-manager
-reassignment, family consent, rehabilitation sessions) and `contact_details` (kept sealed,
-erased) each build on `base.CaseworkBase`.
+reassignment, family consent, rehabilitation sessions), `contact_details` (kept sealed,
+erased) and `screenings` (patients' and residents') each build on `base.CaseworkBase`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from typing import ClassVar
 from carenet_casework.application.cases import CasesAndVisits
 from carenet_casework.application.contact_details import ContactDetailsOfCases
 from carenet_casework.application.deadlines import DeadlinesAndReferrals
+from carenet_casework.application.screenings import Screenings
 from carenet_casework.application.team import FamilyLink, TeamFamilyAndSessions
 from carenet_casework.domain import Caseload
 from carenet_kit.application import ServiceApplication
 
 
 class CaseworkApplication(
-    CasesAndVisits, DeadlinesAndReferrals, TeamFamilyAndSessions, ContactDetailsOfCases
+    CasesAndVisits, DeadlinesAndReferrals, TeamFamilyAndSessions, ContactDetailsOfCases, Screenings
 ):
     """Casework, whole: the one application its API, policy and scheduler talk to."""
 

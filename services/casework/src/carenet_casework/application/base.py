@@ -2,7 +2,7 @@
 
 `CaseworkApplication` (this package) is one eventsourcing application composed of one module per
 use case: `cases` (cases and visits), `deadlines` (deadlines and referrals), `team` (team,
-family and sessions), `contact_details`. Each builds on `CaseworkBase`.
+family and sessions), `contact_details`, `screenings`. Each builds on `CaseworkBase`.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import UUID
 
+from carenet_casework.assessment import AssessmentProvider, StandardInstruments
 from carenet_casework.contact_details import CONTACT_KEY_PURPOSE, CaseContactKeys
 from carenet_casework.domain import Case, Caseload, PatientCases
 from carenet_casework.domain.errors import NotRecorded
@@ -35,8 +36,11 @@ class CaseworkBase(ServiceApplication):
         *,
         master_key: bytes,
         clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
+        assessments: AssessmentProvider | None = None,
     ) -> None:
         super().__init__(env, outbound, clock)
+        self.assessments = assessments or StandardInstruments()
+        """Who scores screenings (`assessment`)."""
         self.contact_keys = CaseContactKeys(
             KeyStore.construct(self.factory, master_key, CONTACT_KEY_PURPOSE)
         )

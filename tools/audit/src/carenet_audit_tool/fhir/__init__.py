@@ -17,13 +17,18 @@ from uuid import UUID
 
 from fhir.resources.R4B.bundle import Bundle
 
-from carenet_audit_tool.fhir import community, hospital, notifications
+from carenet_audit_tool.fhir import community, hospital, notifications, screening
 from carenet_audit_tool.fhir.pathway import HANDLERS, UNMAPPED, Pathway
 from carenet_contracts import Envelope
 from carenet_kit.signing import Signature
 
 __all__ = ["HANDLERS", "UNMAPPED", "patient_bundle"]
-_REGISTERED = (community, hospital, notifications)  # importing them registers their handlers
+_REGISTERED = (
+    community,
+    hospital,
+    notifications,
+    screening,
+)  # importing them registers their handlers
 
 
 def patient_bundle(
