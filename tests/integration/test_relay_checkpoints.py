@@ -10,6 +10,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from carenet_audit_tool.replay import verify_stream
 from carenet_audit_tool.stream import TopicReader
@@ -192,3 +193,56 @@ async def read_records(bootstrap: str, topic: str) -> list[Record]:
         return [r async for batch in reader.batches() for r in batch]
     finally:
         await reader.close()
+
+
+async def test_a_relay_restarted_on_partitions_ending_in_others_messages_loses_and_repeats_nothing(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Another client wrote to the topic after the relay: garbage, and a forged record naming
+    a notification id far ahead. The next relay walks past both to its own last message (the
+    old one stopped at the garbage; one that trusted the forged header would skip, and so lose,
+    every message up to that id)."""
+    namespace = f"it-{uuid4().hex[:8]}."
+    await kafka.create_topics(kafka_bootstrap, namespace=namespace)
+    topic = namespace + load_catalog().topic_of("routing").name
+    app = routing(tmp_path)
+    recorder = app.process_recorder
+
+    async def published_everything(relay: OutboxRelay) -> None:
+        async with running(relay), asyncio.timeout(60):
+            while (recorder.max_tracking_id(relay.position_name) or 0) < (
+                recorder.max_notification_id() or 0
+            ):
+                await asyncio.sleep(0.1)
+
+    try:
+        for _ in range(10):
+            diagnosed(app, "440305005")
+        await published_everything(OutboxRelay(app, topic, kafka_bootstrap, 0.05))
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+        await producer.start()
+        try:
+            for partition in sorted(await producer.partitions_for(topic)):
+                await producer.send_and_wait(topic, b"\x00garbage", partition=partition)
+                await producer.send_and_wait(
+                    topic,
+                    b'{"forged": true}',
+                    partition=partition,
+                    headers=[(NOTIFICATION_ID_HEADER, b"999999")],
+                )
+        finally:
+            await producer.stop()
+        for _ in range(10):
+            diagnosed(app, "440305005")
+        await published_everything(OutboxRelay(app, topic, kafka_bootstrap, 0.05))
+        outbox = [n.id for n in recorder.select_notifications(0, 10_000, topics=[APPENDED_TOPIC])]
+        records = await read_records(kafka_bootstrap, topic)
+    finally:
+        app.close()
+    own = Counter(
+        header(list(r.headers), NOTIFICATION_ID_HEADER)
+        for r in records
+        if r.value not in {b"\x00garbage", b'{"forged": true}'}
+    )
+    assert max(own.values()) == 1
+    assert sorted(map(int, own)) == outbox  # every one, once

@@ -66,6 +66,8 @@ LEADER_ONLY: dict[str, Any] = {"acks": 1, "enable_idempotence": False}
 """What a negative control turns the relay's producer into (the `relay-acks-all` guard off): a
 write acknowledged by the partition's leader alone, lost if the leader dies before its
 followers have it."""
+LOOK_BACK = 500
+"""Records read at a time, backwards, when a partition does not end with the relay's own."""
 BACKLOG_SECONDS = 1.0
 """How often the lease holder measures its backlog (`carenet_outbox_backlog`)."""
 
@@ -330,8 +332,8 @@ class OutboxRelay:
     async def _last_published(
         self, partitions: list[int], checkpoints: Checkpoints
     ) -> dict[int, int]:
-        """The notification id of the last message on each partition of the topic (and that
-        message, to be checkpointed: the previous holder may not have done it)."""
+        """The notification id of the last message this relay published on each partition (and
+        that message, to be checkpointed: the previous holder may not have done it)."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
@@ -344,18 +346,61 @@ class OutboxRelay:
             ends = await consumer.end_offsets(assigned)
             last: dict[int, int] = {}
             for tp, end in ends.items():
-                if end == 0:
+                if (own := await self._last_own(consumer, tp, end)) is None:
                     continue
-                consumer.seek(tp, end - 1)
-                records = (await consumer.getmany(tp, timeout_ms=10_000)).get(tp, [])
-                found = (
-                    header(list(records[-1].headers), NOTIFICATION_ID_HEADER) if records else None
-                )
-                if found is None:
-                    raise RuntimeError(f"cannot read the last message of {tp}")
-                last[tp.partition] = int(found)
-                digest = hashlib.sha256(records[-1].value or b"").hexdigest()
-                checkpoints.published(tp.partition, records[-1].offset, digest)
+                offset, notification_id, value = own
+                last[tp.partition] = notification_id
+                checkpoints.published(tp.partition, offset, hashlib.sha256(value).hexdigest())
             return last
         finally:
             await consumer.stop()
+
+    async def _last_own(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, end: int
+    ) -> tuple[int, int, bytes] | None:
+        """The offset, notification id and value of the partition's last record that this
+        relay's store published: one whose notification id names an outbox message here with
+        the record's very digest. Whatever else a partition ends with (a message another client
+        wrote, forged, garbled, or naming a notification id it has no right to) is walked past:
+        trusted, it would stop the relay, or make it skip messages never published."""
+        upper = end
+        while upper > 0:
+            lower = max(0, upper - LOOK_BACK)
+            for record in reversed(await _records_between(consumer, tp, lower, upper)):
+                named = header(list(record.headers), NOTIFICATION_ID_HEADER)
+                value = record.value or b""
+                if (
+                    named is not None
+                    and named.isdigit()
+                    and await in_thread(self._published_here, int(named), value)
+                ):
+                    return record.offset, int(named), value
+            upper = lower
+        return None
+
+    def _published_here(self, notification_id: int, value: bytes) -> bool:
+        """Whether the outbox's message `notification_id` is exactly `value`."""
+        found = self.app.process_recorder.select_notifications(
+            notification_id, 1, topics=[APPENDED_TOPIC]
+        )
+        if not found or found[0].id != notification_id:
+            return False
+        appended = self.app.mapper.to_domain_event(found[0])
+        assert isinstance(appended, PublishedStream.Appended)
+        return appended.digest == hashlib.sha256(value).hexdigest()
+
+
+async def _records_between(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, lower: int, upper: int
+) -> list[Any]:
+    """The partition's records from offset `lower` up to (not including) `upper`."""
+    consumer.seek(tp, lower)
+    records: list[Any] = []
+    while not records or records[-1].offset < upper - 1:
+        fetched = (await consumer.getmany(tp, timeout_ms=10_000)).get(tp, [])
+        if not fetched:
+            if records:
+                break  # the rest was deleted or compacted away
+            raise RuntimeError(f"cannot read {tp} from offset {lower}")
+        records.extend(fetched)
+    return [r for r in records if r.offset < upper]
