@@ -98,7 +98,7 @@ def routed(patient_id: UUID) -> OpenCase:
 
 def stable_visit(on: date) -> Visit:
     findings = VisitFindings(0, Symptoms.ESSENTIALLY_GONE, Rating.GOOD, Rating.GOOD, False, False)
-    return Visit(uuid4(), on, "home", "patient", findings)
+    return Visit(uuid4(), on, "home", "patient", findings, "regular")
 
 
 def noon(day: date) -> datetime:

@@ -20,7 +20,8 @@ from eventsourcing.utils import get_topic
 
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.outbox import integration_events
-from carenet_casework.projection import CASES, CareBoard
+from carenet_casework.projection import CASES
+from carenet_casework.projection_screenings import CaseworkBoard
 from carenet_devtools.rebuilds import diverging_tables
 from carenet_intake.domain import Patient
 from carenet_intake.projection import PATIENTS, HospitalRegister
@@ -52,7 +53,7 @@ class CaseworkHistory:
             self.app.record_visit(case_id, stable_visit(today), Cause.request())
         for _ in range(patients):
             self.app.open_case(routed(uuid4()), Cause.request())  # type: ignore[arg-type]
-        board = rebuilt(self.app, CareBoard)
+        board = rebuilt(self.app, CaseworkBoard)
         self.cases = [c.case_id for c in board.find()]
         self.clock.advance(timedelta(days=30))
         today = RULES.local_date(self.clock.now())
@@ -80,7 +81,7 @@ def rebuilt(app: ServiceApplication, read_model: type[M]) -> M:
 def contents(model: SqlReadModel) -> dict[str, list[Any]]:
     """Every table's views, in order, and the answers of the queries that are not lookups."""
     views: dict[str, list[Any]] = {table.name: model.where(table) for table in model.tables}
-    if isinstance(model, CareBoard):
+    if isinstance(model, CaseworkBoard):
         views["falling_due"] = model.falling_due(RULES.local_date(noon(OPENED + YEAR)))
     if isinstance(model, HospitalRegister):
         for hospital in HOSPITALS:
@@ -93,7 +94,7 @@ def contents(model: SqlReadModel) -> dict[str, list[Any]]:
 
 
 HISTORIES = [
-    pytest.param(CaseworkHistory, CareBoard, id="casework"),
+    pytest.param(CaseworkHistory, CaseworkBoard, id="casework"),
     pytest.param(IntakeHistory, HospitalRegister, id="intake"),
 ]
 
@@ -128,7 +129,7 @@ def test_a_crash_before_the_position_is_stored_leaves_nothing_of_the_batch(
 ) -> None:
     history = CaseworkHistory(env)
     history.record(30)
-    board = CareBoard(history.app)
+    board = CaseworkBoard(history.app)
     follower = TableFollower(board)
     assert follower.step() > 0  # a first batch, stored with its position
     stored, held = board.position(), contents(board)
@@ -144,9 +145,9 @@ def test_a_crash_before_the_position_is_stored_leaves_nothing_of_the_batch(
     assert board.position() == stored
     assert contents(board) == held  # none of the crashed batch's changes
     monkeypatch.undo()
-    restarted = TableFollower(CareBoard(history.app))
+    restarted = TableFollower(CaseworkBoard(history.app))
     assert restarted.catch_up() == recorded(history.app) - stored
-    assert contents(restarted.read_model) == contents(rebuilt(history.app, CareBoard))
+    assert contents(restarted.read_model) == contents(rebuilt(history.app, CaseworkBoard))
     history.app.close()
 
 
@@ -175,16 +176,16 @@ def test_tables_written_by_other_code_are_rebuilt_and_the_old_follower_stops(
 ) -> None:
     history = CaseworkHistory(env)
     history.record(20)
-    old = TableFollower(CareBoard(history.app))
+    old = TableFollower(CaseworkBoard(history.app))
     old.catch_up()
 
-    monkeypatch.setattr(CareBoard, "_fingerprint", lambda _: "another version")
-    new = TableFollower(CareBoard(history.app))
+    monkeypatch.setattr(CaseworkBoard, "_fingerprint", lambda _: "another version")
+    new = TableFollower(CaseworkBoard(history.app))
 
     assert new.position == 0
-    assert CareBoard(history.app).where(CASES) == []  # dropped, to be rebuilt
+    assert CaseworkBoard(history.app).where(CASES) == []  # dropped, to be rebuilt
     assert new.catch_up() == recorded(history.app)
-    assert contents(new.read_model) == contents(rebuilt(history.app, CareBoard))
+    assert contents(new.read_model) == contents(rebuilt(history.app, CaseworkBoard))
     history.app.open_case(routed(uuid4()), Cause.request())  # type: ignore[arg-type]
     with pytest.raises(StaleReadModel):
         old.step()
