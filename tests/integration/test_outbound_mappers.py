@@ -63,6 +63,10 @@ STRINGS = {
     "icd10_code": "F20.0",
     "region_code": "110105",
     "sealed": "c2VhbGVk",
+    "medication_adherence": "intermittent",
+    "nonadherence_reason": "side_effects",
+    "instrument": "phq9",
+    "band": "moderate",
 }
 """Sample values of the string fields a contract reads as one of its enumerations."""
 KINDS: dict[type[object], dict[str, object]] = {
