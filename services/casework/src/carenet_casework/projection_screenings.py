@@ -62,9 +62,6 @@ class CaseworkBoard(CareBoard):
     def _(self, e: Screening.Completed, changes: Changes) -> None:
         changes.add(SCREENINGS, copy_of(ScreeningView, e))
 
-    def screening(self, screening_id: UUID) -> ScreeningView | None:
-        return self.get(SCREENINGS, screening_id)
-
     def screenings_of(self, patient_id: UUID) -> list[ScreeningView]:
         return self.where(SCREENINGS, patient_id=patient_id)
 

@@ -8,7 +8,6 @@ center's pseudonym, with consent, and nothing about them leaves casework.
 from __future__ import annotations
 
 from dataclasses import replace
-from uuid import UUID
 
 from carenet_casework.application.base import CaseworkBase
 from carenet_casework.assessment import InvalidAnswers, answers_fit, checked
@@ -38,11 +37,6 @@ class Screenings(CaseworkBase):
                 f"{screened.center_id} is not a community health center routing sends patients to"
             )
         return self._score_and_record(screened, cause)
-
-    def screening(self, screening_id: UUID) -> Screening | None:
-        """The screening the client's id names, if recorded."""
-        found: Screening | None = self.find(Screening.create_id(screening_id))
-        return found
 
     def _score_and_record(self, screened: Screened, cause: Cause) -> Screening:
         if Screening.create_id(screened.screening_id) in self.repository:
