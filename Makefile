@@ -15,6 +15,7 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 setup: ## install everything the system and the tests need (but the deployment tools)
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen
+	$(UV) run python -m compileall -q contracts/src kit/src access/src tools/*/src services/*/src >/dev/null
 	@command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 \
 		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
 		&& command -v openssl >/dev/null 2>&1 \
