@@ -115,6 +115,13 @@ ACCESS = {
     "GET casework/v1/centers/{center_id}/screenings": organisation(
         "community_doctor", "social_worker"
     ),
+    # the recovery plan: care on the record
+    "POST casework/v1/patients/{patient_id}/recovery-plan": Rule("record-care"),
+    "PUT casework/v1/patients/{patient_id}/recovery-plan": Rule("record-care"),
+    "POST casework/v1/patients/{patient_id}/recovery-plan/goals/{goal_id}/reviews": Rule(
+        "record-care"
+    ),
+    "GET casework/v1/patients/{patient_id}/recovery-plan": Rule("read-care"),
     # notifications: everyone has an inbox and subscriptions of their own; failed deliveries
     # are the operators'
     "GET notifications/v1/inbox": Rule("roles", EVERYONE),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -46,6 +47,18 @@ HOSPITAL_ORGS = {"own": OWN_HOSPITAL, "foreign": OTHER_HOSPITAL, "none": "H-BJ-A
 NETWORK_ORGS = {
     "auditor": {"own": "NHC-AUDIT", "foreign": "GD-AUDIT", "none": "XJ-AUDIT"},
     "operator": {"own": "network", "foreign": "network", "none": "network"},
+}
+
+
+RECOVERY_PLAN = {
+    "goals": [
+        {
+            "domain": "work_or_study",
+            "wants": "a part-time job",
+            "steps": ["employment training"],
+            "review_on": (centers_today() + timedelta(days=60)).isoformat(),
+        }
+    ]
 }
 
 
@@ -149,6 +162,8 @@ def diagnosed_routed_and_referred(system: System, which: str) -> Patient:
             },
         )
         assert held.status_code == 201, held.text
+        planned = casework.post(f"/v1/patients/{patient_id}/recovery-plan", json=RECOVERY_PLAN)
+        assert planned.status_code == 201, planned.text
     personal = (registered["name"], national_id(serial), registered["address"])
     return Patient(
         patient_id,

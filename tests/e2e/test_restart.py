@@ -39,7 +39,7 @@ from bench.consumer import partition_ends
 from bench.synthetic import PRODUCERS, SyntheticNetwork, produce
 from carenet_access.graph import SOURCES
 from carenet_audit.config import CONSUMED as AUDITED
-from carenet_casework.projection_screenings import CaseworkBoard
+from carenet_casework.projection_recovery import CaseworkBoard
 from carenet_contracts import Envelope, parse_message
 from carenet_devtools import kafka
 from carenet_devtools.issuer import DevIssuer

@@ -21,7 +21,7 @@ from eventsourcing.utils import get_topic
 from carenet_casework.application import CaseworkApplication
 from carenet_casework.outbox import integration_events
 from carenet_casework.projection import CASES
-from carenet_casework.projection_screenings import CaseworkBoard
+from carenet_casework.projection_recovery import CaseworkBoard
 from carenet_devtools.rebuilds import diverging_tables
 from carenet_intake.domain import Patient
 from carenet_intake.projection import PATIENTS, HospitalRegister

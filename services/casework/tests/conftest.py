@@ -20,7 +20,7 @@ from carenet_casework.application import CaseworkApplication
 from carenet_casework.commands import OpenCase
 from carenet_casework.domain import Case
 from carenet_casework.outbox import integration_events
-from carenet_casework.projection_screenings import CaseworkBoard
+from carenet_casework.projection_recovery import CaseworkBoard
 from carenet_casework.rules import RuleSet
 from carenet_devtools.callers import Callers
 from carenet_kit.clock import ManualClock

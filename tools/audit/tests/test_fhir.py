@@ -49,6 +49,10 @@ def pathway() -> list[tuple[str, dict[str, Any]]]:
         ("FirstVisitOverdue", case),
         ("VisitCompleted", case | center),
         ("ScreeningCompleted", case | center),
+        ("RecoveryPlanAgreed", case | center),
+        ("RecoveryGoalReviewed", case | center),
+        ("RecoveryReviewDue", case | center),
+        ("RecoveryPlanRevised", case | center),
         ("NotificationFailed", {"reason": SECRET_REASON} | urgent),
         ("NotificationEscalated", urgent),
         ("NotificationAcknowledged", urgent),
@@ -192,7 +196,8 @@ def test_the_pathway_becomes_the_expected_resources(document: dict[str, Any]) ->
     assert kinds["Condition"] == 1
     assert kinds["EpisodeOfCare"] == 2
     assert kinds["Encounter"] == 4  # visit, admission, emergency, rehabilitation session
-    assert kinds["CarePlan"] == 2
+    assert kinds["CarePlan"] == 3  # the two cases' follow-ups, the recovery plan
+    assert kinds["Goal"] == 3
     assert kinds["CareTeam"] == 1
     assert kinds["Task"] == 3
     assert kinds["Communication"] == 4  # delivered+failed, acknowledgement, escalation
@@ -352,3 +357,15 @@ def test_a_screening_is_a_loinc_scored_observation_and_an_urgent_one_a_flag(
     assert "carenet/standard-instruments" in scored["method"]["text"]
     [flag] = [r for r in resources(document, "Flag") if "self-harm" in str(r["code"])]
     assert flag["status"] == "active"
+
+
+def test_a_recovery_plan_is_a_care_plan_of_goals_and_a_revision_cancels_what_it_leaves_out(
+    document: dict[str, Any],
+) -> None:
+    [plan] = [r for r in resources(document, "CarePlan") if "recovery" in str(r.get("category"))]
+    goals = {r["category"][0]["coding"][0]["code"]: r for r in resources(document, "Goal")}
+    assert len(plan["goal"]) == 2
+    assert goals["work_or_study"]["lifecycleStatus"] == "active"  # kept, in progress
+    assert goals["work_or_study"]["target"] == [{"dueDate": "2027-02-05"}]
+    assert goals["social_participation"]["lifecycleStatus"] == "cancelled"  # left out
+    assert goals["physical_health"]["lifecycleStatus"] == "accepted"  # new, not started

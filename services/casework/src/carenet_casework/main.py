@@ -12,7 +12,7 @@ from carenet_casework.assessment import provider_named
 from carenet_casework.config import Settings
 from carenet_casework.outbox import integration_events
 from carenet_casework.policy import CONSUMES, policy
-from carenet_casework.projection_screenings import CaseworkBoard
+from carenet_casework.projection_recovery import CaseworkBoard
 from carenet_casework.rules import RuleSet
 from carenet_kit.clock import Clock
 from carenet_kit.runtime import Service, entry_point
@@ -33,7 +33,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
     board = CaseworkBoard(application)
 
     def deadlines(now: datetime) -> int:
-        return application.handle_deadlines(board.falling_due(rules.local_date(now)), now)
+        today = rules.local_date(now)
+        return application.handle_deadlines(
+            board.falling_due(today), now
+        ) + application.handle_reviews_due(board.reviews_falling_due(today), now)
 
     def patient_of_case(case_id: UUID) -> UUID | None:
         case = board.case(case_id)
@@ -46,7 +49,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         projection=board,
         routers=api.routers,
         description="Community tier: cases, case managers (social workers), follow-up visits "
-        "and their deadlines, referrals, emergencies.",
+        "and their deadlines, referrals, emergencies, screening and recovery plans.",
         consumes=CONSUMES,
         policy=policy(application),
         due_work=deadlines,

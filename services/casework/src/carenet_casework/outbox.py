@@ -17,6 +17,7 @@ from carenet_casework.domain import (
     CareTeam,
     Case,
     Family,
+    RecoveryPlan,
     RehabilitationSession,
     Screening,
     case_deadlines,
@@ -48,7 +49,15 @@ from carenet_contracts.casework import (
     RehabilitationSessionAttended,
     VisitCompleted,
 )
-from carenet_contracts.recovery import AssessedBy, ScreeningCompleted
+from carenet_contracts.recovery import (
+    AssessedBy,
+    GoalOutline,
+    RecoveryGoalReviewed,
+    RecoveryPlanAgreed,
+    RecoveryPlanRevised,
+    RecoveryReviewDue,
+    ScreeningCompleted,
+)
 from carenet_kit.application import OutboundMapper
 from carenet_kit.outbox import Outgoing, contract_payload
 from carenet_kit.rule_set import RuleSection
@@ -69,6 +78,8 @@ def to_integration_event(
             return _care_network(domain_event, rules)
         case Screening.Completed() as e:
             return _screened(e)
+        case RecoveryPlan.Event():
+            return _recovery(domain_event, rules)
     payload = _payload(domain_event)
     if payload is None:
         return None
@@ -82,6 +93,32 @@ def _screened(e: Screening.Completed) -> Outgoing | None:
         return None
     assessed_by = AssessedBy(provider=e.provider, model=e.model, version=e.provider_version)
     return Outgoing.of(e, contract_payload(ScreeningCompleted, e, assessed_by=assessed_by))
+
+
+def _recovery(domain_event: RecoveryPlan.Event, rules: RuleSection) -> Outgoing | None:
+    """The plan's goals by domain, review date and progress; its words stay in casework."""
+    match domain_event:
+        case RecoveryPlan.Agreed() as e:
+            agreed = contract_payload(
+                RecoveryPlanAgreed, e, plan_id=e.originator_id, goals=_outlines(e.goals)
+            )
+            return Outgoing.of(e, agreed, occurred_at=_on_day(e.agreed_on, e.timestamp, rules))
+        case RecoveryPlan.Revised() as e:
+            revised = contract_payload(
+                RecoveryPlanRevised, e, plan_id=e.originator_id, goals=_outlines(e.goals)
+            )
+            return Outgoing.of(e, revised, occurred_at=_on_day(e.revised_on, e.timestamp, rules))
+        case RecoveryPlan.GoalReviewed() as e:
+            reviewed = contract_payload(RecoveryGoalReviewed, e, plan_id=e.originator_id)
+            return Outgoing.of(e, reviewed, occurred_at=_on_day(e.reviewed_on, e.timestamp, rules))
+        case RecoveryPlan.ReviewFellDue() as e:
+            due = contract_payload(RecoveryReviewDue, e, plan_id=e.originator_id)
+            return Outgoing.of(e, due, occurred_at=rules.start_of(e.due_on + timedelta(days=1)))
+    return None
+
+
+def _outlines(goals: list[dict[str, object]]) -> list[GoalOutline]:
+    return [GoalOutline.model_validate(goal) for goal in goals]
 
 
 def _occurred_at(domain_event: DomainEventProtocol[UUID], rules: RuleSection) -> datetime:

@@ -64,6 +64,13 @@ class MissedFollowUp(StrictModel):
     lost_after_consecutive: PositiveInt
 
 
+class RecoveryRules(StrictModel):
+    domains: list[Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,39}$")]] = Field(min_length=1)
+    """The life domains a recovery goal is set in (a versioned list: the rule set's version)."""
+    review_within_days: PositiveInt
+    """The latest a goal's review may be set: this many days after it is set."""
+
+
 class RuleSet(RuleSection):
     """Casework's section of the rule set: classifying a visit and when the next is due."""
 
@@ -75,6 +82,7 @@ class RuleSet(RuleSection):
     yearly_minimum_follow_ups: PositiveInt
     refer_from_risk: int = Field(ge=1, le=5)
     emergency_record_within_hours: PositiveInt
+    recovery: RecoveryRules
 
     def days(self, count: int) -> timedelta:
         return timedelta(days=count)

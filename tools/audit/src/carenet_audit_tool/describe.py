@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from carenet_audit_tool.describe_recovery import medication, recovery_actor, recovery_summary
 from carenet_contracts import Envelope, Payload
 from carenet_contracts.access import RecordAccessed
 from carenet_contracts.audit import EmergencyAccessGranted, PatientHistoryRead
@@ -53,7 +54,12 @@ from carenet_contracts.notifications import (
     NotificationEscalated,
     NotificationFailed,
 )
-from carenet_contracts.recovery import ScreeningCompleted
+from carenet_contracts.recovery import (
+    RecoveryGoalReviewed,
+    RecoveryPlanAgreed,
+    RecoveryPlanRevised,
+    ScreeningCompleted,
+)
 from carenet_contracts.routing import (
     ManualRoutingOverdue,
     PatientRouted,
@@ -144,6 +150,8 @@ def actor_of(data: Payload) -> str | None:  # noqa: PLR0911
             return data.case_manager_id
         case ScreeningCompleted():
             return data.screened_by
+        case RecoveryPlanAgreed() | RecoveryPlanRevised() | RecoveryGoalReviewed():
+            return recovery_actor(data)
         case EmergencyRecorded():
             return data.handled_by
         case RehabilitationSessionAttended():
@@ -194,30 +202,12 @@ def _short(uuid: object) -> str:
     return str(uuid)[:8]
 
 
-def medication(visit: VisitCompleted) -> str:
-    """What a visit found about the medication, in words."""
-    taken = visit.medication_adherence.value.replace("_", " ")
-    if visit.nonadherence_reason is not None:
-        taken += f" ({visit.nonadherence_reason.value.replace('_', ' ')})"
-    if visit.medication_guidance_given:
-        taken += ", guidance given"
-    return f"medication {taken}"
-
-
-def screened(screening: ScreeningCompleted) -> str:
-    """A screening's result, in words."""
-    urgent = "; thoughts of self-harm reported" if screening.urgent else ""
-    return (
-        f"{screening.instrument.value.upper()} screening on {screening.screened_on}: score "
-        f"{screening.total_score}, {screening.band.value.replace('_', ' ')}{urgent} "
-        f"(scored by {screening.assessed_by.provider}/{screening.assessed_by.model})"
-    )
-
-
 def summary_of(data: Payload) -> str:  # noqa: PLR0911, PLR0912, PLR0915
     """One line saying what happened, from the contract's fields."""
     if (correction := _correction(data)) is not None:
         return correction
+    if (recovery := recovery_summary(data)) is not None:
+        return recovery
     match data:
         # hospital
         case DiagnosisRecorded():
@@ -279,8 +269,6 @@ def summary_of(data: Payload) -> str:  # noqa: PLR0911, PLR0912, PLR0915
             )
         case CaseManagerAssigned():
             return f"{data.case_manager_id} became case manager ({data.reason})"
-        case ScreeningCompleted():
-            return screened(data)
         case VisitCompleted():
             return (
                 f"{data.mode.value.capitalize()} visit on {data.visited_on}: "

@@ -4,6 +4,7 @@ from carenet_casework.api import (
     cases,
     contact,
     family,
+    recovery,
     referrals,
     screenings,
     sessions,
@@ -20,4 +21,5 @@ routers = [
     family.router,
     sessions.router,
     screenings.router,
+    recovery.router,
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from carenet_casework.application import CaseworkApplication
-from carenet_casework.projection_screenings import CaseworkBoard
+from carenet_casework.projection_recovery import CaseworkBoard
 from carenet_kit.http import from_app_state
 
 CaseworkDep = Annotated[CaseworkApplication, from_app_state("application")]

@@ -24,7 +24,9 @@ from carenet_casework.domain.family import (
     Withdrawer,
 )
 from carenet_casework.projection import CareBoard
+from carenet_contracts.recovery import GoalProgress
 from carenet_kit.auth import CurrentActor
+from carenet_kit.fields import copy_of
 from carenet_kit.http import CorrelationId
 from carenet_kit.outbox import Cause
 
@@ -98,6 +100,14 @@ class VisitSeen(BaseModel):
     classification: str
 
 
+class GoalSeen(BaseModel):
+    domain: str
+    wants: str
+    steps: list[str]
+    progress: GoalProgress
+    review_on: date | None
+
+
 class FamilyView(BaseModel):
     """Only the parts the consent opens; a part not consented is absent, not empty."""
 
@@ -107,6 +117,9 @@ class FamilyView(BaseModel):
     next_appointment: date | None = None
     visits: list[VisitSeen] | None = None
     risk_level: int | None = None
+    recovery_goals: list[GoalSeen] | None = Field(
+        default=None, description="The goals of the plan the patient shares with the family."
+    )
 
 
 @router.post(
@@ -170,7 +183,12 @@ def family_view(
     consent = casework.family_consent(patient_id, str(member_id))
     if consent is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no standing consent for this relative")
-    return view_for(patient_id, str(member_id), consent.scope.may_see, board)
+    view = view_for(patient_id, str(member_id), consent.scope.may_see, board)
+    if "recovery_goals" in consent.scope.may_see:
+        plan = casework.recovery_plan(patient_id)
+        shared = [] if plan is None else [g for g in plan.goals.values() if g.shared_with_family]
+        view.recovery_goals = [copy_of(GoalSeen, g, steps=list(g.steps)) for g in shared]
+    return view
 
 
 def view_for(

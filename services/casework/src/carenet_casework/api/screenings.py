@@ -19,7 +19,7 @@ from carenet_access import Access, Role, guarded, of_organisation
 from carenet_casework.api.deps import CareBoardDep, CaseworkDep
 from carenet_casework.assessment import SCORING, answers_fit
 from carenet_casework.domain.screening import Screened, Screening
-from carenet_casework.projection_screenings import ScreeningView
+from carenet_casework.projection_recovery import ScreeningView
 from carenet_contracts.recovery import AssessedBy, Instrument, SeverityBand
 from carenet_kit.auth import CurrentActor
 from carenet_kit.fields import copy_of

@@ -3,7 +3,8 @@
 `cases` (cases for routed patients, transfers, visits, emergencies), `deadlines` (the
 scheduler, referrals, admissions and discharges), `team` (care team, case-manager
 reassignment, family consent, rehabilitation sessions), `contact_details` (kept sealed,
-erased) and `screenings` (patients' and residents') each build on `base.CaseworkBase`.
+erased), `screenings` (patients' and residents') and `recovery` (recovery plans) each build on
+`base.CaseworkBase`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import ClassVar
 from carenet_casework.application.cases import CasesAndVisits
 from carenet_casework.application.contact_details import ContactDetailsOfCases
 from carenet_casework.application.deadlines import DeadlinesAndReferrals
+from carenet_casework.application.recovery import RecoveryPlans
 from carenet_casework.application.screenings import Screenings
 from carenet_casework.application.team import FamilyLink, TeamFamilyAndSessions
 from carenet_casework.domain import Caseload
@@ -20,7 +22,12 @@ from carenet_kit.application import ServiceApplication
 
 
 class CaseworkApplication(
-    CasesAndVisits, DeadlinesAndReferrals, TeamFamilyAndSessions, ContactDetailsOfCases, Screenings
+    CasesAndVisits,
+    DeadlinesAndReferrals,
+    TeamFamilyAndSessions,
+    ContactDetailsOfCases,
+    Screenings,
+    RecoveryPlans,
 ):
     """Casework, whole: the one application its API, policy and scheduler talk to."""
 

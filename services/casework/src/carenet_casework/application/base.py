@@ -2,7 +2,7 @@
 
 `CaseworkApplication` (this package) is one eventsourcing application composed of one module per
 use case: `cases` (cases and visits), `deadlines` (deadlines and referrals), `team` (team,
-family and sessions), `contact_details`, `screenings`. Each builds on `CaseworkBase`.
+family and sessions), `contact_details`, `screenings`, `recovery`. Each builds on `CaseworkBase`.
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ class CaseworkBase(ServiceApplication):
             caseload.update_roster(social_workers)
         return caseload
 
-    def _today(self) -> date:
+    def today(self) -> date:
+        """The day it is where the rules apply (the rule set's time zone)."""
         return self.rules.local_date(self.clock.now())
 
     def _opened_on(self, case_id: UUID) -> date:

@@ -46,7 +46,7 @@ class Screenings(CaseworkBase):
         screening = Screening.complete(
             screened,
             checked(self.assessments, screened.instrument, screened.answers),
-            self._today(),
+            self.today(),
         )
         self.commit(screening, cause=cause)
         return screening

@@ -87,7 +87,7 @@ class TeamFamilyAndSessions(CaseworkBase):
         """Record the consent and put the relative on the care team, in one transaction."""
         team = self._team(patient_id)
         family = self._family(patient_id)
-        given_on = link.given_on or self._today()
+        given_on = link.given_on or self.today()
         self.dates.consent("given_on", given_on, self._opened_on(team.case_id), self.clock.now())
         family.link(
             team.case_id,
@@ -111,7 +111,7 @@ class TeamFamilyAndSessions(CaseworkBase):
     ) -> None:
         team = self._team(patient_id)
         family = self._family(patient_id)
-        withdrawn_on = withdrawn_on or self._today()
+        withdrawn_on = withdrawn_on or self.today()
         now = self.clock.now()
         self.dates.consent("withdrawn_on", withdrawn_on, self._opened_on(team.case_id), now)
         consent = family.withdraw(team.case_id, member_id, withdrawn_by, withdrawn_on)
@@ -154,4 +154,4 @@ class TeamFamilyAndSessions(CaseworkBase):
             return []
         if unknown := [p for p in patient_ids if CareTeam.create_id(p) not in self.repository]:
             raise RuleBroken(f"no case for patient(s): {', '.join(map(str, unknown))}")
-        return session.record_attendance(patient_ids, self._today())
+        return session.record_attendance(patient_ids, self.today())

@@ -6,6 +6,7 @@ from carenet_casework.domain.case_visits import Emergency, Medication, Visit
 from carenet_casework.domain.caseload import Caseload
 from carenet_casework.domain.family import Family
 from carenet_casework.domain.patient_cases import PatientCases
+from carenet_casework.domain.recovery_plan import RecoveryPlan
 from carenet_casework.domain.screening import Screening
 from carenet_casework.domain.sessions import RehabilitationSession
 from carenet_casework.domain.team import CareTeam
@@ -19,6 +20,7 @@ __all__ = [
     "Family",
     "Medication",
     "PatientCases",
+    "RecoveryPlan",
     "RehabilitationSession",
     "Screening",
     "Visit",

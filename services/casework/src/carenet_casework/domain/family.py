@@ -27,7 +27,7 @@ from carenet_kit.plausibility import Implausible
 
 FAMILY_NAMESPACE = uuid5(NAMESPACE_URL, "urn:carenet:casework:family")
 
-VISIBLE_PARTS = ("appointments", "visits", "risk", "emergencies")
+VISIBLE_PARTS = ("appointments", "visits", "risk", "emergencies", "recovery_goals")
 """The parts of the record a consent may open to a relative."""
 
 NOTIFIABLE_EVENT_TYPES = (

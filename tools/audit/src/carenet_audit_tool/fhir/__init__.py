@@ -3,7 +3,7 @@
 Built from the patient's integration events of every producer and validated with the
 `fhir.resources` R4B models: R4B changed only the medication-definition, evidence and
 subscription resources, so every resource used here (Patient, Condition, EpisodeOfCare,
-Encounter, CarePlan, CareTeam, Task, Communication, RelatedPerson, Flag, Organization,
+Encounter, CarePlan, Goal, CareTeam, Task, Communication, RelatedPerson, Flag, Organization,
 Practitioner, Device, Provenance, Bundle) reads the same in R4. See `export.py` for why a
 transaction of conditional writes, and `pathway.py` and the handler modules for each event type.
 """
@@ -17,7 +17,7 @@ from uuid import UUID
 
 from fhir.resources.R4B.bundle import Bundle
 
-from carenet_audit_tool.fhir import community, hospital, notifications, screening
+from carenet_audit_tool.fhir import community, hospital, notifications, recovery_plan, screening
 from carenet_audit_tool.fhir.pathway import HANDLERS, UNMAPPED, Pathway
 from carenet_contracts import Envelope
 from carenet_kit.signing import Signature
@@ -27,6 +27,7 @@ _REGISTERED = (
     community,
     hospital,
     notifications,
+    recovery_plan,
     screening,
 )  # importing them registers their handlers
 

@@ -52,6 +52,7 @@ PATIENT_DATA_KINDS = frozenset(
         "Encounter",
         "CarePlan",
         "CareTeam",
+        "Goal",
         "Task",
         "Communication",
         "RelatedPerson",
@@ -119,6 +120,10 @@ class Export:
         """A reference to the resource with this identifier (created if need be)."""
         self.resource(kind, id_system, value)
         return {"reference": _full_url(kind, id_system, value)}
+
+    def referenced(self, reference: dict[str, Any]) -> dict[str, Any]:
+        """The resource a reference made by `ref` points at."""
+        return self._resources[reference["reference"]]
 
     def organisation(self, organisation_id: str) -> dict[str, Any]:
         return self.ref("Organization", "organisation", organisation_id)

@@ -1,0 +1,122 @@
+"""The read model's recovery side: screenings (each patient's, and the residents' of each
+center) and when each recovery plan's next review falls due (for the scheduler)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import singledispatchmethod
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+
+from carenet_casework.domain import RecoveryPlan, Screening
+from carenet_casework.domain.case import Closed
+from carenet_casework.projection import CareBoard
+from carenet_kit.fields import copy_of
+from carenet_kit.read_model_tables import Changes
+from carenet_kit.sql_tables import Table
+
+
+@dataclass
+class ScreeningView:
+    screening_id: UUID
+    patient_id: UUID | None
+    resident_ref: str | None
+    center_id: str
+    screened_by: str
+    screened_on: date
+    instrument: str
+    answers: list[int]
+    total_score: int
+    band: str
+    urgent: bool
+    proposes_risk_review: bool
+    provider: str
+    model: str
+    provider_version: str
+
+
+SCREENINGS = Table(
+    "board_screenings",
+    ScreeningView,
+    key=lambda s: s.screening_id,
+    columns={"patient_id": lambda s: s.patient_id, "center_id": lambda s: s.center_id},
+)
+
+
+@dataclass
+class PlanReviews:
+    """A plan's open goals, by id, with the review date whose passing is not yet recorded."""
+
+    plan_id: UUID
+    pending: dict[UUID, date]
+
+
+PLAN_REVIEWS = Table(
+    "board_plan_reviews",
+    PlanReviews,
+    key=lambda p: p.plan_id,
+    columns={"review_due": lambda p: min(p.pending.values(), default=None)},
+)
+
+
+class CaseworkBoard(CareBoard):
+    """Casework's whole read model: the care board, screenings and plans' reviews."""
+
+    tables: ClassVar[Sequence[Table[Any]]] = (*CareBoard.tables, SCREENINGS, PLAN_REVIEWS)
+
+    def apply(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
+        super().apply(domain_event, changes)
+        self._apply_recovery(domain_event, changes)
+
+    @singledispatchmethod
+    def _apply_recovery(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
+        """Events this part of the read model does not need are ignored."""
+
+    @_apply_recovery.register
+    def _(self, e: Screening.Completed, changes: Changes) -> None:
+        changes.add(SCREENINGS, copy_of(ScreeningView, e))
+
+    @_apply_recovery.register
+    def _(self, e: RecoveryPlan.Agreed | RecoveryPlan.Revised, changes: Changes) -> None:
+        pending = {
+            g["goal_id"]: g["review_on"]
+            for g in e.goals
+            if g["due_recorded_for"] != g["review_on"]  # a revision keeps what was recorded
+        }
+        changes.add(PLAN_REVIEWS, PlanReviews(e.originator_id, pending))
+
+    @_apply_recovery.register
+    def _(self, e: RecoveryPlan.GoalReviewed, changes: Changes) -> None:
+        if not e.stands:
+            return  # a late review: the goal's newer one stands
+        plan = changes.change(PLAN_REVIEWS, e.originator_id)
+        if e.next_review_on is None:
+            plan.pending.pop(e.goal_id, None)
+        else:
+            plan.pending[e.goal_id] = e.next_review_on
+
+    @_apply_recovery.register
+    def _(self, e: RecoveryPlan.ReviewFellDue, changes: Changes) -> None:
+        plan = changes.change(PLAN_REVIEWS, e.originator_id)
+        for goal_id in e.goal_ids:
+            plan.pending.pop(goal_id, None)
+
+    @_apply_recovery.register
+    def _(self, e: Closed, changes: Changes) -> None:
+        """A closed case's plan falls due no more (a transfer's new case gets a plan of its own)."""
+        changes.remove(PLAN_REVIEWS, RecoveryPlan.create_id(e.originator_id))
+
+    def reviews_falling_due(self, today: date) -> list[UUID]:
+        """The plans with a goal whose review date has come (`RecoveryPlan` decides)."""
+        due = self.select(PLAN_REVIEWS, "review_due <= ?", [today.isoformat()])
+        return [p.plan_id for p in due]
+
+    def screenings_of(self, patient_id: UUID) -> list[ScreeningView]:
+        return self.where(SCREENINGS, patient_id=patient_id)
+
+    def residents_screened_at(self, center_id: str) -> list[ScreeningView]:
+        return [s for s in self.where(SCREENINGS, center_id=center_id) if s.patient_id is None]
