@@ -122,6 +122,9 @@ ACCESS = {
         "record-care"
     ),
     "GET casework/v1/patients/{patient_id}/recovery-plan": Rule("read-care"),
+    # prevention and education: the center's own work, counted without persons
+    "POST casework/v1/centers/{center_id}/prevention-activities": organisation(*CENTER_ROLES),
+    "GET casework/v1/centers/{center_id}/prevention-activities": organisation(*CENTER_ROLES),
     # notifications: everyone has an inbox and subscriptions of their own; failed deliveries
     # are the operators'
     "GET notifications/v1/inbox": Rule("roles", EVERYONE),

@@ -158,3 +158,30 @@ def test_a_retried_session_is_a_conflict_and_an_unknown_session_is_not_found(
     assert http.post("/v1/centers/CHC-A/sessions", json=body).status_code == 409
     unknown = http.post(f"/v1/sessions/{uuid4()}/attendance", json={"patient_ids": [str(uuid4())]})
     assert unknown.status_code == 404
+
+
+def test_a_prevention_activity_is_counted_at_its_center_without_persons(
+    casework: Casework,
+) -> None:
+    casework.route("CHC-A")  # the center is one routing sends patients to
+    activity = {
+        "kind": "school_talk",
+        "topic": "stress before the exams",
+        "audience": "students",
+        "held_on": "2026-10-30",
+        "attendance": 120,
+    }
+    held = casework.http().post("/v1/centers/CHC-A/prevention-activities", json=activity)
+    assert held.status_code == 201, held.text
+    again = casework.http().post(
+        "/v1/centers/CHC-A/prevention-activities",
+        json=activity | {"activity_id": held.json()["activity_id"]},
+    )
+    assert again.status_code == 409  # the same activity twice is not counted twice
+    ahead = casework.http().post(
+        "/v1/centers/CHC-A/prevention-activities", json=activity | {"held_on": "2026-11-09"}
+    )
+    assert ahead.status_code == 422
+    assert "held_on" in ahead.text
+    listed = casework.http().get("/v1/centers/CHC-A/prevention-activities").json()
+    assert [(a["kind"], a["attendance"]) for a in listed] == [("school_talk", 120)]

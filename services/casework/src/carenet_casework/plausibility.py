@@ -4,7 +4,8 @@ A record may be entered late: that is normal, and the schedule places it where i
 A date that cannot be true is refused instead of being placed: a visit dated after today at the
 centers, or before the case was opened; an emergency that has not begun yet, or began before
 the case was opened; a relative's consent given or withdrawn after today or before the case;
-a rehabilitation session more than a year away on either side. "After
+a rehabilitation session more than a year away on either side; a prevention activity held
+after today or more than a year ago. "After
 today" allows the clock tolerance (`CARENET_CLOCK_TOLERANCE_SECONDS`, 300 by default) for a
 client whose clock runs a little ahead. Casework does not know a patient's date of birth (intake
 keeps it), so "not before birth" is intake's rule; a case is never opened before the patient's
@@ -53,6 +54,12 @@ class DateRules:
         self._not_future(field, day, now)
         if day < opened_on:
             raise Implausible(field, "before_case", BEFORE_CASE)
+
+    def prevention(self, held_on: date, now: datetime) -> None:
+        """A prevention activity is recorded after it was held, within a year."""
+        self._not_future("held_on", held_on, now)
+        if held_on < self.rules.local_date(now) - SESSION_WINDOW:
+            raise Implausible("held_on", "outside_year", "must be within a year of today")
 
     def session(self, held_on: date, now: datetime) -> None:
         today = self.rules.local_date(now)

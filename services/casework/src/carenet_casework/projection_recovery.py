@@ -1,5 +1,6 @@
 """The read model's recovery side: screenings (each patient's, and the residents' of each
-center) and when each recovery plan's next review falls due (for the scheduler)."""
+center), when each recovery plan's next review falls due (for the scheduler), and the centers'
+prevention activities."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 
 from carenet_casework.domain import RecoveryPlan, Screening
+from carenet_casework.domain.prevention import PreventionActivity
 from carenet_casework.domain.case import Closed
 from carenet_casework.projection import CareBoard
 from carenet_kit.fields import copy_of
@@ -63,10 +65,35 @@ PLAN_REVIEWS = Table(
 )
 
 
-class CaseworkBoard(CareBoard):
-    """Casework's whole read model: the care board, screenings and plans' reviews."""
+@dataclass
+class ActivityView:
+    activity_id: UUID
+    center_id: str
+    kind: str
+    topic: str
+    audience: str
+    held_on: date
+    attendance: int
+    recorded_by: str
 
-    tables: ClassVar[Sequence[Table[Any]]] = (*CareBoard.tables, SCREENINGS, PLAN_REVIEWS)
+
+PREVENTION = Table(
+    "board_prevention",
+    ActivityView,
+    key=lambda a: a.activity_id,
+    columns={"center_id": lambda a: a.center_id},
+)
+
+
+class CaseworkBoard(CareBoard):
+    """Casework's whole read model: the care board, screenings, plans' reviews, prevention."""
+
+    tables: ClassVar[Sequence[Table[Any]]] = (
+        *CareBoard.tables,
+        SCREENINGS,
+        PLAN_REVIEWS,
+        PREVENTION,
+    )
 
     def apply(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
         super().apply(domain_event, changes)
@@ -110,6 +137,10 @@ class CaseworkBoard(CareBoard):
         """A closed case's plan falls due no more (a transfer's new case gets a plan of its own)."""
         changes.remove(PLAN_REVIEWS, RecoveryPlan.create_id(e.originator_id))
 
+    @_apply_recovery.register
+    def _(self, e: PreventionActivity.Held, changes: Changes) -> None:
+        changes.add(PREVENTION, copy_of(ActivityView, e))
+
     def reviews_falling_due(self, today: date) -> list[UUID]:
         """The plans with a goal whose review date has come (`RecoveryPlan` decides)."""
         due = self.select(PLAN_REVIEWS, "review_due <= ?", [today.isoformat()])
@@ -120,3 +151,6 @@ class CaseworkBoard(CareBoard):
 
     def residents_screened_at(self, center_id: str) -> list[ScreeningView]:
         return [s for s in self.where(SCREENINGS, center_id=center_id) if s.patient_id is None]
+
+    def prevention_activities_at(self, center_id: str) -> list[ActivityView]:
+        return self.where(PREVENTION, center_id=center_id)

@@ -4,6 +4,7 @@ from carenet_casework.api import (
     cases,
     contact,
     family,
+    prevention,
     recovery,
     referrals,
     screenings,
@@ -22,4 +23,5 @@ routers = [
     sessions.router,
     screenings.router,
     recovery.router,
+    prevention.router,
 ]

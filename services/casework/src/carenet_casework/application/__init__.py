@@ -3,8 +3,8 @@
 `cases` (cases for routed patients, transfers, visits, emergencies), `deadlines` (the
 scheduler, referrals, admissions and discharges), `team` (care team, case-manager
 reassignment, family consent, rehabilitation sessions), `contact_details` (kept sealed,
-erased), `screenings` (patients' and residents') and `recovery` (recovery plans) each build on
-`base.CaseworkBase`.
+erased), `screenings` (patients' and residents'), `recovery` (recovery plans) and `prevention`
+(the centers' prevention activities) each build on `base.CaseworkBase`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import ClassVar
 from carenet_casework.application.cases import CasesAndVisits
 from carenet_casework.application.contact_details import ContactDetailsOfCases
 from carenet_casework.application.deadlines import DeadlinesAndReferrals
+from carenet_casework.application.prevention import Prevention
 from carenet_casework.application.recovery import RecoveryPlans
 from carenet_casework.application.screenings import Screenings
 from carenet_casework.application.team import FamilyLink, TeamFamilyAndSessions
@@ -28,6 +29,7 @@ class CaseworkApplication(
     ContactDetailsOfCases,
     Screenings,
     RecoveryPlans,
+    Prevention,
 ):
     """Casework, whole: the one application its API, policy and scheduler talk to."""
 

@@ -315,10 +315,12 @@ class RecoveryPlan(Aggregate):
 
 
 def _check_day(field: str, day: date, not_before: date, today: date) -> None:
+    """A day of the plan: not after today, not before the case (or the plan) began. The
+    refusal names the field and the rule, never a date: dates of care are personal data."""
     if day > today:
-        raise RuleBroken(f"{field}: in the future")
+        raise RuleBroken(f"{field}: must not be in the future")
     if day < not_before:
-        raise RuleBroken(f"{field}: before {not_before} (the case or plan began then)")
+        raise RuleBroken(f"{field}: must not be before the case, or the plan, began")
 
 
 def _check_goals(goals: list[Goal], on: date, rules: RuleSet) -> None:
@@ -336,8 +338,11 @@ def _check_goals(goals: list[Goal], on: date, rules: RuleSet) -> None:
 
 
 def _check_review_date(field: str, review_on: date | None, set_on: date, rules: RuleSet) -> None:
-    latest = set_on + timedelta(days=rules.recovery.review_within_days)
+    days = rules.recovery.review_within_days
     if review_on is None:
         raise RuleBroken(f"{field}: required while the goal is open")
-    if not set_on < review_on <= latest:
-        raise RuleBroken(f"{field}: after {set_on} and by {latest} (the rule set's review period)")
+    if not set_on < review_on <= set_on + timedelta(days=days):
+        raise RuleBroken(
+            f"{field}: must be after the day it is set and within {days} days of it "
+            "(the rule set's review period)"
+        )
