@@ -14,8 +14,8 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 
 from carenet_casework.domain import RecoveryPlan, Screening
-from carenet_casework.domain.prevention import PreventionActivity
 from carenet_casework.domain.case import Closed
+from carenet_casework.domain.prevention import PreventionActivity
 from carenet_casework.projection import CareBoard
 from carenet_kit.fields import copy_of
 from carenet_kit.read_model_tables import Changes

@@ -2,7 +2,8 @@
 
 `CaseworkApplication` (this package) is one eventsourcing application composed of one module per
 use case: `cases` (cases and visits), `deadlines` (deadlines and referrals), `team` (team,
-family and sessions), `contact_details`, `screenings`, `recovery`, `prevention`. Each builds on `CaseworkBase`.
+family and sessions), `contact_details`, `screenings`, `recovery`, `prevention`. Each builds on
+`CaseworkBase`.
 """
 
 from __future__ import annotations
