@@ -31,7 +31,7 @@ run: setup ## run Kafka and the five services with embedded storage and the demo
 	$(UV) run carenet-dev run
 
 test: setup deploy-tools ## run every test against a real Kafka broker, SQLite and PostgreSQL
-	$(UV) run pytest
+	$(UV) run pytest -n 2 --dist loadgroup
 
 bench: setup ## CareNet against raw baselines, one table; options: make bench BENCH_ARGS="--help"
 	$(UV) run python -m bench $(BENCH_ARGS)

@@ -1,3 +1,27 @@
-"""Fixtures for the whole suite: the real Kafka broker and the real PostgreSQL the tests use."""
+"""Fixtures for the whole suite: the real Kafka broker and the real PostgreSQL the tests use;
+and how `make test` shares the suite between two workers (pytest-xdist, `--dist loadgroup`).
+
+Each file's tests stay together on one worker (a module's fixtures, a three-node cluster, are
+started once), and so do the end-to-end, fuzz and deployment directories, whose session fixtures
+(the system the e2e files share, whose logs `test_zz_service_logs` reads last) are one per
+worker. Each worker has its own broker and PostgreSQL, on free ports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
 
 pytest_plugins = ["carenet_devtools.pytest_kafka", "carenet_devtools.pytest_postgres"]
+
+ROOT = Path(__file__).parent
+SHARED_SESSIONS = ("tests/e2e", "tests/fuzz", "tests/deploy")
+"""Directories whose files share session fixtures: one worker each."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.relative_to(ROOT).as_posix()
+        group = next((d for d in SHARED_SESSIONS if path.startswith(f"{d}/")), path)
+        item.add_marker(pytest.mark.xdist_group(group))
