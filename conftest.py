@@ -4,7 +4,8 @@ and how `make test` shares the suite between two workers (pytest-xdist, `--dist 
 Each file's tests stay together on one worker (a module's fixtures, a three-node cluster, are
 started once), and so do the end-to-end, fuzz and deployment directories, whose session fixtures
 (the system the e2e files share, whose logs `test_zz_service_logs` reads last) are one per
-worker. Each worker has its own broker and PostgreSQL, on free ports.
+worker; the fault scenarios run one after the other. Each worker has its own broker and
+PostgreSQL, on free ports.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import pytest
 pytest_plugins = ["carenet_devtools.pytest_kafka", "carenet_devtools.pytest_postgres"]
 
 ROOT = Path(__file__).parent
-SHARED_SESSIONS = ("tests/e2e", "tests/fuzz", "tests/deploy")
-"""Directories whose files share session fixtures: one worker each."""
+SHARED_SESSIONS = ("tests/e2e", "tests/fuzz", "tests/deploy", "tests/faults")
+"""Directories whose files share session fixtures, one worker each; and the fault scenarios,
+one after the other (two three-node clusters at once would starve a 2-core machine)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
