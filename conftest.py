@@ -22,6 +22,7 @@ SHARED_SESSIONS = ("tests/e2e", "tests/fuzz", "tests/deploy", "tests/faults")
 one after the other (two three-node clusters at once would starve a 2-core machine)."""
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = item.path.relative_to(ROOT).as_posix()
