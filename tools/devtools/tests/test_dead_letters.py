@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from aiokafka import AIOKafkaProducer
 from typer.testing import CliRunner
 
 from carenet_devtools import kafka
-from carenet_devtools.cli import app
+from carenet_devtools.cli import app, console
 from carenet_kit.topics import DEAD_LETTER_TOPIC
 
 SECRET_CONTENT = b'{"note": "content that must never be printed"}'
@@ -44,7 +45,11 @@ async def dead_letter_some(bootstrap: str, namespace: str) -> None:
         await producer.stop()
 
 
-def test_dead_letters_are_summarised_by_consumer_topic_and_reason(kafka_bootstrap: str) -> None:
+def test_dead_letters_are_summarised_by_consumer_topic_and_reason(
+    kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a wide terminal, wherever pytest runs (a worker's terminal size is not COLUMNS's)
+    monkeypatch.setattr(console, "width", 200)
     namespace = f"dlq-{uuid.uuid4().hex[:8]}."
     kafka.run_sync(kafka.create_topics(kafka_bootstrap, namespace=namespace))
     kafka.run_sync(dead_letter_some(kafka_bootstrap, namespace))
