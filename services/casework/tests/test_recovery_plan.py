@@ -149,6 +149,16 @@ def test_a_revision_keeps_the_progress_of_the_goals_it_keeps(casework: Casework)
     assert revised.json()["revision"] == 2
     assert [g["progress"] for g in revised.json()["goals"]] == ["in_progress", "not_started"]
     assert "RecoveryPlanRevised" in casework.published_types(patient)
+    casework.clock.advance(timedelta(days=5))
+
+    def revised_on(day: date) -> Any:
+        body = {"reason": "agreed again", "goals": [goal()], "agreed_on": day.isoformat()}
+        return casework.http().put(f"/v1/patients/{patient}/recovery-plan", json=body)
+
+    assert revised_on(TODAY + timedelta(days=3)).status_code == 200
+    older = revised_on(TODAY + timedelta(days=1))  # entered late, after a newer revision
+    assert older.status_code == 422
+    assert "revised_on: must not be before the agreement in force" in older.text
 
 
 def test_a_relative_sees_only_the_shared_goals_and_only_with_consent(casework: Casework) -> None:

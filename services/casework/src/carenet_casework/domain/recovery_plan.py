@@ -120,6 +120,8 @@ class RecoveryPlan(Aggregate):
         self.case_id = case_id
         self.center_id = center_id
         self.agreed_on = agreed_on
+        self.last_agreed_on = agreed_on
+        """The day of the agreement in force (the first, or the latest revision)."""
         self.revision = 1
         self.goals = {g.goal_id: g for g in map(Goal.of_record, goals)}
         self.reviews: list[Review] = []
@@ -164,6 +166,7 @@ class RecoveryPlan(Aggregate):
 
         def apply(self, plan: RecoveryPlan) -> None:
             plan.revision = self.revision
+            plan.last_agreed_on = self.revised_on
             plan.goals = {g.goal_id: g for g in map(Goal.of_record, self.goals)}
 
     def revise(
@@ -172,6 +175,8 @@ class RecoveryPlan(Aggregate):
         """The whole plan again, every goal in it open: a goal kept (by id) keeps its progress
         and review history (one achieved or dropped is set again, in progress)."""
         _check_day("revised_on", agreement.on, self.agreed_on, today)
+        if agreement.on < self.last_agreed_on:  # a late record never overrules a newer one
+            raise RuleBroken("revised_on: must not be before the agreement in force")
         _check_goals(goals, agreement.on, rules)
         kept = [
             replace(
