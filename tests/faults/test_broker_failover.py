@@ -42,8 +42,8 @@ KILLS = int(os.environ.get("CARENET_FAULT_KILLS", "2"))
 KILL_EVERY = float(os.environ.get("CARENET_FAULT_KILL_EVERY", "2"))
 LOAD = int(os.environ.get("CARENET_FAULT_PATIENTS", str(PATIENTS)))
 """The failover scenario: leaders killed, seconds between kills, patients diagnosed at least.
-The full-size run, the kills spread over its hour: `CARENET_FAULT_KILLS=5
-CARENET_FAULT_KILL_EVERY=540 CARENET_FAULT_PATIENTS=10000 uv run pytest
+The full-size run, the kills spread over its load: `CARENET_FAULT_KILLS=5
+CARENET_FAULT_KILL_EVERY=330 CARENET_FAULT_PATIENTS=10000 uv run pytest
 tests/faults/test_broker_failover.py -k leaders -s`."""
 
 pytestmark = pytest.mark.timeout(600 + LOAD)  # a diagnosis: 0.1 s alone, 0.45 s on a busy machine
