@@ -16,13 +16,11 @@ dest=${2:?usage: build-app.sh SERVICE DEST}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
 case "$service" in
-    intake | routing)
+    intake | routing | casework)
         entrypoint="carenet-$service"
-        # CARENET_REFERENCE_FILE's and CARENET_RULE_SET_FILE's defaults
+        # CARENET_REFERENCE_FILE's and CARENET_RULE_SET_FILE's defaults (casework reads the
+        # social-service partners; its social workers come with routing's routes)
         reference="reference/demo-directory.yaml rules/nhc-2018.yaml" ;;
-    casework)
-        entrypoint="carenet-$service"
-        reference="rules/nhc-2018.yaml" ;;  # its social workers come with routing's routes
     notifications)
         entrypoint="carenet-$service"
         reference="rules/nhc-2018.yaml" ;;  # its rule table is the rule set's section

@@ -57,7 +57,7 @@ def test_days_are_counted_in_the_rule_sets_time_zone() -> None:
         ("first_visit_within_days: 14", "first_visit_within_days: 14.5", "int"),
         ("first_visit_within_days: 14", "first_visit_withn_days: 14", "first_visit_withn_days"),
         ("timezone: Asia/Shanghai", "timezone: Asia/Shenzhen", "Asia/Shenzhen"),
-        ("version: nhc-2018/3", 'version: ""', "version"),
+        ("version: nhc-2018/4", 'version: ""', "version"),
         ("\nrouting:", "\nrouteing:", "routeing"),
         ("\nrouting:", "\nrouting:\n  version: regional/1", "whole rule set"),
     ],
@@ -71,7 +71,7 @@ def test_a_rule_set_that_is_not_whole_or_not_typed_is_refused_naming_the_entry(
 
 def test_a_rule_set_without_a_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no version"):
-        Routing.load(changed(tmp_path, "version: nhc-2018/3\n", ""))
+        Routing.load(changed(tmp_path, "version: nhc-2018/4\n", ""))
 
 
 def test_the_reference_directory_reads_typed() -> None:

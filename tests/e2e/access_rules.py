@@ -14,6 +14,7 @@ ROLES = (
     "peer_supporter",
     "auditor",
     "operator",
+    "partner_staff",
 )
 READS = {
     "read-identity": {"clinician", "community_doctor", "social_worker", "auditor"},
@@ -125,6 +126,27 @@ ACCESS = {
     # prevention and education: the center's own work, counted without persons
     "POST casework/v1/centers/{center_id}/prevention-activities": organisation(*CENTER_ROLES),
     "GET casework/v1/centers/{center_id}/prevention-activities": organisation(*CENTER_ROLES),
+    # social services: the referral is care on the record; a partner's staff see the referrals
+    # to their own organisation, and no patient's record
+    "POST casework/v1/patients/{patient_id}/social-referrals": Rule("record-care"),
+    "GET casework/v1/patients/{patient_id}/social-referrals": Rule("read-care"),
+    "POST casework/v1/patients/{patient_id}/social-referrals/{social_referral_id}/end": Rule(
+        "record-care"
+    ),
+    "GET casework/v1/partners": Rule("roles", EVERYONE),
+    "GET casework/v1/partners/{partner_id}/referrals": organisation("partner_staff"),
+    "GET casework/v1/partners/{partner_id}/referrals/{social_referral_id}": organisation(
+        "partner_staff"
+    ),
+    "POST casework/v1/partners/{partner_id}/referrals/{social_referral_id}/answer": organisation(
+        "partner_staff"
+    ),
+    "POST casework/v1/partners/{partner_id}/referrals/{social_referral_id}/start": organisation(
+        "partner_staff"
+    ),
+    "POST casework/v1/partners/{partner_id}/referrals/{social_referral_id}/end": organisation(
+        "partner_staff"
+    ),
     # notifications: everyone has an inbox and subscriptions of their own; failed deliveries
     # are the operators'
     "GET notifications/v1/inbox": Rule("roles", EVERYONE),

@@ -44,6 +44,12 @@ SERIALS = {"own": 8101, "other": 8102}
 
 STAFF_ORGS = {"own": OWN_CENTER, "foreign": OTHER_CENTER, "none": "CHC-HD-WANSHOULU"}
 HOSPITAL_ORGS = {"own": OWN_HOSPITAL, "foreign": OTHER_HOSPITAL, "none": "H-BJ-ANDING"}
+PARTNER_ORGS = {"own": "P-NS-CLUBHOUSE", "foreign": "P-NS-DPF", "none": "P-HD-DPF"}
+"""A partner's staff: of the partner the own patient is referred to, the other's, neither's."""
+SOCIAL_REFERRALS = {
+    "own": ("P-NS-CLUBHOUSE", "clubhouse"),
+    "other": ("P-NS-DPF", "employment_training"),
+}
 NETWORK_ORGS = {
     "auditor": {"own": "NHC-AUDIT", "foreign": "GD-AUDIT", "none": "XJ-AUDIT"},
     "operator": {"own": "network", "foreign": "network", "none": "network"},
@@ -69,6 +75,7 @@ class Patient:
     referral_id: str
     member_id: str
     session_id: str
+    social_referral_id: str
     personal: tuple[str, ...]
 
 
@@ -107,6 +114,8 @@ def actor(role: str, relation: str, patients: dict[str, Patient]) -> Caller:
         return (member, "family", role)
     if role in NETWORK_ROLES:
         return (f"{role}-{relation}", NETWORK_ORGS[role][relation], role)
+    if role == "partner_staff":
+        return (f"{role}-{relation}", PARTNER_ORGS[relation], role)
     orgs = HOSPITAL_ORGS if role == "clinician" else STAFF_ORGS
     return (f"{role}-{relation}", orgs[relation], role)
 
@@ -164,6 +173,18 @@ def diagnosed_routed_and_referred(system: System, which: str) -> Patient:
         assert held.status_code == 201, held.text
         planned = casework.post(f"/v1/patients/{patient_id}/recovery-plan", json=RECOVERY_PLAN)
         assert planned.status_code == 201, planned.text
+        partner, service = SOCIAL_REFERRALS[which]
+        socially = casework.post(
+            f"/v1/patients/{patient_id}/social-referrals",
+            json={
+                "partner_id": partner,
+                "service": service,
+                "needs": "something to do in the daytime",
+                "shares": ["phone"],
+                "consented_on": centers_today().isoformat(),
+            },
+        )
+        assert socially.status_code == 201, socially.text
     personal = (registered["name"], national_id(serial), registered["address"])
     return Patient(
         patient_id,
@@ -171,6 +192,7 @@ def diagnosed_routed_and_referred(system: System, which: str) -> Patient:
         referred.json()["referral_id"],
         linked.json()["member_id"],
         held.json()["session_id"],
+        socially.json()["referral_id"],
         personal,
     )
 
@@ -213,6 +235,8 @@ def ids_for(target: str, patients: dict[str, Patient], caller: Caller | None) ->
             "referral_id": str(uuid4()),
             "member_id": str(uuid4()),
             "session_id": str(uuid4()),
+            "social_referral_id": str(uuid4()),
+            "partner_id": "P-NOBODY",
             "hospital_id": "H-NOBODY",
             "center_id": "CHC-NOBODY",
             "recipient": "staff:NOBODY",
@@ -225,6 +249,8 @@ def ids_for(target: str, patients: dict[str, Patient], caller: Caller | None) ->
         "referral_id": patient.referral_id,
         "member_id": patient.member_id,
         "session_id": patient.session_id,
+        "social_referral_id": patient.social_referral_id,
+        "partner_id": SOCIAL_REFERRALS[target][0],
         "hospital_id": OWN_HOSPITAL if mine else OTHER_HOSPITAL,
         "center_id": OWN_CENTER if mine else OTHER_CENTER,
         "recipient": recipient_of(caller) if mine and caller else "staff:SOMEONE-ELSE",
@@ -332,7 +358,7 @@ def expected(cell: Cell) -> set[int]:  # noqa: PLR0911 (a decision table)
 
 def expected_for_patient(cell: Cell, rule: Rule) -> set[int]:
     network = cell.role in NETWORK_ROLES
-    if cell.target == "random" or not (related(cell) or network):
+    if cell.target == "random" or not (related(cell) or network) or cell.role == "partner_staff":
         return {404}  # a foreign organisation learns nothing, not even that the patient exists
     granted = READS.get(rule.kind) or WRITES[rule.kind]
     if cell.role == "family_member" and rule.family_part:

@@ -25,7 +25,7 @@ def regional(tmp_path: Path) -> Path:
     """A region's rule set: other numbers, and a version of its own."""
     text = (REPOSITORY / DEFAULT_RULE_SET_FILE).read_text()
     for old, new in [
-        ("version: nhc-2018/3", "version: sz-nanshan-2026/1"),
+        ("version: nhc-2018/4", "version: sz-nanshan-2026/1"),
         ("reporting_working_days: 10", "reporting_working_days: 5"),
         ("first_visit_within_days: 14", "first_visit_within_days: 10"),
         ("stable: 91", "stable: 60"),
@@ -49,12 +49,12 @@ def routed_under(rules: RoutingRules) -> Route.Routed:
 
 def test_every_service_reads_its_section_under_one_version_and_one_time_zone() -> None:
     sections = [section.load(REPOSITORY / DEFAULT_RULE_SET_FILE) for section in SECTIONS]
-    assert {(s.version, s.timezone) for s in sections} == {("nhc-2018/3", "Asia/Shanghai")}
+    assert {(s.version, s.timezone) for s in sections} == {("nhc-2018/4", "Asia/Shanghai")}
 
 
 def test_the_shipped_rules_are_those_of_the_national_standard() -> None:
     routed = routed_under(RoutingRules.load(REPOSITORY / DEFAULT_RULE_SET_FILE))
-    assert (routed.first_visit_due, routed.rule_set_version) == (date(2026, 11, 16), "nhc-2018/3")
+    assert (routed.first_visit_due, routed.rule_set_version) == (date(2026, 11, 16), "nhc-2018/4")
 
 
 def test_a_regions_rule_set_changes_every_services_decisions_and_each_names_its_version(

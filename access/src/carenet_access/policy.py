@@ -33,6 +33,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     OPERATOR = "operator"
     """Runs the platform: the manual routing queue, failed deliveries, erasure requests."""
+    PARTNER_STAFF = "partner_staff"
+    """Works at a social-service partner: sees the referrals to it, no patient's record."""
 
 
 class Access(StrEnum):
@@ -74,7 +76,8 @@ PERMISSIONS: dict[tuple[Role, Standing], frozenset[Access]] = {
     (Role.AUDITOR, Standing.NETWORK): READS,
     (Role.OPERATOR, Standing.NETWORK): frozenset({Access.READ_ROUTE, Access.ROUTE, Access.ERASE}),
 }
-"""Everything any role may do in any standing. A peer supporter may read no patient's record."""
+"""Everything any role may do in any standing. A peer supporter may read no patient's record,
+nor may a partner's staff (they read what a referral to their organisation shares)."""
 
 NETWORK_ROLES = frozenset({Role.AUDITOR, Role.OPERATOR})
 EMERGENCY_ROLES = frozenset({Role.CLINICIAN, Role.COMMUNITY_DOCTOR})

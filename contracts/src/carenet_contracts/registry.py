@@ -14,7 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from carenet_contracts import access, audit, casework, intake, notifications, recovery, routing
+from carenet_contracts import (
+    access,
+    audit,
+    casework,
+    intake,
+    notifications,
+    recovery,
+    routing,
+    social,
+)
 from carenet_contracts.envelope import Envelope, Payload, envelope_of
 
 PRODUCER_MODULES: tuple[ModuleType, ...] = (
@@ -22,12 +31,13 @@ PRODUCER_MODULES: tuple[ModuleType, ...] = (
     routing,
     casework,
     recovery,
+    social,
     notifications,
     audit,
     access,
 )
-"""One module per producer (casework's recovery contracts in a second), and `access`, whose
-contract every producer publishes."""
+"""One module per producer (casework's recovery and social-service contracts in two more),
+and `access`, whose contract every producer publishes."""
 
 
 def _payloads(module: ModuleType) -> list[type[Payload]]:

@@ -17,6 +17,8 @@ from typing import Any, Self, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from carenet_contracts.social import SocialService
+
 DEFAULT_REFERENCE_FILE = Path("reference/demo-directory.yaml")
 """Relative to the working directory, where deploy/build-app.sh lays it out in the image."""
 
@@ -57,14 +59,27 @@ class ReferenceCenter(StrictModel):
     social_workers: tuple[str, ...] = ()
 
 
+class ReferencePartner(StrictModel):
+    """A partner organisation a patient may be referred to for a social service."""
+
+    id: str
+    name: str
+    offers: tuple[SocialService, ...]
+    districts: tuple[str, ...]
+    """The districts (6-digit region codes) whose residents it serves."""
+    address: str
+    """Where it is: the organisation's own address, public."""
+
+
 class ReferenceDirectory(StrictModel):
-    """The directory of hospitals and community centers the network starts from
-    (`reference/demo-directory.yaml`; `CARENET_REFERENCE_FILE`). Intake reads its hospitals,
-    routing seeds its directory from it (casework learns each center's social workers from
-    routing's routes, not from here)."""
+    """The directory of hospitals, community centers and social-service partners the network
+    starts from (`reference/demo-directory.yaml`; `CARENET_REFERENCE_FILE`). Intake reads its
+    hospitals, routing seeds its directory from it, casework reads the partners (and learns
+    each center's social workers from routing's routes, not from here)."""
 
     hospitals: tuple[ReferenceHospital, ...] = ()
     centers: tuple[ReferenceCenter, ...] = ()
+    partners: tuple[ReferencePartner, ...] = ()
 
     @classmethod
     def load(cls, path: Path = DEFAULT_REFERENCE_FILE) -> Self:

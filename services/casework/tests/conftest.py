@@ -27,6 +27,7 @@ from carenet_kit.clock import ManualClock
 from carenet_kit.http import install_error_handlers
 from carenet_kit.outbox import Cause, PublishedStream
 from carenet_kit.read_model_tables import TableFollower
+from carenet_kit.reference_data import ReferenceDirectory
 
 ROSTERS = {"CHC-A": ("SW-1", "SW-2"), "CHC-B": ("SW-9",)}
 """The social workers of each center, as routing's directory sends them with each route."""
@@ -71,13 +72,16 @@ class Casework:
     def published(self, patient_id: UUID) -> list[dict[str, Any]]:
         """The care events in the patient's outbox stream, as they go on Kafka (without the
         access log's `RecordAccessed`, which every read over `http()` adds)."""
-        messages = [
+        return [m for m in self.messages(patient_id) if m["event_type"] != "RecordAccessed"]
+
+    def messages(self, patient_id: UUID) -> list[dict[str, Any]]:
+        """Every message in the patient's outbox stream, as it goes on Kafka."""
+        return [
             json.loads(e.message)
             for e in self._events()
             if isinstance(e, PublishedStream.Appended)
             and e.originator_id == PublishedStream.create_id("casework", patient_id)
         ]
-        return [m for m in messages if m["event_type"] != "RecordAccessed"]
 
     def published_types(self, patient_id: UUID) -> list[str]:
         return [m["event_type"] for m in self.published(patient_id)]
@@ -127,5 +131,6 @@ def casework(tmp_path: Path) -> Casework:
         rules,
         clock=clock,
         master_key=os.urandom(32),
+        partners=ReferenceDirectory.load().partners,
     )
     return Casework(app, clock, Callers(tmp_path / "keys"))

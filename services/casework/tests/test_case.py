@@ -51,7 +51,7 @@ def test_an_unstable_visit_is_due_in_two_weeks_and_asks_for_a_referral_under_its
     assert isinstance(recorded, VisitRecorded)
     assert (recorded.next_follow_up_due, recorded.rule_set_version) == (
         date(2026, 1, 24),
-        "nhc-2018/3",
+        "nhc-2018/4",
     )
     assert isinstance(referral, ReferralRequested)
     assert (referral.reason, referral.risk_level) == ("risk", 4)

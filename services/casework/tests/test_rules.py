@@ -91,7 +91,7 @@ def test_unstable_or_risk_three_asks_for_a_referral(
 
 def test_a_region_replaces_the_intervals_and_its_decisions_say_so(tmp_path: Path) -> None:
     regional = DEFAULT_RULE_SET_FILE.read_text().replace("stable: 91", "stable: 60")
-    regional = regional.replace("version: nhc-2018/3", "version: sz-nanshan-2026/1")
+    regional = regional.replace("version: nhc-2018/4", "version: sz-nanshan-2026/1")
     (tmp_path / "rules.yaml").write_text(regional)
     rules = RuleSet.load(tmp_path / "rules.yaml")
     assert rules.version == "sz-nanshan-2026/1"

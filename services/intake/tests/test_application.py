@@ -126,7 +126,7 @@ def test_a_late_report_is_accepted_and_the_missed_deadline_recorded_with_it(
     assert missed.diagnosis_id == recorded.diagnosis_id
     assert messages[1].occurred_at == datetime(2026, 10, 16, 16, tzinfo=UTC)  # midnight in China
     assert missed.calendar_version.startswith("CN/holidays-")
-    assert missed.rule_set_version == app.rules.version == "nhc-2018/3"
+    assert missed.rule_set_version == app.rules.version == "nhc-2018/4"
     assert messages[0].correlation_id == messages[1].correlation_id
 
 

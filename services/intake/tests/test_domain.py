@@ -101,7 +101,7 @@ def test_a_missed_deadline_stored_before_it_named_its_rule_set_reads_without_one
         reported_on=date(2026, 10, 21),
         working_days_taken=13,
         calendar_version="cn-2026/1",
-        rule_set_version="nhc-2018/3",
+        rule_set_version="nhc-2018/4",
     )
     restored = as_stored_before(patient.collect_events()[-1], "rule_set_version")
     assert isinstance(restored, Patient.ReportingDeadlineMissed)

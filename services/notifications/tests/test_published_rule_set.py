@@ -62,17 +62,17 @@ def webhook_delivery(rule_set_version: str | None) -> Delivery:
 
 def test_an_inbox_delivery_names_the_rule_set_in_force() -> None:
     version = default_table().version
-    assert version == "nhc-2018/3"  # the one version every service's decisions name
+    assert version == "nhc-2018/4"  # the one version every service's decisions name
     assert delivered(notification(version)).rule_set_version == version
 
 
 def test_a_channel_delivery_names_the_rule_set_its_notification_was_planned_under() -> None:
-    assert delivered(webhook_delivery("nhc-2018/3")).rule_set_version == "nhc-2018/3"
+    assert delivered(webhook_delivery("nhc-2018/4")).rule_set_version == "nhc-2018/4"
 
 
 def test_a_delivery_scheduled_before_it_kept_the_rule_set_publishes_none() -> None:
     restored = as_stored_before(
-        webhook_delivery("nhc-2018/3").collect_events()[0], "rule_set_version", class_version=2
+        webhook_delivery("nhc-2018/4").collect_events()[0], "rule_set_version", class_version=2
     )
     assert isinstance(restored, Delivery.Scheduled)
     delivery = restored.mutate(None)

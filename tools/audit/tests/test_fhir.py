@@ -25,6 +25,7 @@ MESSAGES = Path(__file__).resolve().parents[3] / "contracts" / "tests" / "messag
 PATIENT = UUID("5d1c6a0e-6f43-4f0e-9d7e-0a3b7c1e2f10")
 CASE, NEXT_CASE = uuid4(), uuid4()
 ADMITTED, WITHDRAWN, DECLINED = uuid4(), uuid4(), uuid4()
+CLUBHOUSE, TRAINING = uuid4(), uuid4()
 TOLD, URGENT = uuid4(), uuid4()
 SECRET_REASON = "550 mailbox li.wei@example.com unknown"
 
@@ -53,6 +54,12 @@ def pathway() -> list[tuple[str, dict[str, Any]]]:
         ("RecoveryGoalReviewed", case | center),
         ("RecoveryReviewDue", case | center),
         ("RecoveryPlanRevised", case | center),
+        ("SocialServiceReferred", case | {"referral_id": str(CLUBHOUSE)}),
+        ("SocialServiceAccepted", {"referral_id": str(CLUBHOUSE)}),
+        ("SocialServiceStarted", {"referral_id": str(CLUBHOUSE)}),
+        ("SocialServiceEnded", {"referral_id": str(CLUBHOUSE)}),
+        ("SocialServiceReferred", case | {"referral_id": str(TRAINING)}),
+        ("SocialServiceDeclined", {"referral_id": str(TRAINING)}),
         ("NotificationFailed", {"reason": SECRET_REASON} | urgent),
         ("NotificationEscalated", urgent),
         ("NotificationAcknowledged", urgent),
@@ -199,7 +206,8 @@ def test_the_pathway_becomes_the_expected_resources(document: dict[str, Any]) ->
     assert kinds["CarePlan"] == 3  # the two cases' follow-ups, the recovery plan
     assert kinds["Goal"] == 3
     assert kinds["CareTeam"] == 1
-    assert kinds["Task"] == 3
+    assert kinds["Task"] == 5  # three hospital referrals, two social ones
+    assert kinds["ServiceRequest"] == 2
     assert kinds["Communication"] == 4  # delivered+failed, acknowledgement, escalation
     mapped = [event_type for event_type, _ in pathway() if event_type not in UNMAPPED]
     assert kinds["Provenance"] == len(mapped)
@@ -369,3 +377,19 @@ def test_a_recovery_plan_is_a_care_plan_of_goals_and_a_revision_cancels_what_it_
     assert goals["work_or_study"]["target"] == [{"dueDate": "2027-02-05"}]
     assert goals["social_participation"]["lifecycleStatus"] == "cancelled"  # left out
     assert goals["physical_health"]["lifecycleStatus"] == "accepted"  # new, not started
+
+
+def test_a_social_referral_is_a_service_request_followed_by_a_task_at_the_partner(
+    document: dict[str, Any],
+) -> None:
+    done, declined = (by_identifier(document, "Task", r) for r in (CLUBHOUSE, TRAINING))
+    assert done["status"] == "completed"
+    assert done["executionPeriod"] == {"start": "2026-12-14", "end": "2027-03-01"}
+    assert declined["status"] == "rejected"
+    assert declined["statusReason"]["coding"][0]["code"] == "no_capacity"
+    request = by_identifier(document, "ServiceRequest", CLUBHOUSE)
+    assert request["status"] == "completed"
+    assert request["code"]["coding"][0]["code"] == "clubhouse"
+    [request_entry] = [e for e in document["entry"] if e["resource"] is request]
+    assert done["focus"] == {"reference": request_entry["fullUrl"]}
+    assert by_identifier(document, "ServiceRequest", TRAINING)["status"] == "revoked"

@@ -15,6 +15,7 @@ from carenet_casework.policy import CONSUMES, policy
 from carenet_casework.projection_recovery import CaseworkBoard
 from carenet_casework.rules import RuleSet
 from carenet_kit.clock import Clock
+from carenet_kit.reference_data import ReferenceDirectory
 from carenet_kit.runtime import Service, entry_point
 
 
@@ -29,6 +30,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         master_key=settings.master_key_bytes(),
         clock_tolerance=settings.clock_tolerance,
         assessments=provider_named(settings.assessment_provider),
+        partners=ReferenceDirectory.load(settings.reference_file).partners,
     )
     board = CaseworkBoard(application)
 
@@ -49,7 +51,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         projection=board,
         routers=api.routers,
         description="Community tier: cases, case managers (social workers), follow-up visits "
-        "and their deadlines, referrals, emergencies, screening and recovery plans.",
+        "and their deadlines, referrals, emergencies, screening, recovery plans and referrals to "
+        "social services.",
         consumes=CONSUMES,
         policy=policy(application),
         due_work=deadlines,

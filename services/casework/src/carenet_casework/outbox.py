@@ -20,6 +20,7 @@ from carenet_casework.domain import (
     RecoveryPlan,
     RehabilitationSession,
     Screening,
+    SocialReferral,
     case_deadlines,
     case_referrals,
     case_visits,
@@ -58,6 +59,13 @@ from carenet_contracts.recovery import (
     RecoveryReviewDue,
     ScreeningCompleted,
 )
+from carenet_contracts.social import (
+    SocialServiceAccepted,
+    SocialServiceDeclined,
+    SocialServiceEnded,
+    SocialServiceReferred,
+    SocialServiceStarted,
+)
 from carenet_kit.application import OutboundMapper
 from carenet_kit.outbox import Outgoing, contract_payload
 from carenet_kit.rule_set import RuleSection
@@ -80,6 +88,8 @@ def to_integration_event(
             return _screened(e)
         case RecoveryPlan.Event():
             return _recovery(domain_event, rules)
+        case SocialReferral.Event():
+            return _social_referral(domain_event, rules)
     payload = _payload(domain_event)
     if payload is None:
         return None
@@ -115,6 +125,23 @@ def _recovery(domain_event: RecoveryPlan.Event, rules: RuleSection) -> Outgoing 
             due = contract_payload(RecoveryReviewDue, e, plan_id=e.originator_id)
             return Outgoing.of(e, due, occurred_at=rules.start_of(e.due_on + timedelta(days=1)))
     return None
+
+
+SOCIAL_SERVICE_STEPS: dict[type[SocialReferral.Event], tuple[type[Payload], str]] = {
+    SocialReferral.Referred: (SocialServiceReferred, "referred_on"),
+    SocialReferral.Accepted: (SocialServiceAccepted, "accepted_on"),
+    SocialReferral.Declined: (SocialServiceDeclined, "declined_on"),
+    SocialReferral.Started: (SocialServiceStarted, "started_on"),
+    SocialReferral.Ended: (SocialServiceEnded, "ended_on"),
+}
+"""Each step of a social referral: its contract, and the field with the day it happened."""
+
+
+def _social_referral(e: SocialReferral.Event, rules: RuleSection) -> Outgoing:
+    """Who was referred where, for what, and each step; the words and contact stay here."""
+    contract, day = SOCIAL_SERVICE_STEPS[type(e)]
+    payload = contract_payload(contract, e, referral_id=e.originator_id)
+    return Outgoing.of(e, payload, occurred_at=_on_day(getattr(e, day), e.timestamp, rules))
 
 
 def _outlines(goals: list[dict[str, object]]) -> list[GoalOutline]:

@@ -1,6 +1,6 @@
 """The read model's recovery side: screenings (each patient's, and the residents' of each
-center), when each recovery plan's next review falls due (for the scheduler), and the centers'
-prevention activities."""
+center), when each recovery plan's next review falls due (for the scheduler), the centers'
+prevention activities, and the referrals to social services (each patient's, each partner's)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
-from carenet_casework.domain import RecoveryPlan, Screening
+from carenet_casework.domain import RecoveryPlan, Screening, SocialReferral
 from carenet_casework.domain.case import Closed
 from carenet_casework.domain.prevention import PreventionActivity
 from carenet_casework.projection import CareBoard
@@ -85,14 +85,46 @@ PREVENTION = Table(
 )
 
 
+@dataclass
+class SocialReferralView:
+    """Where a referral stands; its words and the contact it shares are read from the store."""
+
+    referral_id: UUID
+    patient_id: UUID
+    center_id: str
+    partner_id: str
+    service: str
+    stage: str
+    referred_on: date
+    last_step_on: date
+
+
+SOCIAL_REFERRALS = Table(
+    "board_social_referrals",
+    SocialReferralView,
+    key=lambda r: r.referral_id,
+    columns={"patient_id": lambda r: r.patient_id, "partner_id": lambda r: r.partner_id},
+)
+
+STEP_OF: dict[type[SocialReferral.StepTaken], tuple[str, str]] = {
+    SocialReferral.Accepted: ("accepted", "accepted_on"),
+    SocialReferral.Declined: ("declined", "declined_on"),
+    SocialReferral.Started: ("started", "started_on"),
+    SocialReferral.Ended: ("ended", "ended_on"),
+}
+"""The stage each step of a referral reaches, and the field with its day."""
+
+
 class CaseworkBoard(CareBoard):
-    """Casework's whole read model: the care board, screenings, plans' reviews, prevention."""
+    """Casework's whole read model: the care board, screenings, plans' reviews, prevention,
+    social referrals."""
 
     tables: ClassVar[Sequence[Table[Any]]] = (
         *CareBoard.tables,
         SCREENINGS,
         PLAN_REVIEWS,
         PREVENTION,
+        SOCIAL_REFERRALS,
     )
 
     def apply(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
@@ -141,6 +173,23 @@ class CaseworkBoard(CareBoard):
     def _(self, e: PreventionActivity.Held, changes: Changes) -> None:
         changes.add(PREVENTION, copy_of(ActivityView, e))
 
+    @_apply_recovery.register
+    def _(self, e: SocialReferral.Referred, changes: Changes) -> None:
+        view = copy_of(
+            SocialReferralView,
+            e,
+            referral_id=e.originator_id,
+            stage="referred",
+            last_step_on=e.referred_on,
+        )
+        changes.add(SOCIAL_REFERRALS, view)
+
+    @_apply_recovery.register
+    def _(self, e: SocialReferral.StepTaken, changes: Changes) -> None:
+        stage, day = STEP_OF[type(e)]
+        referral = changes.change(SOCIAL_REFERRALS, e.originator_id)
+        referral.stage, referral.last_step_on = stage, getattr(e, day)
+
     def reviews_falling_due(self, today: date) -> list[UUID]:
         """The plans with a goal whose review date has come (`RecoveryPlan` decides)."""
         due = self.select(PLAN_REVIEWS, "review_due <= ?", [today.isoformat()])
@@ -154,3 +203,9 @@ class CaseworkBoard(CareBoard):
 
     def prevention_activities_at(self, center_id: str) -> list[ActivityView]:
         return self.where(PREVENTION, center_id=center_id)
+
+    def social_referrals_of(self, patient_id: UUID) -> list[SocialReferralView]:
+        return self.where(SOCIAL_REFERRALS, patient_id=patient_id)
+
+    def social_referrals_to(self, partner_id: str) -> list[SocialReferralView]:
+        return self.where(SOCIAL_REFERRALS, partner_id=partner_id)

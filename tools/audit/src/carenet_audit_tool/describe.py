@@ -55,9 +55,6 @@ from carenet_contracts.notifications import (
     NotificationFailed,
 )
 from carenet_contracts.recovery import (
-    RecoveryGoalReviewed,
-    RecoveryPlanAgreed,
-    RecoveryPlanRevised,
     ScreeningCompleted,
 )
 from carenet_contracts.routing import (
@@ -133,6 +130,8 @@ def tier_of(envelope: Envelope[Any], tiers_by_event_id: dict[str, Tier]) -> Tier
 def actor_of(data: Payload) -> str | None:  # noqa: PLR0911
     """The person, organisation or party the event names as having acted; None when the
     producer's rules acted (a deadline passed, routing chose by catchment)."""
+    if (recovery := recovery_actor(data)) is not None:
+        return recovery
     match data:
         case (
             DiagnosisRecorded()
@@ -150,8 +149,6 @@ def actor_of(data: Payload) -> str | None:  # noqa: PLR0911
             return data.case_manager_id
         case ScreeningCompleted():
             return data.screened_by
-        case RecoveryPlanAgreed() | RecoveryPlanRevised() | RecoveryGoalReviewed():
-            return recovery_actor(data)
         case EmergencyRecorded():
             return data.handled_by
         case RehabilitationSessionAttended():

@@ -1,5 +1,6 @@
 """The recovery side of a history in words: medication at a visit, screenings, the personal
-recovery plan (its goals by life domain; their words stay in casework)."""
+recovery plan (its goals by life domain; their words stay in casework), referrals to social
+services (who, what, each step; what the patient seeks stays in casework)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from carenet_contracts.recovery import (
     RecoveryPlanRevised,
     RecoveryReviewDue,
     ScreeningCompleted,
+)
+from carenet_contracts.social import (
+    SocialServiceAccepted,
+    SocialServiceDeclined,
+    SocialServiceEnded,
+    SocialServiceReferred,
+    SocialServiceStarted,
 )
 
 
@@ -41,17 +49,55 @@ def recovery_summary(data: Payload) -> str | None:
             return f"Recovery goal ({_domain(data.domain)}) reviewed: {progress}{then}"
         case RecoveryReviewDue():
             return f"{len(data.goal_ids)} recovery goal(s) fell due for review on {data.due_on}"
+    return _social_service(data)
+
+
+def _social_service(data: Payload) -> str | None:
+    match data:
+        case SocialServiceReferred():
+            shared = ", ".join(data.shares) or "no contact details"
+            return (
+                f"Referred to {data.partner_id} for {_words(data.service)}, with the patient's "
+                f"consent of {data.consented_on} (shares {shared})"
+            )
+        case SocialServiceAccepted():
+            return f"{data.partner_id} accepted the referral for {_words(data.service)}"
+        case SocialServiceDeclined():
+            return f"{data.partner_id} declined the referral ({_words(data.reason)})"
+        case SocialServiceStarted():
+            return f"{_words(data.service).capitalize()} at {data.partner_id} began"
+        case SocialServiceEnded():
+            return f"{_words(data.service).capitalize()} at {data.partner_id} ended: " + _words(
+                data.outcome
+            )
     return None
 
 
-def recovery_actor(data: RecoveryPlanAgreed | RecoveryPlanRevised | RecoveryGoalReviewed) -> str:
-    """Who agreed, revised or reviewed the plan."""
+def _words(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def recovery_actor(data: Payload) -> str | None:  # noqa: PLR0911 - one answer per event
+    """Who agreed, revised or reviewed the plan; who referred, or the partner's staff who
+    answered, started or ended a referral; None for any other event."""
     match data:
         case RecoveryPlanAgreed():
             return data.agreed_by
         case RecoveryPlanRevised():
             return data.revised_by
-    return data.reviewed_by
+        case RecoveryGoalReviewed():
+            return data.reviewed_by
+        case SocialServiceReferred():
+            return data.referred_by
+        case SocialServiceAccepted():
+            return data.accepted_by
+        case SocialServiceDeclined():
+            return data.declined_by
+        case SocialServiceStarted():
+            return data.started_by
+        case SocialServiceEnded():
+            return data.ended_by
+    return None
 
 
 def _screened(screening: ScreeningCompleted) -> str:

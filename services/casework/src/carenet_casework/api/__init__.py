@@ -4,11 +4,13 @@ from carenet_casework.api import (
     cases,
     contact,
     family,
+    partners,
     prevention,
     recovery,
     referrals,
     screenings,
     sessions,
+    social_referrals,
     team,
     visits,
 )
@@ -24,4 +26,6 @@ routers = [
     screenings.router,
     recovery.router,
     prevention.router,
+    social_referrals.router,
+    partners.router,
 ]

@@ -3,8 +3,9 @@
 `cases` (cases for routed patients, transfers, visits, emergencies), `deadlines` (the
 scheduler, referrals, admissions and discharges), `team` (care team, case-manager
 reassignment, family consent, rehabilitation sessions), `contact_details` (kept sealed,
-erased), `screenings` (patients' and residents'), `recovery` (recovery plans) and `prevention`
-(the centers' prevention activities) each build on `base.CaseworkBase`.
+erased), `screenings` (patients' and residents'), `recovery` (recovery plans), `prevention`
+(the centers' prevention activities) and `social_referrals` (referrals to partners' social
+services) each build on `base.CaseworkBase`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from carenet_casework.application.deadlines import DeadlinesAndReferrals
 from carenet_casework.application.prevention import Prevention
 from carenet_casework.application.recovery import RecoveryPlans
 from carenet_casework.application.screenings import Screenings
+from carenet_casework.application.social_referrals import SocialReferrals
 from carenet_casework.application.team import FamilyLink, TeamFamilyAndSessions
 from carenet_casework.domain import Caseload
 from carenet_kit.application import ServiceApplication
@@ -30,6 +32,7 @@ class CaseworkApplication(
     Screenings,
     RecoveryPlans,
     Prevention,
+    SocialReferrals,
 ):
     """Casework, whole: the one application its API, policy and scheduler talk to."""
 

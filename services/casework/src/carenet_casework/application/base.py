@@ -2,12 +2,13 @@
 
 `CaseworkApplication` (this package) is one eventsourcing application composed of one module per
 use case: `cases` (cases and visits), `deadlines` (deadlines and referrals), `team` (team,
-family and sessions), `contact_details`, `screenings`, `recovery`, `prevention`. Each builds on
-`CaseworkBase`.
+family and sessions), `contact_details`, `screenings`, `recovery`, `prevention`,
+`social_referrals`. Each builds on `CaseworkBase`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
 from carenet_kit.keystore import KeyStore
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
+from carenet_kit.reference_data import ReferencePartner
 
 
 class CaseworkBase(ServiceApplication):
@@ -38,10 +40,13 @@ class CaseworkBase(ServiceApplication):
         master_key: bytes,
         clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
         assessments: AssessmentProvider | None = None,
+        partners: Sequence[ReferencePartner] = (),
     ) -> None:
         super().__init__(env, outbound, clock)
         self.assessments = assessments or StandardInstruments()
         """Who scores screenings (`assessment`)."""
+        self.partners = tuple(partners)
+        """The social-service partners of the directory (`social_referrals`)."""
         self.contact_keys = CaseContactKeys(
             KeyStore.construct(self.factory, master_key, CONTACT_KEY_PURPOSE)
         )

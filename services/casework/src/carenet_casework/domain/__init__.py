@@ -9,6 +9,7 @@ from carenet_casework.domain.patient_cases import PatientCases
 from carenet_casework.domain.recovery_plan import RecoveryPlan
 from carenet_casework.domain.screening import Screening
 from carenet_casework.domain.sessions import RehabilitationSession
+from carenet_casework.domain.social_referrals import SocialReferral
 from carenet_casework.domain.team import CareTeam
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "RecoveryPlan",
     "RehabilitationSession",
     "Screening",
+    "SocialReferral",
     "Visit",
 ]

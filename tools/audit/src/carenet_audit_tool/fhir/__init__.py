@@ -3,9 +3,10 @@
 Built from the patient's integration events of every producer and validated with the
 `fhir.resources` R4B models: R4B changed only the medication-definition, evidence and
 subscription resources, so every resource used here (Patient, Condition, EpisodeOfCare,
-Encounter, CarePlan, Goal, CareTeam, Task, Communication, RelatedPerson, Flag, Organization,
-Practitioner, Device, Provenance, Bundle) reads the same in R4. See `export.py` for why a
-transaction of conditional writes, and `pathway.py` and the handler modules for each event type.
+Encounter, CarePlan, Goal, CareTeam, ServiceRequest, Task, Communication, RelatedPerson, Flag,
+Organization, Practitioner, Device, Provenance, Bundle) reads the same in R4. See `export.py`
+for why a transaction of conditional writes, and `pathway.py` and the handler modules for each
+event type.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from uuid import UUID
 
 from fhir.resources.R4B.bundle import Bundle
 
-from carenet_audit_tool.fhir import community, hospital, notifications, recovery_plan, screening
+from carenet_audit_tool.fhir import (
+    community,
+    hospital,
+    notifications,
+    recovery_plan,
+    screening,
+    social_services,
+)
 from carenet_audit_tool.fhir.pathway import HANDLERS, UNMAPPED, Pathway
 from carenet_contracts import Envelope
 from carenet_kit.signing import Signature
@@ -29,6 +37,7 @@ _REGISTERED = (
     notifications,
     recovery_plan,
     screening,
+    social_services,
 )  # importing them registers their handlers
 
 
