@@ -15,6 +15,8 @@ ROLES = (
     "auditor",
     "operator",
     "partner_staff",
+    "center_lead",
+    "network_lead",
 )
 READS = {
     "read-identity": {"clinician", "community_doctor", "social_worker", "auditor"},
@@ -27,6 +29,8 @@ WRITES = {
     "erase": {"operator"},
 }
 NETWORK_ROLES = {"auditor", "operator"}
+UNRELATED_ROLES = {"partner_staff", "network_lead"}
+"""Roles that stand in no relation to any patient: a partner's staff, the network's lead."""
 CENTER_ROLES = {"community_doctor", "social_worker", "peer_supporter"}
 EVERYONE = frozenset(ROLES)
 
@@ -147,6 +151,10 @@ ACCESS = {
     "POST casework/v1/partners/{partner_id}/referrals/{social_referral_id}/end": organisation(
         "partner_staff"
     ),
+    # the network's indicators: aggregate only, for the leads and the auditors
+    "GET casework/v1/indicators": roles("center_lead", "network_lead", "auditor"),
+    "GET casework/v1/indicators.csv": roles("center_lead", "network_lead", "auditor"),
+    "GET casework/v1/indicators/page": roles("center_lead", "network_lead", "auditor"),
     # notifications: everyone has an inbox and subscriptions of their own; failed deliveries
     # are the operators'
     "GET notifications/v1/inbox": Rule("roles", EVERYONE),

@@ -27,7 +27,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from .access_rules import ACCESS, NETWORK_ROLES, READS, ROLES, WRITES, Rule
+from .access_rules import ACCESS, NETWORK_ROLES, READS, ROLES, UNRELATED_ROLES, WRITES, Rule
 from .conftest import Caller, System, eventually
 from .pathway import centers_today, diagnosis, national_id, registration, visit
 
@@ -53,6 +53,7 @@ SOCIAL_REFERRALS = {
 NETWORK_ORGS = {
     "auditor": {"own": "NHC-AUDIT", "foreign": "GD-AUDIT", "none": "XJ-AUDIT"},
     "operator": {"own": "network", "foreign": "network", "none": "network"},
+    "network_lead": {"own": "network", "foreign": "network", "none": "network"},
 }
 
 
@@ -112,7 +113,7 @@ def actor(role: str, relation: str, patients: dict[str, Patient]) -> Caller:
             "none": str(uuid4()),
         }[relation]
         return (member, "family", role)
-    if role in NETWORK_ROLES:
+    if role in NETWORK_ORGS:
         return (f"{role}-{relation}", NETWORK_ORGS[role][relation], role)
     if role == "partner_staff":
         return (f"{role}-{relation}", PARTNER_ORGS[relation], role)
@@ -358,7 +359,7 @@ def expected(cell: Cell) -> set[int]:  # noqa: PLR0911 (a decision table)
 
 def expected_for_patient(cell: Cell, rule: Rule) -> set[int]:
     network = cell.role in NETWORK_ROLES
-    if cell.target == "random" or not (related(cell) or network) or cell.role == "partner_staff":
+    if cell.target == "random" or not (related(cell) or network) or cell.role in UNRELATED_ROLES:
         return {404}  # a foreign organisation learns nothing, not even that the patient exists
     granted = READS.get(rule.kind) or WRITES[rule.kind]
     if cell.role == "family_member" and rule.family_part:

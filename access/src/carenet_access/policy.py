@@ -33,6 +33,10 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     OPERATOR = "operator"
     """Runs the platform: the manual routing queue, failed deliveries, erasure requests."""
+    CENTER_LEAD = "center_lead"
+    """Leads a community health center: its indicators (aggregate only), its escalations."""
+    NETWORK_LEAD = "network_lead"
+    """Leads the network (a health commission): every center's indicators, aggregate only."""
     PARTNER_STAFF = "partner_staff"
     """Works at a social-service partner: sees the referrals to it, no patient's record."""
 

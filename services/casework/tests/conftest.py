@@ -131,6 +131,6 @@ def casework(tmp_path: Path) -> Casework:
         rules,
         clock=clock,
         master_key=os.urandom(32),
-        partners=ReferenceDirectory.load().partners,
+        directory=ReferenceDirectory.load(),
     )
     return Casework(app, clock, Callers(tmp_path / "keys"))

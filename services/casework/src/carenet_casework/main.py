@@ -30,7 +30,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> S
         master_key=settings.master_key_bytes(),
         clock_tolerance=settings.clock_tolerance,
         assessments=provider_named(settings.assessment_provider),
-        partners=ReferenceDirectory.load(settings.reference_file).partners,
+        directory=ReferenceDirectory.load(settings.reference_file),
     )
     board = CaseworkBoard(application)
 

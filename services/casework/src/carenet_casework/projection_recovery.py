@@ -17,6 +17,7 @@ from carenet_casework.domain import RecoveryPlan, Screening, SocialReferral
 from carenet_casework.domain.case import Closed
 from carenet_casework.domain.prevention import PreventionActivity
 from carenet_casework.projection import CareBoard
+from carenet_casework.projection_indicators import CASE_FACTS, CaseFacts, IndicatorFacts
 from carenet_kit.fields import copy_of
 from carenet_kit.read_model_tables import Changes
 from carenet_kit.sql_tables import Table
@@ -97,13 +98,20 @@ class SocialReferralView:
     stage: str
     referred_on: date
     last_step_on: date
+    steps: dict[str, date]
+    """The day each stage was reached."""
+    outcome: str | None = None
 
 
 SOCIAL_REFERRALS = Table(
     "board_social_referrals",
     SocialReferralView,
     key=lambda r: r.referral_id,
-    columns={"patient_id": lambda r: r.patient_id, "partner_id": lambda r: r.partner_id},
+    columns={
+        "patient_id": lambda r: r.patient_id,
+        "partner_id": lambda r: r.partner_id,
+        "center_id": lambda r: r.center_id,
+    },
 )
 
 STEP_OF: dict[type[SocialReferral.StepTaken], tuple[str, str]] = {
@@ -115,9 +123,9 @@ STEP_OF: dict[type[SocialReferral.StepTaken], tuple[str, str]] = {
 """The stage each step of a referral reaches, and the field with its day."""
 
 
-class CaseworkBoard(CareBoard):
+class CaseworkBoard(CareBoard, IndicatorFacts):
     """Casework's whole read model: the care board, screenings, plans' reviews, prevention,
-    social referrals."""
+    social referrals, and the facts the network's indicators count."""
 
     tables: ClassVar[Sequence[Table[Any]]] = (
         *CareBoard.tables,
@@ -125,11 +133,13 @@ class CaseworkBoard(CareBoard):
         PLAN_REVIEWS,
         PREVENTION,
         SOCIAL_REFERRALS,
+        CASE_FACTS,
     )
 
     def apply(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
         super().apply(domain_event, changes)
         self._apply_recovery(domain_event, changes)
+        self._apply_indicator_facts(domain_event, changes)
 
     @singledispatchmethod
     def _apply_recovery(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
@@ -181,6 +191,7 @@ class CaseworkBoard(CareBoard):
             referral_id=e.originator_id,
             stage="referred",
             last_step_on=e.referred_on,
+            steps={"referred": e.referred_on},
         )
         changes.add(SOCIAL_REFERRALS, view)
 
@@ -189,6 +200,9 @@ class CaseworkBoard(CareBoard):
         stage, day = STEP_OF[type(e)]
         referral = changes.change(SOCIAL_REFERRALS, e.originator_id)
         referral.stage, referral.last_step_on = stage, getattr(e, day)
+        referral.steps[stage] = referral.last_step_on
+        if isinstance(e, SocialReferral.Ended):
+            referral.outcome = e.outcome
 
     def reviews_falling_due(self, today: date) -> list[UUID]:
         """The plans with a goal whose review date has come (`RecoveryPlan` decides)."""
@@ -209,3 +223,13 @@ class CaseworkBoard(CareBoard):
 
     def social_referrals_to(self, partner_id: str) -> list[SocialReferralView]:
         return self.where(SOCIAL_REFERRALS, partner_id=partner_id)
+
+    def indicator_facts(self, center_id: str | None) -> list[CaseFacts]:
+        """The facts of every case, open or closed, of the center (None: of every center)."""
+        return self.where(CASE_FACTS, center_id=center_id)
+
+    def social_referrals_from(self, center_id: str | None) -> list[SocialReferralView]:
+        return self.where(SOCIAL_REFERRALS, center_id=center_id)
+
+    def prevention_activities_of(self, center_id: str | None) -> list[ActivityView]:
+        return self.where(PREVENTION, center_id=center_id)

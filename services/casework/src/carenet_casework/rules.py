@@ -71,6 +71,14 @@ class RecoveryRules(StrictModel):
     """The latest a goal's review may be set: this many days after it is set."""
 
 
+class IndicatorRules(StrictModel):
+    window_days: PositiveInt
+    """A year of care, for the rates: the days up to (and with) the day reported on."""
+    suppress_below: PositiveInt
+    """A cell counting fewer patients than this (but some) is suppressed, as is a rate over
+    fewer: aggregate figures must not single anyone out."""
+
+
 class RuleSet(RuleSection):
     """Casework's section of the rule set: classifying a visit and when the next is due."""
 
@@ -83,6 +91,7 @@ class RuleSet(RuleSection):
     refer_from_risk: int = Field(ge=1, le=5)
     emergency_record_within_hours: PositiveInt
     recovery: RecoveryRules
+    indicators: IndicatorRules
 
     def days(self, count: int) -> timedelta:
         return timedelta(days=count)

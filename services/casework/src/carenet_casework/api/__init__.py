@@ -4,6 +4,7 @@ from carenet_casework.api import (
     cases,
     contact,
     family,
+    indicators,
     partners,
     prevention,
     recovery,
@@ -28,4 +29,5 @@ routers = [
     prevention.router,
     social_referrals.router,
     partners.router,
+    indicators.router,
 ]

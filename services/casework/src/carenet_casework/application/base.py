@@ -8,7 +8,6 @@ family and sessions), `contact_details`, `screenings`, `recovery`, `prevention`,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -24,7 +23,7 @@ from carenet_kit.application import OutboundMapper, ServiceApplication
 from carenet_kit.clock import Clock
 from carenet_kit.keystore import KeyStore
 from carenet_kit.plausibility import DEFAULT_CLOCK_TOLERANCE
-from carenet_kit.reference_data import ReferencePartner
+from carenet_kit.reference_data import ReferenceDirectory
 
 
 class CaseworkBase(ServiceApplication):
@@ -40,13 +39,17 @@ class CaseworkBase(ServiceApplication):
         master_key: bytes,
         clock_tolerance: timedelta = DEFAULT_CLOCK_TOLERANCE,
         assessments: AssessmentProvider | None = None,
-        partners: Sequence[ReferencePartner] = (),
+        directory: ReferenceDirectory | None = None,
     ) -> None:
         super().__init__(env, outbound, clock)
         self.assessments = assessments or StandardInstruments()
         """Who scores screenings (`assessment`)."""
-        self.partners = tuple(partners)
+        directory = directory or ReferenceDirectory()
+        self.partners = directory.partners
         """The social-service partners of the directory (`social_referrals`)."""
+        self.districts = {c.id: c.catchment[0][:6] for c in directory.centers if c.catchment}
+        """Each center's district (the region code of its catchment's first area), by which
+        the indicators add up (`indicators`)."""
         self.contact_keys = CaseContactKeys(
             KeyStore.construct(self.factory, master_key, CONTACT_KEY_PURPOSE)
         )
