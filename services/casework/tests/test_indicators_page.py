@@ -4,8 +4,6 @@ it. Each rate's chart must draw each row's bar in the rate's colour, as long as 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from carenet_casework.indicators_page import (
     charts,
     render_page,
 )
+from carenet_devtools import browser
 
 WINDOW = (1000, 1400)
 RGB = tuple[int, int, int]
@@ -37,33 +36,7 @@ def close(pixel: Any, colour: RGB, tolerance: int = 6) -> bool:
 
 
 def screenshot(html: str, directory: Path) -> Image.Image:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.fail("chromium is not installed: `make setup` installs Debian's `chromium`")
-    page, png = directory / "indicators.html", directory / "indicators.png"
-    page.write_text(html, encoding="utf-8")
-    subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--force-device-scale-factor=1",
-            f"--user-data-dir={directory / 'profile'}",
-            f"--screenshot={png}",
-            f"--window-size={WINDOW[0]},{WINDOW[1]}",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return Image.open(png).convert("RGB")
+    return Image.open(browser.screenshot(html, directory, WINDOW)).convert("RGB")
 
 
 def a_row(row_id: str, rate: float | None) -> Row:

@@ -7,15 +7,12 @@ colour and the as-of line must show exactly when there is a late event and an as
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import pytest
 from PIL import Image
 
 from carenet_audit_tool.chart import AS_OF_COLOUR, COLOURS, LATE_COLOUR, Chart, chart_of
@@ -23,6 +20,7 @@ from carenet_audit_tool.describe import Tier
 from carenet_audit_tool.render import CHINA, render_html
 from carenet_audit_tool.timeline import Timeline, build_timeline
 from carenet_contracts import Envelope, Payload, envelope_of, parse_message
+from carenet_devtools import browser
 
 EXAMPLES = Path(__file__).parents[3] / "contracts" / "tests" / "messages"
 PATIENT = UUID("9d0c3a52-7c36-4f5b-8a1e-3d2f6b7e7002")
@@ -78,39 +76,8 @@ def pathway() -> Timeline:
     )
 
 
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        pytest.fail("chromium is not installed: `make setup` installs Debian's `chromium`")
-    return found
-
-
 def screenshot(html: str, directory: Path) -> Image.Image:
-    page = directory / "history.html"
-    page.write_text(html, encoding="utf-8")
-    png = directory / "history.png"
-    subprocess.run(
-        [
-            chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--force-device-scale-factor=1",
-            f"--user-data-dir={directory / 'profile'}",
-            f"--screenshot={png}",
-            f"--window-size={WINDOW[0]},{WINDOW[1]}",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return Image.open(png).convert("RGB")
+    return Image.open(browser.screenshot(html, directory, WINDOW)).convert("RGB")
 
 
 def pixels(image: Image.Image, box: tuple[int, int, int, int]) -> Iterator[tuple[int, int, Any]]:
