@@ -151,6 +151,12 @@ ACCESS = {
     "POST casework/v1/partners/{partner_id}/referrals/{social_referral_id}/end": organisation(
         "partner_staff"
     ),
+    # a center's staff: kept by its lead, read by its staff
+    "PUT casework/v1/centers/{center_id}/staff-roster": organisation("center_lead"),
+    "POST casework/v1/centers/{center_id}/trainings": organisation("center_lead"),
+    "GET casework/v1/centers/{center_id}/staffing": organisation(
+        "center_lead", "social_worker", "community_doctor"
+    ),
     # the network's indicators: aggregate only, for the leads and the auditors
     "GET casework/v1/indicators": roles("center_lead", "network_lead", "auditor"),
     "GET casework/v1/indicators.csv": roles("center_lead", "network_lead", "auditor"),

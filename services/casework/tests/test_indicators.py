@@ -12,13 +12,15 @@ from uuid import UUID
 
 import pytest
 
-from carenet_casework.indicators import Period, rows, tally
+from carenet_casework.indicators import Facts, Period, rows, tally
 from carenet_casework.projection_recovery import CaseworkBoard
+from carenet_casework.rules import RuleSet
 from carenet_kit.read_model_tables import TableFollower
 
 from .conftest import Casework
 from .test_family import visit
 
+RULES = RuleSet.load().indicators
 NETWORK_LEAD = ("NL-1", "network", "network_lead")
 AUDITOR = ("AUD-1", "NHC-AUDIT", "auditor")
 CENTER_A_LEAD = ("LD-A", "CHC-A", "center_lead")
@@ -106,14 +108,13 @@ def test_a_rebuild_from_the_events_gives_the_same_figures(network: Casework) -> 
     period = Period.of("2026-11", date(2026, 11, 2))
 
     def figures(board: CaseworkBoard) -> Any:
-        counted = tally(
-            period,
-            network.app.rules,
+        facts = Facts(
             board.indicator_facts(None),
             board.social_referrals_from(None),
             board.prevention_activities_of(None),
+            board.staff_facts(None),
         )
-        return rows(counted, network.app.districts, 5)
+        return rows(tally(period, network.app.rules, facts), network.app.districts, RULES)
 
     assert figures(rebuilt.read_model) == figures(kept)
 
@@ -171,3 +172,45 @@ def test_prevention_and_referrals_count_in_their_month(network: Casework) -> Non
     figures = row(report(network), "CHC-A")["figures"]
     assert (figures["prevention_sessions"], figures["prevention_attendance"]) == (1, 40)
     assert figures["referrals_made"] == 0
+
+
+def test_the_roster_sets_the_caseload_and_a_heavy_one_warns_the_leads(network: Casework) -> None:
+    lead = network.http(CENTER_A_LEAD)
+    roster = {
+        "members": [
+            {"staff_id": "SW-1", "role": "social_worker", "hours_per_week": 4},
+            {"staff_id": "PSY-1", "role": "psychiatrist", "hours_per_week": 8},
+        ]
+    }
+    staffing = lead.put("/v1/centers/CHC-A/staff-roster", json=roster)
+    assert staffing.status_code == 200, staffing.text
+    assert staffing.json()["cases_per_social_worker"] == 60.0  # six cases, a tenth of a post
+    assert staffing.json()["caseload_warning"] is True
+    trained = lead.post(
+        "/v1/centers/CHC-A/trainings",
+        json={
+            "staff_id": "SW-1",
+            "course": "risk assessment",
+            "hours": 6,
+            "completed_on": "2026-11-02",
+        },
+    )
+    assert trained.status_code == 201, trained.text
+    stranger = {
+        "staff_id": "SW-77",
+        "course": "risk assessment",
+        "hours": 6,
+        "completed_on": "2026-11-02",
+    }
+    refused = lead.post("/v1/centers/CHC-A/trainings", json=stranger)
+    assert refused.status_code == 422
+    assert "staff_id: not on the center's roster" in refused.text
+    found = report(network)
+    center = row(found, "CHC-A")
+    assert center["staffing"]["social_workers_fte"] == 0.1
+    assert center["staffing"]["training_hours"] == 6
+    assert center["centers_above_caseload_ratio"] == 1
+    assert row(found, "network")["centers_above_caseload_ratio"] == 1
+    # the center's staff read the staffing; only its lead keeps it
+    assert network.http().get("/v1/centers/CHC-A/staffing").status_code == 200
+    assert network.http().put("/v1/centers/CHC-A/staff-roster", json=roster).status_code == 403

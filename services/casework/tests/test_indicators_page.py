@@ -45,7 +45,7 @@ def a_row(row_id: str, rate: float | None) -> Row:
         name: None if rate is None else round(rate - 0.1 * i, 4) for i, name in enumerate(RATES)
     }
     figures: dict[str, int | None] = dict.fromkeys(PATIENT_COUNTS, 12)
-    return Row("center", row_id, "440305", figures, rates, None)
+    return Row("center", row_id, "440305", figures, rates, None, {}, 0)
 
 
 def bars(image: Image.Image, colour: RGB, left: int) -> list[tuple[int, int]]:

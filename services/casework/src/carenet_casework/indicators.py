@@ -20,7 +20,11 @@ definitions, written here once (the README quotes them):
 - **referrals**: social-service referrals made, accepted, declined, started and ended in the
   month, and those ended completed;
 - **prevention sessions** and their **attendance**, in the month;
-- **case managers**: the people managing the registered cases; **caseload** per case manager.
+- **case managers**: the people managing the registered cases; **caseload** per case manager;
+- **staff** on the roster in force on R, in full-time equivalents (40 hours a week), social
+  workers apart, **training hours** attended in the month, the **cases per full-time social
+  worker**, and a warning (`centers_above_caseload_ratio`) where that is above the rule set's
+  `caseload_warning_above`.
 
 Rates divide a count by registered or by under management, as the design notes define them.
 Aggregate only: a count of patients from 1 to `suppress_below - 1`, a rate over fewer than
@@ -36,9 +40,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from carenet_casework.projection_indicators import CaseFacts
+from carenet_casework.domain.staffing import StaffRole
+from carenet_casework.projection_indicators import CaseFacts, StaffFacts
 from carenet_casework.projection_recovery import ActivityView, SocialReferralView
-from carenet_casework.rules import RuleSet
+from carenet_casework.rules import IndicatorRules, RuleSet
 from carenet_contracts.common import MedicationAdherence, VisitClassification
 
 PATIENT_COUNTS = (
@@ -101,13 +106,26 @@ class Period:
         return self.first <= day <= self.day
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the figures are counted from (the read model's, for the centers reported on)."""
+
+    cases: Iterable[CaseFacts]
+    referrals: Iterable[SocialReferralView]
+    activities: Iterable[ActivityView]
+    staff: Iterable[StaffFacts]
+
+
 @dataclass
 class Tally:
-    """One cell's raw counts (before suppression) and the case managers behind them."""
+    """One cell's raw counts (before suppression), the case managers behind them, its staff."""
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PATIENT_COUNTS, 0))
     managers: set[str] = field(default_factory=set)
     prevention: tuple[int, int] = (0, 0)
+    full_time: dict[str, float] = field(default_factory=dict)
+    training_hours: int = 0
+    centers_above_ratio: int = 0
 
     def add(self, other: Tally) -> None:
         for name, value in other.counts.items():
@@ -117,6 +135,16 @@ class Tally:
             self.prevention[0] + other.prevention[0],
             self.prevention[1] + other.prevention[1],
         )
+        for role, full_time in other.full_time.items():
+            self.full_time[role] = round(self.full_time.get(role, 0) + full_time, 2)
+        self.training_hours += other.training_hours
+        self.centers_above_ratio += other.centers_above_ratio
+
+    def cases_per_social_worker(self) -> float | None:
+        social_workers = self.full_time.get(StaffRole.SOCIAL_WORKER, 0)
+        if not social_workers:
+            return None
+        return round(self.counts["registered"] / social_workers, 1)
 
 
 @dataclass(frozen=True)
@@ -128,21 +156,17 @@ class Row:
     figures: dict[str, int | None]
     rates: dict[str, float | None]
     caseload_per_case_manager: float | None
+    staffing: dict[str, float | None]
+    centers_above_caseload_ratio: int
 
 
-def tally(
-    period: Period,
-    rules: RuleSet,
-    facts: Iterable[CaseFacts],
-    referrals: Iterable[SocialReferralView],
-    activities: Iterable[ActivityView],
-) -> dict[str, Tally]:
+def tally(period: Period, rules: RuleSet, facts: Facts) -> dict[str, Tally]:
     """Each center's raw counts for the period."""
     by_center: dict[str, Tally] = {}
     year_from = period.day - timedelta(days=rules.indicators.window_days - 1)
-    for case in facts:
+    for case in facts.cases:
         _count_case(by_center.setdefault(case.center_id, Tally()), case, period, year_from, rules)
-    for referral in referrals:
+    for referral in facts.referrals:
         counts = by_center.setdefault(referral.center_id, Tally()).counts
         for stage, day in referral.steps.items():
             if period.holds(day):
@@ -150,11 +174,20 @@ def tally(
         ended = referral.steps.get("ended")
         if ended is not None and period.holds(ended) and referral.outcome == "completed":
             counts["referrals_completed"] += 1
-    for activity in activities:
+    for activity in facts.activities:
         if period.holds(activity.held_on):
             center = by_center.setdefault(activity.center_id, Tally())
             sessions, attendance = center.prevention
             center.prevention = (sessions + 1, attendance + activity.attendance)
+    for staff in facts.staff:
+        center = by_center.setdefault(staff.center_id, Tally())
+        center.full_time = staff.roster_on(period.day)
+        center.training_hours = sum(h for on, h in staff.training if period.holds(on))
+        per_social_worker = center.cases_per_social_worker()
+        warn_above = rules.indicators.caseload_warning_above
+        center.centers_above_ratio = int(
+            per_social_worker is not None and per_social_worker > warn_above
+        )
     return by_center
 
 
@@ -186,9 +219,10 @@ def _count_case(
 
 
 def rows(
-    tallies: Mapping[str, Tally], districts: Mapping[str, str], suppress_below: int
+    tallies: Mapping[str, Tally], districts: Mapping[str, str], rules: IndicatorRules
 ) -> list[Row]:
     """The centers', each district's and the network's rows, suppressed where small."""
+    suppress_below = rules.suppress_below
     by_district: dict[str, Tally] = {}
     network = Tally()
     found = []
@@ -220,12 +254,21 @@ def _row(level: str, row_id: str, district: str | None, counted: Tally, below: i
         for name, (part, whole) in RATES.items()
     }
     registered = figures["registered"]
+    shown = registered is not None and registered > 0
     caseload = (
-        round(registered / len(counted.managers), 1)
-        if registered is not None and registered > 0 and counted.managers
+        round(counted.counts["registered"] / len(counted.managers), 1)
+        if shown and counted.managers
         else None
     )
-    return Row(level, row_id, district, figures, rates, caseload)
+    staffing: dict[str, float | None] = {
+        "social_workers_fte": counted.full_time.get(StaffRole.SOCIAL_WORKER, 0),
+        "staff_fte": round(sum(counted.full_time.values()), 2),
+        "training_hours": counted.training_hours,
+        "cases_per_social_worker": counted.cases_per_social_worker() if shown else None,
+    }
+    return Row(
+        level, row_id, district, figures, rates, caseload, staffing, counted.centers_above_ratio
+    )
 
 
 def _rate(part: int, whole: int, below: int) -> float | None:
@@ -244,5 +287,7 @@ def as_csv_rows(found: list[Row], period: Period) -> list[dict[str, Any]]:
         | {name: "" if value is None else value for name, value in r.figures.items()}
         | {name: "" if value is None else value for name, value in r.rates.items()}
         | {"caseload_per_case_manager": r.caseload_per_case_manager or ""}
+        | {name: "" if value is None else value for name, value in r.staffing.items()}
+        | {"centers_above_caseload_ratio": r.centers_above_caseload_ratio}
         for r in found
     ]

@@ -50,6 +50,12 @@ def charts(rows: list[Row]) -> list[BarChart]:
 def render_page(rows: list[Row], period: Period, suppress_below: int) -> str:
     """The whole page."""
     svgs = "\n".join(_svg(chart) for chart in charts(rows))
+    warnings = "".join(
+        f'<p class="warning">{escape(r.id)}: {r.staffing["cases_per_social_worker"]} cases '
+        "per full-time social worker on the roster, above the rule set's ratio.</p>"
+        for r in rows
+        if r.level == "center" and r.centers_above_caseload_ratio
+    )
     header = "".join(f"<th>{escape(name.replace('_', ' '))}</th>" for name in PATIENT_COUNTS)
     body = "\n".join(
         f"<tr><th>{escape(_label(r))}</th>"
@@ -66,10 +72,12 @@ h1 {{ font-size: 20px; }} h2 {{ font-size: 15px; margin: 0; }}
 table {{ border-collapse: collapse; font-size: 12px; margin-top: 16px; }}
 td, th {{ border: 1px solid #ddd; padding: 2px 6px; text-align: right; }}
 svg {{ display: block; margin-bottom: 12px; }}
+.warning {{ color: #8a1c1c; font-weight: bold; }}
 </style></head><body>
 <h1>Indicators for {period.month}, as of {period.day.isoformat()}</h1>
 <p>Counts of 1 to {suppress_below - 1} patients, and rates over fewer than {suppress_below},
 are suppressed (grey bars, "–" in the table).</p>
+{warnings}
 {svgs}
 <div style="overflow-x: auto"><table><tr><th></th>{header}</tr>
 {body}

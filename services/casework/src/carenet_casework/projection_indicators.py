@@ -23,6 +23,7 @@ from carenet_casework.domain.case_deadlines import (
     LostToFollowUpWithdrawn,
 )
 from carenet_casework.domain.case_visits import VisitRecorded
+from carenet_casework.domain.staffing import FULL_TIME_HOURS, CenterStaff
 from carenet_contracts.common import VisitMode
 from carenet_contracts.recovery import GoalProgress
 from carenet_kit.read_model_tables import Changes
@@ -60,6 +61,36 @@ CASE_FACTS = Table(
     "board_indicator_facts",
     CaseFacts,
     key=lambda f: f.case_id,
+    columns={"center_id": lambda f: f.center_id},
+)
+
+
+@dataclass
+class RosterFact:
+    set_on: date
+    full_time: dict[str, float]
+    """Each role's staff in full-time equivalents."""
+
+
+@dataclass
+class StaffFacts:
+    """What the indicators count of one center's staff: its rosters as each was set, and
+    the training attended (day, hours)."""
+
+    center_id: str
+    rosters: list[RosterFact] = field(default_factory=list)
+    training: list[tuple[date, int]] = field(default_factory=list)
+
+    def roster_on(self, day: date) -> dict[str, float]:
+        """The roster in force on `day` (none before the first was set)."""
+        standing = [r for r in self.rosters if r.set_on <= day]
+        return standing[-1].full_time if standing else {}
+
+
+STAFF_FACTS = Table(
+    "board_indicator_staff",
+    StaffFacts,
+    key=lambda f: f.center_id,
     columns={"center_id": lambda f: f.center_id},
 )
 
@@ -117,3 +148,21 @@ class IndicatorFacts:
     def _(self, e: RecoveryPlan.GoalReviewed, changes: Changes) -> None:
         if e.stands and e.progress == GoalProgress.ACHIEVED:
             changes.change(CASE_FACTS, e.case_id).goals_achieved_on.append(e.reviewed_on)
+
+    @_apply_indicator_facts.register
+    def _(self, e: CenterStaff.Started, changes: Changes) -> None:
+        changes.add(STAFF_FACTS, StaffFacts(e.center_id))
+
+    @_apply_indicator_facts.register
+    def _(self, e: CenterStaff.RosterSet, changes: Changes) -> None:
+        hours: dict[str, float] = {}
+        for member in e.members:
+            hours[member["role"]] = hours.get(member["role"], 0) + member["hours_per_week"]
+        full_time = {role: round(h / FULL_TIME_HOURS, 2) for role, h in hours.items()}
+        facts = changes.change(STAFF_FACTS, e.center_id)
+        facts.rosters = [r for r in facts.rosters if r.set_on != e.set_on]
+        facts.rosters.append(RosterFact(e.set_on, full_time))
+
+    @_apply_indicator_facts.register
+    def _(self, e: CenterStaff.TrainingCompleted, changes: Changes) -> None:
+        changes.change(STAFF_FACTS, e.center_id).training.append((e.completed_on, e.hours))

@@ -17,7 +17,13 @@ from carenet_casework.domain import RecoveryPlan, Screening, SocialReferral
 from carenet_casework.domain.case import Closed
 from carenet_casework.domain.prevention import PreventionActivity
 from carenet_casework.projection import CareBoard
-from carenet_casework.projection_indicators import CASE_FACTS, CaseFacts, IndicatorFacts
+from carenet_casework.projection_indicators import (
+    CASE_FACTS,
+    STAFF_FACTS,
+    CaseFacts,
+    IndicatorFacts,
+    StaffFacts,
+)
 from carenet_kit.fields import copy_of
 from carenet_kit.read_model_tables import Changes
 from carenet_kit.sql_tables import Table
@@ -134,6 +140,7 @@ class CaseworkBoard(CareBoard, IndicatorFacts):
         PREVENTION,
         SOCIAL_REFERRALS,
         CASE_FACTS,
+        STAFF_FACTS,
     )
 
     def apply(self, domain_event: DomainEventProtocol[UUID], changes: Changes) -> None:
@@ -227,6 +234,9 @@ class CaseworkBoard(CareBoard, IndicatorFacts):
     def indicator_facts(self, center_id: str | None) -> list[CaseFacts]:
         """The facts of every case, open or closed, of the center (None: of every center)."""
         return self.where(CASE_FACTS, center_id=center_id)
+
+    def staff_facts(self, center_id: str | None) -> list[StaffFacts]:
+        return self.where(STAFF_FACTS, center_id=center_id)
 
     def social_referrals_from(self, center_id: str | None) -> list[SocialReferralView]:
         return self.where(SOCIAL_REFERRALS, center_id=center_id)

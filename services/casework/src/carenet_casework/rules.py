@@ -77,6 +77,9 @@ class IndicatorRules(StrictModel):
     suppress_below: PositiveInt
     """A cell counting fewer patients than this (but some) is suppressed, as is a rate over
     fewer: aggregate figures must not single anyone out."""
+    caseload_warning_above: PositiveInt
+    """Active cases per full-time social worker on the center's roster above which the
+    center's lead and the network's lead are warned."""
 
 
 class RuleSet(RuleSection):

@@ -12,6 +12,7 @@ from carenet_casework.api import (
     screenings,
     sessions,
     social_referrals,
+    staffing,
     team,
     visits,
 )
@@ -30,4 +31,5 @@ routers = [
     social_referrals.router,
     partners.router,
     indicators.router,
+    staffing.router,
 ]

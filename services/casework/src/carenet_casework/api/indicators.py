@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from carenet_access import Role, for_roles
 from carenet_casework.api.deps import CareBoardDep, CaseworkDep
 from carenet_casework.domain.errors import RuleBroken
-from carenet_casework.indicators import Period, Row, as_csv_rows, rows, tally
+from carenet_casework.indicators import Facts, Period, Row, as_csv_rows, rows, tally
 from carenet_casework.indicators_page import render_page
 from carenet_kit.auth import Actor, CurrentActor
 
@@ -44,6 +44,14 @@ class RowOut(BaseModel):
     figures: dict[str, int | None] = Field(description="Counts; null where suppressed.")
     rates: dict[str, float | None] = Field(description="Rates from 0 to 1; null where suppressed.")
     caseload_per_case_manager: float | None
+    staffing: dict[str, float | None] = Field(
+        description="Staff on the roster (full-time equivalents), training hours in the month, "
+        "cases per full-time social worker."
+    )
+    centers_above_caseload_ratio: int = Field(
+        description="Centers whose cases per full-time social worker exceed the rule set's "
+        "caseload_warning_above: a warning to the center's and the network's lead."
+    )
 
 
 class IndicatorsOut(BaseModel):
@@ -67,16 +75,16 @@ def _report(
     if period.day > today:
         period = Period(period.first, today)
     center = actor.organisation if actor.role == Role.CENTER_LEAD else None
-    counted = tally(
-        period,
-        casework.rules,
+    facts = Facts(
         board.indicator_facts(center),
         board.social_referrals_from(center),
         board.prevention_activities_of(center),
+        board.staff_facts(center),
     )
+    counted = tally(period, casework.rules, facts)
     if center is not None:
         counted = {center: counted[center]} if center in counted else {}
-    found = rows(counted, casework.districts, casework.rules.indicators.suppress_below)
+    found = rows(counted, casework.districts, casework.rules.indicators)
     if center is not None:
         found = [r for r in found if r.level == "center"]
     return period, found

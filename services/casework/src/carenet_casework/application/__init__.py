@@ -4,8 +4,9 @@
 scheduler, referrals, admissions and discharges), `team` (care team, case-manager
 reassignment, family consent, rehabilitation sessions), `contact_details` (kept sealed,
 erased), `screenings` (patients' and residents'), `recovery` (recovery plans), `prevention`
-(the centers' prevention activities) and `social_referrals` (referrals to partners' social
-services) each build on `base.CaseworkBase`.
+(the centers' prevention activities), `social_referrals` (referrals to partners' social
+services) and `staffing` (the centers' rosters and training) each build on
+`base.CaseworkBase`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from carenet_casework.application.prevention import Prevention
 from carenet_casework.application.recovery import RecoveryPlans
 from carenet_casework.application.screenings import Screenings
 from carenet_casework.application.social_referrals import SocialReferrals
+from carenet_casework.application.staffing import Staffing
 from carenet_casework.application.team import FamilyLink, TeamFamilyAndSessions
 from carenet_casework.domain import Caseload
 from carenet_kit.application import ServiceApplication
@@ -33,6 +35,7 @@ class CaseworkApplication(
     RecoveryPlans,
     Prevention,
     SocialReferrals,
+    Staffing,
 ):
     """Casework, whole: the one application its API, policy and scheduler talk to."""
 

@@ -3,7 +3,7 @@
 `CaseworkApplication` (this package) is one eventsourcing application composed of one module per
 use case: `cases` (cases and visits), `deadlines` (deadlines and referrals), `team` (team,
 family and sessions), `contact_details`, `screenings`, `recovery`, `prevention`,
-`social_referrals`. Each builds on `CaseworkBase`.
+`social_referrals`, `staffing`. Each builds on `CaseworkBase`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from carenet_casework.domain.recovery_plan import RecoveryPlan
 from carenet_casework.domain.screening import Screening
 from carenet_casework.domain.sessions import RehabilitationSession
 from carenet_casework.domain.social_referrals import SocialReferral
+from carenet_casework.domain.staffing import CenterStaff
 from carenet_casework.domain.team import CareTeam
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Case",
     "CaseConflict",
     "Caseload",
+    "CenterStaff",
     "Emergency",
     "Family",
     "Medication",
