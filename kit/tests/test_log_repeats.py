@@ -57,12 +57,19 @@ def test_our_own_structured_lines_always_pass() -> None:
 
 
 def test_the_services_logging_leaves_out_a_librarys_repeats(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    library = logging.getLogger("aiokafka")
+    # as a service starts it; a test run before this one in the same process (a worker of
+    # pytest-xdist) may have disabled or quietened the library's logger (uvicorn's logging
+    # configuration disables the loggers that exist when it runs)
+    monkeypatch.setattr(library, "disabled", False)
+    monkeypatch.setattr(library, "level", logging.NOTSET)
+    monkeypatch.setattr(library, "propagate", True)
     configure_logging("intake", "info")
     try:
         for _ in range(50):
-            logging.getLogger("aiokafka").error(UNREACHABLE, 1, "refused")
+            library.error(UNREACHABLE, 1, "refused")
             structlog.get_logger("carenet.test").info("still here")
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     finally:

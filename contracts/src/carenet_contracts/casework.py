@@ -357,7 +357,8 @@ class ConsentScope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     may_see: list[str] = Field(
-        description="Parts of the record: 'appointments', 'visits', 'risk', 'emergencies'."
+        description="Parts of the record: 'appointments', 'visits', 'risk', 'emergencies', "
+        "'recovery_goals' (the recovery goals the patient shares with the family)."
     )
     notified_of: list[str] = Field(description="Event types the relative is told about.")
 
