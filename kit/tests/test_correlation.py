@@ -31,7 +31,10 @@ def handled(
 ) -> tuple[int, dict[str, str], str | None, list[dict[str, object]]]:
     """(status, body, answered header, request log lines) of one call."""
     capture = LogCapture()
-    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+    structlog.configure(  # a logger cached by an earlier test would write elsewhere
+        processors=[structlog.contextvars.merge_contextvars, capture],
+        cache_logger_on_first_use=False,
+    )
     try:
         with TestClient(correlated_api()) as client:
             response = client.get("/v1/things", headers=headers)

@@ -74,5 +74,6 @@ def test_the_services_logging_leaves_out_a_librarys_repeats(
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     finally:
         logging.getLogger().handlers.clear()
+        structlog.reset_defaults()  # configure_logging caches loggers on first use: not beyond
     assert sum(line["event"].startswith("Unable connect") for line in lines) == 1
     assert sum(line["event"] == "still here" for line in lines) == 50

@@ -167,7 +167,9 @@ def test_the_request_log_line_carries_the_trace_and_the_route_template_only() ->
     api = traced_api()
     api.add_middleware(RequestLog)
     capture = LogCapture()
-    structlog.configure(processors=[tracing.add_trace_ids, capture])
+    structlog.configure(
+        processors=[tracing.add_trace_ids, capture], cache_logger_on_first_use=False
+    )
     thing_id = str(uuid4())
     try:
         with TestClient(api) as client:
