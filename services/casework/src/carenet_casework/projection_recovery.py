@@ -103,7 +103,6 @@ class SocialReferralView:
     service: str
     stage: str
     referred_on: date
-    last_step_on: date
     steps: dict[str, date]
     """The day each stage was reached."""
     outcome: str | None = None
@@ -197,7 +196,6 @@ class CaseworkBoard(CareBoard, IndicatorFacts):
             e,
             referral_id=e.originator_id,
             stage="referred",
-            last_step_on=e.referred_on,
             steps={"referred": e.referred_on},
         )
         changes.add(SOCIAL_REFERRALS, view)
@@ -206,8 +204,8 @@ class CaseworkBoard(CareBoard, IndicatorFacts):
     def _(self, e: SocialReferral.StepTaken, changes: Changes) -> None:
         stage, day = STEP_OF[type(e)]
         referral = changes.change(SOCIAL_REFERRALS, e.originator_id)
-        referral.stage, referral.last_step_on = stage, getattr(e, day)
-        referral.steps[stage] = referral.last_step_on
+        referral.stage = stage
+        referral.steps[stage] = getattr(e, day)
         if isinstance(e, SocialReferral.Ended):
             referral.outcome = e.outcome
 

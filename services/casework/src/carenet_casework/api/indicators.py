@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
@@ -23,7 +23,7 @@ from carenet_casework.api.deps import CareBoardDep, CaseworkDep
 from carenet_casework.domain.errors import RuleBroken
 from carenet_casework.indicators import Facts, Period, Row, as_csv_rows, rows, tally
 from carenet_casework.indicators_page import render_page
-from carenet_kit.auth import Actor, CurrentActor
+from carenet_kit.auth import CurrentActor
 
 router = APIRouter(prefix="/v1", tags=["indicators"])
 
@@ -62,9 +62,20 @@ class IndicatorsOut(BaseModel):
     rows: list[RowOut]
 
 
-def _report(
-    month: str, as_of: date | None, actor: Actor, casework: CaseworkDep, board: CareBoardDep
-) -> tuple[Period, list[Row]]:
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    rows: list[Row]
+
+
+def report(
+    month: Month,
+    actor: CurrentActor,
+    casework: CaseworkDep,
+    board: CareBoardDep,
+    as_of: AsOf = None,
+) -> Report:
+    """The rows the actor may see for the month asked (a dependency of each endpoint)."""
     today = casework.today()
     try:
         period = Period.of(month, as_of)
@@ -87,19 +98,16 @@ def _report(
     found = rows(counted, casework.districts, casework.rules.indicators)
     if center is not None:
         found = [r for r in found if r.level == "center"]
-    return period, found
+    return Report(period, found)
+
+
+ReportDep = Annotated[Report, Depends(report)]
 
 
 @router.get("/indicators", **READERS)
-def indicators(
-    month: Month,
-    actor: CurrentActor,
-    casework: CaseworkDep,
-    board: CareBoardDep,
-    as_of: AsOf = None,
-) -> IndicatorsOut:
+def indicators(asked: ReportDep, casework: CaseworkDep) -> IndicatorsOut:
     """The month's figures, per center, district and network (a center's lead: their own)."""
-    period, found = _report(month, as_of, actor, casework, board)
+    period, found = asked.period, asked.rows
     return IndicatorsOut(
         month=period.month,
         as_of=period.day,
@@ -115,15 +123,9 @@ def indicators(
     responses={200: {"content": {"text/csv": {}}}},
     **READERS,
 )
-def indicators_csv(
-    month: Month,
-    actor: CurrentActor,
-    casework: CaseworkDep,
-    board: CareBoardDep,
-    as_of: AsOf = None,
-) -> Response:
+def indicators_csv(asked: ReportDep) -> Response:
     """The same figures as CSV, one line per row; empty cells are suppressed."""
-    period, found = _report(month, as_of, actor, casework, board)
+    period, found = asked.period, asked.rows
     records: list[dict[str, Any]] = as_csv_rows(found, period)
     text = io.StringIO()
     if records:
@@ -137,13 +139,7 @@ def indicators_csv(
 
 
 @router.get("/indicators/page", response_class=HTMLResponse, **READERS)
-def indicators_page(
-    month: Month,
-    actor: CurrentActor,
-    casework: CaseworkDep,
-    board: CareBoardDep,
-    as_of: AsOf = None,
-) -> HTMLResponse:
+def indicators_page(asked: ReportDep, casework: CaseworkDep) -> HTMLResponse:
     """The same figures as a page of charts."""
-    period, found = _report(month, as_of, actor, casework, board)
+    period, found = asked.period, asked.rows
     return HTMLResponse(render_page(found, period, casework.rules.indicators.suppress_below))

@@ -14,7 +14,7 @@ from uuid import UUID
 from carenet_casework.assessment import AssessmentProvider, StandardInstruments
 from carenet_casework.contact_details import CONTACT_KEY_PURPOSE, CaseContactKeys
 from carenet_casework.domain import Case, Caseload, PatientCases
-from carenet_casework.domain.errors import NotRecorded
+from carenet_casework.domain.errors import NotRecorded, RuleBroken
 from carenet_casework.domain.family import Family
 from carenet_casework.domain.team import CareTeam
 from carenet_casework.plausibility import DateRules
@@ -72,6 +72,13 @@ class CaseworkBase(ServiceApplication):
 
     def _active_case_of(self, patient_id: UUID) -> Case | None:
         return self._active_case(self._patient_cases(patient_id))
+
+    def _require_center(self, center_id: str) -> None:
+        """422 unless routing has sent patients to `center_id` (casework knows its caseload)."""
+        if Caseload.create_id(center_id) not in self.repository:
+            raise RuleBroken(
+                f"{center_id} is not a community health center routing sends patients to"
+            )
 
     def _caseload(self, center_id: str, social_workers: list[str]) -> Caseload:
         """The center's caseload; its roster is the social workers routing's directory sent

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from carenet_casework.application.base import CaseworkBase
-from carenet_casework.domain import Caseload
-from carenet_casework.domain.errors import AlreadyRecorded, RuleBroken
+from carenet_casework.domain.errors import AlreadyRecorded
 from carenet_casework.domain.prevention import Activity, PreventionActivity
 from carenet_kit.outbox import Cause
 
@@ -13,10 +12,7 @@ class Prevention(CaseworkBase):
     """Activities held in the community, counted by topic, audience and attendance."""
 
     def record_prevention_activity(self, activity: Activity, cause: Cause) -> PreventionActivity:
-        if Caseload.create_id(activity.center_id) not in self.repository:
-            raise RuleBroken(
-                f"{activity.center_id} is not a community health center routing sends patients to"
-            )
+        self._require_center(activity.center_id)
         if PreventionActivity.create_id(activity.activity_id) in self.repository:
             raise AlreadyRecorded("this activity is already recorded")
         self.dates.prevention(activity.held_on, self.clock.now())

@@ -11,8 +11,7 @@ from dataclasses import replace
 
 from carenet_casework.application.base import CaseworkBase
 from carenet_casework.assessment import InvalidAnswers, answers_fit, checked
-from carenet_casework.domain import Caseload
-from carenet_casework.domain.errors import AlreadyRecorded, NotRecorded, RuleBroken
+from carenet_casework.domain.errors import AlreadyRecorded, NotRecorded
 from carenet_casework.domain.screening import Screened, Screening
 from carenet_kit.outbox import Cause
 
@@ -32,10 +31,7 @@ class Screenings(CaseworkBase):
 
     def screen_resident(self, screened: Screened, cause: Cause) -> Screening:
         """Score and record a resident's screening at the center (no patient record)."""
-        if Caseload.create_id(screened.center_id) not in self.repository:
-            raise RuleBroken(
-                f"{screened.center_id} is not a community health center routing sends patients to"
-            )
+        self._require_center(screened.center_id)
         return self._score_and_record(screened, cause)
 
     def _score_and_record(self, screened: Screened, cause: Cause) -> Screening:

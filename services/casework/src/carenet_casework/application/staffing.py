@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from carenet_casework.application.base import CaseworkBase
-from carenet_casework.domain import Caseload
-from carenet_casework.domain.errors import RuleBroken
 from carenet_casework.domain.staffing import CenterStaff, Member, Training
 from carenet_kit.outbox import Cause
 
@@ -33,8 +31,5 @@ class Staffing(CaseworkBase):
         return staff
 
     def _staff_of(self, center_id: str) -> CenterStaff:
-        if Caseload.create_id(center_id) not in self.repository:
-            raise RuleBroken(
-                f"{center_id} is not a community health center routing sends patients to"
-            )
+        self._require_center(center_id)
         return self.staffing(center_id) or CenterStaff(center_id)

@@ -9,7 +9,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from carenet_casework.application.base import CaseworkBase
-from carenet_casework.domain import Case, Caseload
+from carenet_casework.domain import Case
 from carenet_casework.domain.errors import AlreadyRecorded, NotRecorded, RuleBroken
 from carenet_casework.domain.family import (
     Consent,
@@ -125,10 +125,7 @@ class TeamFamilyAndSessions(CaseworkBase):
 
     def hold_session(self, plan: SessionPlan, attendees: list[UUID], cause: Cause) -> None:
         """Record a session or activity, and who attended if that is known already."""
-        if Caseload.create_id(plan.center_id) not in self.repository:
-            raise RuleBroken(
-                f"{plan.center_id} is not a community health center routing sends patients to"
-            )
+        self._require_center(plan.center_id)
         if plan.session_id in self.repository:
             raise AlreadyRecorded("this session is already recorded")
         self.dates.session(plan.held_on, self.clock.now())
