@@ -2,10 +2,12 @@
 # Everything they need is installed by `make setup` (Python packages, compiled to bytecode once:
 # a service start imports some 1,400 modules, 6 s from source, 2.5 s compiled; the Kafka jars; and
 # Debian's PostgreSQL, JDK, Chromium and openssl when missing; apt-get runs through sudo unless you are
-# root). Chromium renders the auditor's HTML timeline in its test. The deployment tests' tools,
-# kustomize (built with Go from the Go module proxy) and Strimzi's CRD schemas (generated from
-# Strimzi's Maven artifacts), are installed by `make test` (deploy-tools) and cached beside the
-# Kafka jars: `make run` does not need them.
+# root). Chromium renders the auditor's HTML timeline in its test. The deployment tests' tools —
+# kustomize and a Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kubectl:
+# one binary) built with Go from the Go module proxy, Strimzi's CRDs generated from its Maven
+# artifacts, KEDA's and the Prometheus Operator's from their Go modules — are built by `make test`
+# in the background while the other tests run (the first time about 10 minutes of the 2 cores),
+# and cached beside the Kafka jars: `make run` does not need them.
 
 UV_VERSION := 0.13.9
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -24,14 +26,17 @@ setup: ## install everything the system and the tests need (but the deployment t
 			--no-install-recommends postgresql openjdk-17-jre-headless maven chromium openssl; }
 	$(UV) run python -c "from carenet_devtools import cache, kafka; print('Kafka jars:', kafka.ensure_jars(cache.default_cache_dir()))"
 
-deploy-tools: setup ## kustomize and Strimzi's CRD schemas, for the deployment tests
-	@command -v go >/dev/null 2>&1 || { echo "make deploy-tools: Go is needed to build kustomize (go install)" >&2; exit 1; }
-	$(UV) run python -c "from carenet_devtools import kubernetes; print('kustomize, Strimzi CRDs:', *kubernetes.ensure_tools())"
+deploy-tools: setup ## kustomize, the CRDs and the test control plane (etcd, kube-apiserver, kube-controller-manager, kubectl)
+	@command -v go >/dev/null 2>&1 || { echo "make deploy-tools: Go is needed to build kustomize and the control plane" >&2; exit 1; }
+	$(UV) run carenet-dev deploy-tools
 
 run: setup ## run Kafka and the five services with embedded storage and the demo directory
 	$(UV) run carenet-dev run
 
-test: setup deploy-tools ## run every test against a real Kafka broker, SQLite and PostgreSQL
+test: setup ## run every test against a real Kafka broker, SQLite and PostgreSQL, and the manifests against a real API server
+	@command -v go >/dev/null 2>&1 || { echo "make test: Go is needed to build kustomize and the control plane" >&2; exit 1; }
+	@mkdir -p .run && echo "deployment tools: building in the background while the tests run (log: .run/deploy-tools.log)"
+	@$(UV) run carenet-dev deploy-tools > .run/deploy-tools.log 2>&1 &
 	$(UV) run pytest -n 2 --dist loadgroup
 
 bench: setup ## CareNet against raw baselines, one table; options: make bench BENCH_ARGS="--help"

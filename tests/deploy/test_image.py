@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -25,18 +24,12 @@ import httpx
 import pytest
 
 from carenet_devtools import kafka, kubernetes
+from carenet_devtools.ports import free_port
 
 REPO = kubernetes.REPO
 DOCKERFILE = REPO / "deploy" / "Dockerfile"
 BUILD_APP = REPO / "deploy" / "build-app.sh"
 SERVICE = "intake"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def docker_pattern(pattern: str) -> re.Pattern[str]:

@@ -5,8 +5,6 @@ CRD schemas, and the built output obeys the platform's policy."""
 from __future__ import annotations
 
 import copy
-import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ import yaml
 from carenet_devtools import kubernetes
 from carenet_kit.topics import load_catalog
 
-from .conftest import Built
+from .conftest import Built, build_with
 
 STRIMZI_KINDS = {"KafkaTopic": "kafkatopic", "KafkaUser": "kafkauser"}
 SERVICES = ("intake", "routing", "casework", "notifications", "audit")
@@ -261,27 +259,8 @@ def test_production_is_replicated_on_postgres_and_authenticated(kustomize: Path)
         assert {v["name"] for v in pod["volumes"]} >= {"kafka-ca", "data", "tmp"}
 
 
-def test_the_optional_pod_monitor_scrapes_every_service(kustomize: Path, tmp_path: Path) -> None:
-    overlays = kubernetes.REPO / "deploy" / "kubernetes"
-    (tmp_path / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                "resources": [os.path.relpath(overlays / "overlays" / "production", tmp_path)],
-                "components": [
-                    os.path.relpath(overlays / "components" / "prometheus-operator", tmp_path)
-                ],
-            }
-        )
-    )
-    output = subprocess.run(
-        [str(kustomize), "build", str(tmp_path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    documents = [d for d in yaml.safe_load_all(output) if d]
+def test_the_optional_pod_monitor_scrapes_every_service(kustomize: Path) -> None:
+    documents = build_with(kustomize, "production", ("prometheus-operator",), "carenet")
     monitor = next(d for d in documents if d["kind"] == "PodMonitor")
     selector = monitor["spec"]["selector"]["matchLabels"]
     endpoint = monitor["spec"]["podMetricsEndpoints"][0]

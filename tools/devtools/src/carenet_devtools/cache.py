@@ -1,9 +1,10 @@
-"""What the project fetches or builds once (the Kafka jars, kustomize, Strimzi's CRD schemas),
-cached outside the repository so that it outlives a checkout: `$CARENET_CACHE`, else
+"""What the project fetches or builds once (the Kafka jars, kustomize, the CRDs, the test control
+plane), cached outside the repository so that it outlives a checkout: `$CARENET_CACHE`, else
 `~/.cache/carenet`."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -35,19 +36,20 @@ def run(command: Sequence[str], what: str, env: Mapping[str, str] | None = None)
 
 def cached(target: Path, make: Callable[[Path], None]) -> Path:
     """`target`, made once by `make(staging)` in a fresh directory that is renamed into place
-    only when complete, so an interrupted run is never mistaken for a cached one and
-    concurrent runs do not collide."""
+    only when complete, so an interrupted run is never mistaken for a cached one. A run that
+    finds another making it waits for that one (a lock beside it) instead of making it twice:
+    `make test` starts the long builds in the background and the tests that need them wait."""
     if target.is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=target.parent))
-    try:
-        make(staging)
+    with (target.parent / f"{target.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.is_dir():  # made while this run waited
+            return target
+        staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=target.parent))
         try:
+            make(staging)
             staging.rename(target)
-        except OSError:
-            if not target.is_dir():  # not a lost race with another run
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return target

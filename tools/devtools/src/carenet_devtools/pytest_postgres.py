@@ -7,7 +7,6 @@ cluster is started per test session.
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from carenet_devtools.ports import free_port
 from carenet_devtools.postgres import (
     PostgresCluster,
     create_database,
@@ -34,7 +34,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     # Not tmp_path_factory: its 0700 root-owned directories would lock out the
     # postgres user that runs the server when the tests run as root.
     with tempfile.TemporaryDirectory(prefix="carenet-pg-") as base_dir:
-        cluster = start_cluster(Path(base_dir), _free_port())
+        cluster = start_cluster(Path(base_dir), free_port())
         try:
             yield cluster
         finally:
@@ -48,11 +48,3 @@ def postgres_database(postgres_cluster: PostgresCluster) -> Iterator[dict[str, s
     create_database(postgres_cluster, name)
     yield postgres_cluster.eventsourcing_env(name)
     drop_database(postgres_cluster, name)
-
-
-def _free_port() -> int:
-    """A TCP port nothing listens on right now (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
