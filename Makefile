@@ -37,7 +37,7 @@ test: setup ## run every test against a real Kafka broker, SQLite and PostgreSQL
 	@command -v go >/dev/null 2>&1 || { echo "make test: Go is needed to build kustomize and the control plane" >&2; exit 1; }
 	@mkdir -p .run && echo "deployment tools: building in the background while the tests run (log: .run/deploy-tools.log)"
 	@nice -n 19 $(UV) run carenet-dev deploy-tools > .run/deploy-tools.log 2>&1 &  # on the CPU the tests leave idle
-	$(UV) run pytest -n 2 --dist loadgroup
+	$(UV) run pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 bench: setup ## CareNet against raw baselines, one table; options: make bench BENCH_ARGS="--help"
 	$(UV) run python -m bench $(BENCH_ARGS)
