@@ -13,7 +13,7 @@ UV_VERSION := 0.13.9
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: setup deploy-tools run test bench lint format schemas kafka-up kafka-down clean
+.PHONY: setup deploy-tools deploy-tools-background run test bench lint format schemas kafka-up kafka-down clean
 
 setup: ## install everything the system and the tests need (but the deployment tools)
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -30,13 +30,17 @@ deploy-tools: setup ## kustomize, the CRDs and the test control plane (etcd, kub
 	@command -v go >/dev/null 2>&1 || { echo "make deploy-tools: Go is needed to build kustomize and the control plane" >&2; exit 1; }
 	$(UV) run carenet-dev deploy-tools
 
+deploy-tools-background: setup ## the same, in the background at the lowest priority (log: .run/deploy-tools.log); a second start waits for the first
+	@command -v go >/dev/null 2>&1 || { echo "make deploy-tools: Go is needed to build kustomize and the control plane" >&2; exit 1; }
+	@mkdir -p .run && echo "deployment tools: building in the background (log: .run/deploy-tools.log)"
+	@nice -n 19 $(UV) run carenet-dev deploy-tools >> .run/deploy-tools.log 2>&1 &
+
 run: setup ## run Kafka and the five services with embedded storage and the demo directory
 	$(UV) run carenet-dev run
 
-test: setup ## run every test against a real Kafka broker, SQLite and PostgreSQL, and the manifests against a real API server
-	@command -v go >/dev/null 2>&1 || { echo "make test: Go is needed to build kustomize and the control plane" >&2; exit 1; }
-	@mkdir -p .run && echo "deployment tools: building in the background while the tests run (log: .run/deploy-tools.log)"
-	@nice -n 19 $(UV) run carenet-dev deploy-tools > .run/deploy-tools.log 2>&1 &  # on the CPU the tests leave idle
+# The deployment tools build on the CPU the tests leave idle; the deployment tests go last and
+# wait for them (conftest.py).
+test: setup deploy-tools-background ## run every test against a real Kafka broker, SQLite and PostgreSQL, and the manifests against a real API server
 	$(UV) run pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 bench: setup ## CareNet against raw baselines, one table; options: make bench BENCH_ARGS="--help"

@@ -97,7 +97,8 @@ def ensure_binaries(cache_dir: Path) -> Path:
         run(
             [*command, "-o", str(binary), "."],
             f"building Kubernetes {kubernetes} and etcd {release['etcd']}",
-            {**go_env(), "GOFLAGS": "-mod=readonly"},
+            # The compiler collects its garbage less often: less CPU for some more memory.
+            {**go_env(), "GOFLAGS": "-mod=readonly", "GOGC": "400"},
         )
         for tool in TOOLS:
             (staging / tool).symlink_to(binary.name)
